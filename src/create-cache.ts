@@ -1,0 +1,41 @@
+import { register as defaultRegistry } from 'prom-client';
+import { Cache } from './engine/cache.js';
+import { CacheStatsRecorder, observeStats } from './engine/cache-stats.js';
+import { CacheEvents } from './events.js';
+import { attachCacheLogger, createDefaultLogger } from './observability/cache-logger.js';
+import { attachCacheMetrics } from './observability/cache-metrics.js';
+import { type CacheOptions, resolveCacheOptions } from './options.js';
+import type { CacheStore } from './store/cache-store.js';
+import { RedisStore } from './store/redis-store.js';
+import { ResilientStore } from './store/resilient-store.js';
+
+/**
+ * Creates a cache-aside cache over Redis. Metrics go to prom-client's default registry unless
+ * `registry` says otherwise; logs go to `logger`. Throws `TypeError` for invalid options.
+ */
+export function createCache(options: CacheOptions): Cache {
+  const config = resolveCacheOptions(options);
+  const events = new CacheEvents();
+  const stats = new CacheStatsRecorder();
+  observeStats(events, stats);
+  if (config.registry !== false) {
+    attachCacheMetrics(events, {
+      registry: config.registry ?? defaultRegistry,
+      prefix: config.metricsPrefix,
+      cacheName: config.name,
+    });
+  }
+  attachCacheLogger(events, config.logger ?? createDefaultLogger(config.logLevel), config.name);
+  const backend: CacheStore =
+    config.store ?? new RedisStore(config.redis as NonNullable<typeof config.redis>);
+  return new Cache({
+    name: config.name,
+    prefix: config.prefix,
+    ttlSeconds: config.ttlSeconds,
+    staleTtlSeconds: config.staleTtlSeconds,
+    serializer: config.serializer,
+    store: new ResilientStore(backend, events, config.resilience),
+    events,
+    stats,
+  });
+}

@@ -1,0 +1,47 @@
+import { EventEmitter } from 'node:events';
+
+/** How a lookup was answered: from a fresh entry, by loading, or from a stale entry. */
+export type LookupResult = 'hit' | 'miss' | 'stale';
+
+/** How the HTTP middleware answered a request. */
+export type RequestResult = LookupResult | 'bypass';
+
+/** Backend operations, as labelled in metrics and logs. */
+export type StoreOperation =
+  | 'get'
+  | 'get_many'
+  | 'set'
+  | 'delete'
+  | 'delete_tagged'
+  | 'delete_matching'
+  | 'ttl'
+  | 'expire'
+  | 'lock_acquire'
+  | 'lock_release';
+
+/** Operations that can fail without failing the caller: store operations, decoding, publishing. */
+export type FailureOperation = StoreOperation | 'decode' | 'encode';
+
+/** Kinds of invalidation. */
+export type InvalidationKind = 'key' | 'tag' | 'pattern';
+
+/** Events the engine and the middleware emit; metrics and logs are their observers. */
+export interface CacheEventMap {
+  lookup: [{ key: string; result: LookupResult }];
+  load: [{ key: string; durationSeconds: number; failed: boolean; error?: unknown }];
+  coalesced: [{ key: string }];
+  'store-operation': [{ operation: StoreOperation; durationSeconds: number; failed: boolean }];
+  failure: [{ operation: FailureOperation; error: unknown; key?: string }];
+  recovery: [{ operation: FailureOperation }];
+  invalidation: [{ kind: InvalidationKind; count: number }];
+  circuit: [{ open: boolean }];
+  request: [
+    { route: string; method: string; result: RequestResult; durationSeconds: number; reason?: string },
+  ];
+}
+
+/**
+ * The event bus of one cache. Listeners must not throw; they run synchronously on the request path,
+ * so they must stay cheap.
+ */
+export class CacheEvents extends EventEmitter<CacheEventMap> {}

@@ -1,0 +1,170 @@
+import type { Registry } from 'prom-client';
+import type { Logger } from 'winston';
+import { CacheOptionError } from './errors.js';
+import { jsonSerializer } from './serialization/json-serializer.js';
+import type { Serializer } from './serialization/serializer.js';
+import type { CacheStore } from './store/cache-store.js';
+import { isRedisClientLike, type RedisClientLike } from './store/redis-client-like.js';
+import type { ResilienceConfig } from './store/resilient-store.js';
+
+/** Options of `createCache`. Everything but `redis` (or `store`) is optional. */
+export interface CacheOptions {
+  /** A connected node-redis client (`createClient()`, or `createCluster()`). Required unless `store` is given. */
+  redis?: RedisClientLike;
+  /** A custom backend instead of `redis` (for example a `MemoryStore` in tests). */
+  store?: CacheStore;
+  /** Prefix of every key this cache writes. Must be non-empty. Default `'cache:'`. */
+  prefix?: string;
+  /** Name of the cache in metrics and logs. Default: the prefix without its trailing `:`. */
+  name?: string;
+  /** Freshness of an entry, in seconds. Default 60. */
+  ttl?: number;
+  /** How long an entry stays usable after it went stale (served while revalidating, or if loading fails), in seconds. Default 0. */
+  staleTtl?: number;
+  /** Turns values into bytes. Default `jsonSerializer`. */
+  serializer?: Serializer;
+  /** prom-client registry for the metrics, or `false` for none. Default: prom-client's default registry. */
+  registry?: Registry | false;
+  /** Prefix of metric names. Default `'cache_aside_'`. */
+  metricsPrefix?: string;
+  /** A winston logger. Default: a console logger at `logLevel`. */
+  logger?: Logger;
+  /** Level of the default logger. Default `'warn'`. */
+  logLevel?: string;
+  /** Longest wait for one Redis call, in milliseconds; a slower call counts as failed. Default 200. */
+  redisTimeoutMs?: number;
+  /** Consecutive Redis failures that open the circuit breaker; 0 disables it. Default 5. */
+  circuitBreakerThreshold?: number;
+  /** How long the open circuit skips Redis before probing it again, in milliseconds. Default 2000. */
+  circuitBreakerHalfOpenAfterMs?: number;
+  /** Attempts of an invalidation before it rejects. Default 3. */
+  invalidationAttempts?: number;
+  /** Delay before the first invalidation retry (doubling after), in milliseconds. Default 50. */
+  invalidationBackoffMs?: number;
+}
+
+/** {@link CacheOptions} after validation, with every default applied. */
+export interface ResolvedCacheConfig {
+  redis: RedisClientLike | undefined;
+  store: CacheStore | undefined;
+  prefix: string;
+  name: string;
+  ttlSeconds: number;
+  staleTtlSeconds: number;
+  serializer: Serializer;
+  registry: Registry | false | undefined;
+  metricsPrefix: string;
+  logger: Logger | undefined;
+  logLevel: string;
+  resilience: ResilienceConfig;
+}
+
+const LOG_LEVELS = new Set(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']);
+
+/** Validates `options` once and returns the complete configuration; throws `TypeError` naming the bad option. */
+export function resolveCacheOptions(options: CacheOptions): ResolvedCacheConfig {
+  if (typeof options !== 'object' || options === null) {
+    throw new CacheOptionError('createCache: options must be an object');
+  }
+  const { redis, store } = options;
+  if (redis === undefined && store === undefined) {
+    throw new CacheOptionError('createCache: `redis` is required (a connected node-redis client)');
+  }
+  if (redis !== undefined && !isRedisClientLike(redis)) {
+    throw new CacheOptionError(
+      'createCache: `redis` must be a node-redis client from createClient() or createCluster()',
+    );
+  }
+  const prefix = options.prefix ?? 'cache:';
+  if (typeof prefix !== 'string' || prefix.length === 0) {
+    throw new CacheOptionError(
+      'createCache: `prefix` must be a non-empty string; an empty prefix would let invalidatePattern reach keys outside the cache',
+    );
+  }
+  if (options.serializer !== undefined && !isSerializer(options.serializer)) {
+    throw new CacheOptionError('createCache: `serializer` must have a name, serialize() and deserialize()');
+  }
+  const logLevel = options.logLevel ?? 'warn';
+  if (!LOG_LEVELS.has(logLevel)) {
+    throw new CacheOptionError(`createCache: \`logLevel\` must be one of ${[...LOG_LEVELS].join(', ')}`);
+  }
+  const metricsPrefix = options.metricsPrefix ?? 'cache_aside_';
+  if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(metricsPrefix)) {
+    throw new CacheOptionError('createCache: `metricsPrefix` must be a valid Prometheus metric name prefix');
+  }
+  return {
+    redis,
+    store,
+    prefix,
+    name: nonEmptyString(options.name, 'name') ?? (prefix.replace(/:+$/, '') || prefix),
+    ttlSeconds: positiveNumber(options.ttl, 'ttl', 60),
+    staleTtlSeconds: nonNegativeNumber(options.staleTtl, 'staleTtl', 0),
+    serializer: options.serializer ?? jsonSerializer,
+    registry: options.registry,
+    metricsPrefix,
+    logger: options.logger,
+    logLevel,
+    resilience: {
+      timeoutMs: positiveNumber(options.redisTimeoutMs, 'redisTimeoutMs', 200),
+      breakerThreshold: nonNegativeInteger(options.circuitBreakerThreshold, 'circuitBreakerThreshold', 5),
+      breakerHalfOpenAfterMs: positiveNumber(
+        options.circuitBreakerHalfOpenAfterMs,
+        'circuitBreakerHalfOpenAfterMs',
+        2000,
+      ),
+      invalidationAttempts: positiveInteger(options.invalidationAttempts, 'invalidationAttempts', 3),
+      invalidationBackoffMs: nonNegativeNumber(options.invalidationBackoffMs, 'invalidationBackoffMs', 50),
+    },
+  };
+}
+
+/** Validates a TTL given per call; `name` is used in the error message. */
+export function positiveNumber(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new CacheOptionError(`\`${name}\` must be a positive number, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Validates a number that may be zero. */
+export function nonNegativeNumber(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new CacheOptionError(`\`${name}\` must be a number of at least 0, got ${String(value)}`);
+  }
+  return value;
+}
+
+function positiveInteger(value: unknown, name: string, fallback: number): number {
+  const number = positiveNumber(value, name, fallback);
+  if (!Number.isInteger(number))
+    throw new CacheOptionError(`\`${name}\` must be a whole number, got ${number}`);
+  return number;
+}
+
+function nonNegativeInteger(value: unknown, name: string, fallback: number): number {
+  const number = nonNegativeNumber(value, name, fallback);
+  if (!Number.isInteger(number))
+    throw new CacheOptionError(`\`${name}\` must be a whole number, got ${number}`);
+  return number;
+}
+
+function nonEmptyString(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new CacheOptionError(`\`${name}\` must be a non-empty string`);
+  }
+  return value;
+}
+
+function isSerializer(value: unknown): value is Serializer {
+  const candidate = value as Partial<Serializer> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.name === 'string' &&
+    typeof candidate.serialize === 'function' &&
+    typeof candidate.deserialize === 'function'
+  );
+}

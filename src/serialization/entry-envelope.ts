@@ -1,0 +1,64 @@
+import { CacheError } from '../errors.js';
+
+/** What every stored entry carries besides its payload. Times are epoch milliseconds. */
+export interface EntryEnvelope {
+  /** Name of the serializer that produced `payload`. */
+  serializerName: string;
+  createdAtMs: number;
+  /** Until then the entry is fresh; after it, stale (servable only by the fail-safe rules). */
+  freshUntilMs: number;
+  /** After it the entry must not be served at all; Redis expires it then too. */
+  staleUntilMs: number;
+  payload: Buffer;
+}
+
+// Layout v1: magic(2) version(1) nameLength(1) name createdAt(f64) freshUntil(f64) staleUntil(f64) payload.
+// Changing it means a new version: old entries then read as misses instead of being misread.
+const MAGIC_0 = 0xca;
+const MAGIC_1 = 0xc4;
+/** Version of the stored entry layout written by this release. */
+export const ENTRY_FORMAT_VERSION = 1;
+const TIMES_BYTES = 24;
+
+/** Encodes an entry into the v1 binary layout. */
+export function encodeEntry(entry: EntryEnvelope): Buffer {
+  const name = Buffer.from(entry.serializerName, 'utf8');
+  if (name.length === 0 || name.length > 255) {
+    throw new TypeError(`serializer name must be 1 to 255 bytes, got ${name.length}`);
+  }
+  const headerLength = 4 + name.length + TIMES_BYTES;
+  const out = Buffer.allocUnsafe(headerLength + entry.payload.length);
+  out[0] = MAGIC_0;
+  out[1] = MAGIC_1;
+  out[2] = ENTRY_FORMAT_VERSION;
+  out[3] = name.length;
+  name.copy(out, 4);
+  let offset = 4 + name.length;
+  offset = out.writeDoubleBE(entry.createdAtMs, offset);
+  offset = out.writeDoubleBE(entry.freshUntilMs, offset);
+  offset = out.writeDoubleBE(entry.staleUntilMs, offset);
+  entry.payload.copy(out, offset);
+  return out;
+}
+
+/** Decodes a v1 entry; throws a `CacheError` with code `E_DECODE_FAILED` for anything else. */
+export function decodeEntry(bytes: Buffer): EntryEnvelope {
+  if (bytes.length < 4 || bytes[0] !== MAGIC_0 || bytes[1] !== MAGIC_1) {
+    throw new CacheError('E_DECODE_FAILED', 'stored entry is not a cache entry (bad magic bytes)');
+  }
+  if (bytes[2] !== ENTRY_FORMAT_VERSION) {
+    throw new CacheError('E_DECODE_FAILED', `stored entry has unsupported format version ${bytes[2]}`);
+  }
+  const nameLength = bytes[3] ?? 0;
+  const timesAt = 4 + nameLength;
+  if (bytes.length < timesAt + TIMES_BYTES) {
+    throw new CacheError('E_DECODE_FAILED', 'stored entry is truncated');
+  }
+  return {
+    serializerName: bytes.toString('utf8', 4, timesAt),
+    createdAtMs: bytes.readDoubleBE(timesAt),
+    freshUntilMs: bytes.readDoubleBE(timesAt + 8),
+    staleUntilMs: bytes.readDoubleBE(timesAt + 16),
+    payload: bytes.subarray(timesAt + TIMES_BYTES),
+  };
+}

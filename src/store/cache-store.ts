@@ -1,0 +1,35 @@
+/** How an entry is written: its lifetime in Redis and the tag index sets that must list it. */
+export interface StoreSetOptions {
+  /** Lifetime of the stored bytes, in milliseconds (> 0). */
+  ttlMs: number;
+  /** Full keys of the tag index sets that must list this entry's key. */
+  tagKeys?: readonly string[];
+}
+
+/**
+ * The port between the engine and a key-value backend. Keys are full keys (prefix included);
+ * values are opaque bytes. Implementations throw on backend failure: deciding what a failure
+ * means for a request is the job of `ResilientStore`, not of a store.
+ */
+export interface CacheStore {
+  /** Short name for logs and metrics, e.g. `'redis'`. */
+  readonly name: string;
+  get(key: string): Promise<Buffer | undefined>;
+  /** One round trip for all keys; the result lines up with `keys`. */
+  getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]>;
+  set(key: string, value: Buffer, options: StoreSetOptions): Promise<void>;
+  /** Deletes the keys; resolves to how many existed. */
+  delete(keys: readonly string[]): Promise<number>;
+  /** Deletes every entry listed in the tag index sets, and the sets; resolves to entries deleted. */
+  deleteTagged(tagKeys: readonly string[]): Promise<number>;
+  /** Deletes every key matching a Redis glob pattern (already confined to the cache's prefix). */
+  deleteMatching(pattern: string): Promise<number>;
+  /** Remaining lifetime in seconds: -2 when the key does not exist, -1 when it never expires. */
+  ttlSeconds(key: string): Promise<number>;
+  /** Sets the remaining lifetime; resolves to false when the key does not exist. */
+  expire(key: string, seconds: number): Promise<boolean>;
+  /** Sets `key` to `token` for `ttlMs` unless it exists (`SET NX PX`); resolves to whether it was set. */
+  acquireLock(key: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Deletes `key` only while it still holds `token`; resolves to whether it did. */
+  releaseLock(key: string, token: string): Promise<boolean>;
+}

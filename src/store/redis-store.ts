@@ -1,0 +1,113 @@
+import { RESP_TYPES } from 'redis';
+import type { CacheStore, StoreSetOptions } from './cache-store.js';
+import type { RedisClientLike } from './redis-client-like.js';
+
+/** Tuning of a {@link RedisStore}. */
+export interface RedisStoreOptions {
+  /** Keys asked for per SCAN step and deleted per UNLINK by `deleteMatching`/`deleteTagged`. Default 500. */
+  batchSize?: number;
+}
+
+// Deletes the lock only while it still holds our token, so a lock that expired and was taken by
+// another instance is never released by us.
+const RELEASE_LOCK_SCRIPT =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+
+const BUFFER_REPLIES = { [RESP_TYPES.BLOB_STRING]: Buffer };
+
+/** A {@link CacheStore} over a node-redis client. Every method throws when Redis fails. */
+export class RedisStore implements CacheStore {
+  readonly name = 'redis';
+  readonly #client: RedisClientLike;
+  readonly #bytes: RedisClientLike;
+  readonly #batchSize: number;
+
+  constructor(client: RedisClientLike, options: RedisStoreOptions = {}) {
+    this.#client = client;
+    this.#bytes = client.withTypeMapping(BUFFER_REPLIES);
+    this.#batchSize = options.batchSize ?? 500;
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    return toBuffer(await this.#bytes.get(key));
+  }
+
+  async getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
+    if (keys.length === 0) return [];
+    const values = await this.#bytes.mGet([...keys]);
+    return values.map(toBuffer);
+  }
+
+  async set(key: string, value: Buffer, options: StoreSetOptions): Promise<void> {
+    const ttlMs = Math.max(1, Math.ceil(options.ttlMs));
+    // Index first: an entry that exists is then always reachable from its tags. Commands sent in
+    // one tick share one pipeline, so this costs one round trip.
+    const writes: Promise<unknown>[] = [];
+    for (const tagKey of options.tagKeys ?? []) {
+      writes.push(this.#client.sAdd(tagKey, [key]));
+      // NX gives a new set a lifetime; GT stretches it to the longest-lived member.
+      writes.push(this.#client.pExpire(tagKey, ttlMs, 'NX'));
+      writes.push(this.#client.pExpire(tagKey, ttlMs, 'GT'));
+    }
+    writes.push(this.#client.set(key, value, { expiration: { type: 'PX', value: ttlMs } }));
+    await Promise.all(writes);
+  }
+
+  async delete(keys: readonly string[]): Promise<number> {
+    let deleted = 0;
+    for (let i = 0; i < keys.length; i += this.#batchSize) {
+      deleted += await this.#client.unlink(keys.slice(i, i + this.#batchSize));
+    }
+    return deleted;
+  }
+
+  async deleteTagged(tagKeys: readonly string[]): Promise<number> {
+    let deleted = 0;
+    for (const tagKey of tagKeys) {
+      // SPOP, not SMEMBERS + DEL: an entry tagged while we delete stays indexed for next time.
+      for (;;) {
+        const members = (await this.#client.sPopCount(tagKey, this.#batchSize)).map(String);
+        if (members.length === 0) break;
+        deleted += await this.delete(members);
+      }
+    }
+    return deleted;
+  }
+
+  async deleteMatching(pattern: string): Promise<number> {
+    let deleted = 0;
+    let cursor = '0';
+    do {
+      const page = await this.#client.scan(cursor, { MATCH: pattern, COUNT: this.#batchSize });
+      cursor = String(page.cursor);
+      if (page.keys.length > 0) deleted += await this.delete(page.keys.map(String));
+    } while (cursor !== '0');
+    return deleted;
+  }
+
+  async ttlSeconds(key: string): Promise<number> {
+    return this.#client.ttl(key);
+  }
+
+  async expire(key: string, seconds: number): Promise<boolean> {
+    return (await this.#client.expire(key, seconds)) > 0;
+  }
+
+  async acquireLock(key: string, token: string, ttlMs: number): Promise<boolean> {
+    const reply = await this.#client.set(key, Buffer.from(token), {
+      expiration: { type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) },
+      condition: 'NX',
+    });
+    return reply !== null;
+  }
+
+  async releaseLock(key: string, token: string): Promise<boolean> {
+    const reply = await this.#client.eval(RELEASE_LOCK_SCRIPT, { keys: [key], arguments: [token] });
+    return Number(reply) === 1;
+  }
+}
+
+function toBuffer(value: Buffer | string | null | undefined): Buffer | undefined {
+  if (value === null || value === undefined) return undefined;
+  return typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+}

@@ -1,0 +1,190 @@
+import {
+  BrokenCircuitError,
+  type CircuitBreakerPolicy,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  ExponentialBackoff,
+  handleAll,
+  type IPolicy,
+  noop,
+  retry,
+} from 'cockatiel';
+import { CacheError } from '../errors.js';
+import type { CacheEvents, StoreOperation } from '../events.js';
+import type { CacheStore, StoreSetOptions } from './cache-store.js';
+
+/** Failure policy of a {@link ResilientStore}. */
+export interface ResilienceConfig {
+  /** Longest wait for one backend call, in milliseconds. */
+  timeoutMs: number;
+  /** Consecutive failures that open the circuit; 0 disables the breaker. */
+  breakerThreshold: number;
+  /** How long the circuit stays open before one probe call is let through, in milliseconds. */
+  breakerHalfOpenAfterMs: number;
+  /** Attempts of an invalidation before it rejects (1 means no retry). */
+  invalidationAttempts: number;
+  /** Delay before the first retry of an invalidation, doubled for each next one, in milliseconds. */
+  invalidationBackoffMs: number;
+}
+
+/**
+ * The one place that decides what a backend failure means. Every call is timed, bounded by a
+ * timeout and guarded by a circuit breaker; failures are reported as events. Reads and writes fail
+ * open (a failed read is a miss, a failed write is forgotten); invalidations retry with backoff and
+ * then reject, because a lost invalidation would serve stale data as fresh.
+ */
+export class ResilientStore {
+  readonly #store: CacheStore;
+  readonly #events: CacheEvents;
+  readonly #config: ResilienceConfig;
+  readonly #breaker: IPolicy;
+  readonly #invalidationRetry: IPolicy;
+  #failing = false;
+
+  constructor(store: CacheStore, events: CacheEvents, config: ResilienceConfig) {
+    this.#store = store;
+    this.#events = events;
+    this.#config = config;
+    this.#breaker = config.breakerThreshold > 0 ? this.#createBreaker() : noop;
+    this.#invalidationRetry =
+      config.invalidationAttempts > 1
+        ? retry(handleAll, {
+            maxAttempts: config.invalidationAttempts - 1,
+            backoff: new ExponentialBackoff({ initialDelay: config.invalidationBackoffMs, exponent: 2 }),
+          })
+        : noop;
+  }
+
+  /** The wrapped store. */
+  get store(): CacheStore {
+    return this.#store;
+  }
+
+  /** Reads one key; `undefined` on a miss or on any failure. */
+  async read(key: string): Promise<Buffer | undefined> {
+    return this.#failOpen('get', () => this.#store.get(key), undefined, key);
+  }
+
+  /** Reads many keys in one round trip; all `undefined` on failure. */
+  async readMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
+    const misses = () => keys.map(() => undefined);
+    return this.#failOpen('get_many', () => this.#store.getMany(keys), misses(), keys[0]);
+  }
+
+  /** Writes one entry; a failure is reported and otherwise ignored. */
+  async write(key: string, value: Buffer, options: StoreSetOptions): Promise<void> {
+    await this.#failOpen('set', () => this.#store.set(key, value, options), undefined, key);
+  }
+
+  /** Takes a lock; `false` when it is held elsewhere or the backend failed. */
+  async tryLock(key: string, token: string, ttlMs: number): Promise<boolean> {
+    return this.#failOpen('lock_acquire', () => this.#store.acquireLock(key, token, ttlMs), false, key);
+  }
+
+  /** Releases a lock we hold; failures are reported (the lock then expires by itself). */
+  async unlock(key: string, token: string): Promise<void> {
+    await this.#failOpen('lock_release', () => this.#store.releaseLock(key, token), false, key);
+  }
+
+  /** Runs an invalidation with retries; rejects with `E_INVALIDATION_FAILED` when all attempts fail. */
+  async invalidate<T>(operation: StoreOperation, task: (store: CacheStore) => Promise<T>): Promise<T> {
+    try {
+      return await this.#invalidationRetry.execute(() => this.#call(operation, () => task(this.#store)));
+    } catch (error) {
+      throw new CacheError(
+        'E_INVALIDATION_FAILED',
+        `invalidation (${operation}) failed: ${describe(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  /** Runs an administrative call (ttl, expire); rejects with the coded failure. */
+  async command<T>(operation: StoreOperation, task: (store: CacheStore) => Promise<T>): Promise<T> {
+    return this.#call(operation, () => task(this.#store));
+  }
+
+  async #failOpen<T>(
+    operation: StoreOperation,
+    task: () => Promise<T>,
+    fallback: T,
+    key?: string,
+  ): Promise<T> {
+    try {
+      return await this.#call(operation, task, key);
+    } catch {
+      return fallback;
+    }
+  }
+
+  async #call<T>(operation: StoreOperation, task: () => Promise<T>, key?: string): Promise<T> {
+    const startedAt = performance.now();
+    try {
+      const result = await this.#breaker.execute(() =>
+        withTimeout(task(), this.#config.timeoutMs, operation),
+      );
+      this.#events.emit('store-operation', {
+        operation,
+        durationSeconds: secondsSince(startedAt),
+        failed: false,
+      });
+      if (this.#failing) {
+        this.#failing = false;
+        this.#events.emit('recovery', { operation });
+      }
+      return result;
+    } catch (caught) {
+      const error = toCacheError(caught, operation);
+      // An open circuit made no call, so there is no latency to record.
+      if (error.code !== 'E_CIRCUIT_OPEN') {
+        this.#events.emit('store-operation', {
+          operation,
+          durationSeconds: secondsSince(startedAt),
+          failed: true,
+        });
+      }
+      this.#failing = true;
+      this.#events.emit('failure', key === undefined ? { operation, error } : { operation, error, key });
+      throw error;
+    }
+  }
+
+  #createBreaker(): CircuitBreakerPolicy {
+    const breaker = circuitBreaker(handleAll, {
+      halfOpenAfter: this.#config.breakerHalfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(this.#config.breakerThreshold),
+    });
+    breaker.onBreak(() => this.#events.emit('circuit', { open: true }));
+    breaker.onReset(() => this.#events.emit('circuit', { open: false }));
+    return breaker;
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, operation: StoreOperation): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new CacheError('E_STORE_TIMEOUT', `${operation} took longer than ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function toCacheError(error: unknown, operation: StoreOperation): CacheError {
+  if (error instanceof CacheError) return error;
+  if (error instanceof BrokenCircuitError) {
+    return new CacheError('E_CIRCUIT_OPEN', `${operation} skipped: the circuit is open`, { cause: error });
+  }
+  return new CacheError('E_STORE_FAILED', `${operation} failed: ${describe(error)}`, { cause: error });
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function secondsSince(startedAtMs: number): number {
+  return (performance.now() - startedAtMs) / 1000;
+}
