@@ -1,6 +1,7 @@
 import { register as defaultRegistry } from 'prom-client';
 import { Cache } from './engine/cache.js';
 import { CacheStatsRecorder, observeStats } from './engine/cache-stats.js';
+import { DistributedLock } from './engine/distributed-lock.js';
 import { CacheEvents } from './events.js';
 import { attachCacheLogger, createDefaultLogger } from './observability/cache-logger.js';
 import { attachCacheMetrics } from './observability/cache-metrics.js';
@@ -28,13 +29,16 @@ export function createCache(options: CacheOptions): Cache {
   attachCacheLogger(events, config.logger ?? createDefaultLogger(config.logLevel), config.name);
   const backend: CacheStore =
     config.store ?? new RedisStore(config.redis as NonNullable<typeof config.redis>);
+  const store = new ResilientStore(backend, events, config.resilience);
   return new Cache({
     name: config.name,
     prefix: config.prefix,
     ttlSeconds: config.ttlSeconds,
     staleTtlSeconds: config.staleTtlSeconds,
     serializer: config.serializer,
-    store: new ResilientStore(backend, events, config.resilience),
+    store,
+    lock: new DistributedLock(store, config.lock),
+    failSafe: config.failSafe,
     events,
     stats,
   });

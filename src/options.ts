@@ -1,5 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from 'winston';
+import type { FailSafeConfig } from './engine/cache.js';
+import type { DistributedLockConfig } from './engine/distributed-lock.js';
 import { CacheOptionError } from './errors.js';
 import { jsonSerializer } from './serialization/json-serializer.js';
 import type { Serializer } from './serialization/serializer.js';
@@ -21,6 +23,19 @@ export interface CacheOptions {
   ttl?: number;
   /** How long an entry stays usable after it went stale (served while revalidating, or if loading fails), in seconds. Default 0. */
   staleTtl?: number;
+  /** Serve a stale entry at once while one background refresh runs (needs `staleTtl`). Default true. */
+  staleWhileRevalidate?: boolean;
+  /**
+   * With `staleWhileRevalidate: false`: when a stale entry exists and the loader takes longer than
+   * this, serve the stale entry (the load goes on and refreshes the cache), in milliseconds. Default 0 (wait).
+   */
+  loadTimeoutMs?: number;
+  /** Lifetime of the cross-instance stampede lock, in milliseconds; 0 disables the lock. Default 5000. */
+  lockTtlMs?: number;
+  /** Longest wait for another instance's load before loading anyway, in milliseconds. Default: `lockTtlMs`. */
+  lockWaitMs?: number;
+  /** First pause between checks while waiting for another instance's load, in milliseconds. Default 10. */
+  lockPollMs?: number;
   /** Turns values into bytes. Default `jsonSerializer`. */
   serializer?: Serializer;
   /** prom-client registry for the metrics, or `false` for none. Default: prom-client's default registry. */
@@ -52,6 +67,8 @@ export interface ResolvedCacheConfig {
   ttlSeconds: number;
   staleTtlSeconds: number;
   serializer: Serializer;
+  failSafe: FailSafeConfig;
+  lock: DistributedLockConfig;
   registry: Registry | false | undefined;
   metricsPrefix: string;
   logger: Logger | undefined;
@@ -92,6 +109,10 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheConfig 
   if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(metricsPrefix)) {
     throw new CacheOptionError('createCache: `metricsPrefix` must be a valid Prometheus metric name prefix');
   }
+  if (options.staleWhileRevalidate !== undefined && typeof options.staleWhileRevalidate !== 'boolean') {
+    throw new CacheOptionError('createCache: `staleWhileRevalidate` must be a boolean');
+  }
+  const lockTtlMs = nonNegativeNumber(options.lockTtlMs, 'lockTtlMs', 5000);
   return {
     redis,
     store,
@@ -100,6 +121,15 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheConfig 
     ttlSeconds: positiveNumber(options.ttl, 'ttl', 60),
     staleTtlSeconds: nonNegativeNumber(options.staleTtl, 'staleTtl', 0),
     serializer: options.serializer ?? jsonSerializer,
+    failSafe: {
+      staleWhileRevalidate: options.staleWhileRevalidate ?? true,
+      loadTimeoutMs: nonNegativeNumber(options.loadTimeoutMs, 'loadTimeoutMs', 0),
+    },
+    lock: {
+      ttlMs: lockTtlMs,
+      waitMs: nonNegativeNumber(options.lockWaitMs, 'lockWaitMs', lockTtlMs),
+      pollMs: positiveNumber(options.lockPollMs, 'lockPollMs', 10),
+    },
     registry: options.registry,
     metricsPrefix,
     logger: options.logger,

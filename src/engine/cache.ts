@@ -5,8 +5,10 @@ import type { Serializer } from '../serialization/serializer.js';
 import { escapeGlob } from '../store/glob-to-regexp.js';
 import type { ResilientStore } from '../store/resilient-store.js';
 import type { CacheStats, CacheStatsRecorder } from './cache-stats.js';
+import type { DistributedLock } from './distributed-lock.js';
 import { decodeValue, encodeValue, type StoredValue } from './entry-codec.js';
 import { SingleFlight } from './single-flight.js';
+import { withSoftTimeout } from './soft-timeout.js';
 
 /** Produces the value of a key on a miss. `null` and `undefined` are returned but never cached. */
 export type Loader<T> = (key: string) => T | Promise<T>;
@@ -44,8 +46,18 @@ export interface CacheParts {
   staleTtlSeconds: number;
   serializer: Serializer;
   store: ResilientStore;
+  lock: DistributedLock;
+  failSafe: FailSafeConfig;
   events: CacheEvents;
   stats: CacheStatsRecorder;
+}
+
+/** How stale entries are used. */
+export interface FailSafeConfig {
+  /** Serve a stale entry at once and refresh it in the background. */
+  staleWhileRevalidate: boolean;
+  /** When a stale entry exists, longest wait for the loader before serving it, in ms (0: no limit). */
+  loadTimeoutMs: number;
 }
 
 const RESERVED_KEY_PREFIX = '__ca:';
@@ -61,6 +73,7 @@ export class Cache {
   readonly #parts: CacheParts;
   readonly #flights = new SingleFlight<LookupOutcome<unknown>>();
   readonly #background = new Set<Promise<unknown>>();
+  readonly #refreshing = new Set<string>();
 
   constructor(parts: CacheParts) {
     this.#parts = parts;
@@ -85,16 +98,23 @@ export class Cache {
       this.#parts.events.emit('lookup', { key, result: 'hit' });
       return { value: stored.value, result: 'hit', createdAtMs: stored.createdAtMs, coalesced: false };
     }
-    if (stored !== undefined && now < stored.staleUntilMs) {
-      this.#parts.events.emit('lookup', { key, result: 'stale' });
-      this.#revalidate(key, entryKey, loader, options);
-      return { value: stored.value, result: 'stale', createdAtMs: stored.createdAtMs, coalesced: false };
+    const stale = stored !== undefined && now < stored.staleUntilMs ? stored : undefined;
+    if (stale !== undefined && this.#parts.failSafe.staleWhileRevalidate) {
+      this.#refreshInBackground(key, entryKey, loader, options, serializer);
+      return this.#serveStale(key, stale);
     }
-    this.#parts.events.emit('lookup', { key, result: 'miss' });
-    const flight = this.#flights.run(entryKey, () => this.#loadAndStore(key, entryKey, loader, options));
-    if (flight.joined) this.#parts.events.emit('coalesced', { key });
-    const outcome = (await flight.promise) as LookupOutcome<T>;
-    return flight.joined ? { ...outcome, coalesced: true } : outcome;
+    const flight = this.#flights.run(entryKey, () => this.#load(key, entryKey, loader, options, serializer));
+    if (stale === undefined) return this.#awaitLoad(key, flight);
+    // Stale-if-error: the load decides unless it fails or is too slow; then the stale entry answers.
+    const loaded = flight.promise as Promise<LookupOutcome<T>>;
+    try {
+      const outcome = await withSoftTimeout(loaded, this.#parts.failSafe.loadTimeoutMs);
+      if (outcome !== undefined) return this.#awaitLoad(key, flight);
+      this.#track(loaded);
+    } catch {
+      // The failure is reported by the `load` event; the caller gets the stale value instead.
+    }
+    return this.#serveStale(key, stale);
   }
 
   /** Reads many keys in one round trip and loads all misses with one `loader` call. */
@@ -237,18 +257,99 @@ export class Cache {
     }
   }
 
-  async #loadAndStore<T>(key: string, entryKey: string, loader: Loader<T>, options: EntryOptions<T>) {
-    const value = await this.#timeLoad(key, () => loader(key));
-    await this.#store(entryKey, value, options);
-    return { value, result: 'miss', coalesced: false } satisfies LookupOutcome<T>;
+  async #awaitLoad<T>(
+    key: string,
+    flight: { promise: Promise<LookupOutcome<unknown>>; joined: boolean },
+  ): Promise<LookupOutcome<T>> {
+    this.#parts.events.emit('lookup', { key, result: 'miss' });
+    if (flight.joined) this.#parts.events.emit('coalesced', { key });
+    const outcome = (await flight.promise) as LookupOutcome<T>;
+    return flight.joined ? { ...outcome, coalesced: true } : outcome;
   }
 
-  #revalidate<T>(key: string, entryKey: string, loader: Loader<T>, options: EntryOptions<T>): void {
-    if (this.#flights.has(entryKey)) return;
-    const { promise } = this.#flights.run(entryKey, () => this.#loadAndStore(key, entryKey, loader, options));
-    // A failed refresh keeps the stale entry; the failure is already reported by the load event.
-    const settled = promise.catch(() => undefined).finally(() => this.#background.delete(settled));
+  #serveStale<T>(key: string, stale: StoredValue<T>): LookupOutcome<T> {
+    this.#parts.events.emit('lookup', { key, result: 'stale' });
+    return { value: stale.value, result: 'stale', createdAtMs: stale.createdAtMs, coalesced: false };
+  }
+
+  /** Loads under the cross-instance lock; a peer's stored result counts as coalesced. */
+  async #load<T>(
+    key: string,
+    entryKey: string,
+    loader: Loader<T>,
+    options: EntryOptions<T>,
+    serializer: Serializer,
+  ): Promise<LookupOutcome<T>> {
+    const guarded = await this.#parts.lock.run(
+      this.#lockKey(key),
+      () => this.#loadAndStore(key, entryKey, loader, options),
+      () => this.#readFresh<T>(entryKey, serializer),
+      'wait',
+    );
+    if (guarded.source === 'peer') {
+      this.#parts.events.emit('coalesced', { key });
+      const { value, createdAtMs } = guarded.stored;
+      return { value, result: 'miss', createdAtMs, coalesced: true };
+    }
+    return {
+      value: guarded.source === 'loaded' ? guarded.value : (undefined as T),
+      result: 'miss',
+      coalesced: false,
+    };
+  }
+
+  async #loadAndStore<T>(
+    key: string,
+    entryKey: string,
+    loader: Loader<T>,
+    options: EntryOptions<T>,
+  ): Promise<T> {
+    const value = await this.#timeLoad(key, () => loader(key));
+    await this.#store(entryKey, value, options);
+    return value;
+  }
+
+  async #readFresh<T>(
+    entryKey: string,
+    serializer: Serializer,
+  ): Promise<StoredValue<T> | undefined | 'unavailable'> {
+    const bytes = await this.#parts.store.tryRead(entryKey);
+    if (bytes === 'unavailable') return bytes;
+    const stored = this.#decode<T>(entryKey, serializer, bytes);
+    return stored !== undefined && Date.now() < stored.freshUntilMs ? stored : undefined;
+  }
+
+  /** One refresh per key per process; across instances, the lock holder refreshes and the rest skip. */
+  #refreshInBackground<T>(
+    key: string,
+    entryKey: string,
+    loader: Loader<T>,
+    options: EntryOptions<T>,
+    serializer: Serializer,
+  ): void {
+    if (this.#refreshing.has(entryKey)) return;
+    this.#refreshing.add(entryKey);
+    const refresh = this.#parts.lock
+      .run(
+        this.#lockKey(key),
+        () => this.#loadAndStore(key, entryKey, loader, options),
+        () => this.#readFresh<T>(entryKey, serializer),
+        'skip',
+      )
+      .finally(() => this.#refreshing.delete(entryKey));
+    this.#track(refresh);
+  }
+
+  /** Keeps a background task for `close()` to wait on; its failure is already reported by events. */
+  #track(task: Promise<unknown>): void {
+    const settled: Promise<unknown> = task
+      .catch(() => undefined)
+      .finally(() => this.#background.delete(settled));
     this.#background.add(settled);
+  }
+
+  #lockKey(key: string): string {
+    return `${this.prefix}${RESERVED_KEY_PREFIX}lock:${key}`;
   }
 
   async #timeLoad<R>(key: string, load: () => R | Promise<R>): Promise<R> {

@@ -13,6 +13,9 @@ import { CacheError } from '../errors.js';
 import type { CacheEvents, StoreOperation } from '../events.js';
 import type { CacheStore, StoreSetOptions } from './cache-store.js';
 
+/** Outcome of {@link ResilientStore.tryLock}. */
+export type LockAttempt = 'acquired' | 'held' | 'unavailable';
+
 /** Failure policy of a {@link ResilientStore}. */
 export interface ResilienceConfig {
   /** Longest wait for one backend call, in milliseconds. */
@@ -76,9 +79,24 @@ export class ResilientStore {
     await this.#failOpen('set', () => this.#store.set(key, value, options), undefined, key);
   }
 
-  /** Takes a lock; `false` when it is held elsewhere or the backend failed. */
-  async tryLock(key: string, token: string, ttlMs: number): Promise<boolean> {
-    return this.#failOpen('lock_acquire', () => this.#store.acquireLock(key, token, ttlMs), false, key);
+  /** Reads one key, telling a miss (`undefined`) from a failed backend (`'unavailable'`). */
+  async tryRead(key: string): Promise<Buffer | undefined | 'unavailable'> {
+    return this.#failOpen<Buffer | undefined | 'unavailable'>(
+      'get',
+      () => this.#store.get(key),
+      'unavailable',
+      key,
+    );
+  }
+
+  /** Takes a lock: `'held'` when another holder has it, `'unavailable'` when the backend failed. */
+  async tryLock(key: string, token: string, ttlMs: number): Promise<LockAttempt> {
+    return this.#failOpen<LockAttempt>(
+      'lock_acquire',
+      async () => ((await this.#store.acquireLock(key, token, ttlMs)) ? 'acquired' : 'held'),
+      'unavailable',
+      key,
+    );
   }
 
   /** Releases a lock we hold; failures are reported (the lock then expires by itself). */

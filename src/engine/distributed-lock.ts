@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ResilientStore } from '../store/resilient-store.js';
+
+/** Settings of the cross-instance stampede lock. */
+export interface DistributedLockConfig {
+  /** Lifetime of a lock in milliseconds; 0 disables the lock. */
+  ttlMs: number;
+  /** Longest wait for another instance's load before loading anyway, in milliseconds. */
+  waitMs: number;
+  /** First pause between checks while waiting, in milliseconds (doubles up to 8 times this). */
+  pollMs: number;
+}
+
+/** How a guarded load ended: we loaded, a peer's stored result was found, or (when skipping) nothing ran. */
+export type GuardedLoad<T, S> =
+  | { source: 'loaded'; value: T }
+  | { source: 'peer'; stored: S }
+  | { source: 'skipped' };
+
+/** What a waiter does when the lock is held elsewhere: wait for the peer's result, or give up at once. */
+export type LockContention = 'wait' | 'skip';
+
+/**
+ * One load per key across all instances: `SET NX PX` with a random token, released by
+ * compare-and-delete, never held past its lifetime. Waiters poll for the holder's result and load
+ * themselves when it does not come in time, when the holder gave up, or when Redis fails, so a
+ * lock problem can delay a request by at most `waitMs` and a Redis outage delays it not at all.
+ */
+export class DistributedLock {
+  readonly #store: ResilientStore;
+  readonly #config: DistributedLockConfig;
+
+  constructor(store: ResilientStore, config: DistributedLockConfig) {
+    this.#store = store;
+    this.#config = config;
+  }
+
+  /**
+   * Runs `load` while holding the lock for `lockKey`. When another instance holds it, either waits
+   * for `readResult` to find its result (`'wait'`) or returns `skipped` (`'skip'`).
+   */
+  async run<T, S>(
+    lockKey: string,
+    load: () => Promise<T>,
+    readResult: () => Promise<S | undefined | 'unavailable'>,
+    contention: LockContention,
+  ): Promise<GuardedLoad<T, S>> {
+    if (this.#config.ttlMs === 0) return { source: 'loaded', value: await load() };
+    const token = randomUUID();
+    const attempt = await this.#store.tryLock(lockKey, token, this.#config.ttlMs);
+    if (attempt === 'acquired') return { source: 'loaded', value: await this.#holding(lockKey, token, load) };
+    if (attempt === 'unavailable') return { source: 'loaded', value: await load() };
+    if (contention === 'skip') return { source: 'skipped' };
+    return this.#waitForPeer(lockKey, token, load, readResult);
+  }
+
+  async #waitForPeer<T, S>(
+    lockKey: string,
+    token: string,
+    load: () => Promise<T>,
+    readResult: () => Promise<S | undefined | 'unavailable'>,
+  ): Promise<GuardedLoad<T, S>> {
+    const deadline = Date.now() + this.#config.waitMs;
+    let pauseMs = this.#config.pollMs;
+    while (Date.now() < deadline) {
+      await sleep(Math.min(pauseMs, Math.max(1, deadline - Date.now())));
+      pauseMs = Math.min(pauseMs * 2, this.#config.pollMs * 8);
+      const result = await readResult();
+      if (result === 'unavailable') break;
+      if (result !== undefined) return { source: 'peer', stored: result };
+      // The holder finished without storing, or died: whoever takes the lock now loads.
+      const attempt = await this.#store.tryLock(lockKey, token, this.#config.ttlMs);
+      if (attempt === 'acquired')
+        return { source: 'loaded', value: await this.#holding(lockKey, token, load) };
+      if (attempt === 'unavailable') break;
+    }
+    return { source: 'loaded', value: await load() };
+  }
+
+  async #holding<T>(lockKey: string, token: string, load: () => Promise<T>): Promise<T> {
+    try {
+      return await load();
+    } finally {
+      await this.#store.unlock(lockKey, token);
+    }
+  }
+}
