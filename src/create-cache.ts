@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { register as defaultRegistry } from 'prom-client';
 import { Cache } from './engine/cache.js';
 import { CacheStatsRecorder, observeStats } from './engine/cache-stats.js';
@@ -7,6 +8,7 @@ import { attachCacheLogger, createDefaultLogger } from './observability/cache-lo
 import { attachCacheMetrics } from './observability/cache-metrics.js';
 import { type CacheOptions, resolveCacheOptions } from './options.js';
 import type { CacheStore } from './store/cache-store.js';
+import type { RedisClientLike } from './store/redis-client-like.js';
 import { RedisStore } from './store/redis-store.js';
 import { ResilientStore } from './store/resilient-store.js';
 
@@ -27,6 +29,7 @@ export function createCache(options: CacheOptions): Cache {
     });
   }
   attachCacheLogger(events, config.logger ?? createDefaultLogger(config.logLevel), config.name);
+  watchConnection(config.redis, events);
   const backend: CacheStore =
     config.store ?? new RedisStore(config.redis as NonNullable<typeof config.redis>);
   const store = new ResilientStore(backend, events, config.resilience);
@@ -42,4 +45,14 @@ export function createCache(options: CacheOptions): Cache {
     events,
     stats,
   });
+}
+
+/**
+ * node-redis throws (and so ends the process) when a client emits `error` with no listener; a
+ * cache must never take the application down because Redis went away, so the errors are observed.
+ */
+function watchConnection(redis: RedisClientLike | undefined, events: CacheEvents): void {
+  const emitter = redis as Partial<Pick<EventEmitter, 'on'>> | undefined;
+  if (typeof emitter?.on !== 'function') return;
+  emitter.on('error', (error: unknown) => events.emit('failure', { operation: 'connection', error }));
 }

@@ -19,8 +19,8 @@ export type StoreOperation =
   | 'lock_acquire'
   | 'lock_release';
 
-/** Operations that can fail without failing the caller: store operations, decoding, publishing. */
-export type FailureOperation = StoreOperation | 'decode' | 'encode';
+/** Operations that can fail without failing the caller: store operations, (de)coding, the Redis connection. */
+export type FailureOperation = StoreOperation | 'decode' | 'encode' | 'connection';
 
 /** Kinds of invalidation. */
 export type InvalidationKind = 'key' | 'tag' | 'pattern';
