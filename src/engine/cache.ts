@@ -177,7 +177,7 @@ export class Cache {
   /** Deletes every entry stored with any of `tags`; resolves to how many. Retries, then rejects. */
   async invalidateTags(tags: readonly string[]): Promise<number> {
     const tagKeys = tags.map((tag) => this.#tagKey(tag));
-    const deleted = await this.#parts.store.invalidate('delete_tagged', (store) =>
+    const { deleted } = await this.#parts.store.invalidate('delete_tagged', (store) =>
       store.deleteTagged(tagKeys),
     );
     this.#parts.events.emit('invalidation', { kind: 'tag', count: deleted });

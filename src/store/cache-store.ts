@@ -6,6 +6,14 @@ export interface StoreSetOptions {
   tagKeys?: readonly string[];
 }
 
+/** What `deleteTagged` removed. */
+export interface TaggedDeletion {
+  /** Keys that the tag index sets listed. */
+  keys: string[];
+  /** How many of them existed. */
+  deleted: number;
+}
+
 /**
  * The port between the engine and a key-value backend. Keys are full keys (prefix included);
  * values are opaque bytes. Implementations throw on backend failure: deciding what a failure
@@ -20,8 +28,11 @@ export interface CacheStore {
   set(key: string, value: Buffer, options: StoreSetOptions): Promise<void>;
   /** Deletes the keys; resolves to how many existed. */
   delete(keys: readonly string[]): Promise<number>;
-  /** Deletes every entry listed in the tag index sets, and the sets; resolves to entries deleted. */
-  deleteTagged(tagKeys: readonly string[]): Promise<number>;
+  /**
+   * Deletes every entry listed in the tag index sets, and the sets. Resolves to the listed keys
+   * (so that in-process copies can be dropped too) and to how many of them existed.
+   */
+  deleteTagged(tagKeys: readonly string[]): Promise<TaggedDeletion>;
   /** Deletes every key matching a Redis glob pattern (already confined to the cache's prefix). */
   deleteMatching(pattern: string): Promise<number>;
   /** Remaining lifetime in seconds: -2 when the key does not exist, -1 when it never expires. */

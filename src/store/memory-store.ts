@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { CacheStore, StoreSetOptions } from './cache-store.js';
+import type { CacheStore, StoreSetOptions, TaggedDeletion } from './cache-store.js';
 import { globToRegExp } from './glob-to-regexp.js';
 
 /** Bounds of a {@link MemoryStore}. */
@@ -73,14 +73,16 @@ export class MemoryStore implements CacheStore {
     return deleted;
   }
 
-  async deleteTagged(tagKeys: readonly string[]): Promise<number> {
+  async deleteTagged(tagKeys: readonly string[]): Promise<TaggedDeletion> {
+    const keys: string[] = [];
     let deleted = 0;
     for (const tagKey of tagKeys) {
-      const members = this.#tagIndex.get(tagKey);
+      const members = [...(this.#tagIndex.get(tagKey) ?? [])];
       this.#tagIndex.delete(tagKey);
-      deleted += await this.delete([...(members ?? [])]);
+      keys.push(...members);
+      deleted += await this.delete(members);
     }
-    return deleted;
+    return { keys, deleted };
   }
 
   async deleteMatching(pattern: string): Promise<number> {

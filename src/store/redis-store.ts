@@ -1,5 +1,5 @@
 import { RESP_TYPES } from 'redis';
-import type { CacheStore, StoreSetOptions } from './cache-store.js';
+import type { CacheStore, StoreSetOptions, TaggedDeletion } from './cache-store.js';
 import type { RedisClientLike } from './redis-client-like.js';
 
 /** Tuning of a {@link RedisStore}. */
@@ -61,17 +61,19 @@ export class RedisStore implements CacheStore {
     return deleted;
   }
 
-  async deleteTagged(tagKeys: readonly string[]): Promise<number> {
+  async deleteTagged(tagKeys: readonly string[]): Promise<TaggedDeletion> {
+    const keys: string[] = [];
     let deleted = 0;
     for (const tagKey of tagKeys) {
       // SPOP, not SMEMBERS + DEL: an entry tagged while we delete stays indexed for next time.
       for (;;) {
         const members = (await this.#client.sPopCount(tagKey, this.#batchSize)).map(String);
         if (members.length === 0) break;
+        keys.push(...members);
         deleted += await this.delete(members);
       }
     }
-    return deleted;
+    return { keys, deleted };
   }
 
   async deleteMatching(pattern: string): Promise<number> {
