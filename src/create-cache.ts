@@ -3,12 +3,20 @@ import { register as defaultRegistry } from 'prom-client';
 import { Cache } from './engine/cache.js';
 import { CacheStatsRecorder, observeStats } from './engine/cache-stats.js';
 import { DistributedLock } from './engine/distributed-lock.js';
+import { EntryIO } from './engine/entry-io.js';
+import { Invalidator } from './engine/invalidator.js';
+import { KeySpace } from './engine/key-space.js';
+import { LoadCoordinator } from './engine/load-coordinator.js';
+import { MemoryTier } from './engine/memory-tier.js';
 import { CacheEvents } from './events.js';
-import { attachCacheLogger, createDefaultLogger } from './observability/cache-logger.js';
+import { attachCacheLogger } from './observability/cache-logger.js';
 import { attachCacheMetrics } from './observability/cache-metrics.js';
-import { type CacheOptions, resolveCacheOptions } from './options.js';
+import { createDefaultLogger } from './observability/create-default-logger.js';
+import { type CacheOptions, type ResolvedCacheConfig, resolveCacheOptions } from './options.js';
 import type { CacheStore } from './store/cache-store.js';
+import type { InvalidationBus } from './store/invalidation-bus.js';
 import type { RedisClientLike } from './store/redis-client-like.js';
+import { isRedisPublisherLike, RedisInvalidationBus } from './store/redis-invalidation-bus.js';
 import { RedisStore } from './store/redis-store.js';
 import { ResilientStore } from './store/resilient-store.js';
 
@@ -30,21 +38,52 @@ export function createCache(options: CacheOptions): Cache {
   }
   attachCacheLogger(events, config.logger ?? createDefaultLogger(config.logLevel), config.name);
   watchConnection(config.redis, events);
-  const backend: CacheStore =
-    config.store ?? new RedisStore(config.redis as NonNullable<typeof config.redis>);
+
+  const keys = new KeySpace(config.prefix);
+  const backend: CacheStore = config.store ?? new RedisStore(config.redis as RedisClientLike);
   const store = new ResilientStore(backend, events, config.resilience);
-  return new Cache({
-    name: config.name,
-    prefix: config.prefix,
+  const memory = config.memoryTier === undefined ? undefined : new MemoryTier(config.memoryTier);
+  const io = new EntryIO({
+    keys,
+    store,
+    memory,
+    events,
+    serializer: config.serializer,
     ttlSeconds: config.ttlSeconds,
     staleTtlSeconds: config.staleTtlSeconds,
+  });
+  const lock = new DistributedLock(store, config.lock);
+  const invalidator = new Invalidator({ store, memory, bus: createBus(config, keys, events), events });
+  if (memory !== undefined) {
+    invalidator
+      .listen()
+      .catch((error: unknown) => events.emit('failure', { operation: 'connection', error }));
+  }
+  return new Cache({
+    name: config.name,
+    keys,
     serializer: config.serializer,
     store,
-    lock: new DistributedLock(store, config.lock),
+    io,
+    loads: new LoadCoordinator({ keys, io, lock, events }),
+    invalidator,
+    memory,
     failSafe: config.failSafe,
     events,
     stats,
   });
+}
+
+/** Only a memory tier needs to hear about other instances' invalidations. */
+function createBus(
+  config: ResolvedCacheConfig,
+  keys: KeySpace,
+  events: CacheEvents,
+): InvalidationBus | undefined {
+  if (config.memoryTier === undefined || !isRedisPublisherLike(config.redis)) return undefined;
+  return new RedisInvalidationBus(config.redis, keys.channel, (error) =>
+    events.emit('failure', { operation: 'connection', error }),
+  );
 }
 
 /**

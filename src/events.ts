@@ -20,7 +20,7 @@ export type StoreOperation =
   | 'lock_release';
 
 /** Operations that can fail without failing the caller: store operations, (de)coding, the Redis connection. */
-export type FailureOperation = StoreOperation | 'decode' | 'encode' | 'connection';
+export type FailureOperation = StoreOperation | 'decode' | 'encode' | 'connection' | 'publish';
 
 /** Kinds of invalidation. */
 export type InvalidationKind = 'key' | 'tag' | 'pattern';

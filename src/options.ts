@@ -2,6 +2,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from 'winston';
 import type { FailSafeConfig } from './engine/cache.js';
 import type { DistributedLockConfig } from './engine/distributed-lock.js';
+import type { MemoryTierConfig } from './engine/memory-tier.js';
 import { CacheOptionError } from './errors.js';
 import { jsonSerializer } from './serialization/json-serializer.js';
 import type { Serializer } from './serialization/serializer.js';
@@ -36,6 +37,11 @@ export interface CacheOptions {
   lockWaitMs?: number;
   /** First pause between checks while waiting for another instance's load, in milliseconds. Default 10. */
   lockPollMs?: number;
+  /**
+   * An in-process tier in front of Redis: a hit costs no round trip. Entries live in memory at most
+   * `ttlMs`; invalidations reach every instance through Redis pub/sub. Default: off.
+   */
+  memoryTier?: MemoryTierOptions | false;
   /** Turns values into bytes. Default `jsonSerializer`. */
   serializer?: Serializer;
   /** prom-client registry for the metrics, or `false` for none. Default: prom-client's default registry. */
@@ -58,6 +64,16 @@ export interface CacheOptions {
   invalidationBackoffMs?: number;
 }
 
+/** Bounds of the in-process tier. */
+export interface MemoryTierOptions {
+  /** Most entries held. Default 10,000. */
+  maxEntries?: number;
+  /** Most bytes held (stored size of the entries). Default 64 MiB. */
+  maxBytes?: number;
+  /** Longest time an entry is served from memory without asking Redis, in milliseconds. Default 1000. */
+  ttlMs?: number;
+}
+
 /** {@link CacheOptions} after validation, with every default applied. */
 export interface ResolvedCacheConfig {
   redis: RedisClientLike | undefined;
@@ -69,6 +85,7 @@ export interface ResolvedCacheConfig {
   serializer: Serializer;
   failSafe: FailSafeConfig;
   lock: DistributedLockConfig;
+  memoryTier: MemoryTierConfig | undefined;
   registry: Registry | false | undefined;
   metricsPrefix: string;
   logger: Logger | undefined;
@@ -125,6 +142,7 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheConfig 
       staleWhileRevalidate: options.staleWhileRevalidate ?? true,
       loadTimeoutMs: nonNegativeNumber(options.loadTimeoutMs, 'loadTimeoutMs', 0),
     },
+    memoryTier: resolveMemoryTier(options.memoryTier),
     lock: {
       ttlMs: lockTtlMs,
       waitMs: nonNegativeNumber(options.lockWaitMs, 'lockWaitMs', lockTtlMs),
@@ -164,6 +182,18 @@ export function nonNegativeNumber(value: unknown, name: string, fallback: number
     throw new CacheOptionError(`\`${name}\` must be a number of at least 0, got ${String(value)}`);
   }
   return value;
+}
+
+function resolveMemoryTier(options: MemoryTierOptions | false | undefined): MemoryTierConfig | undefined {
+  if (options === undefined || options === false) return undefined;
+  if (typeof options !== 'object' || options === null) {
+    throw new CacheOptionError('createCache: `memoryTier` must be an object or false');
+  }
+  return {
+    maxEntries: positiveInteger(options.maxEntries, 'memoryTier.maxEntries', 10_000),
+    maxBytes: positiveInteger(options.maxBytes, 'memoryTier.maxBytes', 64 * 1024 * 1024),
+    ttlMs: positiveNumber(options.ttlMs, 'memoryTier.ttlMs', 1000),
+  };
 }
 
 function positiveInteger(value: unknown, name: string, fallback: number): number {

@@ -14,7 +14,10 @@ export interface RedisClientLike {
   sPopCount(key: string, count: number): Reply<unknown[]>;
   pExpire(key: string, milliseconds: number, mode?: 'NX' | 'XX' | 'GT' | 'LT'): Reply<number>;
   unlink(keys: string[]): Reply<number>;
-  scan(cursor: string, options: { MATCH: string; COUNT: number }): Reply<{ cursor: string; keys: unknown[] }>;
+  scan(
+    cursor: string,
+    options: { MATCH: string; COUNT: number; TYPE?: string },
+  ): Reply<{ cursor: string; keys: unknown[] }>;
   ttl(key: string): Reply<number>;
   expire(key: string, seconds: number): Reply<number>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Reply<unknown>;

@@ -80,7 +80,13 @@ export class RedisStore implements CacheStore {
     let deleted = 0;
     let cursor = '0';
     do {
-      const page = await this.#client.scan(cursor, { MATCH: pattern, COUNT: this.#batchSize });
+      // Entries are strings; TYPE keeps the tag index sets out of reach, or a pattern like `*:1` would
+      // delete the index of an entry it does not match, and invalidateTags would then miss that entry.
+      const page = await this.#client.scan(cursor, {
+        MATCH: pattern,
+        COUNT: this.#batchSize,
+        TYPE: 'string',
+      });
       cursor = String(page.cursor);
       if (page.keys.length > 0) deleted += await this.delete(page.keys.map(String));
     } while (cursor !== '0');

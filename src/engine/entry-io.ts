@@ -1,0 +1,107 @@
+import type { CacheEvents } from '../events.js';
+import { nonNegativeNumber } from '../options.js';
+import type { Serializer } from '../serialization/serializer.js';
+import type { ResilientStore } from '../store/resilient-store.js';
+import { decodeValue, encodeValue, type StoredValue } from './entry-codec.js';
+import { type EntryOptions, resolveTtlSeconds } from './entry-options.js';
+import type { KeySpace } from './key-space.js';
+import type { MemoryTier } from './memory-tier.js';
+
+/** What {@link EntryIO} needs. */
+export interface EntryIOParts {
+  keys: KeySpace;
+  store: ResilientStore;
+  memory: MemoryTier | undefined;
+  events: CacheEvents;
+  serializer: Serializer;
+  ttlSeconds: number;
+  staleTtlSeconds: number;
+}
+
+/**
+ * Reads and writes entries through the tiers: memory first (when enabled), then the store, with
+ * decoding, encoding and their failures (a bad entry reads as absent and is overwritten later).
+ */
+export class EntryIO {
+  readonly #parts: EntryIOParts;
+
+  constructor(parts: EntryIOParts) {
+    this.#parts = parts;
+  }
+
+  /** The stored entry (fresh or stale) or `undefined`; never throws. */
+  async read<T>(entryKey: string, serializer: Serializer): Promise<StoredValue<T> | undefined> {
+    const memory = this.#parts.memory;
+    const held = memory?.get<T>(entryKey, Date.now());
+    if (held !== undefined) return held;
+    const bytes = await this.#parts.store.read(entryKey);
+    return this.#decodeAndHold<T>(entryKey, serializer, bytes);
+  }
+
+  /** Like `read` for many keys, with one store round trip for those not in memory. */
+  async readMany<T>(
+    entryKeys: readonly string[],
+    serializer: Serializer,
+  ): Promise<(StoredValue<T> | undefined)[]> {
+    const now = Date.now();
+    const found = entryKeys.map((entryKey) => this.#parts.memory?.get<T>(entryKey, now));
+    const absent = entryKeys.filter((_, index) => found[index] === undefined);
+    if (absent.length === 0) return found;
+    const bytes = await this.#parts.store.readMany(absent);
+    let next = 0;
+    return found.map((held, index) =>
+      held !== undefined
+        ? held
+        : this.#decodeAndHold<T>(entryKeys[index] as string, serializer, bytes[next++]),
+    );
+  }
+
+  /** The entry in the store if it is fresh; `'unavailable'` when the store failed. Skips memory. */
+  async readFreshFromStore<T>(
+    entryKey: string,
+    serializer: Serializer,
+  ): Promise<StoredValue<T> | undefined | 'unavailable'> {
+    const bytes = await this.#parts.store.tryRead(entryKey);
+    if (bytes === 'unavailable') return bytes;
+    const stored = this.#decodeAndHold<T>(entryKey, serializer, bytes);
+    return stored !== undefined && Date.now() < stored.freshUntilMs ? stored : undefined;
+  }
+
+  /** Stores a value with its lifetime and tags; `null`, `undefined` and a ttl of 0 store nothing. Never throws for store failures. */
+  async write<T>(entryKey: string, value: T, options: EntryOptions<T>): Promise<void> {
+    if (value === null || value === undefined) return;
+    const ttlSeconds = resolveTtlSeconds(options.ttl, value, this.#parts.ttlSeconds);
+    if (ttlSeconds === 0) return;
+    const staleTtlSeconds = nonNegativeNumber(options.staleTtl, 'staleTtl', this.#parts.staleTtlSeconds);
+    const tags = typeof options.tags === 'function' ? options.tags(value) : (options.tags ?? []);
+    const tagKeys = tags.map((tag) => this.#parts.keys.tagKey(tag));
+    const createdAtMs = Date.now();
+    const freshUntilMs = createdAtMs + ttlSeconds * 1000;
+    const stored = { value, createdAtMs, freshUntilMs, staleUntilMs: freshUntilMs + staleTtlSeconds * 1000 };
+    let bytes: Buffer;
+    try {
+      bytes = encodeValue(options.serializer ?? this.#parts.serializer, stored);
+    } catch (error) {
+      this.#parts.events.emit('failure', { operation: 'encode', error, key: entryKey });
+      return;
+    }
+    this.#parts.memory?.set(entryKey, stored, bytes.length, createdAtMs);
+    await this.#parts.store.write(entryKey, bytes, { ttlMs: stored.staleUntilMs - createdAtMs, tagKeys });
+  }
+
+  #decodeAndHold<T>(
+    entryKey: string,
+    serializer: Serializer,
+    bytes: Buffer | undefined,
+  ): StoredValue<T> | undefined {
+    if (bytes === undefined) return undefined;
+    try {
+      const stored = decodeValue<T>(serializer, bytes);
+      this.#parts.memory?.set(entryKey, stored, bytes.length, Date.now());
+      return stored;
+    } catch (error) {
+      this.#parts.events.emit('failure', { operation: 'decode', error, key: entryKey });
+      return undefined;
+    }
+  }
+}

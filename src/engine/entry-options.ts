@@ -1,0 +1,48 @@
+import { CacheOptionError } from '../errors.js';
+import type { LookupResult } from '../events.js';
+import { nonNegativeNumber } from '../options.js';
+import type { Serializer } from '../serialization/serializer.js';
+
+/** Produces the value of a key on a miss. `null` and `undefined` are returned but never cached. */
+export type Loader<T> = (key: string) => T | Promise<T>;
+
+/** Produces the values of the missing keys of `getMany`, in the order of `keys`. */
+export type BatchLoader<T> = (keys: string[]) => readonly T[] | Promise<readonly T[]>;
+
+/** Per-call options of `get`, `getMany` and `set`. */
+export interface EntryOptions<T> {
+  /** Freshness in seconds, or a function of the loaded value; 0 means "do not cache". Default: the cache's `ttl`. */
+  ttl?: number | ((value: T) => number | undefined);
+  /** Grace period after freshness, in seconds. Default: the cache's `staleTtl`. */
+  staleTtl?: number;
+  /** Tags for `invalidateTags`, or a function of the loaded value. */
+  tags?: readonly string[] | ((value: T) => readonly string[]);
+  /** Serializer for this entry. Default: the cache's. */
+  serializer?: Serializer;
+}
+
+/** What `lookup` found, and how. */
+export interface LookupOutcome<T> {
+  value: T;
+  result: LookupResult;
+  /** When the served value was loaded (epoch ms); absent when it was loaded for this call. */
+  createdAtMs?: number;
+  /** True when this call shared another call's load (in this process or on another instance). */
+  coalesced: boolean;
+}
+
+/** Rejects bad per-call options before any work is done (the loader must not run for nothing). */
+export function validateEntryOptions<T>(options: EntryOptions<T>): void {
+  if (typeof options.ttl !== 'function') nonNegativeNumber(options.ttl, 'ttl', 0);
+  nonNegativeNumber(options.staleTtl, 'staleTtl', 0);
+  if (options.tags !== undefined && typeof options.tags !== 'function' && !Array.isArray(options.tags)) {
+    throw new CacheOptionError('`tags` must be an array of strings or a function returning one');
+  }
+}
+
+/** The freshness of a loaded value in seconds; 0 means "do not store". */
+export function resolveTtlSeconds<T>(ttl: EntryOptions<T>['ttl'], value: T, fallback: number): number {
+  const seconds = typeof ttl === 'function' ? ttl(value) : ttl;
+  if (seconds === 0) return 0;
+  return seconds === undefined ? fallback : nonNegativeNumber(seconds, 'ttl', fallback);
+}

@@ -1,0 +1,113 @@
+import type { CacheEvents } from '../events.js';
+import type { Serializer } from '../serialization/serializer.js';
+import type { DistributedLock } from './distributed-lock.js';
+import type { EntryIO } from './entry-io.js';
+import type { EntryOptions, Loader, LookupOutcome } from './entry-options.js';
+import type { KeySpace } from './key-space.js';
+import { SingleFlight } from './single-flight.js';
+
+/** One load to run: what to load, where to store it, how to encode it. */
+export interface LoadRequest<T> {
+  key: string;
+  entryKey: string;
+  loader: Loader<T>;
+  options: EntryOptions<T>;
+  serializer: Serializer;
+}
+
+/** What {@link LoadCoordinator} needs. */
+export interface LoadCoordinatorParts {
+  keys: KeySpace;
+  io: EntryIO;
+  lock: DistributedLock;
+  events: CacheEvents;
+}
+
+/**
+ * Makes sure a key is loaded once: once per process (single-flight), once across instances (the
+ * distributed lock), and refreshed in the background at most once at a time.
+ */
+export class LoadCoordinator {
+  readonly #parts: LoadCoordinatorParts;
+  readonly #flights = new SingleFlight<LookupOutcome<unknown>>();
+  readonly #refreshing = new Set<string>();
+  readonly #background = new Set<Promise<unknown>>();
+
+  constructor(parts: LoadCoordinatorParts) {
+    this.#parts = parts;
+  }
+
+  /** Starts (or joins) the load of a key; `joined` tells whether another caller started it. */
+  load<T>(request: LoadRequest<T>): { promise: Promise<LookupOutcome<T>>; joined: boolean } {
+    const flight = this.#flights.run(request.entryKey, () => this.#loadOnce(request));
+    return flight as { promise: Promise<LookupOutcome<T>>; joined: boolean };
+  }
+
+  /** Refreshes a stale key in the background, unless this process or another instance already does. */
+  refreshInBackground<T>(request: LoadRequest<T>): void {
+    if (this.#refreshing.has(request.entryKey)) return;
+    this.#refreshing.add(request.entryKey);
+    const refresh = this.#parts.lock
+      .run(
+        this.#parts.keys.lockKey(request.key),
+        () => this.#loadAndStore(request),
+        () => this.#parts.io.readFreshFromStore<T>(request.entryKey, request.serializer),
+        'skip',
+      )
+      .finally(() => this.#refreshing.delete(request.entryKey));
+    this.track(refresh);
+  }
+
+  /** Keeps a background task for `drain()`; its failure is already reported by events. */
+  track(task: Promise<unknown>): void {
+    const settled: Promise<unknown> = task
+      .catch(() => undefined)
+      .finally(() => this.#background.delete(settled));
+    this.#background.add(settled);
+  }
+
+  /** Waits for every background task. */
+  async drain(): Promise<void> {
+    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
+  }
+
+  /** Runs `load` and reports its duration and failure as a `load` event. */
+  async timeLoad<R>(key: string, load: () => R | Promise<R>): Promise<R> {
+    const startedAt = performance.now();
+    try {
+      const value = await load();
+      this.#parts.events.emit('load', { key, durationSeconds: secondsSince(startedAt), failed: false });
+      return value;
+    } catch (error) {
+      this.#parts.events.emit('load', { key, durationSeconds: secondsSince(startedAt), failed: true, error });
+      throw error;
+    }
+  }
+
+  async #loadOnce<T>(request: LoadRequest<T>): Promise<LookupOutcome<T>> {
+    const guarded = await this.#parts.lock.run(
+      this.#parts.keys.lockKey(request.key),
+      () => this.#loadAndStore(request),
+      () => this.#parts.io.readFreshFromStore<T>(request.entryKey, request.serializer),
+      'wait',
+    );
+    if (guarded.source === 'peer') {
+      this.#parts.events.emit('coalesced', { key: request.key });
+      const { value, createdAtMs } = guarded.stored;
+      return { value, result: 'miss', createdAtMs, coalesced: true };
+    }
+    // 'skipped' only happens for background refreshes, which never come through here.
+    const value = guarded.source === 'loaded' ? guarded.value : (undefined as T);
+    return { value, result: 'miss', coalesced: false };
+  }
+
+  async #loadAndStore<T>(request: LoadRequest<T>): Promise<T> {
+    const value = await this.timeLoad(request.key, () => request.loader(request.key));
+    await this.#parts.io.write(request.entryKey, value, request.options);
+    return value;
+  }
+}
+
+function secondsSince(startedAtMs: number): number {
+  return (performance.now() - startedAtMs) / 1000;
+}

@@ -1,0 +1,71 @@
+import { LRUCache } from 'lru-cache';
+import { globToRegExp } from '../store/glob-to-regexp.js';
+import type { StoredValue } from './entry-codec.js';
+
+/** Bounds of the in-process tier. */
+export interface MemoryTierConfig {
+  /** Most entries held. */
+  maxEntries: number;
+  /** Most bytes held, counted as the entries' stored (serialized) size. */
+  maxBytes: number;
+  /** Longest time an entry is served from memory without asking Redis, in milliseconds. */
+  ttlMs: number;
+}
+
+/**
+ * Decoded, fresh entries kept in process memory in front of Redis, so a hit costs no round trip
+ * and no decoding. Bounded by entries and bytes (LRU) and by a short lifetime of its own, which
+ * bounds how long an invalidation missed on the pub/sub channel can go unnoticed.
+ */
+export class MemoryTier {
+  readonly #entries: LRUCache<string, StoredValue<unknown>>;
+  readonly #ttlMs: number;
+
+  constructor(config: MemoryTierConfig) {
+    this.#ttlMs = config.ttlMs;
+    this.#entries = new LRUCache<string, StoredValue<unknown>>({
+      max: config.maxEntries,
+      maxSize: config.maxBytes,
+      allowStale: false,
+    });
+  }
+
+  /** Entries held. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Bytes held (the stored size of the entries). */
+  get bytes(): number {
+    return this.#entries.calculatedSize;
+  }
+
+  /** The entry when it is held and still fresh. */
+  get<T>(entryKey: string, now: number): StoredValue<T> | undefined {
+    const stored = this.#entries.get(entryKey) as StoredValue<T> | undefined;
+    return stored !== undefined && now < stored.freshUntilMs ? stored : undefined;
+  }
+
+  /** Holds a fresh entry for the shorter of its freshness and the tier's own lifetime. */
+  set(entryKey: string, stored: StoredValue<unknown>, sizeBytes: number, now: number): void {
+    const ttl = Math.min(this.#ttlMs, stored.freshUntilMs - now);
+    if (ttl <= 0) return;
+    this.#entries.set(entryKey, stored, { ttl, size: Math.max(1, sizeBytes + entryKey.length) });
+  }
+
+  delete(entryKeys: readonly string[]): void {
+    for (const entryKey of entryKeys) this.#entries.delete(entryKey);
+  }
+
+  /** Drops every entry whose full key matches the Redis glob `pattern`. */
+  deleteMatching(pattern: string): void {
+    const matcher = globToRegExp(pattern);
+    for (const entryKey of [...this.#entries.keys()]) {
+      if (matcher.test(entryKey)) this.#entries.delete(entryKey);
+    }
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+}

@@ -1,0 +1,38 @@
+/** An invalidation announced to every instance, so each drops its in-process copies. */
+export interface InvalidationMessage {
+  /** Id of the instance that sent it (which has already applied it). */
+  origin: string;
+  /** Full keys to drop. */
+  keys?: string[];
+  /** Redis glob over full keys to drop. */
+  pattern?: string;
+}
+
+/** Carries invalidations between the instances of one cache (Redis pub/sub in production). */
+export interface InvalidationBus {
+  publish(message: InvalidationMessage): Promise<void>;
+  /** Starts delivering messages from every instance (this one's included) to `handler`. */
+  subscribe(handler: (message: InvalidationMessage) => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Parses a message off the wire; `undefined` for anything that is not one. */
+export function parseInvalidationMessage(text: string): InvalidationMessage | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const { origin, keys, pattern } = parsed as Record<string, unknown>;
+  if (typeof origin !== 'string') return undefined;
+  const validKeys = Array.isArray(keys) && keys.every((key) => typeof key === 'string') ? keys : undefined;
+  const validPattern = typeof pattern === 'string' ? pattern : undefined;
+  if (validKeys === undefined && validPattern === undefined) return undefined;
+  return {
+    origin,
+    ...(validKeys !== undefined ? { keys: validKeys } : {}),
+    ...(validPattern !== undefined ? { pattern: validPattern } : {}),
+  };
+}
