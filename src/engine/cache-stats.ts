@@ -18,6 +18,10 @@ export interface CacheStats {
   hitRatio: number;
   /** Mean loader time in milliseconds, 0 before the first load. */
   avgLoadMs: number;
+  /** Entries held by the in-process tier (0 without one). */
+  memoryEntries: number;
+  /** Bytes held by the in-process tier (0 without one). */
+  memoryBytes: number;
 }
 
 /** Accumulates the counters behind {@link CacheStats}. */
@@ -37,7 +41,7 @@ export class CacheStatsRecorder {
     this.#totalLoadMs += durationMs;
   }
 
-  snapshot(): CacheStats {
+  snapshot(): Omit<CacheStats, 'memoryEntries' | 'memoryBytes'> {
     const lookups = this.hits + this.misses + this.stale;
     return {
       hits: this.hits,

@@ -76,7 +76,12 @@ export class Cache {
       options,
       serializer: options.serializer ?? this.#parts.serializer,
     };
-    const stored = await this.#parts.io.read<T>(entryKey, request.serializer);
+    const found = await this.#parts.io.read<T>(entryKey, request.serializer);
+    // Redis just failed: taking the lock would only cost another timeout, so load without it.
+    if (found === 'unavailable') {
+      return this.#awaitLoad(key, this.#parts.loads.load({ ...request, lock: false }));
+    }
+    const stored = found;
     const now = Date.now();
     if (stored !== undefined && now < stored.freshUntilMs) {
       this.#parts.events.emit('lookup', { key, result: 'hit' });
@@ -183,7 +188,12 @@ export class Cache {
 
   /** Counters since creation. */
   stats(): CacheStats {
-    return this.#parts.stats.snapshot();
+    const memory = this.#parts.memory;
+    return {
+      ...this.#parts.stats.snapshot(),
+      memoryEntries: memory?.size ?? 0,
+      memoryBytes: memory?.bytes ?? 0,
+    };
   }
 
   /** Waits for background refreshes, stops listening and stops observers. The Redis client stays open: it is yours. */

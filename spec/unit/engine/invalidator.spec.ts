@@ -1,0 +1,128 @@
+import { expect } from 'chai';
+import { Invalidator } from '../../../src/engine/invalidator.js';
+import { MemoryTier } from '../../../src/engine/memory-tier.js';
+import { CacheEvents } from '../../../src/events.js';
+import type { InvalidationBus, InvalidationMessage } from '../../../src/store/invalidation-bus.js';
+import { MemoryStore } from '../../../src/store/memory-store.js';
+import { ResilientStore } from '../../../src/store/resilient-store.js';
+
+/** An in-process bus joining any number of instances, as Redis pub/sub does. */
+class LocalBus implements InvalidationBus {
+  readonly #handlers: ((message: InvalidationMessage) => void)[];
+  published: InvalidationMessage[] = [];
+  failing = false;
+
+  constructor(handlers: ((message: InvalidationMessage) => void)[] = []) {
+    this.#handlers = handlers;
+  }
+
+  joined(): LocalBus {
+    return new LocalBus(this.#handlers);
+  }
+
+  async publish(message: InvalidationMessage): Promise<void> {
+    if (this.failing) throw new Error('publish failed');
+    this.published.push(message);
+    for (const handler of this.#handlers) handler(message);
+  }
+
+  async subscribe(handler: (message: InvalidationMessage) => void): Promise<void> {
+    this.#handlers.push(handler);
+  }
+
+  async close(): Promise<void> {}
+}
+
+const RESILIENCE = {
+  timeoutMs: 100,
+  breakerThreshold: 0,
+  breakerHalfOpenAfterMs: 1000,
+  invalidationAttempts: 1,
+  invalidationBackoffMs: 0,
+};
+
+function instance(backend: MemoryStore, bus: LocalBus) {
+  const events = new CacheEvents();
+  const memory = new MemoryTier({ maxEntries: 100, maxBytes: 100_000, ttlMs: 60_000 });
+  const store = new ResilientStore(backend, events, RESILIENCE);
+  const invalidator = new Invalidator({ store, memory, bus, events });
+  return { events, memory, invalidator };
+}
+
+function hold(memory: MemoryTier, key: string): void {
+  const now = Date.now();
+  memory.set(
+    key,
+    { value: key, createdAtMs: now, freshUntilMs: now + 60_000, staleUntilMs: now + 60_000 },
+    1,
+    now,
+  );
+}
+
+describe('Invalidator', () => {
+  it("drops another instance's in-memory copy of an invalidated key", async () => {
+    const backend = new MemoryStore();
+    const bus = new LocalBus();
+    const a = instance(backend, bus);
+    const b = instance(backend, bus.joined());
+    await a.invalidator.listen();
+    await b.invalidator.listen();
+    hold(a.memory, 'p:k');
+    hold(b.memory, 'p:k');
+    hold(b.memory, 'p:other');
+    await a.invalidator.deleteKey('p:k');
+    expect(a.memory.get('p:k', Date.now())).to.equal(undefined);
+    expect(b.memory.get('p:k', Date.now())).to.equal(undefined);
+    expect(b.memory.get('p:other', Date.now())?.value).to.equal('p:other');
+  });
+
+  it('announces the keys a tag invalidation deleted, so other instances drop exactly those', async () => {
+    const backend = new MemoryStore();
+    await backend.set('p:a', Buffer.from('a'), { ttlMs: 60_000, tagKeys: ['p:__ca:tag:t'] });
+    await backend.set('p:b', Buffer.from('b'), { ttlMs: 60_000 });
+    const bus = new LocalBus();
+    const a = instance(backend, bus);
+    const b = instance(backend, bus.joined());
+    await b.invalidator.listen();
+    hold(b.memory, 'p:a');
+    hold(b.memory, 'p:b');
+    expect(await a.invalidator.deleteTagged(['p:__ca:tag:t'])).to.equal(1);
+    expect(bus.published).to.deep.equal([{ origin: a.invalidator.instanceId, keys: ['p:a'] }]);
+    expect(b.memory.get('p:a', Date.now())).to.equal(undefined);
+    expect(b.memory.get('p:b', Date.now())?.value).to.equal('p:b');
+  });
+
+  it('announces a pattern invalidation as the pattern', async () => {
+    const backend = new MemoryStore();
+    const bus = new LocalBus();
+    const a = instance(backend, bus);
+    const b = instance(backend, bus.joined());
+    await b.invalidator.listen();
+    hold(b.memory, 'p:user:1');
+    hold(b.memory, 'p:item:1');
+    await a.invalidator.deleteMatching('p:user:*');
+    expect(b.memory.get('p:user:1', Date.now())).to.equal(undefined);
+    expect(b.memory.get('p:item:1', Date.now())?.value).to.equal('p:item:1');
+  });
+
+  it('ignores its own announcements and announces nothing for an empty key list', async () => {
+    const bus = new LocalBus();
+    const a = instance(new MemoryStore(), bus);
+    await a.invalidator.listen();
+    await a.invalidator.announce({ keys: [] });
+    expect(bus.published).to.have.length(0);
+    hold(a.memory, 'p:k');
+    await a.invalidator.announce({ keys: ['p:other'] });
+    expect(a.memory.get('p:k', Date.now())?.value).to.equal('p:k');
+  });
+
+  it('reports a lost announcement without failing the invalidation', async () => {
+    const bus = new LocalBus();
+    bus.failing = true;
+    const a = instance(new MemoryStore(), bus);
+    const failures: string[] = [];
+    a.events.on('failure', ({ operation }) => failures.push(operation));
+    expect(await a.invalidator.deleteKey('p:k')).to.equal(false);
+    expect(failures).to.deep.equal(['publish']);
+  });
+});
