@@ -1,0 +1,243 @@
+import { execFileSync } from 'node:child_process';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import express from 'express';
+import { Registry } from 'prom-client';
+import { createClient } from 'redis';
+import winston from 'winston';
+import { type Cache, createCache, metricsHandler, responseCache } from '../../../src/index.js';
+import { ChaosStore } from '../../support/chaos-store.js';
+import { startPrometheus, type TestPrometheus } from '../../support/prometheus-server.js';
+import { startRedis, type TestRedis } from '../../support/redis-server.js';
+import {
+  dashboardTargets,
+  labelValuesQueries,
+  readDashboard,
+} from '../../unit/observability/read-dashboard.js';
+
+// Long enough to cover all the traffic below (it starts after the first scrape), short enough to stay "recent".
+const RATE_WINDOW = '30s';
+const TRAFFIC_MS = 4_000;
+const ROUND_PAUSE_MS = 200;
+const ROUTES = ['/api/items/:id', '/api/news', '/api/reports/:id', '/api/broken/:id'];
+
+/** Grafana's variables as the dashboard's "All" selection expands them. */
+function substituteVariables(expr: string): string {
+  const substituted = expr
+    .replaceAll('$__rate_interval', RATE_WINDOW)
+    .replace(/\$(job|instance|cache|route)\b/g, '.*');
+  if (substituted.includes('$')) throw new Error(`unsubstituted variable in ${substituted}`);
+  return substituted;
+}
+
+async function waitFor(description: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}`);
+    await sleep(200);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+describe('Grafana dashboard against a real Prometheus', function () {
+  this.timeout(90_000);
+  const silentLogger = winston.createLogger({ silent: true });
+  const registry = new Registry();
+  let redis: TestRedis;
+  let redisClient: ReturnType<typeof createClient>;
+  let server: Server | undefined;
+  let prometheus: TestPrometheus | undefined;
+  let pages: Cache;
+  let broken: Cache;
+  let baseUrl: string;
+
+  function createApp(): express.Express {
+    const app = express();
+    app.get('/metrics', metricsHandler(registry));
+    app.get('/api/items/:id', responseCache(pages, { ttl: 60, tags: ['items'] }), (req, res) => {
+      res.json({ id: req.params.id });
+    });
+    // Fresh for 100 ms, then served stale (and revalidated) for a minute.
+    app.get('/api/news', responseCache(pages, { ttl: 0.1, staleTtl: 60 }), (_req, res) => {
+      res.json({ headline: 'cache earns its keep' });
+    });
+    // Slow enough that concurrent requests for a cold key share one handler run.
+    app.get('/api/reports/:id', responseCache(pages), async (req, res) => {
+      await sleep(50);
+      res.json({ report: req.params.id });
+    });
+    app.get('/api/broken/:id', responseCache(broken), (req, res) => {
+      res.json({ id: req.params.id });
+    });
+    return app;
+  }
+
+  async function get(path: string, headers: Record<string, string> = {}): Promise<void> {
+    const response = await fetch(baseUrl + path, { headers });
+    await response.arrayBuffer();
+    if (response.status !== 200) throw new Error(`GET ${path} answered ${response.status}`);
+  }
+
+  async function trafficRound(round: number): Promise<void> {
+    await pages.invalidate('absent-key');
+    await pages.invalidateTags(['reports']);
+    await pages.invalidatePattern('absent:*');
+    await get('/api/items/1');
+    await get('/api/items/2');
+    await get(`/api/items/new-${round}`);
+    await get('/api/items/1', { authorization: 'Bearer spec' });
+    await get('/api/news');
+    await Promise.all([1, 2, 3].map(() => get(`/api/reports/${round}`)));
+    await get(`/api/broken/${round % 2}`);
+  }
+
+  async function appRequestCount(): Promise<number> {
+    const family = registry.getSingleMetric('cache_aside_requests_total');
+    const { values } = (await family?.get()) ?? { values: [] };
+    return values.reduce((sum, sample) => sum + sample.value, 0);
+  }
+
+  before(async () => {
+    redis = await startRedis();
+    redisClient = createClient({ url: redis.url });
+    await redisClient.connect();
+    // A generous timeout: a slow CI machine must not turn the healthy cache's calls into errors.
+    pages = createCache({
+      redis: redisClient,
+      prefix: 'pages:',
+      registry,
+      logger: silentLogger,
+      redisTimeoutMs: 2_000,
+    });
+    broken = createCache({
+      store: new ChaosStore().alwaysThrow(new Error('connect ECONNREFUSED 127.0.0.1:1')),
+      prefix: 'broken:',
+      registry,
+      logger: silentLogger,
+      circuitBreakerThreshold: 3,
+      circuitBreakerHalfOpenAfterMs: 500,
+    });
+    const listening = createApp().listen(0, '127.0.0.1');
+    server = listening;
+    await new Promise<void>((resolve) => listening.once('listening', resolve));
+    const target = `127.0.0.1:${(listening.address() as AddressInfo).port}`;
+    baseUrl = `http://${target}`;
+
+    prometheus = await startPrometheus({ targets: [target], jobName: 'app', scrapeIntervalSeconds: 1 });
+    const running = prometheus;
+    // The zero-initialised series must be scraped before the traffic, so that rates see it.
+    await waitFor(
+      'the first scrape',
+      async () => (await running.query('up{job="app"} == 1')).length > 0,
+      20_000,
+    );
+
+    const trafficEndsAt = Date.now() + TRAFFIC_MS;
+    for (let round = 0; Date.now() < trafficEndsAt && round < 100; round++) {
+      await trafficRound(round);
+      await sleep(ROUND_PAUSE_MS);
+    }
+    const expected = await appRequestCount();
+    await waitFor(
+      `Prometheus to scrape all ${expected} requests`,
+      async () =>
+        Number((await running.query('sum(cache_aside_requests_total{job="app"})'))[0]?.value[1]) === expected,
+      10_000,
+    );
+  });
+
+  after(async () => {
+    await prometheus?.stop();
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await pages?.close();
+    await broken?.close();
+    await redisClient?.quit();
+    await redis?.stop();
+  });
+
+  it('has the traffic produce every request result, on route patterns rather than URLs', async () => {
+    const byResult = await prometheus?.query(
+      'sum by (result) (increase(cache_aside_requests_total[30s])) > 0',
+    );
+    expect(byResult?.map((sample) => sample.metric.result).sort()).to.deep.equal([
+      'bypass',
+      'hit',
+      'miss',
+      'stale',
+    ]);
+    const routes = await prometheus?.labelValues('route', 'cache_aside_requests_total');
+    expect(routes?.sort()).to.deep.equal([...ROUTES].sort());
+  });
+
+  it('scrapes every family that the code registers', async () => {
+    const scraped = await prometheus?.query('group by (__name__) ({__name__=~"cache_aside_.+", job="app"})');
+    const names = new Set(scraped?.map((sample) => sample.metric.__name__));
+    for (const metric of registry.getMetricsAsArray()) {
+      const sample = String(metric.type) === 'histogram' ? `${metric.name}_bucket` : metric.name;
+      expect(names.has(sample), `${sample} in Prometheus`).to.equal(true);
+    }
+  });
+
+  it('answers every dashboard query with data', async () => {
+    const empty: string[] = [];
+    for (const target of dashboardTargets(readDashboard())) {
+      const expr = substituteVariables(target.expr);
+      const samples = (await prometheus?.query(expr)) ?? [];
+      const finite = samples.filter((sample) => Number.isFinite(Number(sample.value[1])));
+      if (finite.length === 0)
+        empty.push(`${target.panel} [${target.refId}]: ${expr} → ${JSON.stringify(samples)}`);
+    }
+    expect(empty, empty.join('\n')).to.deep.equal([]);
+  });
+
+  it('shows routes that never hit at a 0 % hit ratio rather than leaving them out', async () => {
+    const hitRatio = dashboardTargets(readDashboard()).find(
+      (target) => target.panel === 'Hit ratio over time',
+    );
+    const samples = (await prometheus?.query(substituteVariables(hitRatio?.expr ?? ''))) ?? [];
+    const byRoute = Object.fromEntries(
+      samples.map((sample) => [sample.metric.route, Number(sample.value[1])]),
+    );
+    expect(Object.keys(byRoute).sort()).to.deep.equal([...ROUTES].sort());
+    expect(byRoute['/api/broken/:id']).to.equal(0);
+    expect(byRoute['/api/items/:id']).to.be.greaterThan(0);
+  });
+
+  it('fills every dashboard variable', async () => {
+    for (const { variable, selector, label } of labelValuesQueries(readDashboard())) {
+      const values = await prometheus?.labelValues(label, substituteVariables(selector));
+      expect(values, `$${variable}`).to.not.be.empty;
+    }
+  });
+
+  it('shows the broken cache’s circuit open and its Redis errors, and the healthy cache closed', async () => {
+    const circuit = await prometheus?.query('max by (cache) (max_over_time(cache_aside_circuit_open[30s]))');
+    const state = Object.fromEntries(circuit?.map((sample) => [sample.metric.cache, sample.value[1]]) ?? []);
+    expect(state).to.deep.equal({ pages: '0', broken: '1' });
+    const errors = await prometheus?.query('sum by (cache) (increase(cache_aside_errors_total[30s])) > 0');
+    expect(errors?.map((sample) => sample.metric.cache)).to.deep.equal(['broken']);
+  });
+
+  it('ships a Prometheus configuration for the demo that promtool accepts', () => {
+    const config = fileURLToPath(new URL('../../../grafana/prometheus.yml', import.meta.url));
+    let output: string;
+    try {
+      output = execFileSync('promtool', ['check', 'config', config], { encoding: 'utf8', stdio: 'pipe' });
+    } catch (error) {
+      const {
+        code,
+        stdout = '',
+        stderr = '',
+      } = error as NodeJS.ErrnoException & { stdout?: string; stderr?: string };
+      if (code === 'ENOENT')
+        throw new Error('promtool is not on PATH: it ships with the Debian package prometheus');
+      throw new Error(`promtool rejects grafana/prometheus.yml:\n${stdout}${stderr}`);
+    }
+    expect(output).to.include('SUCCESS');
+  });
+});

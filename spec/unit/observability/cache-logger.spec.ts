@@ -1,0 +1,253 @@
+import { expect } from 'chai';
+import sinon from 'sinon';
+import winston from 'winston';
+import { createCache } from '../../../src/create-cache.js';
+import type { Cache } from '../../../src/engine/cache.js';
+import { createDefaultLogger } from '../../../src/observability/create-default-logger.js';
+import { hashCacheKey } from '../../../src/observability/hash-cache-key.js';
+import type { CacheOptions } from '../../../src/options.js';
+import { MemoryStore } from '../../../src/store/memory-store.js';
+import { ChaosStore } from '../../support/chaos-store.js';
+import { RecordingLogger } from '../../support/recording-logger.js';
+
+const REDIS_FAILED = 'Redis call failed: requests are served without the cache until it recovers';
+
+describe('cache logging (winston)', () => {
+  let recording: RecordingLogger;
+  let clock: sinon.SinonFakeTimers;
+
+  function makeCache(options: Partial<CacheOptions> = {}): Cache {
+    return createCache({
+      store: new MemoryStore(),
+      prefix: 'shop:',
+      registry: false,
+      logger: recording.logger,
+      lockTtlMs: 0,
+      ...options,
+    });
+  }
+
+  beforeEach(() => {
+    recording = new RecordingLogger('silly');
+    clock = sinon.useFakeTimers({ now: 1_700_000_000_000, toFake: ['Date'] });
+  });
+
+  afterEach(() => {
+    sinon.restore();
+  });
+
+  describe('failure streaks', () => {
+    it('logs a Redis outage once as an error, the rest at debug, and its end once at info', async () => {
+      const store = new ChaosStore().alwaysThrow(new Error('connect ECONNREFUSED 127.0.0.1:6379'));
+      const cache = makeCache({ store, circuitBreakerThreshold: 0 });
+      for (let request = 0; request < 5; request++) await cache.get(`item:${request}`, () => 'v');
+
+      const errors = recording.at('error');
+      expect(errors).to.have.lengthOf(1);
+      expect(errors[0]).to.deep.include({
+        message: REDIS_FAILED,
+        cache: 'shop',
+        operation: 'get',
+        failures: 1,
+        errorCode: 'E_STORE_FAILED',
+        keyHash: hashCacheKey('shop:item:0'),
+      });
+      expect(errors[0]?.error).to.match(/ECONNREFUSED/);
+      expect(recording.withMessage(REDIS_FAILED).filter((entry) => entry.level === 'debug')).to.have.lengthOf(
+        9,
+      );
+
+      clock.tick(30_000);
+      store.heal();
+      await cache.get('item:0', () => 'v');
+      expect(recording.withMessage('Redis recovered')).to.deep.equal([
+        { level: 'info', message: 'Redis recovered', cache: 'shop', failures: 10, durationSeconds: 30 },
+      ]);
+
+      store.alwaysThrow();
+      await cache.get('item:1', () => 'v');
+      expect(recording.at('error')).to.have.lengthOf(2);
+    });
+
+    it('ends a streak of connection errors at the next answered Redis call', async () => {
+      const cache = makeCache();
+      cache.events.emit('failure', {
+        operation: 'connection',
+        error: new Error('Socket closed unexpectedly'),
+      });
+      cache.events.emit('failure', {
+        operation: 'connection',
+        error: new Error('Socket closed unexpectedly'),
+      });
+      await cache.get('k', () => 'v');
+
+      expect(recording.at('error').map((entry) => [entry.operation, entry.error])).to.deep.equal([
+        ['connection', 'Socket closed unexpectedly'],
+      ]);
+      expect(recording.withMessage('Redis recovered')[0]).to.include({ failures: 2 });
+    });
+
+    it('logs a failing loader once as a warning and its recovery once', async () => {
+      const cache = makeCache();
+      const failingLoader = () => {
+        throw new Error('database unavailable');
+      };
+      for (let attempt = 0; attempt < 3; attempt++) {
+        await cache.get('k', failingLoader).catch(() => undefined);
+      }
+      await cache.get('k', () => 'v');
+
+      const failures = recording.withMessage('loader failed');
+      expect(failures.map((entry) => entry.level)).to.deep.equal(['warn', 'debug', 'debug']);
+      expect(failures[0]).to.include({
+        cache: 'shop',
+        error: 'database unavailable',
+        keyHash: hashCacheKey('k'),
+      });
+      expect(failures[0]).to.not.have.property('errorCode');
+      expect(recording.withMessage('loader recovered')[0]).to.include({ level: 'info', failures: 3 });
+    });
+
+    it('logs whatever a loader throws, even when it is not an Error', async () => {
+      const cache = makeCache();
+      await cache.get('k', () => Promise.reject('upstream timeout')).catch(() => undefined);
+      expect(recording.withMessage('loader failed')[0]).to.include({
+        level: 'warn',
+        error: 'upstream timeout',
+      });
+    });
+
+    it('warns once about undecodable entries, until an entry decodes again', async () => {
+      const store = new MemoryStore();
+      await store.set('shop:a', Buffer.from('garbage'), { ttlMs: 60_000 });
+      await store.set('shop:b', Buffer.from('garbage'), { ttlMs: 60_000 });
+      const cache = makeCache({ store });
+      await cache.get('a', () => 'v');
+      await cache.get('b', () => 'v');
+      await cache.get('a', () => 'v');
+
+      const message = 'undecodable cache entry: treated as a miss and overwritten';
+      expect(recording.withMessage(message).map((entry) => entry.level)).to.deep.equal(['warn', 'debug']);
+      expect(recording.withMessage('cache entries decode again')[0]).to.include({
+        level: 'info',
+        failures: 2,
+      });
+    });
+
+    it('reports a value that cannot be encoded once as an error, until a value is stored again', async () => {
+      const cache = makeCache();
+      await cache.get('a', () => ({ id: 1n }));
+      await cache.get('b', () => ({ id: 2n }));
+      await cache.get('c', () => ({ id: 3 }));
+
+      const message = 'value could not be encoded: it is not cached';
+      expect(recording.withMessage(message).map((entry) => entry.level)).to.deep.equal(['error', 'debug']);
+      expect(recording.withMessage('values encode again')[0]).to.include({ level: 'info', failures: 2 });
+    });
+
+    it('logs no recovery when nothing failed', async () => {
+      const cache = makeCache();
+      await cache.get('k', () => 'v');
+      expect(recording.at('info')).to.deep.equal([]);
+    });
+  });
+
+  it('warns when the circuit breaker opens and says when it closes', async () => {
+    const store = new ChaosStore().alwaysThrow();
+    const cache = makeCache({ store, circuitBreakerThreshold: 2, circuitBreakerHalfOpenAfterMs: 1_000 });
+    await cache.get('k', () => 'v');
+    store.heal();
+    clock.tick(1_000);
+    await cache.get('k', () => 'v');
+
+    expect(recording.entries.filter((entry) => /circuit breaker/.test(entry.message))).to.deep.equal([
+      {
+        level: 'warn',
+        message: 'circuit breaker open: Redis is skipped until a probe call succeeds',
+        cache: 'shop',
+      },
+      { level: 'info', message: 'circuit breaker closed: Redis is used again', cache: 'shop' },
+    ]);
+  });
+
+  it('logs requests at http level with route, method, result, duration and reason', () => {
+    const cache = makeCache();
+    const request = { route: '/api/items/:id', method: 'GET', durationSeconds: 0.0015 };
+    cache.events.emit('request', { ...request, result: 'bypass', reason: 'authorization' });
+    cache.events.emit('request', { ...request, result: 'hit' });
+
+    expect(recording.at('http')).to.deep.equal([
+      {
+        level: 'http',
+        message: 'cache request',
+        cache: 'shop',
+        ...withoutSeconds(request),
+        result: 'bypass',
+        reason: 'authorization',
+      },
+      { level: 'http', message: 'cache request', cache: 'shop', ...withoutSeconds(request), result: 'hit' },
+    ]);
+  });
+
+  it('logs invalidations at verbose level with their kind and count', async () => {
+    const cache = makeCache();
+    await cache.set('item:1', 'v', { tags: ['items'] });
+    await cache.invalidateTags(['items']);
+    expect(recording.at('verbose')).to.deep.equal([
+      { level: 'verbose', message: 'cache invalidation', cache: 'shop', kind: 'tag', count: 1 },
+    ]);
+  });
+
+  it('logs lookups, loads and shared loads at debug level, naming keys only by their hash', async () => {
+    const cache = makeCache();
+    const key = 'user:alice@example.com';
+    await Promise.all([cache.get(key, async () => 'alice'), cache.get(key, async () => 'alice')]);
+    await cache.get(key, () => 'alice');
+
+    const debug = recording.at('debug');
+    expect(debug.map((entry) => [entry.message, entry.result ?? null])).to.deep.equal([
+      ['cache lookup', 'miss'],
+      ['cache lookup', 'miss'],
+      ['cache load shared', null],
+      ['cache load', null],
+      ['cache lookup', 'hit'],
+    ]);
+    expect(debug.every((entry) => entry.keyHash === hashCacheKey(key))).to.equal(true);
+    expect(debug.find((entry) => entry.message === 'cache load')?.durationMs).to.be.a('number');
+    expect(JSON.stringify(recording.entries)).to.not.include('alice@example.com');
+  });
+
+  it('stays silent about a healthy cache at the default warn level, and logs an outage once', async () => {
+    recording = new RecordingLogger('warn');
+    const healthy = makeCache();
+    await Promise.all([healthy.get('k', async () => 'v'), healthy.get('k', async () => 'v')]);
+    await healthy.get('k', () => 'v');
+    await healthy.invalidate('k');
+    healthy.events.emit('request', { route: '/r', method: 'GET', result: 'hit', durationSeconds: 0.001 });
+    expect(recording.entries).to.deep.equal([]);
+
+    const broken = makeCache({ store: new ChaosStore().alwaysThrow(), circuitBreakerThreshold: 0 });
+    const failingLoader = () => Promise.reject(new Error('down'));
+    for (let request = 0; request < 3; request++) await broken.get('k', failingLoader).catch(() => undefined);
+    expect(recording.entries.map((entry) => entry.level)).to.deep.equal(['error', 'warn']);
+  });
+
+  describe('createDefaultLogger', () => {
+    it('is a console logger at the given level that writes JSON lines with a timestamp', () => {
+      const logger = createDefaultLogger('warn');
+      expect(logger.level).to.equal('warn');
+      expect(logger.isLevelEnabled('info')).to.equal(false);
+      expect(logger.transports).to.have.lengthOf(1);
+      expect(logger.transports[0]).to.be.instanceOf(winston.transports.Console);
+
+      const line = logger.format.transform({ level: 'warn', message: 'm', cache: 'shop' });
+      const written = JSON.parse((line as Record<symbol, string>)[Symbol.for('message')] as string);
+      expect(written).to.include({ level: 'warn', message: 'm', cache: 'shop' });
+      expect(Date.parse(written.timestamp)).to.equal(1_700_000_000_000);
+    });
+  });
+});
+
+function withoutSeconds(request: { route: string; method: string; durationSeconds: number }) {
+  return { route: request.route, method: request.method, durationMs: request.durationSeconds * 1000 };
+}

@@ -1,0 +1,139 @@
+import { Counter, Gauge, Histogram, type Metric, type Registry, type RegistryContentType } from 'prom-client';
+import { CacheOptionError } from '../errors.js';
+
+/** Label names of each family; `route` is an Express route pattern, `cache` a cache's name. */
+type RequestLabel = 'route' | 'method' | 'result';
+
+/** The metric families of this package in one registry, shared by every cache attached to it. */
+export interface CacheMetricFamilies {
+  requests: Counter<RequestLabel>;
+  requestDurationSeconds: Histogram<'route' | 'result'>;
+  lookups: Counter<'cache' | 'result'>;
+  loadDurationSeconds: Histogram<'cache'>;
+  errors: Counter<'cache' | 'operation'>;
+  redisDurationSeconds: Histogram<'cache' | 'operation'>;
+  coalesced: Counter<'cache'>;
+  invalidations: Counter<'cache' | 'kind'>;
+  circuitOpen: Gauge<'cache'>;
+}
+
+/** From a sub-millisecond hit to a multi-second load, in seconds. */
+const RESPONSE_BUCKETS_SECONDS: readonly number[] = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+/** Redis round trips: 100 µs on loopback up to the one-second range of a struggling server, in seconds. */
+const REDIS_BUCKETS_SECONDS: readonly number[] = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+];
+
+type AnyRegistry = Registry<RegistryContentType>;
+
+// Keyed by registry (weakly, so a dropped registry frees its families) and then by name prefix.
+const familiesByRegistry = new WeakMap<AnyRegistry, Map<string, CacheMetricFamilies>>();
+
+/**
+ * The families named `prefix…` in `registry`, created on first use and shared afterwards, so that
+ * a second cache (or middleware) on the same registry does not throw "already registered".
+ * Throws `CacheOptionError` when the registry holds a same-named metric that is not ours.
+ */
+export function cacheMetricFamilies(registry: AnyRegistry, prefix: string): CacheMetricFamilies {
+  let byPrefix = familiesByRegistry.get(registry);
+  if (byPrefix === undefined) {
+    byPrefix = new Map();
+    familiesByRegistry.set(registry, byPrefix);
+  }
+  const known = byPrefix.get(prefix);
+  if (known !== undefined) {
+    reregisterIfCleared(registry, known);
+    return known;
+  }
+  const families = createFamilies(registry, prefix);
+  byPrefix.set(prefix, families);
+  return families;
+}
+
+function createFamilies(registry: AnyRegistry, prefix: string): CacheMetricFamilies {
+  const registers = [registry];
+  const name = (suffix: string) => {
+    const fullName = prefix + suffix;
+    if (registry.getSingleMetric(fullName) !== undefined) throw conflict(fullName);
+    return fullName;
+  };
+  return {
+    requests: new Counter({
+      name: name('requests_total'),
+      help: 'HTTP requests seen by the response cache, by route pattern, method and result (hit, miss, stale, bypass).',
+      labelNames: ['route', 'method', 'result'],
+      registers,
+    }),
+    requestDurationSeconds: new Histogram({
+      name: name('request_duration_seconds'),
+      help: 'Time from the response cache middleware to the end of the response, in seconds.',
+      labelNames: ['route', 'result'],
+      buckets: [...RESPONSE_BUCKETS_SECONDS],
+      registers,
+    }),
+    lookups: new Counter({
+      name: name('lookups_total'),
+      help: 'Cache lookups (HTTP or not), by cache and result (hit, miss, stale).',
+      labelNames: ['cache', 'result'],
+      registers,
+    }),
+    loadDurationSeconds: new Histogram({
+      name: name('load_duration_seconds'),
+      help: 'Time spent in loaders (route handlers, for HTTP) on misses, in seconds.',
+      labelNames: ['cache'],
+      buckets: [...RESPONSE_BUCKETS_SECONDS],
+      registers,
+    }),
+    errors: new Counter({
+      name: name('errors_total'),
+      help: 'Failed Redis, lock, encode and decode operations that the cache absorbed, by cache and operation.',
+      labelNames: ['cache', 'operation'],
+      registers,
+    }),
+    redisDurationSeconds: new Histogram({
+      name: name('redis_duration_seconds'),
+      help: 'Latency of Redis commands (failed ones included), by cache and operation, in seconds.',
+      labelNames: ['cache', 'operation'],
+      buckets: [...REDIS_BUCKETS_SECONDS],
+      registers,
+    }),
+    coalesced: new Counter({
+      name: name('coalesced_total'),
+      help: "Lookups served by another caller's load of the same key instead of loading again.",
+      labelNames: ['cache'],
+      registers,
+    }),
+    invalidations: new Counter({
+      name: name('invalidations_total'),
+      help: 'Successful invalidation calls, by cache and kind (key, tag, pattern).',
+      labelNames: ['cache', 'kind'],
+      registers,
+    }),
+    circuitOpen: new Gauge({
+      name: name('circuit_open'),
+      help: 'Whether the circuit breaker in front of Redis is open (1) or closed (0).',
+      labelNames: ['cache'],
+      registers,
+    }),
+  };
+}
+
+/** After `registry.clear()`, our families come back on the next attach rather than vanishing silently. */
+function reregisterIfCleared(registry: AnyRegistry, families: CacheMetricFamilies): void {
+  for (const family of Object.values(families) as Metric[]) {
+    const { name } = family as unknown as { name: string };
+    const registered = registry.getSingleMetric(name);
+    if (registered === undefined) registry.registerMetric(family);
+    else if (registered !== family) throw conflict(name);
+  }
+}
+
+function conflict(name: string): CacheOptionError {
+  return new CacheOptionError(
+    `metric "${name}" is already registered in this registry by other code; ` +
+      'pass another `registry` or `metricsPrefix` to createCache',
+  );
+}
