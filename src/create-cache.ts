@@ -16,6 +16,8 @@ import { type CacheOptions, type ResolvedCacheConfig, resolveCacheOptions } from
 import type { CacheStore } from './store/cache-store.js';
 import type { InvalidationBus } from './store/invalidation-bus.js';
 import type { RedisClientLike } from './store/redis-client-like.js';
+import { isRedisClusterLike } from './store/redis-cluster-like.js';
+import { RedisClusterStore } from './store/redis-cluster-store.js';
 import { isRedisPublisherLike, RedisInvalidationBus } from './store/redis-invalidation-bus.js';
 import { RedisStore } from './store/redis-store.js';
 import { ResilientStore } from './store/resilient-store.js';
@@ -37,10 +39,10 @@ export function createCache(options: CacheOptions): Cache {
     });
   }
   attachCacheLogger(events, config.logger ?? createDefaultLogger(config.logLevel), config.name);
-  watchConnection(config.redis, events);
+  const stopWatchingConnection = watchConnection(config.redis, events);
 
   const keys = new KeySpace(config.prefix);
-  const backend: CacheStore = config.store ?? new RedisStore(config.redis as RedisClientLike);
+  const backend: CacheStore = config.store ?? createRedisStore(config.redis as RedisClientLike);
   const store = new ResilientStore(backend, events, config.resilience);
   const memory = config.memoryTier === undefined ? undefined : new MemoryTier(config.memoryTier);
   const io = new EntryIO({
@@ -71,7 +73,13 @@ export function createCache(options: CacheOptions): Cache {
     failSafe: config.failSafe,
     events,
     stats,
+    release: stopWatchingConnection,
   });
+}
+
+/** A Cluster needs its multi-key commands split by hash slot; one Redis (or Sentinel's master) does not. */
+function createRedisStore(redis: RedisClientLike): CacheStore {
+  return isRedisClusterLike(redis) ? new RedisClusterStore(redis) : new RedisStore(redis);
 }
 
 /** Only a memory tier needs to hear about other instances' invalidations. */
@@ -90,8 +98,10 @@ function createBus(
  * node-redis throws (and so ends the process) when a client emits `error` with no listener; a
  * cache must never take the application down because Redis went away, so the errors are observed.
  */
-function watchConnection(redis: RedisClientLike | undefined, events: CacheEvents): void {
-  const emitter = redis as Partial<Pick<EventEmitter, 'on'>> | undefined;
-  if (typeof emitter?.on !== 'function') return;
-  emitter.on('error', (error: unknown) => events.emit('failure', { operation: 'connection', error }));
+function watchConnection(redis: RedisClientLike | undefined, events: CacheEvents): () => void {
+  const emitter = redis as Partial<Pick<EventEmitter, 'on' | 'off'>> | undefined;
+  if (typeof emitter?.on !== 'function') return () => undefined;
+  const onError = (error: unknown) => events.emit('failure', { operation: 'connection', error });
+  emitter.on('error', onError);
+  return () => emitter.off?.('error', onError);
 }

@@ -1,4 +1,4 @@
-import type { Registry } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
 import type { Logger } from 'winston';
 import type { FailSafeConfig } from './engine/cache.js';
 import type { DistributedLockConfig } from './engine/distributed-lock.js';
@@ -45,7 +45,7 @@ export interface CacheOptions {
   /** Turns values into bytes. Default `jsonSerializer`. */
   serializer?: Serializer;
   /** prom-client registry for the metrics, or `false` for none. Default: prom-client's default registry. */
-  registry?: Registry | false;
+  registry?: Registry<RegistryContentType> | false;
   /** Prefix of metric names. Default `'cache_aside_'`. */
   metricsPrefix?: string;
   /** A winston logger. Default: a console logger at `logLevel`. */
@@ -86,7 +86,7 @@ export interface ResolvedCacheConfig {
   failSafe: FailSafeConfig;
   lock: DistributedLockConfig;
   memoryTier: MemoryTierConfig | undefined;
-  registry: Registry | false | undefined;
+  registry: Registry<RegistryContentType> | false | undefined;
   metricsPrefix: string;
   logger: Logger | undefined;
   logLevel: string;
@@ -108,6 +108,22 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheConfig 
     throw new CacheOptionError(
       'createCache: `redis` must be a node-redis client from createClient() or createCluster()',
     );
+  }
+  if (redis !== undefined && hasKeyPrefix(redis)) {
+    throw new CacheOptionError(
+      "createCache: `redis` has node-redis's `keyPrefix` set, which SCAN patterns ignore, so invalidatePattern would silently delete nothing; use the cache's `prefix` option instead",
+    );
+  }
+  if (store !== undefined && !hasMethods(store, STORE_METHODS)) {
+    throw new CacheOptionError(`createCache: \`store\` must be a CacheStore (${STORE_METHODS.join(', ')})`);
+  }
+  if (options.registry !== undefined && options.registry !== false) {
+    if (!hasMethods(options.registry, ['registerMetric', 'getSingleMetric', 'metrics'])) {
+      throw new CacheOptionError('createCache: `registry` must be a prom-client Registry or false');
+    }
+  }
+  if (options.logger !== undefined && !hasMethods(options.logger, ['log', 'isLevelEnabled'])) {
+    throw new CacheOptionError('createCache: `logger` must be a winston Logger');
   }
   const prefix = options.prefix ?? 'cache:';
   if (typeof prefix !== 'string' || prefix.length === 0) {
@@ -218,6 +234,25 @@ function nonEmptyString(value: unknown, name: string): string | undefined {
   return value;
 }
 
+const STORE_METHODS = [
+  'get',
+  'getMany',
+  'set',
+  'delete',
+  'deleteTagged',
+  'deleteMatching',
+  'ttlSeconds',
+  'expire',
+  'acquireLock',
+  'releaseLock',
+];
+
+function hasMethods(value: unknown, methods: readonly string[]): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Record<string, unknown>;
+  return methods.every((method) => typeof candidate[method] === 'function');
+}
+
 function isSerializer(value: unknown): value is Serializer {
   const candidate = value as Partial<Serializer> | null;
   return (
@@ -227,4 +262,10 @@ function isSerializer(value: unknown): value is Serializer {
     typeof candidate.serialize === 'function' &&
     typeof candidate.deserialize === 'function'
   );
+}
+
+/** node-redis 6 exposes its client-wide `keyPrefix` option as `_keyPrefix`. */
+function hasKeyPrefix(redis: object): boolean {
+  const keyPrefix = (redis as { _keyPrefix?: unknown })._keyPrefix;
+  return keyPrefix !== undefined && keyPrefix !== null && String(keyPrefix).length > 0;
 }

@@ -41,6 +41,8 @@ export interface CacheParts {
   failSafe: FailSafeConfig;
   events: CacheEvents;
   stats: CacheStatsRecorder;
+  /** Undoes what creation attached to the user's Redis client. */
+  release: () => void;
 }
 
 /** A cache-aside cache over a store (Redis, usually). Create one with `createCache`. */
@@ -92,7 +94,9 @@ export class Cache {
       this.#parts.loads.refreshInBackground(request);
       return this.#serveStale(key, stale);
     }
-    const flight = this.#parts.loads.load(request);
+    const flight = this.#parts.loads.load(
+      stale === undefined ? request : { ...request, cause: 'stale-fallback' },
+    );
     if (stale === undefined) return this.#awaitLoad(key, flight);
     // Stale-if-error: the load decides unless it fails or is too slow; then the stale entry answers.
     try {
@@ -169,7 +173,8 @@ export class Cache {
    * UNLINK in batches. It never reaches outside this cache's prefix. Retries, then rejects.
    */
   async invalidatePattern(pattern: string): Promise<number> {
-    return this.#parts.invalidator.deleteMatching(this.#parts.keys.entryPattern(pattern));
+    const keys = this.#parts.keys;
+    return this.#parts.invalidator.deleteMatching(keys.entryPattern(pattern), keys.reservedPrefix);
   }
 
   /** Remaining lifetime of an entry in seconds (grace period included): -2 if absent, -1 if it never expires. */
@@ -201,6 +206,7 @@ export class Cache {
     await this.#parts.loads.drain();
     await this.#parts.invalidator.close();
     this.#parts.memory?.clear();
+    this.#parts.release();
     this.#parts.events.removeAllListeners();
   }
 

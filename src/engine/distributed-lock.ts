@@ -49,7 +49,7 @@ export class DistributedLock {
     if (this.#config.ttlMs === 0) return { source: 'loaded', value: await load() };
     const token = randomUUID();
     const attempt = await this.#store.tryLock(lockKey, token, this.#config.ttlMs);
-    if (attempt === 'acquired') return { source: 'loaded', value: await this.#holding(lockKey, token, load) };
+    if (attempt === 'acquired') return this.#holding(lockKey, token, load, readResult);
     if (attempt === 'unavailable') return { source: 'loaded', value: await load() };
     if (contention === 'skip') return { source: 'skipped' };
     return this.#waitForPeer(lockKey, token, load, readResult);
@@ -71,16 +71,24 @@ export class DistributedLock {
       if (result !== undefined) return { source: 'peer', stored: result };
       // The holder finished without storing, or died: whoever takes the lock now loads.
       const attempt = await this.#store.tryLock(lockKey, token, this.#config.ttlMs);
-      if (attempt === 'acquired')
-        return { source: 'loaded', value: await this.#holding(lockKey, token, load) };
+      if (attempt === 'acquired') return this.#holding(lockKey, token, load, readResult);
       if (attempt === 'unavailable') break;
     }
     return { source: 'loaded', value: await load() };
   }
 
-  async #holding<T>(lockKey: string, token: string, load: () => Promise<T>): Promise<T> {
+  async #holding<T, S>(
+    lockKey: string,
+    token: string,
+    load: () => Promise<T>,
+    readResult: () => Promise<S | undefined | 'unavailable'>,
+  ): Promise<GuardedLoad<T, S>> {
     try {
-      return await load();
+      // The previous holder may have stored its result between our miss and our lock: loading
+      // again would be the very stampede the lock exists to prevent.
+      const stored = await readResult();
+      if (stored !== undefined && stored !== 'unavailable') return { source: 'peer', stored };
+      return { source: 'loaded', value: await load() };
     } finally {
       await this.#store.unlock(lockKey, token);
     }

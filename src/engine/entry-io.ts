@@ -29,12 +29,16 @@ export class EntryIO {
     this.#parts = parts;
   }
 
-  /** The stored entry (fresh or stale) or `undefined`; never throws. */
-  async read<T>(entryKey: string, serializer: Serializer): Promise<StoredValue<T> | undefined> {
+  /** The stored entry (fresh or stale), `undefined` when absent, `'unavailable'` when the store failed; never throws. */
+  async read<T>(
+    entryKey: string,
+    serializer: Serializer,
+  ): Promise<StoredValue<T> | undefined | 'unavailable'> {
     const memory = this.#parts.memory;
     const held = memory?.get<T>(entryKey, Date.now());
     if (held !== undefined) return held;
-    const bytes = await this.#parts.store.read(entryKey);
+    const bytes = await this.#parts.store.tryRead(entryKey);
+    if (bytes === 'unavailable') return bytes;
     return this.#decodeAndHold<T>(entryKey, serializer, bytes);
   }
 
@@ -63,7 +67,9 @@ export class EntryIO {
   ): Promise<StoredValue<T> | undefined | 'unavailable'> {
     const bytes = await this.#parts.store.tryRead(entryKey);
     if (bytes === 'unavailable') return bytes;
-    const stored = this.#decodeAndHold<T>(entryKey, serializer, bytes);
+    // These re-reads follow a lookup that already reported a bad entry: reporting it again
+    // would count one failure several times.
+    const stored = this.#decodeAndHold<T>(entryKey, serializer, bytes, false);
     return stored !== undefined && Date.now() < stored.freshUntilMs ? stored : undefined;
   }
 
@@ -93,6 +99,7 @@ export class EntryIO {
     entryKey: string,
     serializer: Serializer,
     bytes: Buffer | undefined,
+    reportFailure = true,
   ): StoredValue<T> | undefined {
     if (bytes === undefined) return undefined;
     try {
@@ -100,7 +107,7 @@ export class EntryIO {
       this.#parts.memory?.set(entryKey, stored, bytes.length, Date.now());
       return stored;
     } catch (error) {
-      this.#parts.events.emit('failure', { operation: 'decode', error, key: entryKey });
+      if (reportFailure) this.#parts.events.emit('failure', { operation: 'decode', error, key: entryKey });
       return undefined;
     }
   }

@@ -3,8 +3,20 @@ import type { LookupResult } from '../events.js';
 import { nonNegativeNumber } from '../options.js';
 import type { Serializer } from '../serialization/serializer.js';
 
+/**
+ * Why a loader runs: there is no usable entry (`miss`); a stale entry waits as the fallback should the
+ * load fail or be slow (`stale-fallback`); or the stale entry was served already and this load
+ * refreshes it, with nobody waiting for it (`background-refresh`).
+ */
+export type LoadCause = 'miss' | 'stale-fallback' | 'background-refresh';
+
+/** What the engine tells a loader about the load it asks for. */
+export interface LoadContext {
+  readonly cause: LoadCause;
+}
+
 /** Produces the value of a key on a miss. `null` and `undefined` are returned but never cached. */
-export type Loader<T> = (key: string) => T | Promise<T>;
+export type Loader<T> = (key: string, context: LoadContext) => T | Promise<T>;
 
 /** Produces the values of the missing keys of `getMany`, in the order of `keys`. */
 export type BatchLoader<T> = (keys: string[]) => readonly T[] | Promise<readonly T[]>;
@@ -35,8 +47,10 @@ export interface LookupOutcome<T> {
 export function validateEntryOptions<T>(options: EntryOptions<T>): void {
   if (typeof options.ttl !== 'function') nonNegativeNumber(options.ttl, 'ttl', 0);
   nonNegativeNumber(options.staleTtl, 'staleTtl', 0);
-  if (options.tags !== undefined && typeof options.tags !== 'function' && !Array.isArray(options.tags)) {
-    throw new CacheOptionError('`tags` must be an array of strings or a function returning one');
+  const { tags } = options;
+  if (tags === undefined || typeof tags === 'function') return;
+  if (!Array.isArray(tags) || !tags.every((tag) => typeof tag === 'string' && tag.length > 0)) {
+    throw new CacheOptionError('`tags` must be an array of non-empty strings or a function returning one');
   }
 }
 

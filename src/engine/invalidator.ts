@@ -48,10 +48,11 @@ export class Invalidator {
     return deleted;
   }
 
-  async deleteMatching(pattern: string): Promise<number> {
+  /** Deletes the keys matching `pattern`, sparing those that start with `exceptPrefix` (locks, tag sets). */
+  async deleteMatching(pattern: string, exceptPrefix: string): Promise<number> {
     this.#parts.memory?.deleteMatching(pattern);
     const deleted = await this.#parts.store.invalidate('delete_matching', (store) =>
-      store.deleteMatching(pattern),
+      store.deleteMatching(pattern, exceptPrefix),
     );
     await this.announce({ pattern });
     this.#parts.events.emit('invalidation', { kind: 'pattern', count: deleted });

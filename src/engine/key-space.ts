@@ -9,11 +9,14 @@ const RESERVED = '__ca:';
  */
 export class KeySpace {
   readonly prefix: string;
+  /** Start of every key of the cache's own bookkeeping, which user patterns must not delete. */
+  readonly reservedPrefix: string;
   /** Pub/sub channel that carries this cache's invalidations between instances. */
   readonly channel: string;
 
   constructor(prefix: string) {
     this.prefix = prefix;
+    this.reservedPrefix = prefix + RESERVED;
     this.channel = `${prefix}${RESERVED}invalidations`;
   }
 

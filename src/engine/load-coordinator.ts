@@ -2,7 +2,7 @@ import type { CacheEvents } from '../events.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { DistributedLock } from './distributed-lock.js';
 import type { EntryIO } from './entry-io.js';
-import type { EntryOptions, Loader, LookupOutcome } from './entry-options.js';
+import type { EntryOptions, LoadCause, Loader, LookupOutcome } from './entry-options.js';
 import type { KeySpace } from './key-space.js';
 import { SingleFlight } from './single-flight.js';
 
@@ -13,6 +13,10 @@ export interface LoadRequest<T> {
   loader: Loader<T>;
   options: EntryOptions<T>;
   serializer: Serializer;
+  /** Whether to take the cross-instance lock; false when the store just failed. Default true. */
+  lock?: boolean;
+  /** Why the load runs, as told to the loader. Default `'miss'`. */
+  cause?: LoadCause;
 }
 
 /** What {@link LoadCoordinator} needs. */
@@ -50,7 +54,7 @@ export class LoadCoordinator {
     const refresh = this.#parts.lock
       .run(
         this.#parts.keys.lockKey(request.key),
-        () => this.#loadAndStore(request),
+        () => this.#loadAndStore(request, 'background-refresh'),
         () => this.#parts.io.readFreshFromStore<T>(request.entryKey, request.serializer),
         'skip',
       )
@@ -85,6 +89,9 @@ export class LoadCoordinator {
   }
 
   async #loadOnce<T>(request: LoadRequest<T>): Promise<LookupOutcome<T>> {
+    if (request.lock === false) {
+      return { value: await this.#loadAndStore(request), result: 'miss', coalesced: false };
+    }
     const guarded = await this.#parts.lock.run(
       this.#parts.keys.lockKey(request.key),
       () => this.#loadAndStore(request),
@@ -101,8 +108,8 @@ export class LoadCoordinator {
     return { value, result: 'miss', coalesced: false };
   }
 
-  async #loadAndStore<T>(request: LoadRequest<T>): Promise<T> {
-    const value = await this.timeLoad(request.key, () => request.loader(request.key));
+  async #loadAndStore<T>(request: LoadRequest<T>, cause = request.cause ?? 'miss'): Promise<T> {
+    const value = await this.timeLoad(request.key, () => request.loader(request.key, { cause }));
     await this.#parts.io.write(request.entryKey, value, request.options);
     return value;
   }

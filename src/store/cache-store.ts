@@ -33,8 +33,11 @@ export interface CacheStore {
    * (so that in-process copies can be dropped too) and to how many of them existed.
    */
   deleteTagged(tagKeys: readonly string[]): Promise<TaggedDeletion>;
-  /** Deletes every key matching a Redis glob pattern (already confined to the cache's prefix). */
-  deleteMatching(pattern: string): Promise<number>;
+  /**
+   * Deletes every key matching a Redis glob pattern (already confined to the cache's prefix),
+   * except keys starting with `exceptPrefix` (the cache's own bookkeeping).
+   */
+  deleteMatching(pattern: string, exceptPrefix?: string): Promise<number>;
   /** Remaining lifetime in seconds: -2 when the key does not exist, -1 when it never expires. */
   ttlSeconds(key: string): Promise<number>;
   /** Sets the remaining lifetime; resolves to false when the key does not exist. */

@@ -1,26 +1,35 @@
 /**
- * Translates a Redis glob (`*`, `?`, `[abc]`, `[^a]`, `[a-z]`, `\x`) into an anchored RegExp,
- * so that stores other than Redis match keys exactly as `SCAN MATCH` would.
+ * Translates a Redis glob into an anchored RegExp that matches exactly the keys `SCAN MATCH` (and
+ * `KEYS`) would, quirks included, so stores other than Redis delete the same keys. It follows
+ * Redis's `stringmatchlen`: `*`, `?`, `\x`; `[abc]`, `[^a]`, `[a-z]` (a reversed range is swapped,
+ * `\` escapes inside a set, `[]` is an empty set, an unclosed set runs to the end of the pattern).
  */
 export function globToRegExp(glob: string): RegExp {
   let source = '';
-  for (let i = 0; i < glob.length; i++) {
+  let i = 0;
+  while (i < glob.length) {
     const char = glob[i] as string;
     if (char === '*') source += '[\\s\\S]*';
     else if (char === '?') source += '[\\s\\S]';
-    else if (char === '\\' && i + 1 < glob.length) source += escapeRegExp(glob[++i] as string);
     else if (char === '[') {
-      const close = glob.indexOf(']', i + 2);
-      if (close === -1) {
-        source += '\\[';
-        continue;
+      const negated = glob[i + 1] === '^';
+      i += negated ? 2 : 1;
+      let members = '';
+      while (i < glob.length && glob[i] !== ']') {
+        if (glob[i] === '\\' && i + 1 < glob.length) {
+          members += literal(glob[++i] as string);
+        } else if (glob[i + 1] === '-' && i + 2 < glob.length) {
+          const [low, high] = [glob.charCodeAt(i), glob.charCodeAt(i + 2)].sort((a, b) => a - b);
+          members += `${codeUnit(low as number)}-${codeUnit(high as number)}`;
+          i += 2;
+        } else members += literal(glob[i] as string);
+        i++;
       }
-      let body = glob.slice(i + 1, close);
-      const negated = body.startsWith('^');
-      if (negated) body = body.slice(1);
-      source += `[${negated ? '^' : ''}${body.replace(/[\\\]]/g, '\\$&')}]`;
-      i = close;
-    } else source += escapeRegExp(char);
+      if (members === '') source += negated ? '[\\s\\S]' : '(?!)';
+      else source += `[${negated ? '^' : ''}${members}]`;
+    } else if (char === '\\' && i + 1 < glob.length) source += literal(glob[++i] as string);
+    else source += literal(char);
+    i++;
   }
   return new RegExp(`^${source}$`);
 }
@@ -30,6 +39,10 @@ export function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+function literal(char: string): string {
+  return codeUnit(char.charCodeAt(0));
+}
+
+function codeUnit(code: number): string {
+  return `\\u${code.toString(16).padStart(4, '0')}`;
 }

@@ -85,9 +85,10 @@ export class MemoryStore implements CacheStore {
     return { keys, deleted };
   }
 
-  async deleteMatching(pattern: string): Promise<number> {
+  async deleteMatching(pattern: string, exceptPrefix?: string): Promise<number> {
     const matcher = globToRegExp(pattern);
-    return this.delete([...this.#entries.keys()].filter((key) => matcher.test(key)));
+    const isExcepted = (key: string) => exceptPrefix !== undefined && key.startsWith(exceptPrefix);
+    return this.delete([...this.#entries.keys()].filter((key) => matcher.test(key) && !isExcepted(key)));
   }
 
   async ttlSeconds(key: string): Promise<number> {

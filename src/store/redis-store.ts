@@ -13,11 +13,15 @@ export interface RedisStoreOptions {
 const RELEASE_LOCK_SCRIPT =
   "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
-const BUFFER_REPLIES = { [RESP_TYPES.BLOB_STRING]: Buffer };
+/** node-redis type mapping that reads bulk strings as Buffers, so values stay binary-safe. */
+export const BUFFER_REPLIES = { [RESP_TYPES.BLOB_STRING]: Buffer };
 
-/** A {@link CacheStore} over a node-redis client. Every method throws when Redis fails. */
+/**
+ * A {@link CacheStore} over a node-redis client of one Redis (`createClient()`, or the master of a
+ * `createSentinel()`); `RedisClusterStore` extends it for a Cluster. Every method throws when Redis fails.
+ */
 export class RedisStore implements CacheStore {
-  readonly name = 'redis';
+  readonly name: string = 'redis';
   readonly #client: RedisClientLike;
   readonly #bytes: RedisClientLike;
   readonly #batchSize: number;
@@ -76,19 +80,31 @@ export class RedisStore implements CacheStore {
     return { keys, deleted };
   }
 
-  async deleteMatching(pattern: string): Promise<number> {
+  async deleteMatching(pattern: string, exceptPrefix?: string): Promise<number> {
+    return this.deleteMatchingOn(this.#client, pattern, exceptPrefix);
+  }
+
+  /** Walks the keys of the server behind `node` with SCAN and deletes (through `this.delete`) those matching. */
+  protected async deleteMatchingOn(
+    node: Pick<RedisClientLike, 'scan'>,
+    pattern: string,
+    exceptPrefix?: string,
+  ): Promise<number> {
     let deleted = 0;
     let cursor = '0';
     do {
       // Entries are strings; TYPE keeps the tag index sets out of reach, or a pattern like `*:1` would
       // delete the index of an entry it does not match, and invalidateTags would then miss that entry.
-      const page = await this.#client.scan(cursor, {
+      const page = await node.scan(cursor, {
         MATCH: pattern,
         COUNT: this.#batchSize,
         TYPE: 'string',
       });
       cursor = String(page.cursor);
-      if (page.keys.length > 0) deleted += await this.delete(page.keys.map(String));
+      const keys = page.keys
+        .map(String)
+        .filter((key) => exceptPrefix === undefined || !key.startsWith(exceptPrefix));
+      if (keys.length > 0) deleted += await this.delete(keys);
     } while (cursor !== '0');
     return deleted;
   }
@@ -115,7 +131,8 @@ export class RedisStore implements CacheStore {
   }
 }
 
-function toBuffer(value: Buffer | string | null | undefined): Buffer | undefined {
+/** A reply of GET/MGET as the store returns it: bytes, or `undefined` for a missing key. */
+export function toBuffer(value: Buffer | string | null | undefined): Buffer | undefined {
   if (value === null || value === undefined) return undefined;
   return typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
 }

@@ -1,11 +1,14 @@
 import {
   BrokenCircuitError,
   type CircuitBreakerPolicy,
+  CircuitState,
   ConsecutiveBreaker,
   circuitBreaker,
   ExponentialBackoff,
   handleAll,
+  handleWhen,
   type IPolicy,
+  noJitterGenerator,
   noop,
   retry,
 } from 'cockatiel';
@@ -40,6 +43,7 @@ export class ResilientStore {
   readonly #store: CacheStore;
   readonly #events: CacheEvents;
   readonly #config: ResilienceConfig;
+  readonly #circuit: CircuitBreakerPolicy | undefined;
   readonly #breaker: IPolicy;
   readonly #invalidationRetry: IPolicy;
   #failing = false;
@@ -48,12 +52,18 @@ export class ResilientStore {
     this.#store = store;
     this.#events = events;
     this.#config = config;
-    this.#breaker = config.breakerThreshold > 0 ? this.#createBreaker() : noop;
+    this.#circuit = config.breakerThreshold > 0 ? this.#createBreaker() : undefined;
+    this.#breaker = this.#circuit ?? noop;
     this.#invalidationRetry =
       config.invalidationAttempts > 1
         ? retry(handleAll, {
             maxAttempts: config.invalidationAttempts - 1,
-            backoff: new ExponentialBackoff({ initialDelay: config.invalidationBackoffMs, exponent: 2 }),
+            // No jitter: the delays are exactly the documented doubling of invalidationBackoffMs.
+            backoff: new ExponentialBackoff({
+              initialDelay: config.invalidationBackoffMs,
+              exponent: 2,
+              generator: noJitterGenerator,
+            }),
           })
         : noop;
   }
@@ -140,6 +150,9 @@ export class ResilientStore {
   async #call<T>(operation: StoreOperation, task: () => Promise<T>, key?: string): Promise<T> {
     const startedAt = performance.now();
     try {
+      // cockatiel holds every call behind the half-open probe; a cache must not hold requests
+      // behind a Redis that may still be down, so they skip it as while the circuit is open.
+      // TOGGLE if (this.#circuit?.state === CircuitState.HalfOpen) throw new BrokenCircuitError();
       const result = await this.#breaker.execute(() =>
         withTimeout(task(), this.#config.timeoutMs, operation),
       );
@@ -170,7 +183,7 @@ export class ResilientStore {
   }
 
   #createBreaker(): CircuitBreakerPolicy {
-    const breaker = circuitBreaker(handleAll, {
+    const breaker = circuitBreaker(handleWhen(isOutage), {
       halfOpenAfter: this.#config.breakerHalfOpenAfterMs,
       breaker: new ConsecutiveBreaker(this.#config.breakerThreshold),
     });
@@ -189,6 +202,21 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number, operation: Store
     );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Whether a failure says Redis is unreachable or too slow (timeouts, connection errors): only those
+ * open the circuit. An error reply (OOM, READONLY, WRONGTYPE…) comes from a Redis that answers; it
+ * refused one command, and skipping Redis for every key would only lose the hits it still serves.
+ * Replies are matched by class name (node-redis `ErrorReply`, ioredis `ReplyError`), so a client
+ * built with another copy of the library is recognised too.
+ */
+function isOutage(error: unknown): boolean {
+  for (let proto = Object.getPrototypeOf(error); proto !== null; proto = Object.getPrototypeOf(proto)) {
+    const name = (proto as { constructor?: { name?: string } }).constructor?.name;
+    if (name === 'ErrorReply' || name === 'ReplyError') return false;
+  }
+  return true;
 }
 
 function toCacheError(error: unknown, operation: StoreOperation): CacheError {

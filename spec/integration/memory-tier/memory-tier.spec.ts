@@ -5,7 +5,8 @@ import type { Cache } from '../../../src/index.js';
 import { createCache } from '../../../src/index.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
 
-type Client = ReturnType<typeof createClient>;
+const connectTo = (url: string) => createClient({ url }).connect();
+type Client = Awaited<ReturnType<typeof connectTo>>;
 
 async function getCalls(client: Client): Promise<number> {
   const info = await client.info('commandstats');
@@ -28,9 +29,9 @@ describe('memory tier over real Redis', function () {
   const caches: Cache[] = [];
 
   async function connect(): Promise<Client> {
-    const client = createClient({ url: redis.url });
+    const client = await connectTo(redis.url);
     clients.push(client);
-    return client.connect();
+    return client;
   }
 
   async function instance(ttlMs = 60_000): Promise<Cache> {

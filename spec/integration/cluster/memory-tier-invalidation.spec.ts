@@ -1,0 +1,107 @@
+import { expect } from 'chai';
+import { createCache } from '../../../src/create-cache.js';
+import type { Cache } from '../../../src/engine/cache.js';
+import { type ClusterClient, startRedisCluster, type TestRedisCluster } from '../../support/redis-cluster.js';
+import { silentLogger } from '../../unit/engine/make-cache.js';
+
+const CHANNEL = 'tier:__ca:invalidations';
+
+/** Polls `condition` every 10 ms until it holds or `timeoutMs` passed; answers whether it held. */
+async function eventually(condition: () => Promise<boolean>, timeoutMs = 2_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return condition();
+}
+
+describe('Memory tier invalidation over a Redis Cluster (3 masters)', function () {
+  this.timeout(30_000);
+  let cluster: TestRedisCluster;
+  const caches: Cache[] = [];
+
+  /** Subscribers of `channel`, summed over every node: each node counts only its own connections. */
+  const subscribers = async (channel: string) => {
+    const counts = await Promise.all(cluster.nodes.map((node) => node.admin.pubSubNumSub(channel)));
+    return counts.reduce((sum, count) => sum + (count[channel] ?? 0), 0);
+  };
+
+  async function instance(client: ClusterClient): Promise<Cache> {
+    const cache = createCache({
+      redis: client,
+      prefix: 'tier:',
+      registry: false,
+      logger: silentLogger,
+      memoryTier: { maxEntries: 1_000, maxBytes: 1_000_000, ttlMs: 60_000 },
+    });
+    caches.push(cache);
+    return cache;
+  }
+
+  before(async () => {
+    cluster = await startRedisCluster({ masters: 3 });
+  });
+
+  afterEach(async () => {
+    await Promise.all(caches.splice(0).map((cache) => cache.close()));
+    await cluster.flushAll();
+  });
+
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  it("delivers a message PUBLISHed on any master to a SUBSCRIBE on the client's duplicate()", async () => {
+    const client = await cluster.connect();
+    const subscriber = client.duplicate();
+    subscriber.on('error', () => undefined);
+    const received: string[] = [];
+    try {
+      await subscriber.connect();
+      await subscriber.subscribe('tier:probe', (message) => received.push(message));
+      const masters = await cluster.servingMasters();
+      expect(masters).to.have.length(3);
+      for (const master of masters) await master.admin.publish('tier:probe', `from ${master.port}`);
+      await client.publish('tier:probe', 'from the cluster client');
+
+      expect(await eventually(async () => received.length === 4)).to.equal(true);
+      expect(received).to.have.members([
+        ...masters.map((master) => `from ${master.port}`),
+        'from the cluster client',
+      ]);
+    } finally {
+      subscriber.destroy();
+    }
+  });
+
+  it("drops the other instance's in-memory copy on invalidate, invalidateTags and invalidatePattern", async () => {
+    const admin = await cluster.connect();
+    const a = await instance(await cluster.connect());
+    const b = await instance(await cluster.connect());
+    expect(
+      await eventually(async () => (await subscribers(CHANNEL)) === 2),
+      'both instances listen',
+    ).to.equal(true);
+    let version = 1;
+    const loader = async () => ({ version });
+    const readByB = async (key: string) => (await b.get(key, loader)).version;
+
+    await a.set('user:1', { version: 1 });
+    await a.set('user:2', { version: 1 }, { tags: ['users'] });
+    await a.set('user:3', { version: 1 });
+    for (const key of ['user:1', 'user:2', 'user:3']) expect(await readByB(key)).to.equal(1);
+    version = 2;
+    // The entries change behind the memory tier's back (their tag index stays): only an
+    // announcement can make B read them again.
+    for (const key of ['user:1', 'user:2', 'user:3']) expect(await admin.del(`tier:${key}`)).to.equal(1);
+    expect(await readByB('user:1'), 'B serves its in-memory copy while nobody announces').to.equal(1);
+
+    await a.invalidate('user:1');
+    expect(await eventually(async () => (await readByB('user:1')) === 2)).to.equal(true);
+    await a.invalidateTags(['users']);
+    expect(await eventually(async () => (await readByB('user:2')) === 2)).to.equal(true);
+    await a.invalidatePattern('user:3*');
+    expect(await eventually(async () => (await readByB('user:3')) === 2)).to.equal(true);
+  });
+});

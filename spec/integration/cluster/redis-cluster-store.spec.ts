@@ -1,0 +1,189 @@
+import { expect } from 'chai';
+import calculateSlot from 'cluster-key-slot';
+import { createCache } from '../../../src/create-cache.js';
+import { RedisClusterStore } from '../../../src/store/redis-cluster-store.js';
+import { type ClusterClient, startRedisCluster, type TestRedisCluster } from '../../support/redis-cluster.js';
+import { describeStoreContract } from '../../support/store-contract.js';
+import { silentLogger } from '../../unit/engine/make-cache.js';
+
+const MINUTE_MS = 60_000;
+
+interface MultiKeyCall {
+  command: 'mGet' | 'unlink';
+  keys: string[];
+}
+
+/**
+ * The cluster client behind a proxy that records every MGET and UNLINK, including those sent
+ * through a `withTypeMapping()` view of it. node-redis may split a cross-slot command by itself;
+ * recording what the store sends shows that the store never relies on it.
+ */
+function recordMultiKeyCommands(client: ClusterClient): { client: ClusterClient; calls: MultiKeyCall[] } {
+  const calls: MultiKeyCall[] = [];
+  const record = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(object, property) {
+        const value: unknown = Reflect.get(object, property, object);
+        if (typeof value !== 'function') return value;
+        if (property === 'mGet' || property === 'unlink') {
+          return (keys: string[]) => {
+            calls.push({ command: property, keys: [...keys] });
+            return value.call(object, keys);
+          };
+        }
+        if (property === 'withTypeMapping') return (mapping: object) => record(value.call(object, mapping));
+        return value.bind(object);
+      },
+    });
+  return { client: record(client), calls };
+}
+
+const slotsOf = (keys: readonly string[]) => new Set(keys.map((key) => calculateSlot(key)));
+
+describe('RedisClusterStore on a real Redis Cluster (3 masters)', function () {
+  this.timeout(30_000);
+  let cluster: TestRedisCluster;
+  let client: ClusterClient;
+
+  /** Port of the master that serves `key`, as the client sees the topology. */
+  const masterPortOf = (key: string) => client.slots[calculateSlot(key)]?.master.port;
+
+  before(async () => {
+    cluster = await startRedisCluster({ masters: 3 });
+    client = await cluster.connect();
+  });
+
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  describeStoreContract(
+    'RedisClusterStore',
+    () => new RedisClusterStore(client),
+    () => cluster.flushAll(),
+  );
+
+  describeStoreContract(
+    'RedisClusterStore with batches of 2',
+    () => new RedisClusterStore(client, { batchSize: 2 }),
+    () => cluster.flushAll(),
+  );
+
+  describe('Cluster specifics', () => {
+    const keys = Array.from({ length: 30 }, (_, index) => `cs:item:${index}`);
+
+    afterEach(async () => {
+      await cluster.flushAll();
+    });
+
+    it('spreads the keys of these specs over every master (so that each spec below can fail)', () => {
+      expect(new Set(keys.map(masterPortOf)).size).to.equal(3);
+      expect(cluster.nodes.map((node) => node.port)).to.include.members([...new Set(keys.map(masterPortOf))]);
+    });
+
+    it('reads keys of many slots with one MGET per slot, in the order of the keys', async () => {
+      const recorded = recordMultiKeyCommands(client);
+      const store = new RedisClusterStore(recorded.client);
+      for (const key of keys.slice(0, 20)) await store.set(key, Buffer.from(key), { ttlMs: MINUTE_MS });
+
+      const values = await store.getMany([...keys, keys[3] as string]);
+
+      expect(values.map((value) => value?.toString())).to.deep.equal([
+        ...keys.map((key, index) => (index < 20 ? key : undefined)),
+        keys[3],
+      ]);
+      const mGets = recorded.calls.filter((call) => call.command === 'mGet');
+      expect(
+        mGets.every((call) => slotsOf(call.keys).size === 1),
+        'no MGET spans two slots',
+      ).to.equal(true);
+      expect(mGets).to.have.length(slotsOf(keys).size);
+    });
+
+    it('reads keys that share a hash tag with one MGET', async () => {
+      const recorded = recordMultiKeyCommands(client);
+      const store = new RedisClusterStore(recorded.client);
+      const tagged = ['cs:{user:7}:profile', 'cs:{user:7}:orders', 'cs:{user:7}:cart'];
+      await store.set('cs:{user:7}:orders', Buffer.from('3 orders'), { ttlMs: MINUTE_MS });
+
+      const values = await store.getMany(tagged);
+
+      expect(values.map((value) => value?.toString())).to.deep.equal([undefined, '3 orders', undefined]);
+      expect(recorded.calls).to.deep.equal([{ command: 'mGet', keys: tagged }]);
+    });
+
+    it('deletes keys of many slots with UNLINKs that never span two slots, counting only those that existed', async () => {
+      const recorded = recordMultiKeyCommands(client);
+      const store = new RedisClusterStore(recorded.client, { batchSize: 2 });
+      for (const key of keys.slice(0, 10)) await store.set(key, Buffer.from(key), { ttlMs: MINUTE_MS });
+
+      expect(await store.delete(keys)).to.equal(10);
+
+      const unlinks = recorded.calls.filter((call) => call.command === 'unlink');
+      expect(unlinks.every((call) => slotsOf(call.keys).size === 1 && call.keys.length <= 2)).to.equal(true);
+      expect(await client.exists(keys.slice(0, 10))).to.equal(0);
+    });
+
+    it('deletes the entries matching a pattern on every master, and nothing else', async () => {
+      const store = new RedisClusterStore(client);
+      for (const key of keys) await store.set(key, Buffer.from(key), { ttlMs: MINUTE_MS });
+      await store.set('cs:other:1', Buffer.from('kept'), { ttlMs: MINUTE_MS });
+
+      expect(await store.deleteMatching('cs:item:*')).to.equal(keys.length);
+
+      expect(await store.getMany(keys)).to.deep.equal(keys.map(() => undefined));
+      expect((await store.get('cs:other:1'))?.toString()).to.equal('kept');
+    });
+
+    it('invalidates a tag whose index set lives on another master than its entries', async () => {
+      const store = new RedisClusterStore(client);
+      const tagKey = 'cs:__ca:tag:catalog';
+      const elsewhere = keys.filter((key) => masterPortOf(key) !== masterPortOf(tagKey));
+      expect(elsewhere.length).to.be.greaterThan(5);
+      for (const key of elsewhere)
+        await store.set(key, Buffer.from(key), { ttlMs: MINUTE_MS, tagKeys: [tagKey] });
+      expect(await client.sCard(tagKey)).to.equal(elsewhere.length);
+
+      const deletion = await store.deleteTagged([tagKey]);
+
+      expect(deletion.deleted).to.equal(elsewhere.length);
+      expect([...deletion.keys].sort()).to.deep.equal([...elsewhere].sort());
+      expect(await client.exists(elsewhere)).to.equal(0);
+      expect(await client.exists(tagKey)).to.equal(0);
+    });
+
+    it('holds and releases locks on every master', async () => {
+      const store = new RedisClusterStore(client);
+      const lockKeys = ['a', 'b', 'c', 'd', 'e', 'f'].map((name) => `cs:__ca:lock:${name}`);
+      expect(new Set(lockKeys.map(masterPortOf)).size, 'locks on every master').to.equal(3);
+
+      for (const key of lockKeys) expect(await store.acquireLock(key, 'mine', MINUTE_MS)).to.equal(true);
+      for (const key of lockKeys) expect(await store.acquireLock(key, 'theirs', MINUTE_MS)).to.equal(false);
+      for (const key of lockKeys) expect(await store.releaseLock(key, 'theirs')).to.equal(false);
+      for (const key of lockKeys) expect(await store.releaseLock(key, 'mine')).to.equal(true);
+      expect(await client.exists(lockKeys)).to.equal(0);
+    });
+
+    it('is what createCache builds for a cluster client: no multi-key command spans two slots', async () => {
+      const recorded = recordMultiKeyCommands(client);
+      const cache = createCache({
+        redis: recorded.client,
+        prefix: 'cs:',
+        registry: false,
+        logger: silentLogger,
+      });
+      try {
+        const ids = Array.from({ length: 12 }, (_, index) => `item:${index}`);
+        const loaded = await cache.getMany(ids, async (missing) => missing.map((id) => ({ id })));
+        expect(await cache.getMany(ids, async () => [])).to.deep.equal(loaded);
+        expect(cache.stats().hits).to.equal(ids.length);
+        expect(await cache.invalidatePattern('item:*')).to.equal(ids.length);
+
+        expect(recorded.calls.filter((call) => call.command === 'mGet').length).to.be.greaterThan(1);
+        expect(recorded.calls.every((call) => slotsOf(call.keys).size === 1)).to.equal(true);
+      } finally {
+        await cache.close();
+      }
+    });
+  });
+});

@@ -1,0 +1,122 @@
+import { expect } from 'chai';
+import { createCache } from '../../../src/create-cache.js';
+import type { Cache } from '../../../src/engine/cache.js';
+import type { CacheOptions } from '../../../src/options.js';
+import {
+  type SentinelClient,
+  startRedisSentinel,
+  type TestRedisSentinel,
+} from '../../support/redis-sentinel.js';
+import { silentLogger } from '../../unit/engine/make-cache.js';
+
+async function eventually(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return condition();
+}
+
+describe('Cache over a node-redis Sentinel client (master, replica, one sentinel)', function () {
+  this.timeout(40_000);
+  let sentinel: TestRedisSentinel;
+  let client: SentinelClient;
+  const caches: Cache[] = [];
+
+  function cacheOver(redis: SentinelClient, options: Partial<CacheOptions> = {}): Cache {
+    const cache = createCache({ redis, prefix: 'sn:', registry: false, logger: silentLogger, ...options });
+    caches.push(cache);
+    return cache;
+  }
+
+  before(async () => {
+    sentinel = await startRedisSentinel();
+    client = await sentinel.connect();
+  });
+
+  afterEach(async () => {
+    await Promise.all(caches.splice(0).map((cache) => cache.close()));
+  });
+
+  after(async () => {
+    await sentinel?.stop();
+  });
+
+  it('caches, reads many, and invalidates by key, tag and pattern through the sentinel-discovered master', async () => {
+    const cache = cacheOver(client);
+    let loads = 0;
+    const loader = async () => ({ loads: ++loads });
+    await cache.get('user:1', loader, { tags: ['users'] });
+    expect(await cache.get('user:1', loader)).to.deep.equal({ loads: 1 });
+    expect(await sentinel.master.admin.exists('sn:user:1'), 'the entry is on the master').to.equal(1);
+    await cache.set('user:2', { loads: 0 }, { tags: ['users'] });
+    expect(await cache.getMany(['user:1', 'user:2'], async () => [])).to.deep.equal([
+      { loads: 1 },
+      { loads: 0 },
+    ]);
+
+    expect(await cache.invalidateTags(['users'])).to.equal(2);
+    await cache.set('page:a', 'a');
+    expect(await cache.invalidatePattern('page:*')).to.equal(1);
+    await cache.set('page:b', 'b');
+    expect(await cache.invalidate('page:b')).to.equal(true);
+    expect(await sentinel.master.admin.dbSize()).to.equal(0);
+    expect(cache.stats().errors).to.equal(0);
+  });
+
+  it("carries invalidations between two instances' memory tiers over pub/sub on duplicate()", async () => {
+    const memoryTier = { maxEntries: 100, maxBytes: 100_000, ttlMs: 60_000 };
+    const a = cacheOver(await sentinel.connect(), { memoryTier });
+    const b = cacheOver(await sentinel.connect(), { memoryTier });
+    const listening = async () => {
+      const reply = (await sentinel.master.admin.pubSubNumSub('sn:__ca:invalidations')) as Record<
+        string,
+        number
+      >;
+      return reply['sn:__ca:invalidations'] === 2;
+    };
+    expect(await eventually(listening, 5_000), 'both instances listen').to.equal(true);
+    let version = 1;
+    await a.set('item:1', { version });
+    expect(await b.get('item:1', async () => ({ version }))).to.deep.equal({ version: 1 });
+    version = 2;
+    await sentinel.master.admin.del('sn:item:1');
+    expect(await b.get('item:1', async () => ({ version })), 'B answers from memory').to.deep.equal({
+      version: 1,
+    });
+
+    await a.invalidate('item:1');
+
+    expect(
+      await eventually(async () => (await b.get('item:1', async () => ({ version }))).version === 2, 2_000),
+    ).to.equal(true);
+  });
+
+  it('keeps answering while the master is killed, and caches again once the sentinel promotes the replica', async () => {
+    const cache = cacheOver(client);
+    let loads = 0;
+    const loader = async () => ({ loads: ++loads });
+    await cache.get('steady', loader);
+    const killedPort = sentinel.master.port;
+    await sentinel.master.kill();
+
+    const promoted = await eventually(
+      async () => (await sentinel.masterPort()) === sentinel.replica.port,
+      20_000,
+    );
+    expect(promoted, 'the sentinel promoted the replica').to.equal(true);
+    // Caching works again when a read right after another one runs no loader.
+    const secondReadHits = async () => {
+      await cache.get('steady', loader);
+      const runs = loads;
+      await cache.get('steady', loader);
+      return loads === runs;
+    };
+    expect(await eventually(secondReadHits, 20_000), 'caching resumed on the promoted replica').to.equal(
+      true,
+    );
+    expect(await sentinel.replica.admin.exists('sn:steady')).to.equal(1);
+    expect(killedPort).to.not.equal(sentinel.replica.port);
+  });
+});

@@ -1,0 +1,49 @@
+import { expect } from 'chai';
+import { createClient } from 'redis';
+import { createCache } from '../../../src/index.js';
+import { startRedis, type TestRedis } from '../../support/redis-server.js';
+
+const connectTo = (url: string) => createClient({ url }).connect();
+
+describe("the cache's own keys over real Redis", () => {
+  let redis: TestRedis;
+  let client: Awaited<ReturnType<typeof connectTo>>;
+
+  before(async () => {
+    redis = await startRedis();
+    client = await connectTo(redis.url);
+  });
+
+  after(async () => {
+    await client.close();
+    await redis.stop();
+  });
+
+  it('keeps a held stampede lock when invalidatePattern matches everything', async () => {
+    const cache = createCache({ redis: client, prefix: 'own:', registry: false });
+    let releaseLoader: () => void = () => undefined;
+    const loading = cache.get(
+      'item:1',
+      () => new Promise<string>((resolve) => (releaseLoader = () => resolve('v'))),
+    );
+    const lockKey = 'own:__ca:lock:item:1';
+    for (let i = 0; i < 100 && (await client.exists(lockKey)) === 0; i++)
+      await new Promise((r) => setTimeout(r, 5));
+    expect(await client.exists(lockKey)).to.equal(1);
+    await client.set('own:other', 'x');
+
+    await cache.invalidatePattern('*');
+
+    expect(await client.exists('own:other')).to.equal(0);
+    expect(await client.exists(lockKey)).to.equal(1);
+    releaseLoader();
+    expect(await loading).to.equal('v');
+    expect(await client.exists(lockKey)).to.equal(0);
+    await cache.close();
+  });
+
+  it("refuses a client with node-redis's keyPrefix, which would make invalidatePattern delete nothing", async () => {
+    const prefixed = createClient({ url: redis.url, keyPrefix: 'app:' });
+    expect(() => createCache({ redis: prefixed, registry: false })).to.throw(TypeError, /keyPrefix/);
+  });
+});

@@ -1,0 +1,270 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'chai';
+import { DistributedLock, type DistributedLockConfig } from '../../../src/engine/distributed-lock.js';
+import { CacheEvents } from '../../../src/events.js';
+import type { CacheStore } from '../../../src/store/cache-store.js';
+import { MemoryStore } from '../../../src/store/memory-store.js';
+import { ResilientStore } from '../../../src/store/resilient-store.js';
+import { ChaosStore } from '../../support/chaos-store.js';
+import { rejectionOf } from './make-cache.js';
+
+// The lock's pauses come from node:timers/promises, which sinon's fake timers do not reach from
+// ESM; the waits here are real and short (tens of milliseconds), with generous margins.
+
+const LOCK_KEY = 'test:__ca:lock:item';
+
+/** One app instance's lock over `store`; instances that share a store contend for the same locks. */
+function lockOver(store: CacheStore, config: Partial<DistributedLockConfig> = {}): DistributedLock {
+  const resilient = new ResilientStore(store, new CacheEvents(), {
+    timeoutMs: 100,
+    breakerThreshold: 0,
+    breakerHalfOpenAfterMs: 1000,
+    invalidationAttempts: 1,
+    invalidationBackoffMs: 0,
+  });
+  return new DistributedLock(resilient, { ttlMs: 1000, waitMs: 300, pollMs: 5, ...config });
+}
+
+/** A promise settled from outside, to hold a loader open for as long as a spec needs. */
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: Error) => void } {
+  let resolve!: (value: T) => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+const noResult = async (): Promise<undefined> => undefined;
+
+describe('DistributedLock', () => {
+  describe('the holder', () => {
+    it('takes the lock with SET NX PX and a fresh random token, and releases it with that token', async () => {
+      const store = new ChaosStore();
+      const lock = lockOver(store, { ttlMs: 1234 });
+      let heldDuringLoad = false;
+
+      const first = await lock.run(
+        LOCK_KEY,
+        async () => {
+          heldDuringLoad = !(await store.inner.acquireLock(LOCK_KEY, 'someone-else', 1000));
+          return 'value';
+        },
+        noResult,
+        'wait',
+      );
+      await lock.run(LOCK_KEY, async () => 'again', noResult, 'wait');
+
+      expect(first).to.deep.equal({ source: 'loaded', value: 'value' });
+      expect(heldDuringLoad, 'another token is refused while the loader runs').to.equal(true);
+      const [acquired, acquiredAgain] = store.callsTo('acquireLock').map((call) => call.args);
+      const [released] = store.callsTo('releaseLock').map((call) => call.args);
+      expect(acquired?.[0]).to.equal(LOCK_KEY);
+      expect(acquired?.[2], 'PX: the lock lifetime in ms').to.equal(1234);
+      expect(released, 'compare-and-delete with the token it was taken with').to.deep.equal([
+        LOCK_KEY,
+        acquired?.[1],
+      ]);
+      expect(acquiredAgain?.[1], 'every run has its own token')
+        .to.be.a('string')
+        .and.not.equal(acquired?.[1]);
+      expect(await store.inner.acquireLock(LOCK_KEY, 'someone-else', 1000), 'free after release').to.equal(
+        true,
+      );
+    });
+
+    it('releases the lock when the loader throws, and the caller gets the loader error', async () => {
+      const store = new MemoryStore();
+      const failure = new Error('database down');
+
+      const outcome = lockOver(store).run(
+        LOCK_KEY,
+        async () => {
+          throw failure;
+        },
+        noResult,
+        'wait',
+      );
+
+      expect(await rejectionOf(outcome)).to.equal(failure);
+      expect(await store.acquireLock(LOCK_KEY, 'next-holder', 1000)).to.equal(true);
+    });
+
+    it('is never held past its TTL: a holder that outlives it cannot release the next holder', async () => {
+      const store = new MemoryStore();
+      const slowLoad = deferred<string>();
+      const first = lockOver(store, { ttlMs: 40 }).run(LOCK_KEY, () => slowLoad.promise, noResult, 'wait');
+      await sleep(60);
+
+      expect(await store.acquireLock(LOCK_KEY, 'next-holder', 5000), 'expired after ttlMs').to.equal(true);
+      slowLoad.resolve('late');
+      expect(await first).to.deep.equal({ source: 'loaded', value: 'late' });
+      expect(
+        await store.acquireLock(LOCK_KEY, 'third', 5000),
+        "the late holder's release left the next holder's lock alone",
+      ).to.equal(false);
+    });
+
+    it('with ttlMs 0 runs the loader without touching the store', async () => {
+      const store = new ChaosStore();
+
+      const outcome = await lockOver(store, { ttlMs: 0 }).run(
+        LOCK_KEY,
+        async () => 'value',
+        noResult,
+        'wait',
+      );
+
+      expect(outcome).to.deep.equal({ source: 'loaded', value: 'value' });
+      expect(store.calls).to.have.length(0);
+    });
+  });
+
+  describe('another instance, while the lock is held', () => {
+    it("waits for the holder's result and does not run its own loader", async () => {
+      const store = new MemoryStore();
+      const holderLoad = deferred<string>();
+      let published: string | undefined;
+      const holder = lockOver(store).run(
+        LOCK_KEY,
+        async () => {
+          published = await holderLoad.promise;
+          return published;
+        },
+        noResult,
+        'wait',
+      );
+      let waiterLoads = 0;
+
+      const waiter = lockOver(store).run(
+        LOCK_KEY,
+        async () => {
+          waiterLoads++;
+          return 'own';
+        },
+        async () => published,
+        'wait',
+      );
+      await sleep(30);
+      holderLoad.resolve('from-holder');
+
+      expect(await waiter).to.deep.equal({ source: 'peer', stored: 'from-holder' });
+      expect(await holder).to.deep.equal({ source: 'loaded', value: 'from-holder' });
+      expect(waiterLoads).to.equal(0);
+    });
+
+    it('takes over at once when the holder gives up without a result', async () => {
+      const store = new MemoryStore();
+      const holderLoad = deferred<string>();
+      const holderFailure = rejectionOf(
+        lockOver(store).run(LOCK_KEY, () => holderLoad.promise, noResult, 'wait'),
+      );
+      const startedAt = performance.now();
+
+      const waiter = lockOver(store, { waitMs: 2000 }).run(LOCK_KEY, async () => 'own', noResult, 'wait');
+      await sleep(20);
+      holderLoad.reject(new Error('holder failed'));
+
+      expect(await waiter).to.deep.equal({ source: 'loaded', value: 'own' });
+      expect(performance.now() - startedAt, 'well before waitMs').to.be.below(500);
+      expect(await holderFailure).to.have.property('message', 'holder failed');
+    });
+
+    it('loads by itself once waitMs has passed, when the holder never finishes', async () => {
+      const store = new MemoryStore();
+      const stuck = deferred<string>();
+      void lockOver(store, { ttlMs: 10_000 }).run(LOCK_KEY, () => stuck.promise, noResult, 'wait');
+      const startedAt = performance.now();
+
+      const outcome = await lockOver(store, { waitMs: 120 }).run(
+        LOCK_KEY,
+        async () => 'own',
+        noResult,
+        'wait',
+      );
+
+      const waitedMs = performance.now() - startedAt;
+      expect(outcome).to.deep.equal({ source: 'loaded', value: 'own' });
+      expect(waitedMs).to.be.at.least(110).and.below(400);
+      stuck.resolve('done');
+    });
+
+    it('polls with a growing pause, not in a busy loop', async () => {
+      const store = new MemoryStore();
+      const stuck = deferred<string>();
+      void lockOver(store, { ttlMs: 10_000 }).run(LOCK_KEY, () => stuck.promise, noResult, 'wait');
+      let reads = 0;
+
+      await lockOver(store, { waitMs: 400, pollMs: 5 }).run(
+        LOCK_KEY,
+        async () => 'own',
+        async () => {
+          reads++;
+          return undefined;
+        },
+        'wait',
+      );
+
+      // Pauses of 5, 10, 20, then 40 ms: about a dozen reads in 400 ms (a 5 ms loop would make 80).
+      expect(reads).to.be.within(4, 20);
+      stuck.resolve('done');
+    });
+
+    it("gives up at once with 'skip' (a background refresh another instance already runs)", async () => {
+      const store = new MemoryStore();
+      const holderLoad = deferred<string>();
+      void lockOver(store).run(LOCK_KEY, () => holderLoad.promise, noResult, 'wait');
+      let loads = 0;
+
+      const outcome = await lockOver(store).run(
+        LOCK_KEY,
+        async () => {
+          loads++;
+          return 'own';
+        },
+        noResult,
+        'skip',
+      );
+
+      expect(outcome).to.deep.equal({ source: 'skipped' });
+      expect(loads).to.equal(0);
+      holderLoad.resolve('done');
+    });
+  });
+
+  describe('when Redis fails', () => {
+    it('loads at once when the lock cannot be taken', async () => {
+      const store = new ChaosStore().alwaysThrow();
+      const startedAt = performance.now();
+
+      const outcome = await lockOver(store, { waitMs: 2000 }).run(
+        LOCK_KEY,
+        async () => 'own',
+        noResult,
+        'wait',
+      );
+
+      expect(outcome).to.deep.equal({ source: 'loaded', value: 'own' });
+      expect(performance.now() - startedAt).to.be.below(50);
+    });
+
+    it("stops waiting and loads at once when the holder's result cannot be read", async () => {
+      const store = new MemoryStore();
+      const stuck = deferred<string>();
+      void lockOver(store, { ttlMs: 10_000 }).run(LOCK_KEY, () => stuck.promise, noResult, 'wait');
+      const startedAt = performance.now();
+
+      const outcome = await lockOver(store, { waitMs: 2000 }).run(
+        LOCK_KEY,
+        async () => 'own',
+        async () => 'unavailable' as const,
+        'wait',
+      );
+
+      expect(outcome).to.deep.equal({ source: 'loaded', value: 'own' });
+      expect(performance.now() - startedAt).to.be.below(200);
+      stuck.resolve('done');
+    });
+  });
+});

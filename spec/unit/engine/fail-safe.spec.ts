@@ -1,0 +1,354 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'chai';
+import sinon from 'sinon';
+import type { Cache } from '../../../src/engine/cache.js';
+import { MemoryStore } from '../../../src/store/memory-store.js';
+import { ChaosStore } from '../../support/chaos-store.js';
+import { makeCache, rejectionOf } from './make-cache.js';
+
+// Freshness is driven by a fake `Date` (entries go stale without waiting for them); timeouts,
+// which the engine measures with real timers, use real and short waits.
+
+const FRESH_SECONDS = 1;
+const GRACE_SECONDS = 60;
+
+/** Loads held open by specs; each `afterEach` ends them, so `close()` never waits on a failed spec's load. */
+const heldOpen: Array<() => void> = [];
+
+/** A promise settled from outside, to hold a loader open for as long as a spec needs. */
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    heldOpen.push(() => rej(new Error('released by afterEach')));
+  });
+  return { promise, resolve };
+}
+
+/** A loader that counts its calls and answers with `answer()`. */
+function countingLoader<T>(answer: () => T | Promise<T>): { calls: number; load: () => Promise<T> } {
+  const loader = {
+    calls: 0,
+    load: async () => {
+      loader.calls++;
+      return answer();
+    },
+  };
+  return loader;
+}
+
+describe('Fail-safe (engine)', () => {
+  let clock: sinon.SinonFakeTimers;
+  const caches: Cache[] = [];
+
+  /** A cache whose entries are fresh for 1 s and usable stale for 60 s more. */
+  function staleCapableCache(options: Parameters<typeof makeCache>[0] = {}): Cache {
+    const cache = makeCache({ ttl: FRESH_SECONDS, staleTtl: GRACE_SECONDS, ...options });
+    caches.push(cache);
+    return cache;
+  }
+
+  /** Moves the clock past freshness (but within the grace period). */
+  function goStale(): void {
+    clock.setSystemTime(Date.now() + FRESH_SECONDS * 1000 + 1);
+  }
+
+  beforeEach(() => {
+    clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+  });
+
+  afterEach(async () => {
+    clock.restore();
+    for (const release of heldOpen.splice(0)) release();
+    await Promise.all(caches.splice(0).map((cache) => cache.close()));
+  });
+
+  describe('stale-while-revalidate (the default)', () => {
+    it('serves a stale entry at once and runs one background refresh for many concurrent lookups', async () => {
+      const cache = staleCapableCache();
+      await cache.get('item', async () => 'v1');
+      goStale();
+      const slowRefresh = deferred<string>();
+      const loader = countingLoader(() => slowRefresh.promise);
+
+      const outcomes = await Promise.all(Array.from({ length: 20 }, () => cache.lookup('item', loader.load)));
+      await waitUntil(async () => loader.calls > 0);
+      await sleep(20);
+
+      expect(outcomes.map((outcome) => [outcome.result, outcome.value])).to.deep.equal(
+        Array.from({ length: 20 }, () => ['stale', 'v1']),
+      );
+      expect(loader.calls, 'one refresh, still running while all 20 were answered').to.equal(1);
+    });
+
+    it('serves the refreshed value as a hit once the refresh is done', async () => {
+      const cache = staleCapableCache();
+      await cache.get('item', async () => 'v1');
+      goStale();
+
+      await cache.lookup('item', async () => 'v2');
+      await waitUntil(async () => (await cache.lookup('item', async () => 'unused')).result === 'hit');
+
+      expect(await cache.lookup('item', async () => 'unused')).to.include({ result: 'hit', value: 'v2' });
+    });
+
+    it('refreshes once across instances: another instance serving the same stale entry does not refresh it too', async () => {
+      const shared = new MemoryStore();
+      const first = staleCapableCache({ store: shared });
+      const second = staleCapableCache({ store: shared });
+      await first.get('item', async () => 'v1');
+      goStale();
+      const slowRefresh = deferred<string>();
+      const loader = countingLoader(() => slowRefresh.promise);
+
+      const [fromFirst, fromSecond] = await Promise.all([
+        first.lookup('item', loader.load),
+        (async () => {
+          await sleep(10);
+          return second.lookup('item', loader.load);
+        })(),
+      ]);
+
+      await sleep(20);
+
+      expect([fromFirst.result, fromSecond.result]).to.deep.equal(['stale', 'stale']);
+      expect(loader.calls).to.equal(1);
+    });
+
+    it('keeps serving the stale entry while refreshes fail, and counts the failed loads', async () => {
+      const cache = staleCapableCache();
+      await cache.get('item', async () => 'v1');
+      goStale();
+      const failing = countingLoader<string>(() => {
+        throw new Error('database down');
+      });
+
+      for (let attempt = 0; attempt < 3; attempt++) {
+        expect(await cache.lookup('item', failing.load)).to.include({ result: 'stale', value: 'v1' });
+        await waitUntil(async () => cache.stats().loadErrors > attempt);
+      }
+
+      expect(cache.stats()).to.include({ stale: 3, loadErrors: 3 });
+    });
+
+    it('never serves an entry past its grace period: the loader answers, as on a miss', async () => {
+      const cache = staleCapableCache();
+      await cache.get('item', async () => 'v1');
+      clock.setSystemTime(Date.now() + (FRESH_SECONDS + GRACE_SECONDS) * 1000 + 1);
+
+      expect(await cache.lookup('item', async () => 'v2')).to.include({ result: 'miss', value: 'v2' });
+    });
+  });
+
+  describe('stale-if-error (staleWhileRevalidate: false)', () => {
+    it('serves the stale entry when the loader throws', async () => {
+      const cache = staleCapableCache({ staleWhileRevalidate: false });
+      await cache.get('item', async () => 'v1');
+      goStale();
+
+      const outcome = await cache.lookup('item', async () => {
+        throw new Error('database down');
+      });
+
+      expect(outcome).to.include({ result: 'stale', value: 'v1' });
+      expect(cache.stats()).to.include({ loadErrors: 1, stale: 1 });
+    });
+
+    it('waits for the loader and serves its value when it succeeds: stale is only a fallback', async () => {
+      const cache = staleCapableCache({ staleWhileRevalidate: false });
+      await cache.get('item', async () => 'v1');
+      goStale();
+
+      expect(await cache.lookup('item', async () => 'v2')).to.include({ result: 'miss', value: 'v2' });
+    });
+
+    it("rejects with the loader's own error when there is no stale entry", async () => {
+      const cache = staleCapableCache({ staleWhileRevalidate: false });
+      const failure = new Error('database down');
+
+      const error = await rejectionOf(
+        cache.lookup('item', async () => {
+          throw failure;
+        }),
+      );
+
+      expect(error).to.equal(failure);
+    });
+
+    it('rejects when the only entry is past its grace period', async () => {
+      const cache = staleCapableCache({ staleWhileRevalidate: false });
+      await cache.get('item', async () => 'v1');
+      clock.setSystemTime(Date.now() + (FRESH_SECONDS + GRACE_SECONDS) * 1000 + 1);
+      const failure = new Error('database down');
+
+      const error = await rejectionOf(
+        cache.lookup('item', async () => {
+          throw failure;
+        }),
+      );
+
+      expect(error).to.equal(failure);
+    });
+
+    it('rejects with the loader error when no grace period is configured (staleTtl 0)', async () => {
+      const cache = staleCapableCache({ staleWhileRevalidate: false, staleTtl: 0 });
+      await cache.get('item', async () => 'v1');
+      goStale();
+      const failure = new Error('database down');
+
+      const error = await rejectionOf(
+        cache.lookup('item', async () => {
+          throw failure;
+        }),
+      );
+
+      expect(error).to.equal(failure);
+    });
+  });
+
+  describe('soft timeout (loadTimeoutMs)', () => {
+    it('serves the stale entry once loadTimeoutMs has passed; the load goes on and refreshes the entry', async () => {
+      const cache = staleCapableCache({ staleWhileRevalidate: false, loadTimeoutMs: 40 });
+      await cache.get('item', async () => 'v1');
+      goStale();
+      const slowLoad = deferred<string>();
+      const startedAt = performance.now();
+
+      const outcome = await cache.lookup('item', () => slowLoad.promise);
+      const waitedMs = performance.now() - startedAt;
+      slowLoad.resolve('v2');
+      await waitUntil(async () => (await cache.lookup('item', async () => 'unused')).result === 'hit');
+
+      expect(outcome).to.include({ result: 'stale', value: 'v1' });
+      expect(waitedMs).to.be.at.least(35).and.below(300);
+      expect(await cache.get('item', async () => 'unused')).to.equal('v2');
+    });
+
+    it('does not cut a load short when there is no stale entry to serve instead', async () => {
+      const cache = staleCapableCache({ staleWhileRevalidate: false, loadTimeoutMs: 20 });
+
+      const outcome = await cache.lookup('item', async () => {
+        await sleep(80);
+        return 'v1';
+      });
+
+      expect(outcome).to.include({ result: 'miss', value: 'v1' });
+    });
+  });
+
+  describe('a failing store', () => {
+    it('answers every lookup from the loader while the store throws, and counts the failures', async () => {
+      const store = new ChaosStore().alwaysThrow();
+      const cache = staleCapableCache({ store, circuitBreakerThreshold: 0 });
+
+      const values = await Promise.all(
+        ['a', 'b', 'c'].map((key) => cache.get(key, async () => `value-${key}`)),
+      );
+
+      expect(values).to.deep.equal(['value-a', 'value-b', 'value-c']);
+      expect(cache.stats().errors).to.be.at.least(6);
+    });
+
+    it('bounds a lookup by redisTimeoutMs when the store hangs', async () => {
+      const store = new ChaosStore().hang();
+      const cache = staleCapableCache({ store, redisTimeoutMs: 50, circuitBreakerThreshold: 0 });
+      const startedAt = performance.now();
+
+      const value = await cache.get('item', async () => 'loaded');
+
+      expect(value).to.equal('loaded');
+      // One read and one write, each given up after 50 ms; the lock is not tried on a Redis that just timed out.
+      expect(performance.now() - startedAt).to.be.below(2 * 50 + 40);
+    });
+
+    it('keeps lookups away from the store while the circuit is open, and closes it after a successful probe', async () => {
+      const store = new ChaosStore().alwaysThrow();
+      const cache = staleCapableCache({
+        store,
+        circuitBreakerThreshold: 3,
+        circuitBreakerHalfOpenAfterMs: 1000,
+      });
+      const circuit: boolean[] = [];
+      cache.events.on('circuit', ({ open }) => circuit.push(open));
+
+      for (let request = 0; circuit.length === 0 && request < 10; request++) {
+        await cache.get(`warm-${request}`, async () => 'loaded');
+      }
+      const callsWhenOpened = store.calls.length;
+      const whileOpen = await Promise.all(
+        Array.from({ length: 10 }, (_, index) => cache.get(`open-${index}`, async () => `loaded-${index}`)),
+      );
+
+      expect(circuit).to.deep.equal([true]);
+      expect(whileOpen).to.deep.equal(Array.from({ length: 10 }, (_, index) => `loaded-${index}`));
+      expect(store.calls.length, 'no store call while the circuit is open').to.equal(callsWhenOpened);
+
+      store.heal();
+      clock.setSystemTime(Date.now() + 1001);
+      await cache.get('probe', async () => 'loaded');
+      await cache.get('after', async () => 'stored');
+
+      expect(circuit).to.deep.equal([true, false]);
+      expect(await cache.lookup('after', async () => 'unused')).to.include({
+        result: 'hit',
+        value: 'stored',
+      });
+    });
+
+    it('does not open the circuit for errors Redis answers with (OOM, READONLY, WRONGTYPE)', async () => {
+      // node-redis raises these as `ErrorReply`: Redis is up and refused one command.
+      class ErrorReply extends Error {}
+      const store = new ChaosStore().alwaysThrow(new ErrorReply('OOM command not allowed'), {
+        only: ['set'],
+      });
+      const cache = staleCapableCache({ store, circuitBreakerThreshold: 2 });
+      let opened = false;
+      cache.events.on('circuit', ({ open }) => {
+        opened ||= open;
+      });
+
+      await Promise.all(Array.from({ length: 10 }, (_, index) => cache.get(`new-${index}`, async () => 'x')));
+
+      expect(opened).to.equal(false);
+      expect(cache.stats().errors).to.equal(10);
+      store.alwaysThrow(new Error('connection lost'), { only: ['set'] });
+      await Promise.all(
+        Array.from({ length: 3 }, (_, index) => cache.get(`later-${index}`, async () => 'x')),
+      );
+      expect(opened, 'an outage still opens it').to.equal(true);
+    });
+
+    it('does not hold lookups behind the half-open probe', async () => {
+      const store = new ChaosStore().alwaysThrow();
+      const cache = staleCapableCache({
+        store,
+        redisTimeoutMs: 150,
+        circuitBreakerThreshold: 1,
+        circuitBreakerHalfOpenAfterMs: 1000,
+      });
+      await cache.get('opens-the-circuit', async () => 'loaded');
+      store.heal().hang();
+      clock.setSystemTime(Date.now() + 1001);
+
+      const probe = cache.get('probe', async () => 'loaded');
+      const startedAt = performance.now();
+      const others = await Promise.all(
+        Array.from({ length: 5 }, (_, index) => cache.get(`other-${index}`, async () => 'loaded')),
+      );
+      const othersMs = performance.now() - startedAt;
+
+      expect(others).to.have.length(5);
+      expect(othersMs, 'the others skip Redis while the probe waits for it').to.be.below(50);
+      expect(await probe).to.equal('loaded');
+    });
+  });
+});
+
+/** Polls `condition` (real time) until it holds; fails after `timeoutMs`. */
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 1000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await condition())) {
+    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await sleep(5);
+  }
+}

@@ -1,0 +1,147 @@
+// Type tests of the public API: every `@ts-expect-error` line must fail to compile (`tsc --noEmit`
+// fails if one compiles), and each call is also run to show what a JavaScript caller would get.
+import { expect } from 'chai';
+import { createClient, createCluster } from 'redis';
+import winston from 'winston';
+import {
+  type Cache,
+  type CacheErrorCode,
+  type CacheOptions,
+  type CacheStats,
+  createCache,
+  type LookupOutcome,
+  MemoryStore,
+} from '../../src/index.js';
+
+const logger = winston.createLogger({ silent: true });
+const memoryCache = (): Cache => createCache({ store: new MemoryStore(), registry: false, logger });
+
+async function rejection(run: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('public API types', () => {
+  describe('createCache', () => {
+    it('accepts a client from createClient() as redis, unconnected or connected', () => {
+      const options: CacheOptions = {
+        redis: createClient({ url: 'redis://127.0.0.1:6379' }),
+        registry: false,
+        logger,
+      };
+      expect(() => createCache(options)).to.not.throw();
+      expect(() => createCache({ redis: createClient(), registry: false, logger })).to.not.throw();
+    });
+
+    it('accepts a client from createCluster() as redis', () => {
+      const redis = createCluster({ rootNodes: [{ url: 'redis://127.0.0.1:7000' }] });
+      expect(() => createCache({ redis, registry: false, logger })).to.not.throw();
+    });
+
+    it('rejects a redis that is not a client', () => {
+      // @ts-expect-error redis must be a node-redis client
+      expect(() => createCache({ redis: 42, registry: false })).to.throw(TypeError, /redis/);
+      // @ts-expect-error a URL is not a client: connect one with createClient() or connectRedis()
+      expect(() => createCache({ redis: 'redis://localhost:6379', registry: false })).to.throw(
+        TypeError,
+        /redis/,
+      );
+    });
+
+    it('rejects options of the wrong type', () => {
+      const store = new MemoryStore();
+      // @ts-expect-error ttl is a number of seconds
+      expect(() => createCache({ store, ttl: '60', registry: false })).to.throw(TypeError, /ttl/);
+      // @ts-expect-error prefix is a string
+      expect(() => createCache({ store, prefix: 1, registry: false })).to.throw(TypeError, /prefix/);
+      const nameless = { serialize: () => Buffer.alloc(0), deserialize: () => null };
+      // @ts-expect-error a serializer needs a name
+      expect(() => createCache({ store, serializer: nameless, registry: false })).to.throw(
+        TypeError,
+        /serializer/,
+      );
+      // @ts-expect-error registry is a prom-client Registry or false
+      expect(() => createCache({ store, registry: true })).to.throw(TypeError, /registry/);
+    });
+
+    it('rejects misspelled options instead of ignoring them', () => {
+      // @ts-expect-error the option is `ttl`, in seconds
+      const cache = createCache({ store: new MemoryStore(), registry: false, logger, ttlSeconds: 5 });
+      expect(cache).to.not.equal(undefined);
+    });
+  });
+
+  describe('Cache methods', () => {
+    it('infers the value type from the loader', async () => {
+      const cache = memoryCache();
+      const count: number = await cache.get('count', () => 1);
+      const user: { id: number } = await cache.get('user', async () => ({ id: 1 }));
+      // @ts-expect-error the loader returns a number, not a string
+      const wrong: string = await cache.get('other', () => 2);
+      expect([count, user, wrong]).to.deep.equal([1, { id: 1 }, 2]);
+    });
+
+    it('requires the loader to be a function', async () => {
+      const cache = memoryCache();
+      // @ts-expect-error the loader is a function of the key
+      const error = await rejection(() => cache.get('k', 'not a function'));
+      expect(error).to.be.instanceOf(TypeError);
+    });
+
+    it('types per-call options by the value', async () => {
+      const cache = memoryCache();
+      await cache.set('user:1', { id: 1, team: 'red' }, { ttl: (user) => (user.team === 'red' ? 10 : 60) });
+      await cache.set('user:2', { id: 2 }, { tags: (user) => [`user:${user.id}`] });
+      // @ts-expect-error the value has no `missing` field
+      await cache.set('user:3', { id: 3 }, { tags: (user) => [String(user.missing)] });
+      // @ts-expect-error ttl is a number of seconds
+      expect(await rejection(() => cache.get('k', () => 1, { ttl: '60' }))).to.be.instanceOf(TypeError);
+      // @ts-expect-error tags is a list of strings
+      expect(await rejection(() => cache.get('k', () => 1, { tags: 'user' }))).to.be.instanceOf(TypeError);
+    });
+
+    it('requires getMany loaders to return one value per missing key', async () => {
+      const cache = memoryCache();
+      const values: string[] = await cache.getMany(['a', 'b'], (keys) =>
+        keys.map((key) => key.toUpperCase()),
+      );
+      expect(values).to.deep.equal(['A', 'B']);
+      // @ts-expect-error the batch loader returns an array
+      expect(await rejection(() => cache.getMany(['c'], () => 'C'))).to.be.instanceOf(TypeError);
+    });
+
+    it('types lookup results, stats and error codes as closed sets', async () => {
+      const cache = memoryCache();
+      const outcome: LookupOutcome<number> = await cache.lookup('k', () => 1);
+      // @ts-expect-error a lookup is a hit, a miss or stale; bypass is an HTTP outcome
+      const bypassed = outcome.result === 'bypass';
+      const stats: CacheStats = cache.stats();
+      const ratio: number = stats.hitRatio;
+      // @ts-expect-error error codes are a closed set
+      const code: CacheErrorCode = 'E_NOPE';
+      expect([bypassed, ratio, code]).to.deep.equal([false, 0, 'E_NOPE']);
+    });
+
+    it('requires serializers to produce bytes', async () => {
+      const textSerializer = {
+        name: 'text',
+        serialize: (value: unknown) => String(value),
+        deserialize: (bytes: Buffer) => bytes.toString(),
+      };
+      const options = {
+        store: new MemoryStore(),
+        serializer: textSerializer,
+        registry: false as const,
+        logger,
+      };
+      // @ts-expect-error serialize() must return a Buffer
+      const cache = createCache(options);
+      await cache.set('k', 'value');
+      expect(cache.stats().errors).to.equal(1);
+    });
+  });
+});

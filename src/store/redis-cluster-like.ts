@@ -1,0 +1,27 @@
+import type { RedisClientLike } from './redis-client-like.js';
+
+/** A connection to one node of a cluster, as `nodeClient()` returns it: SCAN walks that node only. */
+export type RedisNodeClientLike = Pick<RedisClientLike, 'scan'>;
+
+/**
+ * What the cluster store needs of a node-redis `createCluster()` client on top of the commands of
+ * {@link RedisClientLike}: the master nodes, and a connection to each of them.
+ */
+export interface RedisClusterLike extends RedisClientLike {
+  /** The masters as the client last saw the topology; every key lives on exactly one of them. */
+  readonly masters: readonly object[];
+  nodeClient(node: object): Promise<RedisNodeClientLike>;
+}
+
+/**
+ * True for a node-redis cluster client. Detected by shape, not by class, so that a cluster client
+ * from another copy of `redis` in node_modules (or a `withTypeMapping()` view of one) still counts.
+ */
+export function isRedisClusterLike(client: RedisClientLike): client is RedisClusterLike {
+  const candidate = client as Partial<Record<'masters' | 'nodeClient' | 'getSlotRandomNode', unknown>>;
+  return (
+    Array.isArray(candidate.masters) &&
+    typeof candidate.nodeClient === 'function' &&
+    typeof candidate.getSlotRandomNode === 'function'
+  );
+}

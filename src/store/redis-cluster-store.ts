@@ -1,0 +1,65 @@
+import { groupBySlot } from './group-by-slot.js';
+import type { RedisClientLike } from './redis-client-like.js';
+import type { RedisClusterLike } from './redis-cluster-like.js';
+import { BUFFER_REPLIES, RedisStore, type RedisStoreOptions, toBuffer } from './redis-store.js';
+
+/**
+ * A {@link RedisStore} over a node-redis `createCluster()` client. Single-key commands (GET, SET,
+ * the tag index sets, locks) are routed by the client as they are; a tag index set and its entries
+ * may sit on different nodes, which is fine because each command touches one key. The multi-key
+ * commands are split so that none spans two hash slots (the server would answer CROSSSLOT), and
+ * SCAN, which sees one node's keys only, runs on every master.
+ */
+export class RedisClusterStore extends RedisStore {
+  override readonly name = 'redis-cluster';
+  readonly #cluster: RedisClusterLike;
+  readonly #bytes: RedisClientLike;
+  readonly #batchSize: number;
+
+  constructor(cluster: RedisClusterLike, options: RedisStoreOptions = {}) {
+    super(cluster, options);
+    this.#cluster = cluster;
+    this.#bytes = cluster.withTypeMapping(BUFFER_REPLIES);
+    this.#batchSize = options.batchSize ?? 500;
+  }
+
+  /** One MGET per hash slot, all sent at once: node-redis pipelines those bound for one node. */
+  override async getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
+    const values: (Buffer | undefined)[] = keys.map(() => undefined);
+    await Promise.all(
+      groupBySlot(keys).map(async ({ keys: slotKeys, indices }) => {
+        const replies = await this.#bytes.mGet(slotKeys);
+        indices.forEach((index, i) => {
+          values[index] = toBuffer(replies[i]);
+        });
+      }),
+    );
+    return values;
+  }
+
+  /** UNLINK per hash slot, at most `batchSize` keys per command. */
+  override async delete(keys: readonly string[]): Promise<number> {
+    const unlinks: Promise<number>[] = [];
+    for (const { keys: slotKeys } of groupBySlot(keys)) {
+      for (let i = 0; i < slotKeys.length; i += this.#batchSize) {
+        unlinks.push(this.#cluster.unlink(slotKeys.slice(i, i + this.#batchSize)));
+      }
+    }
+    const counts = await Promise.all(unlinks);
+    return counts.reduce((sum, count) => sum + count, 0);
+  }
+
+  /**
+   * SCAN on every master known to the client. A master that cannot be reached fails the call, so
+   * the invalidation is retried and then reported rather than silently left half done.
+   */
+  override async deleteMatching(pattern: string, exceptPrefix?: string): Promise<number> {
+    const masters = [...this.#cluster.masters];
+    const counts = await Promise.all(
+      masters.map(async (master) =>
+        this.deleteMatchingOn(await this.#cluster.nodeClient(master), pattern, exceptPrefix),
+      ),
+    );
+    return counts.reduce((sum, count) => sum + count, 0);
+  }
+}
