@@ -9,7 +9,16 @@ export {
 export type { CacheStats } from './engine/cache-stats.js';
 export { CacheError, type CacheErrorCode, CacheOptionError } from './errors.js';
 export type { CacheEventMap, CacheEvents, InvalidationKind, LookupResult, RequestResult } from './events.js';
-export type { CacheOptions } from './options.js';
+export { addCacheTags } from './http/cache-tags.js';
+export { type InvalidateOnSuccessOptions, invalidateOnSuccess } from './http/invalidate-on-success.js';
+export { isBackgroundRefresh } from './http/refresh-in-background.js';
+export { responseCache } from './http/response-cache.js';
+export { type ResponseCacheKeyTarget, responseCacheKey } from './http/response-cache-key.js';
+export type { ResponseCacheOptions } from './http/response-cache-options.js';
+export type { RequestReason, ResponseCacheEngine } from './http/route-caching.js';
+export type { RouteMiddleware } from './http/route-middleware.js';
+export { type MetricsHandler, metricsHandler } from './observability/metrics-handler.js';
+export type { CacheOptions, MemoryTierOptions } from './options.js';
 export { connectRedis, createRedisClient, type RedisConnectionOptions } from './redis-connection.js';
 export {
   type CompressedSerializerOptions,
@@ -19,6 +28,6 @@ export {
 export { jsonSerializer } from './serialization/json-serializer.js';
 export { msgpackSerializer } from './serialization/msgpack-serializer.js';
 export type { Serializer } from './serialization/serializer.js';
-export type { CacheStore, StoreSetOptions } from './store/cache-store.js';
+export type { CacheStore, StoreSetOptions, TaggedDeletion } from './store/cache-store.js';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
 export type { RedisClientLike } from './store/redis-client-like.js';

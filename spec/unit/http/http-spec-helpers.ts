@@ -1,0 +1,54 @@
+import winston from 'winston';
+import type { CacheEventMap } from '../../../src/events.js';
+import { type Cache, type CacheOptions, createCache, MemoryStore } from '../../../src/index.js';
+import type { StoreSetOptions } from '../../../src/store/cache-store.js';
+
+/** A memory store that counts reads (round trips) and remembers every write. */
+export class RecordingStore extends MemoryStore {
+  reads = 0;
+  readonly writes: { key: string; bytes: number; options: StoreSetOptions }[] = [];
+
+  override async get(key: string): Promise<Buffer | undefined> {
+    this.reads++;
+    return super.get(key);
+  }
+
+  override async set(key: string, value: Buffer, options: StoreSetOptions): Promise<void> {
+    this.writes.push({ key, bytes: value.length, options });
+    return super.set(key, value, options);
+  }
+}
+
+/** A cache over a fresh recording memory store, without metrics; `requests` collects `request` events. */
+export function createTestCache(options: Omit<CacheOptions, 'store' | 'redis'> = {}): {
+  cache: Cache;
+  store: RecordingStore;
+  requests: CacheEventMap['request'][0][];
+} {
+  const store = new RecordingStore();
+  // Failures the specs provoke on purpose would otherwise be logged to the console.
+  const logger = winston.createLogger({ silent: true });
+  const cache = createCache({ store, registry: false, logger, ...options });
+  const requests: CacheEventMap['request'][0][] = [];
+  cache.events.on('request', (event) => requests.push(event));
+  return { cache, store, requests };
+}
+
+/** supertest parser that keeps the body as raw bytes, whatever its content type. */
+export function rawBytes(response: unknown, callback: (error: Error | null, body: Buffer) => void): void {
+  const stream = response as NodeJS.ReadableStream;
+  const chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  stream.on('end', () => callback(null, Buffer.concat(chunks)));
+}
+
+/**
+ * Resolves once `condition()` holds, checking every 2 ms for at most `attempts` checks (counted
+ * rather than timed, so that it also works while `Date` is faked).
+ */
+export async function eventually(condition: () => boolean, attempts = 1000): Promise<void> {
+  for (let attempt = 0; !condition(); attempt++) {
+    if (attempt >= attempts) throw new Error(`condition not met after ${attempts} checks`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}

@@ -1,0 +1,109 @@
+import { expect } from 'chai';
+import express from 'express';
+import sinon from 'sinon';
+import request from 'supertest';
+import { invalidateOnSuccess, responseCache, responseCacheKey } from '../../../src/index.js';
+import { createFixtureApp } from '../../support/app-factory.js';
+import { createTestCache } from './http-spec-helpers.js';
+
+describe('invalidateOnSuccess', () => {
+  afterEach(() => sinon.restore());
+
+  it('invalidates the tags of a successful mutation before its response goes out', async () => {
+    const { cache } = createTestCache();
+    const fixture = createFixtureApp({
+      cache,
+      routeOptions: { item: { tags: (req) => [`item:${String(req.params.id)}`] } },
+    });
+    await request(fixture.app).get('/api/items/1');
+    await request(fixture.app).get('/api/items/2');
+    await request(fixture.app).put('/api/items/1').expect(200);
+    // Read-your-writes: the very next read, right after the response, is fresh.
+    expect((await request(fixture.app).get('/api/items/1')).headers['x-cache']).to.equal('MISS');
+    expect((await request(fixture.app).get('/api/items/2')).headers['x-cache']).to.equal('HIT');
+  });
+
+  it('invalidates nothing when the mutation fails', async () => {
+    const { cache } = createTestCache();
+    const invalidateTags = sinon.spy(cache, 'invalidateTags');
+    const fixture = createFixtureApp({ cache, routeOptions: { item: { tags: ['item:1'] } } });
+    await request(fixture.app).get('/api/items/1');
+    await request(fixture.app).put('/api/items/1?fail').expect(422);
+    expect(invalidateTags.called).to.equal(false);
+    expect((await request(fixture.app).get('/api/items/1')).headers['x-cache']).to.equal('HIT');
+  });
+
+  it('invalidates request keys', async () => {
+    const { cache } = createTestCache();
+    const app = express();
+    let version = 1;
+    app.get('/profile', responseCache(cache), (_req, res) => {
+      res.json({ version });
+    });
+    app.post(
+      '/profile',
+      invalidateOnSuccess(cache, { keys: [responseCacheKey('/profile')] }),
+      (_req, res) => {
+        version++;
+        res.status(201).json({ version });
+      },
+    );
+    await request(app).get('/profile');
+    await request(app).post('/profile').expect(201);
+    expect((await request(app).get('/profile')).body).to.deep.equal({ version: 2 });
+  });
+
+  it('invalidates by request key in a handler, as the DELETE fixture does', async () => {
+    const { cache } = createTestCache();
+    const fixture = createFixtureApp({ cache });
+    await request(fixture.app).get('/api/items/3');
+    await request(fixture.app).delete('/api/items/3').expect(204);
+    expect((await request(fixture.app).get('/api/items/3')).headers['x-cache']).to.equal('MISS');
+  });
+
+  it('reports a failed invalidation to onError and still sends the handler’s response', async () => {
+    const { cache } = createTestCache();
+    const failure = new Error('redis down');
+    sinon.stub(cache, 'invalidateTags').rejects(failure);
+    const onError = sinon.spy();
+    const app = express();
+    app.put('/things/:id', invalidateOnSuccess(cache, { tags: ['things'], onError }), (_req, res) => {
+      res.json({ saved: true });
+    });
+    const response = await request(app).put('/things/1');
+    expect(response.status).to.equal(200);
+    expect(response.body).to.deep.equal({ saved: true });
+    expect(onError.calledOnce).to.equal(true);
+    expect(onError.firstCall.args[0]).to.equal(failure);
+  });
+
+  it('sends the response even without onError, and when onError itself throws', async () => {
+    const { cache } = createTestCache();
+    sinon.stub(cache, 'invalidate').rejects(new Error('redis down'));
+    const app = express();
+    app.put('/a', invalidateOnSuccess(cache, { keys: ['k'] }), (_req, res) => res.send('a'));
+    app.put(
+      '/b',
+      invalidateOnSuccess(cache, {
+        keys: () => ['k'],
+        onError: () => {
+          throw new Error('bug in onError');
+        },
+      }),
+      (_req, res) => res.send('b'),
+    );
+    expect((await request(app).put('/a')).text).to.equal('a');
+    expect((await request(app).put('/b')).text).to.equal('b');
+  });
+
+  it('rejects options without anything to invalidate, and invalid lists', () => {
+    const { cache } = createTestCache();
+    expect(() => invalidateOnSuccess(cache, {})).to.throw(TypeError, /`tags`, `keys`/);
+    expect(() => invalidateOnSuccess(cache, { tags: [''] })).to.throw(TypeError, /`tags`/);
+    expect(() => invalidateOnSuccess(cache, { keys: 'k' as never })).to.throw(TypeError, /`keys`/);
+    expect(() => invalidateOnSuccess(cache, { tags: ['a'], onError: 1 as never })).to.throw(
+      TypeError,
+      /`onError`/,
+    );
+  });
+});

@@ -1,0 +1,104 @@
+import { expect } from 'chai';
+import express from 'express';
+import sinon from 'sinon';
+import request from 'supertest';
+import { REFRESH_TIMEOUT_MS, refreshInBackground } from '../../../src/http/refresh-in-background.js';
+import { isBackgroundRefresh, responseCache } from '../../../src/index.js';
+import { createFixtureApp } from '../../support/app-factory.js';
+import { createTestCache, eventually } from './http-spec-helpers.js';
+
+describe('background refresh of stale responses', () => {
+  let clock: sinon.SinonFakeTimers;
+  beforeEach(() => {
+    clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+  });
+  afterEach(() => sinon.restore());
+
+  it('sends a copy of the request through the app, recognisable by isBackgroundRefresh', async () => {
+    const { cache, store } = createTestCache({ ttl: 1, staleTtl: 60 });
+    const app = express();
+    const seen: { refresh: boolean; validator: string | undefined; ip: string | undefined }[] = [];
+    app.use((req, _res, next) => {
+      seen.push({ refresh: isBackgroundRefresh(req), validator: req.headers['if-none-match'], ip: req.ip });
+      next();
+    });
+    let calls = 0;
+    app.get('/news', responseCache(cache), (_req, res) => res.json({ call: ++calls }));
+    const first = await request(app).get('/news');
+    clock.tick(1_500);
+    const stale = await request(app).get('/news').set('If-None-Match', String(first.headers.etag));
+    expect(stale.status).to.equal(304);
+    expect(stale.headers['x-cache']).to.equal('STALE');
+    await eventually(() => store.writes.length === 2);
+    expect(seen.map(({ refresh }) => refresh)).to.deep.equal([false, false, true]);
+    expect(seen[2]?.validator).to.equal(undefined);
+    expect(seen[2]?.ip).to.equal(seen[1]?.ip);
+    expect((await request(app).get('/news')).body.call).to.equal(2);
+  });
+
+  it('refreshes a stale variant of a Vary response', async () => {
+    const { cache, store } = createTestCache({ ttl: 1, staleTtl: 60 });
+    const fixture = createFixtureApp({ cache });
+    await request(fixture.app).get('/api/vary').set('Accept-Language', 'fr');
+    clock.tick(1_500);
+    const stale = await request(fixture.app).get('/api/vary').set('Accept-Language', 'fr');
+    expect(stale.headers['x-cache']).to.equal('STALE');
+    await eventually(() => fixture.calls('vary') === 2 && store.writes.length === 4);
+    const fresh = await request(fixture.app).get('/api/vary').set('Accept-Language', 'fr');
+    expect(fresh.headers['x-cache']).to.equal('HIT');
+    expect(fresh.body).to.deep.equal({ language: 'fr', call: 2 });
+  });
+
+  it('keeps the stale entry when something before the route answers the refresh', async () => {
+    const { cache, requests } = createTestCache({ ttl: 1, staleTtl: 60 });
+    let refusals = 0;
+    const app = express();
+    app.use((req, res, next) => {
+      if (isBackgroundRefresh(req)) {
+        refusals++;
+        res.status(429).end();
+      } else next();
+    });
+    app.get('/quota', responseCache(cache), (_req, res) => res.send('page'));
+    await request(app).get('/quota');
+    clock.tick(1_500);
+    await request(app).get('/quota');
+    await eventually(() => refusals === 1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const again = await request(app).get('/quota');
+    expect(again.headers['x-cache']).to.equal('STALE');
+    expect(requests.map(({ result }) => result)).to.deep.equal(['miss', 'stale', 'stale']);
+  });
+
+  it('answers a HEAD request from a stale entry and refreshes it with a GET', async () => {
+    const { cache, store } = createTestCache({ ttl: 1, staleTtl: 60 });
+    const fixture = createFixtureApp({ cache });
+    await request(fixture.app).get('/api/json');
+    clock.tick(1_500);
+    const head = await request(fixture.app).head('/api/json');
+    expect(head.headers['x-cache']).to.equal('STALE');
+    await eventually(() => store.writes.length === 2);
+    expect((await request(fixture.app).get('/api/json')).body.call).to.equal(2);
+  });
+
+  it('refreshes nothing without an Express app to send the copy through', async () => {
+    expect(await refreshInBackground({} as express.Request, {}, undefined)).to.equal(undefined);
+  });
+
+  it('gives up a refresh that does not finish in time', async () => {
+    clock.restore();
+    clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const app = { handle: () => {} };
+    const refreshing = refreshInBackground(
+      { app, originalUrl: '/hang', headers: {} } as never,
+      {},
+      undefined,
+    );
+    const settled = refreshing.then(
+      () => 'resolved',
+      (error: Error) => error.message,
+    );
+    await clock.tickAsync(REFRESH_TIMEOUT_MS);
+    expect(await settled).to.match(/longer than 30000 ms/);
+  });
+});

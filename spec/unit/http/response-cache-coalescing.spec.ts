@@ -1,0 +1,69 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { createFixtureApp } from '../../support/app-factory.js';
+import { createTestCache, eventually } from './http-spec-helpers.js';
+
+describe('responseCache request coalescing', () => {
+  it('runs the handler once for concurrent requests of a cold key and gives all of them its response', async () => {
+    const { cache, requests } = createTestCache();
+    let joined = 0;
+    cache.events.on('coalesced', () => joined++);
+    const fixture = createFixtureApp({ cache });
+    fixture.slowGate.close();
+    const pending = Array.from({ length: 5 }, () =>
+      request(fixture.app)
+        .get('/api/slow')
+        .then((response) => response),
+    );
+    await eventually(() => fixture.calls('slow') === 1 && joined === 4);
+    fixture.slowGate.open();
+    const responses = await Promise.all(pending);
+    expect(fixture.calls('slow')).to.equal(1);
+    expect(responses.map((response) => response.body)).to.deep.equal(
+      Array.from({ length: 5 }, () => ({ slow: true, call: 1 })),
+    );
+    expect(responses.map((response) => response.headers['x-cache'])).to.deep.equal(Array(5).fill('MISS'));
+    expect(requests.filter((event) => event.reason === 'coalesced')).to.have.length(4);
+    expect((await request(fixture.app).get('/api/slow')).headers['x-cache']).to.equal('HIT');
+  });
+
+  it('lets waiting requests run the handler themselves when the response may not be stored', async () => {
+    const { cache, requests } = createTestCache();
+    let joined = 0;
+    cache.events.on('coalesced', () => joined++);
+    const fixture = createFixtureApp({ cache, routeOptions: { slow: { ttl: 0 } } });
+    fixture.slowGate.close();
+    const pending = Array.from({ length: 3 }, () =>
+      request(fixture.app)
+        .get('/api/slow')
+        .then((response) => response),
+    );
+    await eventually(() => fixture.calls('slow') === 1 && joined === 2);
+    fixture.slowGate.open();
+    const responses = await Promise.all(pending);
+    expect(fixture.calls('slow')).to.equal(3);
+    expect(responses.map((response) => response.body.call).sort()).to.deep.equal([1, 2, 3]);
+    expect(requests.filter((event) => event.reason === 'uncacheable')).to.have.length(2);
+  });
+
+  it('answers a HEAD request that arrives during the GET load from the GET response', async () => {
+    const { cache } = createTestCache();
+    let joined = 0;
+    cache.events.on('coalesced', () => joined++);
+    const fixture = createFixtureApp({ cache });
+    fixture.slowGate.close();
+    const get = request(fixture.app)
+      .get('/api/slow')
+      .then((response) => response);
+    await eventually(() => fixture.calls('slow') === 1);
+    const head = request(fixture.app)
+      .head('/api/slow')
+      .then((response) => response);
+    await eventually(() => joined === 1);
+    fixture.slowGate.open();
+    const [getResponse, headResponse] = await Promise.all([get, head]);
+    expect(headResponse.status).to.equal(200);
+    expect(headResponse.headers['content-length']).to.equal(getResponse.headers['content-length']);
+    expect(fixture.calls('slow')).to.equal(1);
+  });
+});

@@ -1,0 +1,182 @@
+import { expect } from 'chai';
+import express from 'express';
+import sinon from 'sinon';
+import request from 'supertest';
+import { CacheOptionError, responseCache } from '../../../src/index.js';
+import { createFixtureApp, type ExpressModule, express4, express5 } from '../../support/app-factory.js';
+import { createTestCache, rawBytes } from './http-spec-helpers.js';
+
+const majors: [string, ExpressModule][] = [
+  ['Express 5', express5],
+  ['Express 4', express4],
+];
+
+for (const [major, expressModule] of majors) {
+  describe(`responseCache hit and miss (${major})`, () => {
+    it('runs the handler on a miss and replays status, headers and body on a hit', async () => {
+      const { cache } = createTestCache();
+      const fixture = createFixtureApp({ cache, express: expressModule });
+      const miss = await request(fixture.app).get('/api/json');
+      const hit = await request(fixture.app).get('/api/json');
+      expect(miss.headers['x-cache']).to.equal('MISS');
+      expect(hit.headers['x-cache']).to.equal('HIT');
+      expect(hit.status).to.equal(200);
+      expect(hit.body).to.deep.equal({ message: 'hello', call: 1 });
+      expect(hit.headers['content-type']).to.equal(miss.headers['content-type']);
+      expect(hit.headers.etag).to.equal(miss.headers.etag);
+      expect(hit.headers['content-length']).to.equal(miss.headers['content-length']);
+      expect(fixture.calls('json')).to.equal(1);
+    });
+
+    it('replays binary bodies byte for byte', async () => {
+      const { cache } = createTestCache();
+      const fixture = createFixtureApp({ cache, express: expressModule });
+      const miss = await request(fixture.app).get('/api/binary').buffer(true).parse(rawBytes);
+      const hit = await request(fixture.app).get('/api/binary').buffer(true).parse(rawBytes);
+      expect(hit.headers['x-cache']).to.equal('HIT');
+      expect(Buffer.compare(miss.body as Buffer, fixture.binaryBody)).to.equal(0);
+      expect(Buffer.compare(hit.body as Buffer, fixture.binaryBody)).to.equal(0);
+    });
+
+    it('stores streamed chunks written with their own encodings byte for byte', async () => {
+      const { cache } = createTestCache();
+      const fixture = createFixtureApp({ cache, express: expressModule });
+      const miss = await request(fixture.app).get('/api/streamed').buffer(true).parse(rawBytes);
+      const hit = await request(fixture.app).get('/api/streamed').buffer(true).parse(rawBytes);
+      expect(hit.headers['x-cache']).to.equal('HIT');
+      expect((miss.body as Buffer).equals(fixture.streamedBody)).to.equal(true);
+      expect((hit.body as Buffer).equals(fixture.streamedBody)).to.equal(true);
+      expect(fixture.calls('streamed')).to.equal(1);
+    });
+
+    it('stores res.sendFile responses byte for byte', async () => {
+      const { cache } = createTestCache();
+      const fixture = createFixtureApp({ cache, express: expressModule });
+      await request(fixture.app).get('/api/file');
+      const hit = await request(fixture.app).get('/api/file').buffer(true).parse(rawBytes);
+      const { readFile } = await import('node:fs/promises');
+      expect(hit.headers['x-cache']).to.equal('HIT');
+      expect((hit.body as Buffer).equals(await readFile(fixture.filePath))).to.equal(true);
+      expect(fixture.calls('file')).to.equal(1);
+    });
+
+    it('shares one entry between query strings that differ only in parameter order', async () => {
+      const { cache } = createTestCache();
+      const fixture = createFixtureApp({ cache, express: expressModule });
+      await request(fixture.app).get('/api/items/7?b=2&a=1');
+      const reordered = await request(fixture.app).get('/api/items/7?a=1&b=2');
+      const otherValue = await request(fixture.app).get('/api/items/7?a=1&b=3');
+      expect(reordered.headers['x-cache']).to.equal('HIT');
+      expect(otherValue.headers['x-cache']).to.equal('MISS');
+      expect(otherValue.body.query).to.deep.equal([
+        ['a', '1'],
+        ['b', '3'],
+      ]);
+      expect(fixture.calls('item')).to.equal(2);
+    });
+
+    it('passes other methods through to their handlers, marked BYPASS', async () => {
+      const { cache, store } = createTestCache();
+      const app = expressModule();
+      let calls = 0;
+      app.use(responseCache(cache));
+      app.post('/things', (_req, res) => res.status(201).json({ call: ++calls }));
+      const first = await request(app).post('/things');
+      const second = await request(app).post('/things');
+      expect(first.headers['x-cache']).to.equal('BYPASS');
+      expect(second.body).to.deep.equal({ call: 2 });
+      expect(store.writes).to.have.length(0);
+    });
+  });
+}
+
+describe('responseCache replay details', () => {
+  afterEach(() => sinon.restore());
+
+  it('adds Age from the time the entry was stored', async () => {
+    const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+    const { cache } = createTestCache({ ttl: 60 });
+    const fixture = createFixtureApp({ cache });
+    const miss = await request(fixture.app).get('/api/json');
+    clock.tick(42_300);
+    const hit = await request(fixture.app).get('/api/json');
+    expect(miss.headers.age).to.equal(undefined);
+    expect(hit.headers.age).to.equal('42');
+  });
+
+  it('keeps headers written with writeHead(status, headers)', async () => {
+    const { cache } = createTestCache();
+    const fixture = createFixtureApp({ cache });
+    await request(fixture.app).get('/api/write-head');
+    const hit = await request(fixture.app).get('/api/write-head');
+    expect(hit.headers['x-cache']).to.equal('HIT');
+    expect(hit.headers['x-handler-call']).to.equal('1');
+    expect(hit.headers['content-type']).to.equal('text/plain; charset=utf-8');
+    expect(hit.text).to.equal('written with writeHead (call 1)');
+  });
+
+  it('gives each hit the headers that earlier middleware sets per request, not the first one’s', async () => {
+    const { cache } = createTestCache();
+    const app = express();
+    let requestNumber = 0;
+    app.use((_req, res, next) => {
+      res.setHeader('X-Request-Id', `request-${++requestNumber}`);
+      next();
+    });
+    app.get('/page', responseCache(cache), (_req, res) => res.set('X-From-Handler', 'yes').send('page'));
+    await request(app).get('/page');
+    const hit = await request(app).get('/page');
+    expect(hit.headers['x-cache']).to.equal('HIT');
+    expect(hit.headers['x-request-id']).to.equal('request-2');
+    expect(hit.headers['x-from-handler']).to.equal('yes');
+  });
+
+  it('uses a custom key in place of the path and query', async () => {
+    const { cache } = createTestCache();
+    const app = express();
+    let calls = 0;
+    app.get(
+      '/search',
+      responseCache(cache, { key: (req) => `search:${String(req.query.q)}` }),
+      (req, res) => {
+        res.json({ q: req.query.q, call: ++calls });
+      },
+    );
+    await request(app).get('/search?q=cats&utm_source=mail');
+    const sameKey = await request(app).get('/search?q=cats&utm_source=web');
+    const otherKey = await request(app).get('/search?q=dogs');
+    expect(sameKey.headers['x-cache']).to.equal('HIT');
+    expect(otherKey.headers['x-cache']).to.equal('MISS');
+    expect(calls).to.equal(2);
+  });
+
+  it('sends errors of a custom key function to the error handler', async () => {
+    const { cache } = createTestCache();
+    const app = express();
+    const seen: unknown[] = [];
+    app.get('/k', responseCache(cache, { key: () => '' }), (_req, res) => res.send('never'));
+    app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      seen.push(error);
+      res.status(500).end();
+    });
+    await request(app).get('/k').expect(500);
+    expect(seen[0]).to.be.instanceOf(TypeError);
+  });
+
+  it('serves from the handler when the store fails, without failing the request', async () => {
+    const { cache, store } = createTestCache();
+    sinon.stub(store, 'get').rejects(new Error('connection reset'));
+    sinon.stub(store, 'set').rejects(new Error('connection reset'));
+    const fixture = createFixtureApp({ cache });
+    const first = await request(fixture.app).get('/api/json').expect(200);
+    const second = await request(fixture.app).get('/api/json').expect(200);
+    expect(first.headers['x-cache']).to.equal('MISS');
+    expect(second.body.call).to.equal(2);
+  });
+
+  it('rejects a missing cache and invalid options when it is created', () => {
+    expect(() => responseCache({} as never)).to.throw(CacheOptionError, /`cache`/);
+    const { cache } = createTestCache();
+    expect(() => responseCache(cache, { maxAge: 5 } as never)).to.throw(TypeError, /unknown option `maxAge`/);
+  });
+});

@@ -1,0 +1,186 @@
+import { expect } from 'chai';
+import express from 'express';
+import request from 'supertest';
+import { responseCache } from '../../../src/index.js';
+import { createFixtureApp, type FixtureRoute } from '../../support/app-factory.js';
+import { createTestCache, rawBytes } from './http-spec-helpers.js';
+
+describe('responseCache storage rules', () => {
+  const neverStored: [FixtureRoute, string][] = [
+    ['set-cookie', 'a response that sets a cookie'],
+    ['private', 'a Cache-Control: private response'],
+    ['no-store', 'a Cache-Control: no-store response'],
+    ['server-error', 'a 500 response'],
+    ['error', 'the error handler’s response to a handler error'],
+    ['vary-star', 'a Vary: * response'],
+  ];
+  for (const [route, description] of neverStored) {
+    it(`never stores ${description}`, async () => {
+      const { cache, store } = createTestCache();
+      const fixture = createFixtureApp({ cache });
+      const first = await request(fixture.app).get(`/api/${route}`);
+      const second = await request(fixture.app).get(`/api/${route}`);
+      expect(first.headers['x-cache']).to.equal('MISS');
+      expect(second.headers['x-cache']).to.equal('MISS');
+      expect(fixture.calls(route)).to.equal(2);
+      expect(store.writes).to.have.length(0);
+    });
+  }
+
+  it('does not replay one client’s session cookie to another', async () => {
+    const { cache } = createTestCache();
+    const fixture = createFixtureApp({ cache });
+    const first = await request(fixture.app).get('/api/set-cookie');
+    const second = await request(fixture.app).get('/api/set-cookie');
+    expect(first.headers['set-cookie']?.[0]).to.match(/^session=s1;/);
+    expect(second.headers['set-cookie']?.[0]).to.match(/^session=s2;/);
+  });
+
+  it('never stores Cache-Control: no-cache responses (they would need revalidation)', async () => {
+    const { cache, store } = createTestCache();
+    const fixture = createFixtureApp({ cache });
+    await request(fixture.app).get('/api/max-age?cc=no-cache');
+    expect(store.writes).to.have.length(0);
+  });
+
+  it('passes the handler’s error to the error handler untouched', async () => {
+    const { cache } = createTestCache();
+    const fixture = createFixtureApp({ cache });
+    const response = await request(fixture.app).get('/api/error');
+    expect(response.status).to.equal(500);
+    expect(fixture.errors).to.have.length(1);
+    expect(fixture.errors[0]).to.be.instanceOf(Error);
+    expect((fixture.errors[0] as Error).message).to.equal('handler failed (call 1)');
+  });
+
+  it('stores the statuses the route allows, and only those', async () => {
+    const { cache } = createTestCache();
+    const app = express();
+    let calls = 0;
+    app.get('/gone', responseCache(cache, { statuses: [200, 404] }), (_req, res) => {
+      res.status(404).json({ call: ++calls });
+    });
+    app.get('/created', responseCache(cache, { statuses: [200, 404] }), (_req, res) => {
+      res.status(201).json({ call: ++calls });
+    });
+    await request(app).get('/gone');
+    const gone = await request(app).get('/gone');
+    await request(app).get('/created');
+    const created = await request(app).get('/created');
+    expect(gone.status).to.equal(404);
+    expect(gone.headers['x-cache']).to.equal('HIT');
+    expect(created.headers['x-cache']).to.equal('MISS');
+  });
+
+  it('streams a body over maxBodyBytes to the client whole and does not store it', async () => {
+    const { cache, store } = createTestCache();
+    const largeBodyBytes = 300 * 1024;
+    const fixture = createFixtureApp({ cache, largeBodyBytes, cacheOptions: { maxBodyBytes: 256 * 1024 } });
+    const first = await request(fixture.app).get('/api/large').buffer(true).parse(rawBytes);
+    const second = await request(fixture.app).get('/api/large').buffer(true).parse(rawBytes);
+    expect((first.body as Buffer).length).to.equal(largeBodyBytes);
+    expect((second.body as Buffer).length).to.equal(largeBodyBytes);
+    expect(second.headers['x-cache']).to.equal('MISS');
+    expect(store.writes).to.have.length(0);
+  });
+
+  it('does not store a response whose declared Content-Length is over maxBodyBytes', async () => {
+    const { cache, store } = createTestCache();
+    const app = express();
+    app.get('/sized', responseCache(cache, { maxBodyBytes: 10 }), (_req, res) => res.send('x'.repeat(11)));
+    const response = await request(app).get('/sized');
+    expect(response.text).to.equal('x'.repeat(11));
+    expect(store.writes).to.have.length(0);
+  });
+
+  it('stores a body of exactly maxBodyBytes', async () => {
+    const { cache } = createTestCache();
+    const app = express();
+    app.get('/sized', responseCache(cache, { maxBodyBytes: 10 }), (_req, res) => res.send('x'.repeat(10)));
+    await request(app).get('/sized');
+    const hit = await request(app).get('/sized');
+    expect(hit.headers['x-cache']).to.equal('HIT');
+    expect(hit.text).to.equal('x'.repeat(10));
+  });
+
+  describe('requests with credentials', () => {
+    const credentialed: [string, string][] = [
+      ['Authorization', 'Bearer alice-token'],
+      ['Cookie', 'session=alice'],
+    ];
+    for (const [header, value] of credentialed) {
+      it(`bypasses the cache for requests with ${header} unless the route opts in`, async () => {
+        const { cache, store } = createTestCache();
+        const fixture = createFixtureApp({ cache });
+        const first = await request(fixture.app).get('/api/me').set(header, value);
+        const second = await request(fixture.app).get('/api/me').set(header, value);
+        expect(first.headers['x-cache']).to.equal('BYPASS');
+        expect(second.headers['x-cache']).to.equal('BYPASS');
+        expect(fixture.calls('me')).to.equal(2);
+        expect(store.writes).to.have.length(0);
+      });
+
+      it(`never serves a ${header} request a response stored for an anonymous one`, async () => {
+        const { cache } = createTestCache();
+        const fixture = createFixtureApp({ cache });
+        await request(fixture.app).get('/api/me');
+        const withCredentials = await request(fixture.app).get('/api/me').set(header, value);
+        expect(withCredentials.headers['x-cache']).to.equal('BYPASS');
+        expect(withCredentials.body.call).to.equal(2);
+      });
+    }
+
+    it('keys on the Authorization value when the route names it in varyHeaders', async () => {
+      const { cache, store } = createTestCache();
+      const fixture = createFixtureApp({ cache, routeOptions: { me: { varyHeaders: ['Authorization'] } } });
+      await request(fixture.app).get('/api/me').set('Authorization', 'Bearer alice');
+      const alice = await request(fixture.app).get('/api/me').set('Authorization', 'Bearer alice');
+      const bob = await request(fixture.app).get('/api/me').set('Authorization', 'Bearer bob');
+      const cookie = await request(fixture.app).get('/api/me').set('Cookie', 'session=carol');
+      expect(alice.headers['x-cache']).to.equal('HIT');
+      expect(alice.body.authorization).to.equal('Bearer alice');
+      expect(bob.headers['x-cache']).to.equal('MISS');
+      expect(bob.body.authorization).to.equal('Bearer bob');
+      expect(cookie.headers['x-cache']).to.equal('BYPASS');
+      expect(store.writes.map(({ key }) => key).join()).not.to.include('alice');
+    });
+
+    it('partitions entries by user with credentialKey, and bypasses when it returns undefined', async () => {
+      const { cache } = createTestCache();
+      const credentialKey = (req: express.Request) => /session=(\w+)/.exec(req.headers.cookie ?? '')?.[1];
+      const fixture = createFixtureApp({ cache, routeOptions: { me: { credentialKey } } });
+      await request(fixture.app).get('/api/me').set('Cookie', 'session=alice');
+      const alice = await request(fixture.app).get('/api/me').set('Cookie', 'session=alice');
+      const bob = await request(fixture.app).get('/api/me').set('Cookie', 'session=bob');
+      const unknown = await request(fixture.app).get('/api/me').set('Cookie', 'theme=dark');
+      const anonymous = await request(fixture.app).get('/api/me');
+      expect(alice.headers['x-cache']).to.equal('HIT');
+      expect(bob.headers['x-cache']).to.equal('MISS');
+      expect(bob.body.cookie).to.equal('session=bob');
+      expect(unknown.headers['x-cache']).to.equal('BYPASS');
+      expect(anonymous.headers['x-cache']).to.equal('MISS');
+      expect(anonymous.body.cookie).to.equal(null);
+    });
+
+    it('sends a credentialKey that returns a non-string to the error handler', async () => {
+      const { cache } = createTestCache();
+      const fixture = createFixtureApp({ cache, routeOptions: { me: { credentialKey: () => 42 as never } } });
+      await request(fixture.app).get('/api/me').set('Cookie', 'a=b').expect(500);
+      expect(fixture.errors[0]).to.be.instanceOf(TypeError);
+    });
+  });
+
+  it('lets the handler answer range requests itself', async () => {
+    const { cache } = createTestCache();
+    const fixture = createFixtureApp({ cache });
+    await request(fixture.app).get('/api/file');
+    const partial = await request(fixture.app)
+      .get('/api/file')
+      .set('Range', 'bytes=0-9')
+      .buffer(true)
+      .parse(rawBytes);
+    expect(partial.status).to.equal(206);
+    expect(partial.headers['x-cache']).to.equal('BYPASS');
+    expect(partial.body).to.have.length(10);
+  });
+});

@@ -1,0 +1,62 @@
+import type { Server } from 'node:http';
+import { createCache } from '../create-cache.js';
+import { connectRedis } from '../redis-connection.js';
+import { createDemoApp, DEMO_STALE_TTL_SECONDS, DEMO_TTL_SECONDS } from './demo-app.js';
+import { MockDataStore } from './mock-data-store.js';
+
+interface EmbeddedRedis {
+  url: string;
+  stop(): Promise<unknown>;
+}
+
+/** Without REDIS_URL, a private redis-server from redis-memory-server (the binary on PATH). */
+async function startEmbeddedRedis(): Promise<EmbeddedRedis> {
+  const { RedisMemoryServer } = await import('redis-memory-server');
+  const server = new RedisMemoryServer({ instance: { ip: '127.0.0.1' } });
+  await server.start();
+  return { url: `redis://${await server.getHost()}:${await server.getPort()}`, stop: () => server.stop() };
+}
+
+async function main(): Promise<void> {
+  const embedded = process.env.REDIS_URL ? undefined : await startEmbeddedRedis();
+  const redisUrl = process.env.REDIS_URL ?? (embedded as EmbeddedRedis).url;
+  const redis = await connectRedis({ url: redisUrl });
+  const cache = createCache({ redis, prefix: 'demo:', name: 'demo', logLevel: 'info' });
+  const dataStore = new MockDataStore(Number(process.env.DATA_LATENCY_MS ?? 100));
+  const app = createDemoApp(cache, dataStore);
+
+  const host = process.env.HOST ?? '127.0.0.1';
+  const port = Number(process.env.PORT ?? 3000);
+  const server: Server = app.listen(port, host, () => {
+    const base = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    console.log(`express-cache-aside demo on ${base} (Redis: ${embedded ? `embedded, ${redisUrl}` : redisUrl})`);
+    console.log(`
+Try (the data source takes ${dataStore.latencyMs} ms; responses are fresh ${DEMO_TTL_SECONDS} s, then servable stale ${DEMO_STALE_TTL_SECONDS} s):
+  curl -i ${base}/api/users/1                  # X-Cache: MISS, slow
+  curl -i ${base}/api/users/1                  # X-Cache: HIT, fast
+  curl -i -X PUT -H 'Content-Type: application/json' -d '{"name":"Alice B."}' ${base}/api/users/1
+  curl -i ${base}/api/users/1                  # MISS again: the update invalidated the user's tag
+  curl -i -X POST ${base}/api/admin/data-source/fail
+  sleep ${DEMO_TTL_SECONDS}; curl -i ${base}/api/users/1   # X-Cache: STALE: served although the data source fails
+  curl -i -X POST ${base}/api/admin/data-source/recover
+  curl ${base}/api/stats                       # hits, misses, stale, data source queries
+  curl ${base}/metrics                         # Prometheus metrics
+`);
+  });
+
+  const shutdown = async (signal: string) => {
+    console.log(`${signal}: shutting down`);
+    server.close();
+    await cache.close();
+    await redis.close();
+    await embedded?.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

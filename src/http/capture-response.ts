@@ -1,0 +1,200 @@
+import type { OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { StoredHeader } from './cached-response.js';
+import type { NotStoredReason } from './response-policy.js';
+
+/** A complete response as the client received it from the handler. */
+export interface CapturedResponse {
+  status: number;
+  /** The headers to store: set or changed by the handler (and middleware after this one). */
+  headers: StoredHeader[];
+  body: Buffer;
+  /** `Vary` as sent, whoever set it: it says what the response depends on even when it is not stored. */
+  vary: OutgoingHttpHeader | undefined;
+  /** `Cache-Control` as sent, whoever set it. */
+  cacheControl: OutgoingHttpHeader | undefined;
+}
+
+type CapturedHead = Omit<CapturedResponse, 'body'>;
+
+/** The captured response, or why there is none. */
+export type CaptureOutcome =
+  | { captured: CapturedResponse; reason?: undefined }
+  | { captured?: undefined; reason: NotStoredReason };
+
+/** How {@link captureResponse} decides what to keep. */
+export interface CaptureOptions {
+  /** Largest body kept, in bytes; a larger one is passed through and dropped from memory. */
+  maxBodyBytes: number;
+  /** Called once, when the headers are written; a reason stops the capture there. */
+  decide(res: ServerResponse): NotStoredReason | undefined;
+  /**
+   * Headers already on the response before the handler ran. Earlier middleware sets them on every
+   * request (a request id, CORS), so a hit gets its own; they are kept only if the handler changed them.
+   */
+  inherited: OutgoingHttpHeaders;
+}
+
+// RFC 9111 §3.1: hop-by-hop and proxy-specific fields are not stored (RFC 9110 §7.6.1). Content-Length,
+// Date and Age are set afresh on replay, X-Cache tells each request's own outcome.
+const UNSTORED_HEADERS: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authentication-info',
+  'content-length',
+  'date',
+  'age',
+  'x-cache',
+]);
+
+type Chunk = string | Uint8Array;
+type RawHeaderNames = ServerResponse & { getRawHeaderNames(): string[] };
+
+/**
+ * Records the response `res` sends while it streams to the client, by wrapping `writeHead`, `write`
+ * and `end` the way `compression` does: the originals run first and their return values (backpressure)
+ * are passed back untouched, string chunks are converted with their own encoding, and the storage
+ * decision is taken once, at header time. Resolves when `end` is called (never delaying the client),
+ * or with reason `aborted` when the response closes before it ends.
+ */
+export function captureResponse(res: ServerResponse, options: CaptureOptions): Promise<CaptureOutcome> {
+  return new Promise((resolve) => {
+    const originalWriteHead = res.writeHead;
+    const originalWrite = res.write;
+    const originalEnd = res.end;
+    let chunks: Buffer[] | undefined = [];
+    let bodyBytes = 0;
+    let reason: NotStoredReason | undefined;
+    let head: CapturedHead | undefined;
+    let ended = false;
+
+    const stop = (why: NotStoredReason) => {
+      reason ??= why;
+      chunks = undefined;
+    };
+    const collect = (chunk: unknown, encoding: unknown) => {
+      if (chunks === undefined || !isChunk(chunk)) return;
+      const bytes = toBuffer(chunk, encoding);
+      bodyBytes += bytes.length;
+      if (bodyBytes > options.maxBodyBytes) stop('too-large');
+      else chunks.push(bytes);
+    };
+    const onClose = () => {
+      if (!ended) resolve({ reason: 'aborted' });
+    };
+    res.once('close', onClose);
+
+    res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
+      const forwarded = applyWriteHeadArguments(this, args);
+      if (head === undefined && reason === undefined) {
+        const why = options.decide(this);
+        if (why === undefined) head = snapshotHead(this, options.inherited);
+        else stop(why);
+      }
+      return Reflect.apply(originalWriteHead, this, forwarded);
+    } as ServerResponse['writeHead'];
+
+    res.write = function write(this: ServerResponse, ...args: unknown[]) {
+      const accepted = Reflect.apply(originalWrite, this, args) as boolean;
+      collect(args[0], args[1]);
+      return accepted;
+    } as ServerResponse['write'];
+
+    res.end = function end(this: ServerResponse, ...args: unknown[]) {
+      if (ended) return Reflect.apply(originalEnd, this, args);
+      ended = true;
+      res.off('close', onClose);
+      try {
+        return Reflect.apply(originalEnd, this, args);
+      } finally {
+        collect(args[0], args[1]);
+        if (reason !== undefined) resolve({ reason });
+        else if (head === undefined || chunks === undefined) resolve({ reason: 'aborted' });
+        else resolve({ captured: { ...head, body: Buffer.concat(chunks, bodyBytes) } });
+        chunks = undefined;
+      }
+    } as ServerResponse['end'];
+  });
+}
+
+/**
+ * Applies the headers given to `writeHead(status, [message], headers)` with `setHeader`, as
+ * `on-headers` does, so that everyone reads them from the response; returns the arguments to forward.
+ */
+function applyWriteHeadArguments(res: ServerResponse, args: unknown[]): unknown[] {
+  const headersAt = typeof args[1] === 'string' ? 2 : 1;
+  const headers = args[headersAt];
+  if (typeof args[0] === 'number') res.statusCode = args[0];
+  if (Array.isArray(headers)) {
+    applyHeaderArray(res, headers);
+  } else if (typeof headers === 'object' && headers !== null) {
+    for (const [name, value] of Object.entries(headers)) {
+      if (name) res.setHeader(name, value as OutgoingHttpHeader);
+    }
+  }
+  return args.slice(0, headersAt);
+}
+
+function applyHeaderArray(res: ServerResponse, headers: unknown[]): void {
+  if (headers.length > 0 && Array.isArray(headers[0])) {
+    for (const [name, value] of headers as [string, OutgoingHttpHeader][]) {
+      if (name) res.setHeader(name, value);
+    }
+    return;
+  }
+  if (headers.length % 2 !== 0)
+    throw new TypeError('writeHead: the headers array must hold name, value pairs');
+  // A flat list may repeat a name: each occurrence is one more value.
+  for (let index = 0; index < headers.length; index += 2) res.removeHeader(String(headers[index]));
+  for (let index = 0; index < headers.length; index += 2) {
+    res.appendHeader(String(headers[index]), headers[index + 1] as string | readonly string[]);
+  }
+}
+
+function snapshotHead(res: ServerResponse, inherited: OutgoingHttpHeaders): CapturedHead {
+  const listedInConnection = connectionOptions(res.getHeader('connection'));
+  const headers: StoredHeader[] = [];
+  // Node ≥ 15.13 keeps the names as the handler spelled them; the replay sends them the same way.
+  for (const name of (res as RawHeaderNames).getRawHeaderNames()) {
+    const lowerName = name.toLowerCase();
+    if (UNSTORED_HEADERS.has(lowerName) || listedInConnection.has(lowerName)) continue;
+    const value = res.getHeader(lowerName);
+    if (value === undefined || sameHeaderValue(inherited[lowerName], value)) continue;
+    headers.push([name, Array.isArray(value) ? [...value] : String(value)]);
+  }
+  return {
+    status: res.statusCode,
+    headers,
+    vary: res.getHeader('vary'),
+    cacheControl: res.getHeader('cache-control'),
+  };
+}
+
+/** RFC 9110 §7.6.1: fields named in `Connection` are hop-by-hop too. */
+function connectionOptions(value: OutgoingHttpHeader | undefined): ReadonlySet<string> {
+  if (value === undefined) return new Set();
+  const text = Array.isArray(value) ? value.join(',') : String(value);
+  return new Set(text.split(',').map((name) => name.trim().toLowerCase()));
+}
+
+function sameHeaderValue(before: OutgoingHttpHeader | undefined, after: OutgoingHttpHeader): boolean {
+  if (before === undefined) return false;
+  if (!Array.isArray(before) || !Array.isArray(after)) return String(before) === String(after);
+  return before.length === after.length && before.every((item, index) => item === after[index]);
+}
+
+function isChunk(chunk: unknown): chunk is Chunk {
+  return typeof chunk === 'string' || chunk instanceof Uint8Array;
+}
+
+function toBuffer(chunk: Chunk, encoding: unknown): Buffer {
+  if (typeof chunk === 'string') {
+    return Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  }
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}

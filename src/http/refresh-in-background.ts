@@ -1,0 +1,128 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import { Writable } from 'node:stream';
+import type { Request } from 'express';
+import type { CachedEntry } from './cached-response.js';
+
+/** What the route's middleware does when the refresh request reaches it. */
+export interface RefreshJob {
+  /** The middleware instance whose entry is refreshed (others treat the request as any other). */
+  readonly owner: object;
+  /** Variant header names when the refreshed entry is a variant, else `undefined`. */
+  readonly variantNames: readonly string[] | undefined;
+  /** Hands over the load of the entry; called at most once. */
+  start(load: Promise<CachedEntry | undefined> | undefined): void;
+}
+
+/** Longest a background refresh may take before it is given up (the stale entry stays), in ms. */
+export const REFRESH_TIMEOUT_MS = 30_000;
+
+// Request headers the refresh does not repeat: it wants the full representation (RFC 9111 §4.3.1),
+// and it has no body.
+const NOT_REPEATED: ReadonlySet<string> = new Set([
+  'if-none-match',
+  'if-modified-since',
+  'if-match',
+  'if-unmodified-since',
+  'if-range',
+  'range',
+  'content-length',
+  'transfer-encoding',
+  'expect',
+]);
+
+const jobs = new WeakMap<IncomingMessage, RefreshJob>();
+
+/** The refresh job `req` carries, when it is a background refresh this package dispatched. */
+export function refreshJobOf(req: IncomingMessage): RefreshJob | undefined {
+  return jobs.get(req);
+}
+
+/**
+ * Whether `req` is a background refresh of a stale entry rather than a client's request: middleware
+ * that must not see it twice (access logs, rate limits) can skip it. Clients cannot forge it.
+ */
+export function isBackgroundRefresh(req: IncomingMessage): boolean {
+  return jobs.has(req);
+}
+
+/**
+ * Loads a stale entry again without a client waiting on the handler: sends a copy of `req` (GET, same
+ * URL and headers, without validators) through the Express app, to a response that discards what it
+ * is sent, and resolves with what the route's middleware captured from it, or `undefined` when the
+ * route produced nothing storable. Rejects when the app answered with a server error (RFC 5861 §4:
+ * the stale entry is then the better answer) or took longer than {@link REFRESH_TIMEOUT_MS}.
+ */
+export function refreshInBackground(
+  req: Request,
+  owner: object,
+  variantNames: readonly string[] | undefined,
+): Promise<CachedEntry | undefined> {
+  const app = req.app as { handle?: unknown } | undefined;
+  if (typeof app?.handle !== 'function') return Promise.resolve(undefined);
+  const handle = app.handle as (req: IncomingMessage, res: ServerResponse, done: () => void) => void;
+  const refreshRequest = copyRequest(req);
+  const refreshResponse = discardingResponse(refreshRequest);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`refresh took longer than ${REFRESH_TIMEOUT_MS} ms`)),
+      REFRESH_TIMEOUT_MS,
+    );
+    timer.unref();
+  });
+  const refreshed = new Promise<CachedEntry | undefined>((resolve) => {
+    jobs.set(refreshRequest, { owner, variantNames, start: resolve });
+    // Whatever answered without reaching the route (an earlier middleware, a 404) refreshed nothing.
+    refreshResponse.once('finish', () => resolve(undefined));
+    refreshResponse.once('close', () => resolve(undefined));
+    handle.call(app, refreshRequest, refreshResponse, () => resolve(undefined));
+  }).then((entry) => {
+    if (entry === undefined && refreshResponse.statusCode >= 500) {
+      throw new Error(`the refresh was answered with status ${refreshResponse.statusCode}`);
+    }
+    return entry;
+  });
+  return Promise.race([refreshed, timedOut]).finally(() => clearTimeout(timer));
+}
+
+function copyRequest(req: Request): IncomingMessage {
+  const socket = new Socket();
+  // Express reads the client address and TLS state from the socket (`req.ip`, `req.protocol`).
+  Object.defineProperty(socket, 'remoteAddress', { value: req.socket?.remoteAddress });
+  if ((req.socket as { encrypted?: boolean } | undefined)?.encrypted === true) {
+    Object.defineProperty(socket, 'encrypted', { value: true });
+  }
+  const copy = new IncomingMessage(socket);
+  copy.method = 'GET';
+  copy.url = req.originalUrl;
+  copy.httpVersion = '1.1';
+  copy.httpVersionMajor = 1;
+  copy.httpVersionMinor = 1;
+  const headers: Record<string, string | string[]> = {};
+  const rawHeaders: string[] = [];
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || NOT_REPEATED.has(name)) continue;
+    headers[name] = value;
+    for (const item of Array.isArray(value) ? value : [value]) rawHeaders.push(name, item);
+  }
+  copy.headers = headers;
+  copy.rawHeaders = rawHeaders;
+  copy.complete = true;
+  copy.push(null);
+  return copy;
+}
+
+function discardingResponse(req: IncomingMessage): ServerResponse {
+  const res = new ServerResponse(req);
+  const sink = new Writable({
+    write(_chunk, _encoding, callback) {
+      callback();
+    },
+  });
+  res.assignSocket(sink as unknown as Socket);
+  // The HTTP server forwards its sockets' `drain` to the response; this socket is ours to forward.
+  sink.on('drain', () => res.emit('drain'));
+  res.once('finish', () => sink.destroy());
+  return res;
+}

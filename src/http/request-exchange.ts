@@ -1,0 +1,236 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Loader, LookupOutcome } from '../engine/cache.js';
+import type { RequestResult } from '../events.js';
+import { buildCacheKey, normalizeTarget } from './build-cache-key.js';
+import type { CachedEntry, CachedResponse } from './cached-response.js';
+import { type CapturedResponse, captureResponse } from './capture-response.js';
+import { credentialOf, customTarget } from './key-function-results.js';
+import { refreshInBackground, refreshJobOf } from './refresh-in-background.js';
+import { replayResponse } from './replay-response.js';
+import { type BypassReason, bypassReason, hasAuthorization, hasCookie } from './request-policy.js';
+import { notStorableReason } from './response-policy.js';
+import type { RequestReason, RouteCaching } from './route-caching.js';
+import { routePatternOf, UNMATCHED_ROUTE } from './route-pattern.js';
+import { toCachedResponse } from './to-cached-response.js';
+import { whenResponseDone } from './when-response-done.js';
+
+/**
+ * One request through the cache: bypass, or look up (following a `Vary` record to its variant), then
+ * replay a stored response or run the handler, capturing its response for the key when it leads.
+ */
+export class RequestExchange {
+  readonly #caching: RouteCaching;
+  readonly #req: Request;
+  readonly #res: Response;
+  readonly #next: NextFunction;
+  readonly #startedAtMs = performance.now();
+  #target = '';
+  #credential: string | undefined;
+  #handledBy: 'nobody' | 'handler' | 'replay' = 'nobody';
+  #reason: RequestReason | undefined;
+  /** A background refresh (see `refreshInBackground`): it leads, and it is no client's request. */
+  #isRefresh = false;
+  /** The background refresh of the variants record this request started, if any. */
+  #recordRefresh: Promise<CachedEntry | undefined> | undefined;
+  /**
+   * Read on entry: once a handler passes an error on, Express restores `req.baseUrl` before the error
+   * handler responds. `undefined` when the middleware runs before routing (`app.use`).
+   */
+  readonly #routeOnEntry: string | undefined;
+
+  constructor(route: RouteCaching, req: Request, res: Response, next: NextFunction) {
+    this.#caching = route;
+    this.#req = req;
+    this.#res = res;
+    this.#next = next;
+    this.#routeOnEntry = routePatternOf(req);
+  }
+
+  /** Serves the request; never throws (errors of the route's own functions go to `next`). */
+  start(): void {
+    const job = refreshJobOf(this.#req);
+    let bypass: BypassReason | undefined;
+    try {
+      bypass = this.#keyRequest();
+    } catch (error) {
+      job?.start(undefined);
+      this.#next(error);
+      return;
+    }
+    if (job?.owner === this.#caching && bypass === undefined) {
+      this.#isRefresh = true;
+      job.start(this.#lead(job.variantNames));
+    } else if (bypass === undefined) {
+      this.#serve().catch((error: unknown) => this.#recover(error));
+    } else {
+      this.#runHandler('BYPASS', 'bypass', bypass);
+    }
+  }
+
+  /** Sets the key parts of the request, or says why it bypasses the cache. */
+  #keyRequest(): BypassReason | undefined {
+    const { config } = this.#caching;
+    const req = this.#req;
+    const bypass = bypassReason(req.method, req.headers, config.credentials);
+    if (bypass !== undefined) return bypass;
+    this.#target =
+      config.key === undefined ? normalizeTarget(req.originalUrl) : customTarget(config.key(req));
+    const authorized = hasAuthorization(req.headers);
+    if (config.credentialKey !== undefined && (authorized || hasCookie(req.headers))) {
+      this.#credential = credentialOf(config.credentialKey(req));
+      if (this.#credential === undefined) return authorized ? 'authorization' : 'cookie';
+    }
+    return undefined;
+  }
+
+  async #serve(): Promise<void> {
+    const { cache, config, entryOptions } = this.#caching;
+    let outcome = await cache.lookup(
+      this.#keyFor(config.varyHeaders),
+      this.#loaderFor(undefined),
+      entryOptions,
+    );
+    let entry = outcome.value;
+    if (this.#handledBy === 'nobody' && entry?.kind === 'variants') {
+      outcome = await cache.lookup(this.#keyFor(entry.names), this.#loaderFor(entry.names), entryOptions);
+      entry = outcome.value;
+    }
+    // This request ran the handler on a miss: the handler answers it.
+    if (this.#handledBy === 'handler') return;
+    if (entry?.kind === 'response') this.#replay(entry, outcome);
+    else this.#runHandler('MISS', 'miss', this.#req.method === 'HEAD' ? 'head' : 'uncacheable');
+  }
+
+  #loaderFor(variantNames: readonly string[] | undefined): Loader<CachedEntry | undefined> {
+    return (_key, context) => {
+      // An engine that does not say why it loads is asking for a miss.
+      const cause = context?.cause ?? 'miss';
+      // On a miss this request runs the handler, unless it is already answered (then it cannot).
+      if (cause === 'miss') {
+        return this.#handledBy === 'nobody' && this.#req.method !== 'HEAD'
+          ? this.#lead(variantNames)
+          : undefined;
+      }
+      // Otherwise the handler runs for a copy of the request: in the background, after this request got
+      // the stale entry; or while this request waits, to get the fresh response or, should it fail or be
+      // slow, the stale one. Refreshing the variants record rewrites this request's variant too.
+      if (cause === 'background-refresh' && variantNames !== undefined && this.#recordRefresh !== undefined) {
+        return undefined;
+      }
+      const refresh = refreshInBackground(this.#req, this.#caching, variantNames);
+      if (variantNames === undefined) this.#recordRefresh = refresh;
+      return refresh;
+    };
+  }
+
+  /** Runs the handler for this request and captures what it sends, for the engine to store. */
+  async #lead(variantNames: readonly string[] | undefined): Promise<CachedEntry | undefined> {
+    const req = this.#req;
+    const res = this.#res;
+    // The leading request runs the handler without the client's validators, so that what it stores is
+    // the complete response (RFC 9111 §4.3.1 lets a cache choose the conditions it sends on).
+    delete req.headers['if-none-match'];
+    delete req.headers['if-modified-since'];
+    const storage = this.#caching.config.storage;
+    const capturing = captureResponse(res, {
+      maxBodyBytes: storage.maxBodyBytes,
+      decide: (head) => notStorableReason(head, storage),
+      inherited: res.getHeaders(),
+    });
+    this.#runHandler('MISS', 'miss', undefined);
+    const outcome = await capturing;
+    if (outcome.reason !== undefined) {
+      this.#reason = outcome.reason;
+      return undefined;
+    }
+    try {
+      return await this.#toEntry(outcome.captured, variantNames);
+    } catch (error) {
+      this.#reason = 'error';
+      throw error;
+    }
+  }
+
+  async #toEntry(
+    captured: CapturedResponse,
+    variantNames: readonly string[] | undefined,
+  ): Promise<CachedEntry | undefined> {
+    const { cache, config, entryOptions } = this.#caching;
+    const route = this.#routePattern() ?? UNMATCHED_ROUTE;
+    const storable = toCachedResponse(captured, this.#req, this.#res, config, route);
+    if (storable === undefined) {
+      this.#reason = 'zero-ttl';
+      return undefined;
+    }
+    const { response, varyNames } = storable;
+    if (sameNames(varyNames, variantNames ?? config.varyHeaders)) return response;
+    if (variantNames !== undefined) {
+      // The handler changed its Vary since the record was written; the record expires with its TTL.
+      this.#reason = 'vary-changed';
+      return undefined;
+    }
+    // RFC 9111 §4.1: the response is selected by the Vary'd request headers, so it is stored under a
+    // key that holds their values, and the base key records which headers those are.
+    await cache.set(this.#keyFor(varyNames), response, entryOptions);
+    const { ttlSeconds, tags } = response;
+    return { kind: 'variants', names: varyNames, route, ttlSeconds, tags };
+  }
+
+  #replay(entry: CachedResponse, outcome: LookupOutcome<CachedEntry | undefined>): void {
+    this.#handledBy = 'replay';
+    const label = outcome.result === 'hit' ? 'HIT' : outcome.result === 'stale' ? 'STALE' : 'MISS';
+    const ageSeconds =
+      outcome.createdAtMs === undefined
+        ? undefined
+        : Math.max(0, Math.floor((Date.now() - outcome.createdAtMs) / 1000));
+    replayResponse(this.#req, this.#res, entry, label, ageSeconds);
+    // The whole body went out in one `end` call: the response is complete from here on.
+    this.#emit(
+      outcome.result,
+      outcome.coalesced ? 'coalesced' : undefined,
+      this.#routeOnEntry ?? entry.route,
+    );
+  }
+
+  #runHandler(label: 'MISS' | 'BYPASS', result: RequestResult, reason: RequestReason | undefined): void {
+    this.#handledBy = 'handler';
+    this.#reason = reason;
+    this.#res.setHeader('X-Cache', label);
+    whenResponseDone(this.#res, () => {
+      // A response that closed before `end` was never complete (its capture, if any, stored nothing).
+      const why = this.#reason ?? (result === 'miss' && !this.#res.writableEnded ? 'aborted' : undefined);
+      this.#emit(result, why, this.#routePattern() ?? UNMATCHED_ROUTE);
+    });
+    this.#next();
+  }
+
+  #recover(error: unknown): void {
+    // Fail open: a request the cache could not serve runs the handler (the engine reported the cause).
+    if (this.#handledBy === 'nobody') this.#runHandler('MISS', 'miss', 'error');
+    else if (this.#handledBy === 'replay' && !this.#res.headersSent) this.#next(error);
+  }
+
+  #routePattern(): string | undefined {
+    return this.#routeOnEntry ?? routePatternOf(this.#req);
+  }
+
+  #keyFor(headerNames: readonly string[]): string {
+    return buildCacheKey(this.#target, headerNames, this.#req.headers, this.#credential);
+  }
+
+  #emit(result: RequestResult, reason: RequestReason | undefined, route: string): void {
+    if (this.#isRefresh) return;
+    const durationSeconds = (performance.now() - this.#startedAtMs) / 1000;
+    const method = this.#req.method;
+    this.#caching.cache.events.emit(
+      'request',
+      reason === undefined
+        ? { route, method, result, durationSeconds }
+        : { route, method, result, durationSeconds, reason },
+    );
+  }
+}
+
+function sameNames(left: readonly string[], right: readonly string[]): boolean {
+  return left.length === right.length && left.every((name, index) => name === right[index]);
+}

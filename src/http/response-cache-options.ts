@@ -1,0 +1,184 @@
+import type { Request, Response } from 'express';
+import { CacheOptionError } from '../errors.js';
+import type { CredentialPolicy } from './request-policy.js';
+import type { StoragePolicy } from './response-policy.js';
+
+/** Route parameters as Express types them by default (`req.params` of a plain `Request`). */
+export type ParamsDictionary = Request['params'];
+
+/**
+ * Options of `responseCache`, per route. All are optional. `P` is the route's parameters, inferred
+ * from the route path, so that the functions below see `req.params` as the handler does.
+ */
+export interface ResponseCacheOptions<P = ParamsDictionary> {
+  /**
+   * Freshness of a stored response, in seconds, or a function of the request and the finished
+   * response that returns it (`undefined`: use the default). 0 means "do not store".
+   * Default: the cache's `ttl`.
+   */
+  ttl?: number | ((req: Request<P>, res: Response) => number | undefined);
+  /**
+   * Take the freshness from the handler's `Cache-Control` response header, `s-maxage` first, else
+   * `max-age`; `ttl` applies to responses without either. Default `false`.
+   */
+  ttlFromCacheControl?: boolean;
+  /** How long a response stays servable after it went stale, in seconds. Default: the cache's `staleTtl`. */
+  staleTtl?: number;
+  /**
+   * Tags for `cache.invalidateTags`, or a function of the request and the finished response that
+   * returns them. Handlers may add more with `addCacheTags(res, ...)`. Default: none.
+   */
+  tags?: readonly string[] | ((req: Request<P>, res: Response) => readonly string[]);
+  /** Response statuses that may be stored (never 206 or 304). Default `[200]`. */
+  statuses?: readonly number[];
+  /**
+   * Largest body stored, in bytes. A larger body is streamed to the client as usual and not stored;
+   * it is never buffered beyond this. Default 1 MiB (1,048,576).
+   */
+  maxBodyBytes?: number;
+  /**
+   * Replaces the path-and-query part of the key (the method group, `varyHeaders`, `Vary` and
+   * `credentialKey` parts still apply). It must return a non-empty string that includes everything
+   * the response depends on. Default: the path with the query parameters sorted by name.
+   */
+  key?: (req: Request<P>) => string;
+  /**
+   * Request headers whose values are always part of the key, named up front so that a hit stays
+   * one round trip even when the response says `Vary` on them. Listing `authorization` or `cookie`
+   * lets requests carrying them use the cache, keyed on a hash of their value. Default: none.
+   */
+  varyHeaders?: readonly string[];
+  /**
+   * Lets requests that carry `Authorization` or `Cookie` use the cache, one entry set per user: it
+   * returns who the response is for (e.g. a user id from the session), which enters the key;
+   * `undefined` sends the request past the cache. Default: such requests bypass the cache.
+   */
+  credentialKey?: (req: Request<P>) => string | undefined;
+}
+
+/** {@link ResponseCacheOptions} after validation, with defaults applied. */
+export interface ResolvedResponseCacheConfig {
+  ttl: number | ((req: Request, res: Response) => number | undefined) | undefined;
+  ttlFromCacheControl: boolean;
+  staleTtlSeconds: number | undefined;
+  tags: readonly string[] | ((req: Request, res: Response) => readonly string[]) | undefined;
+  storage: StoragePolicy;
+  key: ((req: Request) => string) | undefined;
+  /** Lower-case, de-duplicated, sorted. */
+  varyHeaders: readonly string[];
+  credentialKey: ((req: Request) => string | undefined) | undefined;
+  credentials: CredentialPolicy;
+}
+
+/** Default largest stored body: 1 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+const OPTION_NAMES: ReadonlySet<string> = new Set([
+  'ttl',
+  'ttlFromCacheControl',
+  'staleTtl',
+  'tags',
+  'statuses',
+  'maxBodyBytes',
+  'key',
+  'varyHeaders',
+  'credentialKey',
+]);
+// RFC 9110 §5.1: a field name is a token.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Validates `options` once, at middleware creation; throws a `TypeError` naming the bad option. */
+export function resolveResponseCacheOptions(options: ResponseCacheOptions): ResolvedResponseCacheConfig {
+  if (typeof options !== 'object' || options === null) fail('options must be an object');
+  for (const name of Object.keys(options)) {
+    if (!OPTION_NAMES.has(name)) fail(`unknown option \`${name}\` (known: ${[...OPTION_NAMES].join(', ')})`);
+  }
+  const varyHeaders = headerNames(options.varyHeaders);
+  const credentialKey = optionalFunction(options.credentialKey, 'credentialKey');
+  return {
+    ttl: numberOrFunction(options.ttl, 'ttl'),
+    ttlFromCacheControl: optionalBoolean(options.ttlFromCacheControl, 'ttlFromCacheControl'),
+    staleTtlSeconds:
+      options.staleTtl === undefined ? undefined : nonNegative(options.staleTtl, 'staleTtl', false),
+    tags: tagsOption(options.tags),
+    storage: {
+      statuses: statuses(options.statuses),
+      maxBodyBytes:
+        options.maxBodyBytes === undefined
+          ? DEFAULT_MAX_BODY_BYTES
+          : nonNegative(options.maxBodyBytes, 'maxBodyBytes', true),
+    },
+    key: optionalFunction(options.key, 'key'),
+    varyHeaders,
+    credentialKey,
+    credentials: {
+      keysAuthorization: credentialKey !== undefined || varyHeaders.includes('authorization'),
+      keysCookie: credentialKey !== undefined || varyHeaders.includes('cookie'),
+    },
+  };
+}
+
+function fail(message: string): never {
+  throw new CacheOptionError(`responseCache: ${message}`);
+}
+
+function nonNegative(value: unknown, name: string, integer: boolean): number {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < 0 ||
+    (integer && !Number.isInteger(value))
+  ) {
+    fail(`\`${name}\` must be a ${integer ? 'whole ' : ''}number of at least 0, got ${String(value)}`);
+  }
+  return value;
+}
+
+function numberOrFunction<F>(value: number | F | undefined, name: string): number | F | undefined {
+  if (value === undefined || typeof value === 'function') return value;
+  return nonNegative(value, name, false);
+}
+
+function optionalFunction<F>(value: F | undefined, name: string): F | undefined {
+  if (value !== undefined && typeof value !== 'function') fail(`\`${name}\` must be a function`);
+  return value;
+}
+
+function optionalBoolean(value: unknown, name: string): boolean {
+  if (value !== undefined && typeof value !== 'boolean') fail(`\`${name}\` must be a boolean`);
+  return value === true;
+}
+
+function tagsOption(value: ResponseCacheOptions['tags']): ResolvedResponseCacheConfig['tags'] {
+  if (value === undefined || typeof value === 'function') return value;
+  if (!Array.isArray(value) || !value.every((tag) => typeof tag === 'string' && tag.length > 0)) {
+    fail('`tags` must be an array of non-empty strings or a function returning one');
+  }
+  return [...value];
+}
+
+function statuses(value: readonly number[] | undefined): ReadonlySet<number> {
+  if (value === undefined) return new Set([200]);
+  if (!Array.isArray(value) || value.length === 0)
+    fail('`statuses` must be a non-empty array of status codes');
+  for (const status of value) {
+    if (!Number.isInteger(status) || status < 200 || status > 599) {
+      fail(`\`statuses\` must hold status codes from 200 to 599, got ${String(status)}`);
+    }
+    if (status === 206 || status === 304) {
+      fail(`\`statuses\` cannot include ${status}: it has no complete body to replay`);
+    }
+  }
+  return new Set(value);
+}
+
+function headerNames(value: readonly string[] | undefined): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) fail('`varyHeaders` must be an array of header names');
+  for (const name of value) {
+    if (typeof name !== 'string' || !TOKEN.test(name)) {
+      fail(`\`varyHeaders\` must hold header names, got ${JSON.stringify(name)}`);
+    }
+  }
+  return [...new Set(value.map((name) => name.toLowerCase()))].sort();
+}

@@ -1,0 +1,61 @@
+import type { RequestHandler } from 'express';
+import type { EntryOptions } from '../engine/cache.js';
+import { CacheOptionError } from '../errors.js';
+import type { CachedEntry } from './cached-response.js';
+import { RequestExchange } from './request-exchange.js';
+import {
+  type ParamsDictionary,
+  type ResponseCacheOptions,
+  resolveResponseCacheOptions,
+} from './response-cache-options.js';
+import { responseSerializer } from './response-serializer.js';
+import type { ResponseCacheEngine, RouteCaching } from './route-caching.js';
+import type { RouteMiddleware } from './route-middleware.js';
+
+/**
+ * Express middleware (Express 4 and 5) that answers GET and HEAD requests from `cache`, cache-aside:
+ * a hit replays the stored status, headers and body; a miss runs the handler once per key (concurrent
+ * requests share that run) and stores its response while it streams to the client, when the HTTP
+ * rules allow. Sets `X-Cache` (HIT, MISS, STALE, BYPASS) on every response and emits one `request`
+ * event per request on `cache.events`. Throws a `TypeError` naming the bad option at creation.
+ */
+export function responseCache<P = ParamsDictionary>(
+  cache: ResponseCacheEngine,
+  options: ResponseCacheOptions<P> = {},
+): RouteMiddleware {
+  if (!isEngine(cache)) {
+    throw new CacheOptionError('responseCache: `cache` must be a cache from createCache()');
+  }
+  // The route's own parameter type matters to the caller only; inside, requests are plain requests.
+  const config = resolveResponseCacheOptions(options as ResponseCacheOptions);
+  const entryOptions: EntryOptions<CachedEntry | undefined> = {
+    ttl: ttlOfEntry,
+    tags: tagsOfEntry,
+    serializer: responseSerializer,
+  };
+  if (config.staleTtlSeconds !== undefined) entryOptions.staleTtl = config.staleTtlSeconds;
+  const route: RouteCaching = { cache, config, entryOptions };
+  const middleware: RequestHandler = (req, res, next) => {
+    new RequestExchange(route, req, res, next).start();
+  };
+  return middleware as RouteMiddleware;
+}
+
+function ttlOfEntry(entry: CachedEntry | undefined): number | undefined {
+  return entry?.ttlSeconds;
+}
+
+function tagsOfEntry(entry: CachedEntry | undefined): readonly string[] {
+  return entry?.tags ?? [];
+}
+
+function isEngine(cache: unknown): cache is ResponseCacheEngine {
+  const candidate = cache as Partial<ResponseCacheEngine> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.lookup === 'function' &&
+    typeof candidate.set === 'function' &&
+    typeof candidate.events?.emit === 'function'
+  );
+}

@@ -1,0 +1,21 @@
+import type { Cache, EntryOptions } from '../engine/cache.js';
+import type { CachedEntry } from './cached-response.js';
+import type { BypassReason } from './request-policy.js';
+import type { ResolvedResponseCacheConfig } from './response-cache-options.js';
+import type { NotStoredReason } from './response-policy.js';
+
+/** The part of a `Cache` the middleware uses. */
+export type ResponseCacheEngine = Pick<Cache, 'lookup' | 'set' | 'events'>;
+
+/** Everything one `responseCache(...)` middleware computed once, at creation. */
+export interface RouteCaching {
+  cache: ResponseCacheEngine;
+  config: ResolvedResponseCacheConfig;
+  entryOptions: EntryOptions<CachedEntry | undefined>;
+}
+
+/**
+ * Why a request got the outcome it got, in the `reason` of its `request` event: a bypass reason, why
+ * the handler's response was not stored, or how a request that did not run the handler was served.
+ */
+export type RequestReason = BypassReason | NotStoredReason | 'coalesced' | 'head' | 'uncacheable' | 'error';
