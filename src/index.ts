@@ -7,6 +7,7 @@ export {
   type LookupOutcome,
 } from './engine/cache.js';
 export type { CacheStats } from './engine/cache-stats.js';
+export type { LoadCause, LoadContext } from './engine/entry-options.js';
 export { CacheError, type CacheErrorCode, CacheOptionError } from './errors.js';
 export type { CacheEventMap, CacheEvents, InvalidationKind, LookupResult, RequestResult } from './events.js';
 export { addCacheTags } from './http/cache-tags.js';
