@@ -152,7 +152,7 @@ export class ResilientStore {
     try {
       // cockatiel holds every call behind the half-open probe; a cache must not hold requests
       // behind a Redis that may still be down, so they skip it as while the circuit is open.
-      // TOGGLE if (this.#circuit?.state === CircuitState.HalfOpen) throw new BrokenCircuitError();
+      if (this.#circuit?.state === CircuitState.HalfOpen) throw new BrokenCircuitError();
       const result = await this.#breaker.execute(() =>
         withTimeout(task(), this.#config.timeoutMs, operation),
       );

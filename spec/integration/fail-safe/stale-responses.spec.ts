@@ -1,0 +1,193 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'chai';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import request from 'supertest';
+import winston from 'winston';
+import { createCache } from '../../../src/create-cache.js';
+import type { Cache } from '../../../src/engine/cache.js';
+import type { CacheOptions } from '../../../src/options.js';
+import { connectRedis, type RedisConnection } from '../../../src/redis-connection.js';
+import { startRedis, type TestRedis } from '../../support/redis-server.js';
+import { type CachedApp, startCachedApp } from './support/cached-app.js';
+
+// Entries are fresh for 300 ms and usable stale for a minute after: specs wait 400 ms to go stale.
+const FRESH_SECONDS = 0.3;
+const GO_STALE_MS = 400;
+const SLOW_SOURCE_MS = 400;
+
+interface Answer {
+  status: number;
+  xCache: string | undefined;
+  age: string | undefined;
+  body: { id?: string; version?: number; error?: string };
+  latencyMs: number;
+}
+
+describe('Stale responses over Redis (responseCache)', function () {
+  this.timeout(20_000);
+  let redis: TestRedis;
+  let client: RedisConnection;
+  let cache: Cache | undefined;
+  let app: CachedApp | undefined;
+  let prefixes = 0;
+
+  before(async () => {
+    redis = await startRedis();
+    client = await connectRedis({ url: redis.url });
+  });
+
+  after(async () => {
+    client?.destroy();
+    await redis?.stop();
+  });
+
+  afterEach(async () => {
+    await app?.close();
+    await cache?.close();
+    app = undefined;
+    cache = undefined;
+  });
+
+  async function start(options: Partial<CacheOptions> = {}): Promise<CachedApp> {
+    cache = createCache({
+      redis: client,
+      prefix: `stale-${++prefixes}:`,
+      ttl: FRESH_SECONDS,
+      staleTtl: 60,
+      registry: false,
+      logger: winston.createLogger({ silent: true }),
+      ...options,
+    });
+    app = await startCachedApp(cache);
+    return app;
+  }
+
+  async function get(path = '/items/1'): Promise<Answer> {
+    const startedAt = performance.now();
+    const response = await fetch(`${app?.baseUrl}${path}`);
+    return {
+      status: response.status,
+      xCache: response.headers.get('x-cache') ?? undefined,
+      age: response.headers.get('age') ?? undefined,
+      body: (await response.json()) as Answer['body'],
+      latencyMs: performance.now() - startedAt,
+    };
+  }
+
+  /** Caches version 1 of `/items/1` and lets it go stale. */
+  async function cacheThenGoStale(): Promise<void> {
+    expect(await get()).to.deep.include({ status: 200, xCache: 'MISS' });
+    await sleep(GO_STALE_MS);
+  }
+
+  describe('stale-while-revalidate (the default)', () => {
+    it('answers at once from the stale entry (X-Cache: STALE) while one refresh runs for all', async () => {
+      const app = await start();
+      await cacheThenGoStale();
+      app.source.delayMs = SLOW_SOURCE_MS;
+
+      const answers = await Promise.all(Array.from({ length: 10 }, () => get()));
+
+      for (const answer of answers) {
+        expect(answer).to.deep.include({ status: 200, xCache: 'STALE', body: { id: '1', version: 1 } });
+        expect(answer.latencyMs, 'not waiting for the slow source').to.be.below(SLOW_SOURCE_MS / 2);
+        expect(answer.age, 'Age header').to.match(/^\d+$/);
+      }
+      await sleep(SLOW_SOURCE_MS + 200);
+      expect(app.handlerRuns(), 'the first run and one refresh').to.equal(2);
+      expect(await get()).to.deep.include({ xCache: 'HIT', body: { id: '1', version: 2 } });
+    });
+
+    it('keeps serving the stale body while the data source fails, and the client never sees the error', async () => {
+      const app = await start();
+      await cacheThenGoStale();
+      app.source.failing = true;
+
+      const answers = [];
+      for (let attempt = 0; attempt < 3; attempt++) {
+        answers.push(await get());
+        await sleep(50);
+      }
+
+      expect(answers.map((a) => [a.status, a.xCache, a.body.version])).to.deep.equal([
+        [200, 'STALE', 1],
+        [200, 'STALE', 1],
+        [200, 'STALE', 1],
+      ]);
+      expect(app.handlerRuns(), 'the source was asked again').to.be.at.least(2);
+    });
+  });
+
+  describe('stale-if-error (staleWhileRevalidate: false)', () => {
+    it('serves the stale body when the data source fails', async () => {
+      const app = await start({ staleWhileRevalidate: false });
+      await cacheThenGoStale();
+      app.source.failing = true;
+
+      expect(await get()).to.deep.include({ status: 200, xCache: 'STALE', body: { id: '1', version: 1 } });
+    });
+
+    it('serves the fresh body when the data source answers: stale is only a fallback', async () => {
+      const app = await start({ staleWhileRevalidate: false });
+      await cacheThenGoStale();
+
+      expect(await get()).to.deep.include({ status: 200, xCache: 'MISS', body: { id: '1', version: 2 } });
+      expect(app.handlerRuns()).to.equal(2);
+    });
+
+    it('serves the stale body once loadTimeoutMs has passed when the source is slow, and the load goes on', async () => {
+      const app = await start({ staleWhileRevalidate: false, loadTimeoutMs: 100 });
+      await cacheThenGoStale();
+      app.source.delayMs = SLOW_SOURCE_MS;
+
+      const answer = await get();
+
+      expect(answer).to.deep.include({ status: 200, xCache: 'STALE', body: { id: '1', version: 1 } });
+      expect(answer.latencyMs).to.be.below(SLOW_SOURCE_MS - 100);
+      await sleep(SLOW_SOURCE_MS);
+      expect(await get(), 'the slow load went on and refreshed the entry').to.deep.include({
+        xCache: 'HIT',
+        body: { id: '1', version: 2 },
+      });
+    });
+  });
+
+  describe('without a usable stale entry', () => {
+    it("passes the handler's error to Express's error handler, exactly as without the cache", async () => {
+      const app = await start();
+      app.source.failing = true;
+      const uncached = uncachedTwin();
+
+      const cached = await request(app.baseUrl).get('/items/1');
+      const plain = await request(uncached.app).get('/items/1');
+
+      expect(cached.status).to.equal(500);
+      expect(cached.body).to.deep.equal({ error: 'data source down (run 1)' });
+      expect([cached.status, cached.body]).to.deep.equal([plain.status, plain.body]);
+      expect(app.errors).to.have.length(1);
+      expect(app.errors[0]).to.be.instanceOf(Error);
+    });
+
+    it('passes the error on once the entry is past its grace period', async () => {
+      const app = await start({ staleTtl: 0.2 });
+      await get();
+      await sleep(FRESH_SECONDS * 1000 + 300);
+      app.source.failing = true;
+
+      const answer = await get();
+
+      expect(answer).to.deep.include({ status: 500, body: { error: 'data source down (run 2)' } });
+    });
+  });
+});
+
+/** The same route without the cache, to compare with. */
+function uncachedTwin(): { app: express.Express } {
+  const app = express();
+  let runs = 0;
+  app.get('/items/:id', (_req, _res, next) => next(new Error(`data source down (run ${++runs})`)));
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    res.status(500).json({ error: error instanceof Error ? error.message : String(error) });
+  });
+  return { app };
+}
