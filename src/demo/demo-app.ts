@@ -52,7 +52,11 @@ export function createDemoApp(cache: Cache, dataStore: MockDataStore): Express {
   });
 
   app.get('/api/stats', (_req, res) => {
-    res.json({ cache: cache.stats(), dataSourceQueries: dataStore.queries, dataSourceFailing: dataStore.failing });
+    res.json({
+      cache: cache.stats(),
+      dataSourceQueries: dataStore.queries,
+      dataSourceFailing: dataStore.failing,
+    });
   });
 
   return app;

@@ -29,7 +29,9 @@ async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
   const server: Server = app.listen(port, host, () => {
     const base = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-    console.log(`express-cache-aside demo on ${base} (Redis: ${embedded ? `embedded, ${redisUrl}` : redisUrl})`);
+    console.log(
+      `express-cache-aside demo on ${base} (Redis: ${embedded ? `embedded, ${redisUrl}` : redisUrl})`,
+    );
     console.log(`
 Try (the data source takes ${dataStore.latencyMs} ms; responses are fresh ${DEMO_TTL_SECONDS} s, then servable stale ${DEMO_STALE_TTL_SECONDS} s):
   curl -i ${base}/api/users/1                  # X-Cache: MISS, slow
