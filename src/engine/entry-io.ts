@@ -30,13 +30,24 @@ export class EntryIO {
   }
 
   /** The stored entry (fresh or stale), `undefined` when absent, `'unavailable'` when the store failed; never throws. */
-  async read<T>(
+  read<T>(entryKey: string, serializer: Serializer): Promise<StoredValue<T> | undefined | 'unavailable'> {
+    const memory = this.#parts.memory;
+    if (memory === undefined) return this.#readStore<T>(entryKey, serializer);
+    const held = memory.get<T>(entryKey, Date.now());
+    if (held !== undefined) return Promise.resolve(held);
+    // Misses of the in-process tier share one store read and one decoded value, as its hits do.
+    type Found = StoredValue<T> | undefined | 'unavailable';
+    const refill = memory.refillOf<Found>(entryKey);
+    if (refill !== undefined) return refill;
+    const read = this.#readStore<T>(entryKey, serializer);
+    memory.trackRefill(entryKey, read);
+    return read;
+  }
+
+  async #readStore<T>(
     entryKey: string,
     serializer: Serializer,
   ): Promise<StoredValue<T> | undefined | 'unavailable'> {
-    const memory = this.#parts.memory;
-    const held = memory?.get<T>(entryKey, Date.now());
-    if (held !== undefined) return held;
     const bytes = await this.#parts.store.tryRead(entryKey);
     if (bytes === 'unavailable') return bytes;
     return this.#decodeAndHold<T>(entryKey, serializer, bytes);

@@ -20,6 +20,8 @@ export interface MemoryTierConfig {
 export class MemoryTier {
   readonly #entries: LRUCache<string, StoredValue<unknown>>;
   readonly #ttlMs: number;
+  /** Store reads in flight that will refill an entry, so that concurrent misses share one. */
+  readonly #refills = new Map<string, Promise<unknown>>();
 
   constructor(config: MemoryTierConfig) {
     this.#ttlMs = config.ttlMs;
@@ -53,19 +55,44 @@ export class MemoryTier {
     this.#entries.set(entryKey, stored, { ttl, size: Math.max(1, sizeBytes + entryKey.length) });
   }
 
+  /**
+   * The store read already under way for `entryKey`, to share: when a hot entry expires from the
+   * tier, every request in flight for it would otherwise ask Redis at once.
+   */
+  refillOf<R>(entryKey: string): Promise<R> | undefined {
+    return this.#refills.get(entryKey) as Promise<R> | undefined;
+  }
+
+  /** Shares `read` with later misses of `entryKey` until it settles, or until the key is dropped. */
+  trackRefill(entryKey: string, read: Promise<unknown>): void {
+    this.#refills.set(entryKey, read);
+    const forget = () => {
+      if (this.#refills.get(entryKey) === read) this.#refills.delete(entryKey);
+    };
+    read.then(forget, forget);
+  }
+
+  // Dropping a key also forgets its refill: a read that began before an invalidation must not be
+  // shared with readers that come after it.
   delete(entryKeys: readonly string[]): void {
-    for (const entryKey of entryKeys) this.#entries.delete(entryKey);
+    for (const entryKey of entryKeys) {
+      this.#entries.delete(entryKey);
+      this.#refills.delete(entryKey);
+    }
   }
 
   /** Drops every entry whose full key matches the Redis glob `pattern`. */
   deleteMatching(pattern: string): void {
     const matcher = globToRegExp(pattern);
-    for (const entryKey of [...this.#entries.keys()]) {
-      if (matcher.test(entryKey)) this.#entries.delete(entryKey);
+    for (const entryKey of [...this.#entries.keys(), ...this.#refills.keys()]) {
+      if (!matcher.test(entryKey)) continue;
+      this.#entries.delete(entryKey);
+      this.#refills.delete(entryKey);
     }
   }
 
   clear(): void {
     this.#entries.clear();
+    this.#refills.clear();
   }
 }

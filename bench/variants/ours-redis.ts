@@ -1,0 +1,27 @@
+import express from 'express';
+import { Registry } from 'prom-client';
+import { createClient } from 'redis';
+import { createCache, responseCache } from '../../src/index.js';
+import { ITEM_ROUTE, slowHandler } from '../fixture-route.js';
+import { ENTRY_TTL_SECONDS, type StartVariant } from './variant.js';
+
+/** express-cache-aside with Redis only, metrics on (a fresh prom-client Registry), as a user runs it. */
+export const startVariant: StartVariant = async ({ redisUrl }) => {
+  const redis = await createClient({ url: redisUrl }).connect();
+  const cache = createCache({
+    redis,
+    prefix: 'bench:',
+    ttl: ENTRY_TTL_SECONDS,
+    registry: new Registry(),
+    memoryTier: false,
+  });
+  const app = express();
+  app.get(ITEM_ROUTE, responseCache(cache), slowHandler);
+  return {
+    app,
+    close: async () => {
+      await cache.close();
+      redis.destroy();
+    },
+  };
+};
