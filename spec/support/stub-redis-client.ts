@@ -1,7 +1,7 @@
 import sinon, { type SinonStub } from 'sinon';
 import type { RedisClientLike } from '../../src/store/redis-client-like.js';
 
-type Method = keyof RedisClientLike;
+type Method = Exclude<keyof RedisClientLike, 'withCommandOptions'>;
 
 /** Every command of {@link RedisClientLike} as a sinon stub with the command's own signature. */
 export type StubRedisClient = {

@@ -1,5 +1,5 @@
 import { groupBySlot } from './group-by-slot.js';
-import type { RedisClientLike } from './redis-client-like.js';
+import { type RedisClientLike, withoutClientTimeout } from './redis-client-like.js';
 import type { RedisClusterLike } from './redis-cluster-like.js';
 import { BUFFER_REPLIES, RedisStore, type RedisStoreOptions, toBuffer } from './redis-store.js';
 
@@ -19,7 +19,7 @@ export class RedisClusterStore extends RedisStore {
   constructor(cluster: RedisClusterLike, options: RedisStoreOptions = {}) {
     super(cluster, options);
     this.#cluster = cluster;
-    this.#bytes = cluster.withTypeMapping(BUFFER_REPLIES);
+    this.#bytes = withoutClientTimeout(cluster).withTypeMapping(BUFFER_REPLIES);
     this.#batchSize = options.batchSize ?? 500;
   }
 

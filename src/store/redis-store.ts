@@ -1,6 +1,6 @@
 import { RESP_TYPES } from 'redis';
 import type { CacheStore, StoreSetOptions, TaggedDeletion } from './cache-store.js';
-import type { RedisClientLike } from './redis-client-like.js';
+import { type RedisClientLike, withoutClientTimeout } from './redis-client-like.js';
 
 /** Tuning of a {@link RedisStore}. */
 export interface RedisStoreOptions {
@@ -27,8 +27,8 @@ export class RedisStore implements CacheStore {
   readonly #batchSize: number;
 
   constructor(client: RedisClientLike, options: RedisStoreOptions = {}) {
-    this.#client = client;
-    this.#bytes = client.withTypeMapping(BUFFER_REPLIES);
+    this.#client = withoutClientTimeout(client);
+    this.#bytes = this.#client.withTypeMapping(BUFFER_REPLIES);
     this.#batchSize = options.batchSize ?? 500;
   }
 

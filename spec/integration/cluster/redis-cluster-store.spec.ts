@@ -15,7 +15,7 @@ interface MultiKeyCall {
 
 /**
  * The cluster client behind a proxy that records every MGET and UNLINK, including those sent
- * through a `withTypeMapping()` view of it. node-redis may split a cross-slot command by itself;
+ * through a `withTypeMapping()` or `withCommandOptions()` view of it. node-redis may split a cross-slot command by itself;
  * recording what the store sends shows that the store never relies on it.
  */
 function recordMultiKeyCommands(client: ClusterClient): { client: ClusterClient; calls: MultiKeyCall[] } {
@@ -31,7 +31,9 @@ function recordMultiKeyCommands(client: ClusterClient): { client: ClusterClient;
             return value.call(object, keys);
           };
         }
-        if (property === 'withTypeMapping') return (mapping: object) => record(value.call(object, mapping));
+        if (property === 'withTypeMapping' || property === 'withCommandOptions') {
+          return (options: object) => record(value.call(object, options));
+        }
         return value.bind(object);
       },
     });
