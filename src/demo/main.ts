@@ -46,16 +46,22 @@ Try (the data source takes ${dataStore.latencyMs} ms; responses are fresh ${DEMO
 `);
   });
 
+  let stopping = false;
   const shutdown = async (signal: string) => {
+    // Ctrl-C reaches every process of the group (npm, tsx and this one): one shutdown is enough.
+    if (stopping) return;
+    stopping = true;
     console.log(`${signal}: shutting down`);
+    // Whatever happens below, the demo does not outlive its signal by more than a few seconds.
+    setTimeout(() => process.exit(1), 5000).unref();
     server.close();
     await cache.close();
     await redis.close();
     await embedded?.stop();
     process.exit(0);
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
 main().catch((error: unknown) => {

@@ -60,7 +60,11 @@ export function refreshInBackground(
 ): Promise<CachedEntry | undefined> {
   const app = req.app as { handle?: unknown } | undefined;
   if (typeof app?.handle !== 'function') return Promise.resolve(undefined);
-  const handle = app.handle as (req: IncomingMessage, res: ServerResponse, done: () => void) => void;
+  const handle = app.handle as (
+    req: IncomingMessage,
+    res: ServerResponse,
+    done: (error?: unknown) => void,
+  ) => void;
   const refreshRequest = copyRequest(req);
   const refreshResponse = discardingResponse(refreshRequest);
   let timer: NodeJS.Timeout | undefined;
@@ -76,7 +80,16 @@ export function refreshInBackground(
     // Whatever answered without reaching the route (an earlier middleware, a 404) refreshed nothing.
     refreshResponse.once('finish', () => resolve(undefined));
     refreshResponse.once('close', () => resolve(undefined));
-    handle.call(app, refreshRequest, refreshResponse, () => resolve(undefined));
+    handle.call(app, refreshRequest, refreshResponse, (error) => {
+      // Nothing answered: no route, or an error that no error handler took. Express's final handler
+      // would answer 404 or 500 here; this does too, or the route's capture would wait for an end
+      // that never comes (until the refresh timeout, holding `cache.close()` that long).
+      if (!refreshResponse.headersSent) {
+        refreshResponse.statusCode = error === undefined ? 404 : 500;
+        refreshResponse.end();
+      }
+      resolve(undefined);
+    });
   }).then((entry) => {
     if (entry === undefined && refreshResponse.statusCode >= 500) {
       throw new Error(`the refresh was answered with status ${refreshResponse.statusCode}`);
@@ -110,6 +123,9 @@ function copyRequest(req: Request): IncomingMessage {
   copy.rawHeaders = rawHeaders;
   copy.complete = true;
   copy.push(null);
+  // Consumed, like a real request whose (empty) body was read: Express's final handler waits for the
+  // request to end before it writes an error response, and would otherwise wait until the timeout.
+  copy.resume();
   return copy;
 }
 

@@ -36,6 +36,26 @@ describe('background refresh of stale responses', () => {
     expect((await request(app).get('/news')).body.call).to.equal(2);
   });
 
+  it('settles a refresh whose handler error no error handler takes, keeping the stale entry', async () => {
+    const { cache } = createTestCache({ ttl: 1, staleTtl: 60 });
+    const app = express();
+    let failing = false;
+    app.get('/flaky', responseCache(cache), (_req, res) => {
+      if (failing) throw new Error('data source down');
+      res.json({ fresh: true });
+    });
+    // No error handler of the app's own: Express's final handler is not called for the refresh.
+    await request(app).get('/flaky');
+    failing = true;
+    clock.tick(1_500);
+    const stale = await request(app).get('/flaky');
+    expect(stale.headers['x-cache']).to.equal('STALE');
+    await eventually(() => cache.stats().loadErrors === 1);
+    const again = await request(app).get('/flaky');
+    expect(again.headers['x-cache']).to.equal('STALE');
+    expect(again.body).to.deep.equal({ fresh: true });
+  });
+
   it('refreshes a stale variant of a Vary response', async () => {
     const { cache, store } = createTestCache({ ttl: 1, staleTtl: 60 });
     const fixture = createFixtureApp({ cache });
