@@ -1,30 +1,8 @@
-import express from 'express';
-import { Registry } from 'prom-client';
-import { createClient } from 'redis';
-import { createCache, responseCache } from '../../src/index.js';
-import { ITEM_ROUTE, slowHandler } from '../fixture-route.js';
-import { ENTRY_TTL_SECONDS, type StartVariant } from './variant.js';
+import { startOurs } from './ours.js';
+import type { StartVariant } from './variant.js';
 
 /**
  * express-cache-aside with the in-process tier in front of Redis, at its defaults (10,000 entries,
- * 64 MiB, 1 s in memory before Redis is asked again), metrics on.
+ * 64 MiB, 1 s in memory before Redis is asked again).
  */
-export const startVariant: StartVariant = async ({ redisUrl }) => {
-  const redis = await createClient({ url: redisUrl }).connect();
-  const cache = createCache({
-    redis,
-    prefix: 'bench:',
-    ttl: ENTRY_TTL_SECONDS,
-    registry: new Registry(),
-    memoryTier: {},
-  });
-  const app = express();
-  app.get(ITEM_ROUTE, responseCache(cache), slowHandler);
-  return {
-    app,
-    close: async () => {
-      await cache.close();
-      redis.destroy();
-    },
-  };
-};
+export const startVariant: StartVariant = startOurs({});

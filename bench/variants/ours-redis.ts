@@ -1,27 +1,5 @@
-import express from 'express';
-import { Registry } from 'prom-client';
-import { createClient } from 'redis';
-import { createCache, responseCache } from '../../src/index.js';
-import { ITEM_ROUTE, slowHandler } from '../fixture-route.js';
-import { ENTRY_TTL_SECONDS, type StartVariant } from './variant.js';
+import { startOurs } from './ours.js';
+import type { StartVariant } from './variant.js';
 
-/** express-cache-aside with Redis only, metrics on (a fresh prom-client Registry), as a user runs it. */
-export const startVariant: StartVariant = async ({ redisUrl }) => {
-  const redis = await createClient({ url: redisUrl }).connect();
-  const cache = createCache({
-    redis,
-    prefix: 'bench:',
-    ttl: ENTRY_TTL_SECONDS,
-    registry: new Registry(),
-    memoryTier: false,
-  });
-  const app = express();
-  app.get(ITEM_ROUTE, responseCache(cache), slowHandler);
-  return {
-    app,
-    close: async () => {
-      await cache.close();
-      redis.destroy();
-    },
-  };
-};
+/** express-cache-aside with Redis only. */
+export const startVariant: StartVariant = startOurs(false);
