@@ -29,6 +29,6 @@ export {
 export { jsonSerializer } from './serialization/json-serializer.js';
 export { msgpackSerializer } from './serialization/msgpack-serializer.js';
 export type { Serializer } from './serialization/serializer.js';
-export type { CacheStore, StoreSetOptions, TaggedDeletion } from './store/cache-store.js';
+export type { CacheStore, LockAndValue, StoreSetOptions, TaggedDeletion } from './store/cache-store.js';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
 export type { RedisClientLike } from './store/redis-client-like.js';

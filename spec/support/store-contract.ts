@@ -327,10 +327,51 @@ export function describeStoreContract(
         expect(await store.acquireLock('c:lock:2', 'token-a', MINUTE_MS)).to.equal(true);
       });
     });
+
+    describe('acquireLockAndGet', () => {
+      // The lock and the entry sit in different hash slots, and (the {tag} keys) in one.
+      for (const [lockKey, entryKey] of [
+        ['c:lock:item', 'c:item'],
+        ['c:lock:{item}', 'c:{item}'],
+      ] as const) {
+        it(`takes a free lock and reads the entry with it (${lockKey}, ${entryKey})`, async () => {
+          const acquireLockAndGet = lockAndGetOf(store);
+          expect(await acquireLockAndGet(lockKey, 'token-a', MINUTE_MS, entryKey)).to.deep.equal({
+            acquired: true,
+            value: undefined,
+          });
+          expect(await store.releaseLock(lockKey, 'token-a')).to.equal(true);
+          await put(entryKey, 'stored by the previous holder');
+          const found = await acquireLockAndGet(lockKey, 'token-b', MINUTE_MS, entryKey);
+          expect(found.acquired && found.value?.toString('utf8')).to.equal('stored by the previous holder');
+          expect(await acquireLockAndGet(lockKey, 'token-c', MINUTE_MS, entryKey), 'held').to.deep.equal({
+            acquired: false,
+          });
+          expect(await store.releaseLock(lockKey, 'token-c'), 'the refused token holds nothing').to.equal(
+            false,
+          );
+          expect(await store.releaseLock(lockKey, 'token-b')).to.equal(true);
+        });
+      }
+
+      it('gives the lock its ttlMs', async () => {
+        const acquireLockAndGet = lockAndGetOf(store);
+        expect((await acquireLockAndGet('c:lock', 'token-a', SHORT_TTL_MS, 'c:entry')).acquired).to.equal(
+          true,
+        );
+        await eventually(() => store.acquireLock('c:lock', 'token-b', MINUTE_MS));
+      });
+    });
   });
 }
 
 /** Polls `condition` every 20 ms until it holds; fails after `timeoutMs`. */
+/** The optional `acquireLockAndGet`, which every store of this package has. */
+function lockAndGetOf(store: CacheStore): NonNullable<CacheStore['acquireLockAndGet']> {
+  if (store.acquireLockAndGet === undefined) throw new Error(`${store.name} has no acquireLockAndGet`);
+  return store.acquireLockAndGet.bind(store);
+}
+
 async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 3_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {

@@ -33,7 +33,15 @@ export function createStubRedisClient(): StubRedisClient {
       .resolves({ cursor: '0', keys: [] }),
     ttl: sinon.stub<[string], Promise<number>>().resolves(-2),
     expire: sinon.stub<[string, number], Promise<number>>().resolves(0),
-    eval: sinon.stub<Parameters<RedisClientLike['eval']>, Promise<unknown>>().resolves(0),
+    // As an empty Redis answers the store's scripts: the lock-and-read script takes the lock and
+    // finds no entry ({1, nil}); the compare-and-delete finds no lock to release (0).
+    eval: sinon
+      .stub<Parameters<RedisClientLike['eval']>, Promise<unknown>>()
+      .callsFake(async (script) => (script.includes("'NX'") ? [1, null] : 0)),
+    // A Redis that has not seen the scripts yet: the store falls back to EVAL.
+    evalSha: sinon
+      .stub<Parameters<RedisClientLike['evalSha']>, Promise<unknown>>()
+      .rejects(new Error('NOSCRIPT No matching script. Please use EVAL.')),
   };
   client.withTypeMapping.returns(client);
   return client;

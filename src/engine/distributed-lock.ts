@@ -12,6 +12,13 @@ export interface DistributedLockConfig {
   pollMs: number;
 }
 
+/** Where a holder leaves its result: the entry it stores, and how to tell a usable one from its bytes. */
+export interface PeerResult<S> {
+  entryKey: string;
+  /** The result in the entry's bytes; `undefined` when there is none (absent, stale or unreadable). */
+  decode(bytes: Buffer | undefined): S | undefined;
+}
+
 /** How a guarded load ended: we loaded, a peer's stored result was found, or (when skipping) nothing ran. */
 export type GuardedLoad<T, S> =
   | { source: 'loaded'; value: T }
@@ -38,56 +45,59 @@ export class DistributedLock {
 
   /**
    * Runs `load` while holding the lock for `lockKey`. When another instance holds it, either waits
-   * for `readResult` to find its result (`'wait'`) or returns `skipped` (`'skip'`).
+   * for its result to appear in `result.entryKey` (`'wait'`) or returns `skipped` (`'skip'`).
    */
   async run<T, S>(
     lockKey: string,
     load: () => Promise<T>,
-    readResult: () => Promise<S | undefined | 'unavailable'>,
+    result: PeerResult<S>,
     contention: LockContention,
   ): Promise<GuardedLoad<T, S>> {
     if (this.#config.ttlMs === 0) return { source: 'loaded', value: await load() };
     const token = randomUUID();
-    const attempt = await this.#store.tryLock(lockKey, token, this.#config.ttlMs);
-    if (attempt === 'acquired') return this.#holding(lockKey, token, load, readResult);
-    if (attempt === 'unavailable') return { source: 'loaded', value: await load() };
+    const attempt = await this.#store.tryLockThenRead(lockKey, token, this.#config.ttlMs, result.entryKey);
+    if (attempt.lock === 'acquired') return this.#holding(lockKey, token, load, result, attempt.value);
+    if (attempt.lock === 'unavailable') return { source: 'loaded', value: await load() };
     if (contention === 'skip') return { source: 'skipped' };
-    return this.#waitForPeer(lockKey, token, load, readResult);
+    return this.#waitForPeer(lockKey, token, load, result);
   }
 
   async #waitForPeer<T, S>(
     lockKey: string,
     token: string,
     load: () => Promise<T>,
-    readResult: () => Promise<S | undefined | 'unavailable'>,
+    result: PeerResult<S>,
   ): Promise<GuardedLoad<T, S>> {
     const deadline = Date.now() + this.#config.waitMs;
     let pauseMs = this.#config.pollMs;
     while (Date.now() < deadline) {
       await sleep(Math.min(pauseMs, Math.max(1, deadline - Date.now())));
       pauseMs = Math.min(pauseMs * 2, this.#config.pollMs * 8);
-      const result = await readResult();
-      if (result === 'unavailable') break;
-      if (result !== undefined) return { source: 'peer', stored: result };
+      const bytes = await this.#store.tryRead(result.entryKey);
+      if (bytes === 'unavailable') break;
+      const stored = result.decode(bytes);
+      if (stored !== undefined) return { source: 'peer', stored };
       // The holder finished without storing, or died: whoever takes the lock now loads.
-      const attempt = await this.#store.tryLock(lockKey, token, this.#config.ttlMs);
-      if (attempt === 'acquired') return this.#holding(lockKey, token, load, readResult);
-      if (attempt === 'unavailable') break;
+      const attempt = await this.#store.tryLockThenRead(lockKey, token, this.#config.ttlMs, result.entryKey);
+      if (attempt.lock === 'acquired') return this.#holding(lockKey, token, load, result, attempt.value);
+      if (attempt.lock === 'unavailable') break;
     }
     return { source: 'loaded', value: await load() };
   }
 
+  /** `found`: the entry as read right after the lock was taken. */
   async #holding<T, S>(
     lockKey: string,
     token: string,
     load: () => Promise<T>,
-    readResult: () => Promise<S | undefined | 'unavailable'>,
+    result: PeerResult<S>,
+    found: Buffer | undefined | 'unavailable',
   ): Promise<GuardedLoad<T, S>> {
     try {
       // The previous holder may have stored its result between our miss and our lock: loading
       // again would be the very stampede the lock exists to prevent.
-      const stored = await readResult();
-      if (stored !== undefined && stored !== 'unavailable') return { source: 'peer', stored };
+      const stored = found === 'unavailable' ? undefined : result.decode(found);
+      if (stored !== undefined) return { source: 'peer', stored };
       return { source: 'loaded', value: await load() };
     } finally {
       await this.#store.unlock(lockKey, token);

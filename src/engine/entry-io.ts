@@ -33,8 +33,12 @@ export class EntryIO {
   read<T>(entryKey: string, serializer: Serializer): Promise<StoredValue<T> | undefined | 'unavailable'> {
     const memory = this.#parts.memory;
     if (memory === undefined) return this.#readStore<T>(entryKey, serializer);
-    const held = memory.get<T>(entryKey, Date.now());
-    if (held !== undefined) return Promise.resolve(held);
+    const now = Date.now();
+    const held = memory.get<T>(entryKey, now);
+    if (held !== undefined) {
+      if (memory.dueForRefresh(entryKey, held, now)) this.#refreshAhead(memory, entryKey, serializer);
+      return Promise.resolve(held);
+    }
     // Misses of the in-process tier share one store read and one decoded value, as its hits do.
     type Found = StoredValue<T> | undefined | 'unavailable';
     const refill = memory.refillOf<Found>(entryKey);
@@ -42,6 +46,17 @@ export class EntryIO {
     const read = this.#readStore<T>(entryKey, serializer);
     memory.trackRefill(entryKey, read);
     return read;
+  }
+
+  /** Re-reads a held entry in the background; one gone from the store leaves memory too. */
+  #refreshAhead(memory: MemoryTier, entryKey: string, serializer: Serializer): void {
+    const read = this.#readStore(entryKey, serializer);
+    memory.trackRefill(entryKey, read);
+    // An entry the store no longer has was invalidated or evicted there: memory lets it go now
+    // rather than at the end of its lifetime.
+    void read.then((found) => {
+      if (found === undefined) memory.delete([entryKey]);
+    });
   }
 
   async #readStore<T>(
@@ -71,13 +86,12 @@ export class EntryIO {
     );
   }
 
-  /** The entry in the store if it is fresh; `'unavailable'` when the store failed. Skips memory. */
-  async readFreshFromStore<T>(
+  /** The entry in `bytes`, read from the store past the memory tier, if it is fresh. */
+  decodeFresh<T>(
     entryKey: string,
     serializer: Serializer,
-  ): Promise<StoredValue<T> | undefined | 'unavailable'> {
-    const bytes = await this.#parts.store.tryRead(entryKey);
-    if (bytes === 'unavailable') return bytes;
+    bytes: Buffer | undefined,
+  ): StoredValue<T> | undefined {
     // These re-reads follow a lookup that already reported a bad entry: reporting it again
     // would count one failure several times.
     const stored = this.#decodeAndHold<T>(entryKey, serializer, bytes, false);

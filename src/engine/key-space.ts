@@ -39,9 +39,17 @@ export class KeySpace {
     return `${this.prefix}${RESERVED}tag:${tag}`;
   }
 
-  /** The full key of the stampede lock of an entry. */
+  /**
+   * The full key of the stampede lock of an entry. It hashes to the entry's Cluster slot, so that
+   * taking the lock and reading the entry is one script: a hash tag of the whole entry key when that
+   * has no braces; otherwise the entry's own tag, when it has one, comes first in the lock key too
+   * (a key with stray braces gets a lock elsewhere, and two round trips on a Cluster).
+   */
   lockKey(key: string): string {
-    return `${this.prefix}${RESERVED}lock:${key}`;
+    const entryKey = this.prefix + key;
+    return entryKey.includes('{') || entryKey.includes('}')
+      ? `${this.reservedPrefix}lock:${key}`
+      : `${this.reservedPrefix}lock:{${entryKey}}`;
   }
 
   /** A Redis glob over full keys for a user pattern, which can never match outside the prefix. */

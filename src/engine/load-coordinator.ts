@@ -1,6 +1,7 @@
 import type { CacheEvents } from '../events.js';
 import type { Serializer } from '../serialization/serializer.js';
-import type { DistributedLock } from './distributed-lock.js';
+import type { DistributedLock, PeerResult } from './distributed-lock.js';
+import type { StoredValue } from './entry-codec.js';
 import type { EntryIO } from './entry-io.js';
 import type { EntryOptions, LoadCause, Loader, LookupOutcome } from './entry-options.js';
 import type { KeySpace } from './key-space.js';
@@ -55,7 +56,7 @@ export class LoadCoordinator {
       .run(
         this.#parts.keys.lockKey(request.key),
         () => this.#loadAndStore(request, 'background-refresh'),
-        () => this.#parts.io.readFreshFromStore<T>(request.entryKey, request.serializer),
+        this.#peerResult(request),
         'skip',
       )
       .finally(() => this.#refreshing.delete(request.entryKey));
@@ -95,7 +96,7 @@ export class LoadCoordinator {
     const guarded = await this.#parts.lock.run(
       this.#parts.keys.lockKey(request.key),
       () => this.#loadAndStore(request),
-      () => this.#parts.io.readFreshFromStore<T>(request.entryKey, request.serializer),
+      this.#peerResult(request),
       'wait',
     );
     if (guarded.source === 'peer') {
@@ -106,6 +107,11 @@ export class LoadCoordinator {
     // 'skipped' only happens for background refreshes, which never come through here.
     const value = guarded.source === 'loaded' ? guarded.value : (undefined as T);
     return { value, result: 'miss', coalesced: false };
+  }
+
+  /** A fresh entry stored by another instance that held the lock. */
+  #peerResult<T>({ entryKey, serializer }: LoadRequest<T>): PeerResult<StoredValue<T>> {
+    return { entryKey, decode: (bytes) => this.#parts.io.decodeFresh<T>(entryKey, serializer, bytes) };
   }
 
   async #loadAndStore<T>(request: LoadRequest<T>, cause = request.cause ?? 'miss'): Promise<T> {

@@ -12,6 +12,9 @@ export interface MemoryTierConfig {
   ttlMs: number;
 }
 
+/** Share of the tier's lifetime, at its end, in which a hit re-reads the entry from the store ahead of expiry. */
+const REFRESH_AHEAD_SHARE = 0.25;
+
 /**
  * Decoded, fresh entries kept in process memory in front of Redis, so a hit costs no round trip
  * and no decoding. Bounded by entries and bytes (LRU) and by a short lifetime of its own, which
@@ -20,11 +23,13 @@ export interface MemoryTierConfig {
 export class MemoryTier {
   readonly #entries: LRUCache<string, StoredValue<unknown>>;
   readonly #ttlMs: number;
+  readonly #refreshAheadMs: number;
   /** Store reads in flight that will refill an entry, so that concurrent misses share one. */
   readonly #refills = new Map<string, Promise<unknown>>();
 
   constructor(config: MemoryTierConfig) {
     this.#ttlMs = config.ttlMs;
+    this.#refreshAheadMs = config.ttlMs * REFRESH_AHEAD_SHARE;
     this.#entries = new LRUCache<string, StoredValue<unknown>>({
       max: config.maxEntries,
       maxSize: config.maxBytes,
@@ -46,6 +51,20 @@ export class MemoryTier {
   get<T>(entryKey: string, now: number): StoredValue<T> | undefined {
     const stored = this.#entries.get(entryKey) as StoredValue<T> | undefined;
     return stored !== undefined && now < stored.freshUntilMs ? stored : undefined;
+  }
+
+  /**
+   * Whether a held entry is in the last quarter of its time in memory, still fresh beyond it, and
+   * not being re-read already: a hot entry is then re-read from the store while its hits go on,
+   * instead of expiring and making the requests of that moment wait for Redis. (The bound on
+   * staleness is unchanged: what memory serves was read from the store less than `ttlMs` ago.)
+   */
+  dueForRefresh(entryKey: string, stored: StoredValue<unknown>, now: number): boolean {
+    return (
+      stored.freshUntilMs - now > this.#refreshAheadMs &&
+      this.#entries.getRemainingTTL(entryKey) < this.#refreshAheadMs &&
+      !this.#refills.has(entryKey)
+    );
   }
 
   /** Holds a fresh entry for the shorter of its freshness and the tier's own lifetime. */

@@ -14,6 +14,9 @@ export interface TaggedDeletion {
   deleted: number;
 }
 
+/** What `acquireLockAndGet` found: whether the lock was taken and, when it was, the entry's bytes. */
+export type LockAndValue = { acquired: true; value: Buffer | undefined } | { acquired: false };
+
 /**
  * The port between the engine and a key-value backend. Keys are full keys (prefix included);
  * values are opaque bytes. Implementations throw on backend failure: deciding what a failure
@@ -46,4 +49,10 @@ export interface CacheStore {
   acquireLock(key: string, token: string, ttlMs: number): Promise<boolean>;
   /** Deletes `key` only while it still holds `token`; resolves to whether it did. */
   releaseLock(key: string, token: string): Promise<boolean>;
+  /**
+   * Optional: `acquireLock`, then, once the lock is taken, `get(key)`, in one round trip. The read must
+   * see every write that happened before the lock was taken (a script on one Redis does). Without
+   * it, the cache calls `acquireLock` and then `get`.
+   */
+  acquireLockAndGet?(lockKey: string, token: string, ttlMs: number, key: string): Promise<LockAndValue>;
 }

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { CacheStore, StoreSetOptions, TaggedDeletion } from './cache-store.js';
+import type { CacheStore, LockAndValue, StoreSetOptions, TaggedDeletion } from './cache-store.js';
 import { globToRegExp } from './glob-to-regexp.js';
 
 /** Bounds of a {@link MemoryStore}. */
@@ -116,6 +116,11 @@ export class MemoryStore implements CacheStore {
     const held = this.#locks.get(key);
     if (held === undefined || held.token !== token || held.expiresAtMs <= Date.now()) return false;
     return this.#locks.delete(key);
+  }
+
+  async acquireLockAndGet(lockKey: string, token: string, ttlMs: number, key: string): Promise<LockAndValue> {
+    if (!(await this.acquireLock(lockKey, token, ttlMs))) return { acquired: false };
+    return { acquired: true, value: await this.get(key) };
   }
 
   /** Drops everything. */

@@ -23,6 +23,7 @@ export interface RedisClientLike {
   ttl(key: string): Reply<number>;
   expire(key: string, seconds: number): Reply<number>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Reply<unknown>;
+  evalSha(sha1: string, options: { keys: string[]; arguments: string[] }): Reply<unknown>;
 }
 
 /**

@@ -1,3 +1,5 @@
+import calculateSlot from 'cluster-key-slot';
+import type { LockAndValue } from './cache-store.js';
 import { groupBySlot } from './group-by-slot.js';
 import { type RedisClientLike, withoutClientTimeout } from './redis-client-like.js';
 import type { RedisClusterLike } from './redis-cluster-like.js';
@@ -35,6 +37,23 @@ export class RedisClusterStore extends RedisStore {
       }),
     );
     return values;
+  }
+
+  /**
+   * The one-round-trip script when the lock and the entry share a hash slot; otherwise they may live
+   * on different nodes, where no script reaches both, so the entry is read after the lock is taken.
+   */
+  override async acquireLockAndGet(
+    lockKey: string,
+    token: string,
+    ttlMs: number,
+    key: string,
+  ): Promise<LockAndValue> {
+    if (calculateSlot(lockKey) === calculateSlot(key)) {
+      return super.acquireLockAndGet(lockKey, token, ttlMs, key);
+    }
+    if (!(await this.acquireLock(lockKey, token, ttlMs))) return { acquired: false };
+    return { acquired: true, value: await this.get(key) };
   }
 
   /** UNLINK per hash slot, at most `batchSize` keys per command. */

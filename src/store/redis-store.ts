@@ -1,6 +1,7 @@
 import { RESP_TYPES } from 'redis';
-import type { CacheStore, StoreSetOptions, TaggedDeletion } from './cache-store.js';
+import type { CacheStore, LockAndValue, StoreSetOptions, TaggedDeletion } from './cache-store.js';
 import { type RedisClientLike, withoutClientTimeout } from './redis-client-like.js';
+import { RedisScript } from './redis-script.js';
 
 /** Tuning of a {@link RedisStore}. */
 export interface RedisStoreOptions {
@@ -10,8 +11,15 @@ export interface RedisStoreOptions {
 
 // Deletes the lock only while it still holds our token, so a lock that expired and was taken by
 // another instance is never released by us.
-const RELEASE_LOCK_SCRIPT =
-  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+const RELEASE_LOCK_SCRIPT = new RedisScript(
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
+);
+
+// The read after taking a lock, in the same round trip: Redis runs a script alone, so the read sees
+// whatever the previous holder stored before it released the lock. Replies {1, value} or {0}.
+const LOCK_THEN_GET_SCRIPT = new RedisScript(
+  "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1, redis.call('GET', KEYS[2])} end return {0}",
+);
 
 /** node-redis type mapping that reads bulk strings as Buffers, so values stay binary-safe. */
 export const BUFFER_REPLIES = { [RESP_TYPES.BLOB_STRING]: Buffer };
@@ -119,16 +127,30 @@ export class RedisStore implements CacheStore {
 
   async acquireLock(key: string, token: string, ttlMs: number): Promise<boolean> {
     const reply = await this.#client.set(key, Buffer.from(token), {
-      expiration: { type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) },
+      expiration: { type: 'PX', value: lockMilliseconds(ttlMs) },
       condition: 'NX',
     });
     return reply !== null;
   }
 
   async releaseLock(key: string, token: string): Promise<boolean> {
-    const reply = await this.#client.eval(RELEASE_LOCK_SCRIPT, { keys: [key], arguments: [token] });
+    const reply = await RELEASE_LOCK_SCRIPT.run(this.#client, [key], [token]);
     return Number(reply) === 1;
   }
+
+  async acquireLockAndGet(lockKey: string, token: string, ttlMs: number, key: string): Promise<LockAndValue> {
+    const reply = await LOCK_THEN_GET_SCRIPT.run(
+      this.#bytes,
+      [lockKey, key],
+      [token, String(lockMilliseconds(ttlMs))],
+    );
+    if (!Array.isArray(reply) || Number(reply[0]) !== 1) return { acquired: false };
+    return { acquired: true, value: toBuffer(reply[1] as Buffer | string | null | undefined) };
+  }
+}
+
+function lockMilliseconds(ttlMs: number): number {
+  return Math.max(1, Math.ceil(ttlMs));
 }
 
 /** A reply of GET/MGET as the store returns it: bytes, or `undefined` for a missing key. */

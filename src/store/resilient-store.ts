@@ -19,6 +19,11 @@ import type { CacheStore, StoreSetOptions } from './cache-store.js';
 /** Outcome of {@link ResilientStore.tryLock}. */
 export type LockAttempt = 'acquired' | 'held' | 'unavailable';
 
+/** Outcome of {@link ResilientStore.tryLockThenRead}: with the lock comes the entry as it was then. */
+export type LockedRead =
+  | { lock: 'acquired'; value: Buffer | undefined | 'unavailable' }
+  | { lock: 'held' | 'unavailable' };
+
 /** Failure policy of a {@link ResilientStore}. */
 export interface ResilienceConfig {
   /** Longest wait for one backend call, in milliseconds. */
@@ -106,6 +111,27 @@ export class ResilientStore {
       async () => ((await this.#store.acquireLock(key, token, ttlMs)) ? 'acquired' : 'held'),
       'unavailable',
       key,
+    );
+  }
+
+  /**
+   * Takes a lock and, once it is ours, reads `key`, which may hold what the previous holder stored
+   * just before releasing it. One round trip when the store can (`acquireLockAndGet`), else two.
+   */
+  async tryLockThenRead(lockKey: string, token: string, ttlMs: number, key: string): Promise<LockedRead> {
+    const combined = this.#store.acquireLockAndGet?.bind(this.#store);
+    if (combined === undefined) {
+      const lock = await this.tryLock(lockKey, token, ttlMs);
+      return lock === 'acquired' ? { lock, value: await this.tryRead(key) } : { lock };
+    }
+    return this.#failOpen<LockedRead>(
+      'lock_acquire',
+      async () => {
+        const found = await combined(lockKey, token, ttlMs, key);
+        return found.acquired ? { lock: 'acquired', value: found.value } : { lock: 'held' };
+      },
+      { lock: 'unavailable' },
+      lockKey,
     );
   }
 

@@ -26,7 +26,7 @@ describe("the cache's own keys over real Redis", () => {
       'item:1',
       () => new Promise<string>((resolve) => (releaseLoader = () => resolve('v'))),
     );
-    const lockKey = 'own:__ca:lock:item:1';
+    const lockKey = 'own:__ca:lock:{own:item:1}';
     for (let i = 0; i < 100 && (await client.exists(lockKey)) === 0; i++)
       await new Promise((r) => setTimeout(r, 5));
     expect(await client.exists(lockKey)).to.equal(1);

@@ -1,6 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import { DistributedLock, type DistributedLockConfig } from '../../../src/engine/distributed-lock.js';
+import {
+  DistributedLock,
+  type DistributedLockConfig,
+  type PeerResult,
+} from '../../../src/engine/distributed-lock.js';
 import { CacheEvents } from '../../../src/events.js';
 import type { CacheStore } from '../../../src/store/cache-store.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
@@ -12,6 +16,7 @@ import { rejectionOf } from './make-cache.js';
 // ESM; the waits here are real and short (tens of milliseconds), with generous margins.
 
 const LOCK_KEY = 'test:__ca:lock:item';
+const ENTRY_KEY = 'test:item';
 
 /** One app instance's lock over `store`; instances that share a store contend for the same locks. */
 function lockOver(store: CacheStore, config: Partial<DistributedLockConfig> = {}): DistributedLock {
@@ -36,7 +41,13 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reje
   return { promise, resolve, reject };
 }
 
-const noResult = async (): Promise<undefined> => undefined;
+/** The holder's result as these specs store it: the entry's bytes, as text. */
+const textResult: PeerResult<string> = { entryKey: ENTRY_KEY, decode: (bytes) => bytes?.toString() };
+
+/** Stores `text` as the holder's result, as a holder's load does. */
+async function storeResult(store: CacheStore, text: string): Promise<void> {
+  await store.set(ENTRY_KEY, Buffer.from(text), { ttlMs: 60_000 });
+}
 
 describe('DistributedLock', () => {
   describe('the holder', () => {
@@ -51,10 +62,10 @@ describe('DistributedLock', () => {
           heldDuringLoad = !(await store.inner.acquireLock(LOCK_KEY, 'someone-else', 1000));
           return 'value';
         },
-        noResult,
+        textResult,
         'wait',
       );
-      await lock.run(LOCK_KEY, async () => 'again', noResult, 'wait');
+      await lock.run(LOCK_KEY, async () => 'again', textResult, 'wait');
 
       expect(first).to.deep.equal({ source: 'loaded', value: 'value' });
       expect(heldDuringLoad, 'another token is refused while the loader runs').to.equal(true);
@@ -83,7 +94,7 @@ describe('DistributedLock', () => {
         async () => {
           throw failure;
         },
-        noResult,
+        textResult,
         'wait',
       );
 
@@ -94,7 +105,7 @@ describe('DistributedLock', () => {
     it('is never held past its TTL: a holder that outlives it cannot release the next holder', async () => {
       const store = new MemoryStore();
       const slowLoad = deferred<string>();
-      const first = lockOver(store, { ttlMs: 40 }).run(LOCK_KEY, () => slowLoad.promise, noResult, 'wait');
+      const first = lockOver(store, { ttlMs: 40 }).run(LOCK_KEY, () => slowLoad.promise, textResult, 'wait');
       await sleep(60);
 
       expect(await store.acquireLock(LOCK_KEY, 'next-holder', 5000), 'expired after ttlMs').to.equal(true);
@@ -106,8 +117,9 @@ describe('DistributedLock', () => {
       ).to.equal(false);
     });
 
-    it('checks for a result stored just before it took the lock, and then does not load again', async () => {
+    it('reads the entry with the lock: a result stored just before it took the lock is used, not loaded again', async () => {
       const store = new MemoryStore();
+      await storeResult(store, 'stored by the previous holder');
       let loads = 0;
 
       const outcome = await lockOver(store).run(
@@ -116,7 +128,7 @@ describe('DistributedLock', () => {
           loads++;
           return 'own';
         },
-        async () => 'stored by the previous holder',
+        textResult,
         'wait',
       );
 
@@ -125,13 +137,23 @@ describe('DistributedLock', () => {
       expect(await store.acquireLock(LOCK_KEY, 'next-holder', 1000), 'released').to.equal(true);
     });
 
+    it('reads the entry only once the lock is taken when the store has no lock-and-read of its own', async () => {
+      const store = new ChaosStore();
+      await storeResult(store.inner, 'stored by the previous holder');
+
+      const outcome = await lockOver(store).run(LOCK_KEY, async () => 'own', textResult, 'wait');
+
+      expect(outcome).to.deep.equal({ source: 'peer', stored: 'stored by the previous holder' });
+      expect(store.calls.map((call) => call.method)).to.deep.equal(['acquireLock', 'get', 'releaseLock']);
+    });
+
     it('with ttlMs 0 runs the loader without touching the store', async () => {
       const store = new ChaosStore();
 
       const outcome = await lockOver(store, { ttlMs: 0 }).run(
         LOCK_KEY,
         async () => 'value',
-        noResult,
+        textResult,
         'wait',
       );
 
@@ -144,14 +166,14 @@ describe('DistributedLock', () => {
     it("waits for the holder's result and does not run its own loader", async () => {
       const store = new MemoryStore();
       const holderLoad = deferred<string>();
-      let published: string | undefined;
       const holder = lockOver(store).run(
         LOCK_KEY,
         async () => {
-          published = await holderLoad.promise;
+          const published = await holderLoad.promise;
+          await storeResult(store, published);
           return published;
         },
-        noResult,
+        textResult,
         'wait',
       );
       let waiterLoads = 0;
@@ -162,7 +184,7 @@ describe('DistributedLock', () => {
           waiterLoads++;
           return 'own';
         },
-        async () => published,
+        textResult,
         'wait',
       );
       await sleep(30);
@@ -177,11 +199,11 @@ describe('DistributedLock', () => {
       const store = new MemoryStore();
       const holderLoad = deferred<string>();
       const holderFailure = rejectionOf(
-        lockOver(store).run(LOCK_KEY, () => holderLoad.promise, noResult, 'wait'),
+        lockOver(store).run(LOCK_KEY, () => holderLoad.promise, textResult, 'wait'),
       );
       const startedAt = performance.now();
 
-      const waiter = lockOver(store, { waitMs: 2000 }).run(LOCK_KEY, async () => 'own', noResult, 'wait');
+      const waiter = lockOver(store, { waitMs: 2000 }).run(LOCK_KEY, async () => 'own', textResult, 'wait');
       await sleep(20);
       holderLoad.reject(new Error('holder failed'));
 
@@ -193,13 +215,13 @@ describe('DistributedLock', () => {
     it('loads by itself once waitMs has passed, when the holder never finishes', async () => {
       const store = new MemoryStore();
       const stuck = deferred<string>();
-      void lockOver(store, { ttlMs: 10_000 }).run(LOCK_KEY, () => stuck.promise, noResult, 'wait');
+      void lockOver(store, { ttlMs: 10_000 }).run(LOCK_KEY, () => stuck.promise, textResult, 'wait');
       const startedAt = performance.now();
 
       const outcome = await lockOver(store, { waitMs: 120 }).run(
         LOCK_KEY,
         async () => 'own',
-        noResult,
+        textResult,
         'wait',
       );
 
@@ -212,15 +234,18 @@ describe('DistributedLock', () => {
     it('polls with a growing pause, not in a busy loop', async () => {
       const store = new MemoryStore();
       const stuck = deferred<string>();
-      void lockOver(store, { ttlMs: 10_000 }).run(LOCK_KEY, () => stuck.promise, noResult, 'wait');
+      void lockOver(store, { ttlMs: 10_000 }).run(LOCK_KEY, () => stuck.promise, textResult, 'wait');
       let reads = 0;
 
       await lockOver(store, { waitMs: 400, pollMs: 5 }).run(
         LOCK_KEY,
         async () => 'own',
-        async () => {
-          reads++;
-          return undefined;
+        {
+          entryKey: ENTRY_KEY,
+          decode: () => {
+            reads++;
+            return undefined;
+          },
         },
         'wait',
       );
@@ -233,7 +258,7 @@ describe('DistributedLock', () => {
     it("gives up at once with 'skip' (a background refresh another instance already runs)", async () => {
       const store = new MemoryStore();
       const holderLoad = deferred<string>();
-      void lockOver(store).run(LOCK_KEY, () => holderLoad.promise, noResult, 'wait');
+      void lockOver(store).run(LOCK_KEY, () => holderLoad.promise, textResult, 'wait');
       let loads = 0;
 
       const outcome = await lockOver(store).run(
@@ -242,7 +267,7 @@ describe('DistributedLock', () => {
           loads++;
           return 'own';
         },
-        noResult,
+        textResult,
         'skip',
       );
 
@@ -260,7 +285,7 @@ describe('DistributedLock', () => {
       const outcome = await lockOver(store, { waitMs: 2000 }).run(
         LOCK_KEY,
         async () => 'own',
-        noResult,
+        textResult,
         'wait',
       );
 
@@ -271,13 +296,15 @@ describe('DistributedLock', () => {
     it("stops waiting and loads at once when the holder's result cannot be read", async () => {
       const store = new MemoryStore();
       const stuck = deferred<string>();
-      void lockOver(store, { ttlMs: 10_000 }).run(LOCK_KEY, () => stuck.promise, noResult, 'wait');
+      void lockOver(store, { ttlMs: 10_000 }).run(LOCK_KEY, () => stuck.promise, textResult, 'wait');
       const startedAt = performance.now();
 
-      const outcome = await lockOver(store, { waitMs: 2000 }).run(
+      const unreadable = new ChaosStore(store).alwaysThrow(undefined, { only: ['get'] });
+
+      const outcome = await lockOver(unreadable, { waitMs: 2000 }).run(
         LOCK_KEY,
         async () => 'own',
-        async () => 'unavailable' as const,
+        textResult,
         'wait',
       );
 

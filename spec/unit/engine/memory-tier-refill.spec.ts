@@ -15,6 +15,33 @@ class ReadsThenWaits extends MemoryStore {
   }
 }
 
+/** A store whose reads wait, while `closed`, until `open()`: a Redis reply that has not come yet. */
+class GatedStore extends MemoryStore {
+  reads = 0;
+  #gate: Promise<void> | undefined;
+  #open: () => void = () => undefined;
+
+  close(): void {
+    this.#gate = new Promise((resolve) => {
+      this.#open = resolve;
+    });
+  }
+
+  open(): void {
+    this.#open();
+    this.#gate = undefined;
+  }
+
+  override async get(key: string): Promise<Buffer | undefined> {
+    this.reads++;
+    const value = await super.get(key);
+    await this.#gate;
+    return value;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 describe('Cache with a memory tier: refilling it from the store', () => {
   const storeReads = (store: ChaosStore) => store.calls.filter((call) => call.method === 'get').length;
 
@@ -53,5 +80,64 @@ describe('Cache with a memory tier: refilling it from the store', () => {
     expect(storeReads(store)).to.equal(3);
     expect(new Set(outcomes.map((outcome) => outcome.value)).size).to.equal(3);
     await cache.close();
+  });
+
+  describe('ahead of expiry', () => {
+    // Tier lifetime 1 s: the last quarter starts 750 ms after the entry was read from the store.
+    const tier = { ttlMs: 1000 };
+
+    it('re-reads a hot entry in the last quarter of its time in memory, while its hits go on from memory', async () => {
+      const store = new GatedStore();
+      await store.set('test:k', storedEntry({ n: 1 }), { ttlMs: 60_000 });
+      const cache = makeCache({ store, memoryTier: tier });
+      await cache.lookup('k', () => ({ n: 0 }));
+      await sleep(850);
+      await store.set('test:k', storedEntry({ n: 2 }), { ttlMs: 60_000 });
+      store.close();
+
+      const duringReread = await cache.lookup('k', () => ({ n: 0 }));
+      const alsoDuringReread = await cache.lookup('k', () => ({ n: 0 }));
+
+      expect([duringReread.result, alsoDuringReread.result]).to.deep.equal(['hit', 'hit']);
+      expect(duringReread.value, 'from memory, not waiting for the re-read').to.deep.equal({ n: 1 });
+      expect(store.reads, 'one re-read, however many hits').to.equal(2);
+      store.open();
+      await sleep(300);
+      // Past the first lifetime (1 s): the re-read entry is served from memory, without a store read.
+      const afterFirstLifetime = await cache.lookup('k', () => ({ n: 0 }));
+      expect(afterFirstLifetime).to.include({ result: 'hit' });
+      expect(afterFirstLifetime.value, 'what the re-read found').to.deep.equal({ n: 2 });
+      expect(store.reads).to.equal(2);
+      await cache.close();
+    });
+
+    it('lets the entry go from memory when the re-read finds it gone from the store (a lost invalidation)', async () => {
+      const store = new GatedStore();
+      await store.set('test:k', storedEntry({ n: 1 }), { ttlMs: 60_000 });
+      const cache = makeCache({ store, memoryTier: tier });
+      await cache.lookup('k', () => ({ n: 0 }));
+      await store.delete(['test:k']);
+      await sleep(850);
+
+      expect(await cache.lookup('k', () => ({ n: 2 }))).to.include({ result: 'hit' });
+      await sleep(20);
+
+      const next = await cache.lookup('k', () => ({ n: 2 }));
+      expect(next.result).to.equal('miss');
+      expect(next.value).to.deep.equal({ n: 2 });
+      await cache.close();
+    });
+
+    it('does not re-read an entry that goes stale before the end of its time in memory', async () => {
+      const store = new GatedStore();
+      await store.set('test:k', storedEntry({ n: 1 }, { ttlSeconds: 1 }), { ttlMs: 60_000 });
+      const cache = makeCache({ store, memoryTier: tier });
+      await cache.lookup('k', () => ({ n: 0 }));
+      await sleep(850);
+
+      expect(await cache.lookup('k', () => ({ n: 0 }))).to.include({ result: 'hit' });
+      expect(store.reads, 'the store holds the same entry, as close to stale').to.equal(1);
+      await cache.close();
+    });
   });
 });

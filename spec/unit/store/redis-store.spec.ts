@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { RESP_TYPES } from 'redis';
 import { RedisStore } from '../../../src/store/redis-store.js';
@@ -116,15 +117,49 @@ describe('RedisStore commands (stubbed client)', () => {
     expect(await store.acquireLock('lock', 'other', 1_000)).to.equal(false);
   });
 
-  it('releases a lock with one compare-and-delete script', async () => {
+  it('releases a lock with one compare-and-delete script, by its SHA-1 once Redis knows it', async () => {
     redis.eval.resolves(1);
     const store = new RedisStore(redis);
     expect(await store.releaseLock('lock', 'token')).to.equal(true);
     const [script, options] = redis.eval.firstCall.args;
     expect(script).to.contain("redis.call('GET', KEYS[1]) == ARGV[1]");
     expect(options).to.deep.equal({ keys: ['lock'], arguments: ['token'] });
-    redis.eval.resolves(0);
+    const sha1 = createHash('sha1').update(script).digest('hex');
+    expect(redis.evalSha.firstCall.args, 'EVALSHA first').to.deep.equal([sha1, options]);
+
+    redis.evalSha.resolves(0);
     expect(await store.releaseLock('lock', 'token')).to.equal(false);
+    expect(redis.eval.callCount, 'no EVAL once the script is known').to.equal(1);
+  });
+
+  it('takes a lock and reads the entry with one script: {1, value} is ours with the entry, {0} is held', async () => {
+    const store = new RedisStore(redis);
+    redis.evalSha.resolves([1, Buffer.from('entry')]);
+    const found = await store.acquireLockAndGet('lock', 'token', 1_500.5, 'entry-key');
+    expect(found.acquired && found.value?.toString()).to.equal('entry');
+    const [, options] = redis.evalSha.firstCall.args;
+    expect(options).to.deep.equal({ keys: ['lock', 'entry-key'], arguments: ['token', '1501'] });
+
+    redis.evalSha.resolves([1, null]);
+    expect(await store.acquireLockAndGet('lock', 'token', 1_000, 'entry-key')).to.deep.equal({
+      acquired: true,
+      value: undefined,
+    });
+    redis.evalSha.resolves([0]);
+    expect(await store.acquireLockAndGet('lock', 'token', 1_000, 'entry-key')).to.deep.equal({
+      acquired: false,
+    });
+    expect(redis.eval.called, 'the script was known').to.equal(false);
+  });
+
+  it('passes script errors other than NOSCRIPT on', async () => {
+    redis.evalSha.rejects(new Error('BUSY Redis is busy running a script'));
+    const store = new RedisStore(redis);
+    const failure = await store
+      .acquireLockAndGet('lock', 'token', 1_000, 'entry-key')
+      .catch((error: Error) => error);
+    expect(failure).to.have.property('message').that.matches(/^BUSY/);
+    expect(redis.eval.called).to.equal(false);
   });
 
   it('reads ttl and expire replies as Redis gives them', async () => {

@@ -1,0 +1,112 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'chai';
+import { createClient } from 'redis';
+import { createCache } from '../../../src/create-cache.js';
+import type { Cache } from '../../../src/engine/cache.js';
+import { startRedis, type TestRedis } from '../../support/redis-server.js';
+import { silentLogger } from '../../unit/engine/make-cache.js';
+
+const connect = (url: string) => createClient({ url }).connect();
+type Client = Awaited<ReturnType<typeof connect>>;
+
+/**
+ * The commands that clients send, in order, as MONITOR reports them: the commands a script runs
+ * inside Redis are reported as coming from `lua` and left out (they cost no round trip).
+ */
+class CommandLog {
+  readonly sent: string[] = [];
+
+  static async attach(client: Client): Promise<CommandLog> {
+    const log = new CommandLog();
+    await client.monitor((line: string) => {
+      const match = /^\S+ \[\d+ ([^\]]+)\] "([^"]+)"/.exec(line);
+      if (match !== null && match[1] !== 'lua') log.sent.push((match[2] as string).toLowerCase());
+    });
+    return log;
+  }
+
+  /** Waits until `count` commands are logged (MONITOR is a separate connection, a little behind). */
+  async until(count: number): Promise<string[]> {
+    for (let waited = 0; this.sent.length < count && waited < 2_000; waited += 10) await sleep(10);
+    return [...this.sent];
+  }
+}
+
+// What a lookup asks of Redis is what a request waits for: every command answered before the loader
+// runs is a round trip added to a miss.
+describe('Redis round trips of a lookup, as MONITOR sees them', () => {
+  let server: TestRedis;
+  let client: Client;
+  let observer: Client;
+  const monitors: Client[] = [];
+  let cache: Cache;
+
+  /** Starts logging the commands that reach Redis from now on. */
+  async function logCommands(): Promise<CommandLog> {
+    const monitor = await connect(server.url);
+    monitors.push(monitor);
+    return CommandLog.attach(monitor);
+  }
+
+  before(async () => {
+    server = await startRedis();
+    client = await connect(server.url);
+    observer = await connect(server.url);
+  });
+
+  beforeEach(async () => {
+    cache = createCache({ redis: client, prefix: 'rt:', ttl: 60, registry: false, logger: silentLogger });
+    // The first miss teaches Redis the scripts (EVALSHA answers NOSCRIPT once, then EVAL).
+    await cache.get('warm-up', async () => 'value');
+  });
+
+  afterEach(async () => {
+    for (const monitor of monitors.splice(0)) monitor.destroy();
+    await cache.close();
+    await client.flushAll();
+  });
+
+  after(async () => {
+    client?.destroy();
+    observer?.destroy();
+    await server?.stop();
+  });
+
+  it('a miss: a GET, then one script that takes the lock and reads the entry again, before the loader runs', async () => {
+    const log = await logCommands();
+    let beforeLoader: string[] = [];
+
+    await cache.get('item', async () => {
+      beforeLoader = await log.until(2);
+      return 'loaded';
+    });
+
+    expect(beforeLoader).to.deep.equal(['get', 'evalsha']);
+    // Then the value is stored, and the lock released (compare-and-delete, by SHA-1 too).
+    expect(await log.until(4)).to.deep.equal(['get', 'evalsha', 'set', 'evalsha']);
+    expect(await observer.exists('rt:__ca:lock:{rt:item}'), 'lock released').to.equal(0);
+    expect(await cache.get('item', async () => 'not called')).to.equal('loaded');
+  });
+
+  it('a hit: one GET and nothing else', async () => {
+    await cache.set('item', 'stored');
+    const log = await logCommands();
+
+    expect(await cache.get('item', async () => 'not called')).to.equal('stored');
+
+    await sleep(50);
+    expect(await log.until(1)).to.deep.equal(['get']);
+  });
+
+  it('sends a script in full when Redis forgot it (SCRIPT FLUSH), and still loads once', async () => {
+    await observer.scriptFlush();
+    const log = await logCommands();
+    let loads = 0;
+
+    expect(await cache.get('item', async () => `loaded ${++loads}`)).to.equal('loaded 1');
+
+    expect(await log.until(6)).to.deep.equal(['get', 'evalsha', 'eval', 'set', 'evalsha', 'eval']);
+    expect(loads).to.equal(1);
+    expect(await observer.exists('rt:__ca:lock:{rt:item}'), 'lock released').to.equal(0);
+  });
+});
