@@ -12,6 +12,8 @@ export interface MeasureSettings {
   warmupSeconds: number;
   /** Fixed request rate for the hit run (a development aid: CPU per request at equal load); default none. */
   hitRate?: number;
+  /** Further miss runs, one per concurrency here, each as long as the main miss run; default none. */
+  missSweepConnections?: readonly number[];
 }
 
 /** One measured run, with what the server process did during it. */
@@ -34,10 +36,18 @@ export interface MeasureOptions extends VariantProcessOptions {
   profile?: { path: 'hit' | 'miss'; file: string };
 }
 
+/** A miss run at another concurrency than the main runs'. */
+export interface SweepRun {
+  connections: number;
+  run: MeasuredRun;
+}
+
 /** What one variant measured in one round. */
 export interface VariantRound {
   hit: MeasuredRun;
   miss: MeasuredRun | undefined;
+  /** Miss runs at the concurrencies of `missSweepConnections`, in that order. */
+  missSweep: SweepRun[];
 }
 
 const HIT_PATHS: readonly string[] = Array.from({ length: ITEM_COUNT }, (_, id) => itemPath(id));
@@ -66,7 +76,7 @@ export async function measureVariant(
       settings.warmupSeconds,
       options.profile?.path === 'hit' ? options.profile.file : undefined,
     );
-    if (!spec.measureMiss) return { hit, miss: undefined };
+    if (!spec.measureMiss) return { hit, miss: undefined, missSweep: [] };
     const missLoad = {
       ...base,
       durationSeconds: settings.missSeconds,
@@ -78,7 +88,16 @@ export async function measureVariant(
       Math.min(settings.warmupSeconds, MISS_WARMUP_SECONDS),
       options.profile?.path === 'miss' ? options.profile.file : undefined,
     );
-    return { hit, miss };
+    const missSweep: SweepRun[] = [];
+    for (const connections of settings.missSweepConnections ?? []) {
+      const run = await measureRun(
+        server,
+        { ...missLoad, connections },
+        Math.min(settings.warmupSeconds, MISS_WARMUP_SECONDS),
+      );
+      missSweep.push({ connections, run });
+    }
+    return { hit, miss, missSweep };
   } finally {
     await server.stop();
   }

@@ -69,6 +69,7 @@ export function renderResults(
     '',
     'For the three bare-Express rows the "hit" columns are simply their throughput and latency on the 100 URLs.',
     '',
+    ...missSweepTable(context, summaries, floor),
     '## Targets',
     '',
     '| Target | Measured | Met |',
@@ -91,6 +92,47 @@ export function renderResults(
     '',
   ];
   return lines.join('\n');
+}
+
+/**
+ * Miss p50 over the floor's at each concurrency: what a miss adds to the handler when the server
+ * is idle, and how that grows as concurrent misses queue for its one thread.
+ */
+function missSweepTable(
+  context: RunContext,
+  summaries: readonly VariantSummary[],
+  floor: VariantSummary | undefined,
+): string[] {
+  const sweep = context.settings.missSweepConnections ?? [];
+  if (sweep.length === 0 || floor === undefined) return [];
+  const main = context.settings.connections;
+  const concurrencies = [...sweep, main].sort((a, b) => a - b);
+  const p50At = (summary: VariantSummary, connections: number) =>
+    connections === main
+      ? summary.missP50Ms
+      : summary.missSweep.find((run) => run.connections === connections)?.p50Ms;
+  const rows = summaries.filter((summary) => summary.missP50Ms !== undefined);
+  return [
+    '## Miss latency by concurrency',
+    '',
+    `Miss p50 in ms, and over the floor's at the same concurrency (the main miss run is the ${main}-connection column; the others last ${context.settings.missSeconds} s each, same method). Server CPU per miss from the main run.`,
+    '',
+    `| Variant | ${concurrencies.map((connections) => `${connections} conn.`).join(' | ')} | Server CPU per miss |`,
+    `| --- | ${concurrencies.map(() => '---:').join(' | ')} | ---: |`,
+    ...rows.map((summary) => {
+      const cells = concurrencies.map((connections) => {
+        const ours = p50At(summary, connections);
+        const base = p50At(floor, connections);
+        if (ours === undefined) return '';
+        if (summary === floor || base === undefined) return fixed(ours);
+        return `${fixed(ours)} (${signed(ours - base)})`;
+      });
+      const cpu =
+        summary.missServerCpuMicros === undefined ? '' : `${Math.round(summary.missServerCpuMicros)} µs`;
+      return `| ${summary.spec.label} | ${cells.join(' | ')} | ${cpu} |`;
+    }),
+    '',
+  ];
 }
 
 function fixed(value: number | undefined): string {

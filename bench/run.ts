@@ -22,6 +22,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
     'hit-rate': { type: 'string' },
+    'miss-sweep': { type: 'string', default: '1,10' },
     output: { type: 'string', default: fileURLToPath(new URL('./RESULTS.md', import.meta.url)) },
   },
 });
@@ -33,6 +34,7 @@ const settings: MeasureSettings = {
   missSeconds: positive(values['miss-seconds'], 'miss-seconds'),
   warmupSeconds: Number(values['warmup-seconds']),
   ...(values['hit-rate'] === undefined ? {} : { hitRate: positive(values['hit-rate'], 'hit-rate') }),
+  missSweepConnections: sweepConcurrencies(values['miss-sweep']),
 };
 const variants: readonly VariantSpec[] =
   values.only === undefined ? VARIANTS : values.only.split(',').map((id) => variantById(id.trim()));
@@ -47,7 +49,9 @@ const plannedSeconds =
       3 +
       settings.warmupSeconds +
       settings.hitSeconds +
-      (variant.measureMiss ? 0.5 + settings.missSeconds : 0),
+      (variant.measureMiss
+        ? (1 + (settings.missSweepConnections?.length ?? 0)) * (0.5 + settings.missSeconds)
+        : 0),
     0,
   );
 const deadline = setTimeout(
@@ -129,11 +133,14 @@ function describe(round: number, variant: VariantSpec, measured: VariantRound): 
     miss === undefined
       ? ''
       : `; miss ${Math.round(miss.requestsPerSecond)} req/s p50 ${miss.p50Ms.toFixed(2)} ms p99 ${miss.p99Ms.toFixed(2)} ms, server CPU ${Math.round(miss.serverCpuCores * 100)} % ${Math.round(miss.serverCpuMicrosPerResponse)} µs/req, load generator CPU ${Math.round(miss.loadGeneratorCpuCores * 100)} %`;
+  const sweepText = measured.missSweep
+    .map(({ connections, run }) => `; miss at ${connections} conn. p50 ${run.p50Ms.toFixed(2)} ms`)
+    .join('');
   const runs =
     variant.role === 'peer' || variant.role === 'ours'
       ? ` (handler runs during hits: ${hit.warmupHandlerRuns + hit.handlerRuns})`
       : '';
-  return `round ${round} ${variant.id.padEnd(20)} hit ${Math.round(hit.requestsPerSecond)} req/s p50 ${hit.p50Ms.toFixed(2)} ms p99 ${hit.p99Ms.toFixed(2)} ms, server CPU ${Math.round(hit.serverCpuCores * 100)} % ${Math.round(hit.serverCpuMicrosPerResponse)} µs/req, load generator CPU ${Math.round(hit.loadGeneratorCpuCores * 100)} %${missText}${runs}`;
+  return `round ${round} ${variant.id.padEnd(20)} hit ${Math.round(hit.requestsPerSecond)} req/s p50 ${hit.p50Ms.toFixed(2)} ms p99 ${hit.p99Ms.toFixed(2)} ms, server CPU ${Math.round(hit.serverCpuCores * 100)} % ${Math.round(hit.serverCpuMicrosPerResponse)} µs/req, load generator CPU ${Math.round(hit.loadGeneratorCpuCores * 100)} %${missText}${sweepText}${runs}`;
 }
 
 /** Aligns the tables the way `npm run lint` (Biome) wants them; skipped when Biome is not installed. */
@@ -147,6 +154,12 @@ function keptNotes(path: string): string {
   const previous = existsSync(path) ? readFileSync(path, 'utf8') : '';
   const at = previous.indexOf(NOTES_MARKER);
   return at === -1 ? `${NOTES_MARKER}\n` : previous.slice(at);
+}
+
+/** `--miss-sweep 1,10`: further miss-run concurrencies; `--miss-sweep none` turns them off. */
+function sweepConcurrencies(raw: string | undefined): number[] {
+  if (raw === undefined || raw === '' || raw === 'none') return [];
+  return raw.split(',').map((item) => positive(item.trim(), 'miss-sweep'));
 }
 
 function positive(raw: string | undefined, name: string): number {

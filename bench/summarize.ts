@@ -23,6 +23,8 @@ export interface VariantSummary {
   missHandlerRunsPerResponse: number | undefined;
   /** Server CPU time per miss response, in microseconds. */
   missServerCpuMicros: number | undefined;
+  /** Medians of the miss runs at other concurrencies, in `missSweepConnections` order. */
+  missSweep: { connections: number; p50Ms: number; serverCpuMicros: number }[];
   /** Non-2xx responses, errors and timeouts, over every run. */
   failures: number;
 }
@@ -55,8 +57,32 @@ export function summarize(spec: VariantSpec, rounds: readonly VariantRound[]): V
     missP99Ms: pick(misses.map((miss) => miss.p99Ms)),
     missHandlerRunsPerResponse: pick(misses.map((miss) => miss.handlerRuns / Math.max(1, miss.responses2xx))),
     missServerCpuMicros: pick(misses.map((miss) => miss.serverCpuMicrosPerResponse)),
-    failures: rounds.reduce((sum, round) => sum + round.hit.failures + (round.miss?.failures ?? 0), 0),
+    missSweep: sweepMedians(rounds),
+    failures: rounds.reduce(
+      (sum, round) =>
+        sum +
+        round.hit.failures +
+        (round.miss?.failures ?? 0) +
+        round.missSweep.reduce((sweepSum, { run }) => sweepSum + run.failures, 0),
+      0,
+    ),
   };
+}
+
+function sweepMedians(rounds: readonly VariantRound[]): VariantSummary['missSweep'] {
+  const concurrencies = [
+    ...new Set(rounds.flatMap((round) => round.missSweep.map((run) => run.connections))),
+  ];
+  return concurrencies.map((connections) => {
+    const runs = rounds.flatMap((round) =>
+      round.missSweep.filter((sweep) => sweep.connections === connections).map((sweep) => sweep.run),
+    );
+    return {
+      connections,
+      p50Ms: median(runs.map((run) => run.p50Ms)),
+      serverCpuMicros: median(runs.map((run) => run.serverCpuMicrosPerResponse)),
+    };
+  });
 }
 
 /** The issue's targets, evaluated on the medians; `met` is undefined when a variant was not run. */
