@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { CacheStore, LockAndValue, StoreSetOptions, TaggedDeletion } from './cache-store.js';
 import { globToRegExp } from './glob-to-regexp.js';
+import { lockThenGet } from './lock-then-get.js';
 
 /** Bounds of a {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -119,8 +120,7 @@ export class MemoryStore implements CacheStore {
   }
 
   async acquireLockAndGet(lockKey: string, token: string, ttlMs: number, key: string): Promise<LockAndValue> {
-    if (!(await this.acquireLock(lockKey, token, ttlMs))) return { acquired: false };
-    return { acquired: true, value: await this.get(key) };
+    return lockThenGet(this, lockKey, token, ttlMs, key);
   }
 
   /** Drops everything. */

@@ -1,6 +1,7 @@
 import calculateSlot from 'cluster-key-slot';
 import type { LockAndValue } from './cache-store.js';
 import { groupBySlot } from './group-by-slot.js';
+import { lockThenGet } from './lock-then-get.js';
 import { type RedisClientLike, withoutClientTimeout } from './redis-client-like.js';
 import type { RedisClusterLike } from './redis-cluster-like.js';
 import { BUFFER_REPLIES, RedisStore, type RedisStoreOptions, toBuffer } from './redis-store.js';
@@ -52,8 +53,7 @@ export class RedisClusterStore extends RedisStore {
     if (calculateSlot(lockKey) === calculateSlot(key)) {
       return super.acquireLockAndGet(lockKey, token, ttlMs, key);
     }
-    if (!(await this.acquireLock(lockKey, token, ttlMs))) return { acquired: false };
-    return { acquired: true, value: await this.get(key) };
+    return lockThenGet(this, lockKey, token, ttlMs, key);
   }
 
   /** UNLINK per hash slot, at most `batchSize` keys per command. */
