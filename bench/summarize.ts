@@ -24,7 +24,7 @@ export interface VariantSummary {
   /** Server CPU time per miss response, in microseconds. */
   missServerCpuMicros: number | undefined;
   /** Medians of the miss runs at other concurrencies, in `missSweepConnections` order. */
-  missSweep: { connections: number; p50Ms: number; serverCpuMicros: number }[];
+  missSweep: { connections: number; p50Ms: number }[];
   /** Non-2xx responses, errors and timeouts, over every run. */
   failures: number;
 }
@@ -77,11 +77,7 @@ function sweepMedians(rounds: readonly VariantRound[]): VariantSummary['missSwee
     const runs = rounds.flatMap((round) =>
       round.missSweep.filter((sweep) => sweep.connections === connections).map((sweep) => sweep.run),
     );
-    return {
-      connections,
-      p50Ms: median(runs.map((run) => run.p50Ms)),
-      serverCpuMicros: median(runs.map((run) => run.serverCpuMicrosPerResponse)),
-    };
+    return { connections, p50Ms: median(runs.map((run) => run.p50Ms)) };
   });
 }
 
