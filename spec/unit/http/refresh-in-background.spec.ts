@@ -5,6 +5,7 @@ import request from 'supertest';
 import { REFRESH_TIMEOUT_MS, refreshInBackground } from '../../../src/http/refresh-in-background.js';
 import { isBackgroundRefresh, responseCache } from '../../../src/index.js';
 import { createFixtureApp } from '../../support/app-factory.js';
+import { served } from '../../support/served.js';
 import { createTestCache, eventually } from './http-spec-helpers.js';
 
 describe('background refresh of stale responses', () => {
@@ -24,16 +25,18 @@ describe('background refresh of stale responses', () => {
     });
     let calls = 0;
     app.get('/news', responseCache(cache), (_req, res) => res.json({ call: ++calls }));
-    const first = await request(app).get('/news');
+    const first = await request(await served(app)).get('/news');
     clock.tick(1_500);
-    const stale = await request(app).get('/news').set('If-None-Match', String(first.headers.etag));
+    const stale = await request(await served(app))
+      .get('/news')
+      .set('If-None-Match', String(first.headers.etag));
     expect(stale.status).to.equal(304);
     expect(stale.headers['x-cache']).to.equal('STALE');
     await eventually(() => store.writes.length === 2);
     expect(seen.map(({ refresh }) => refresh)).to.deep.equal([false, false, true]);
     expect(seen[2]?.validator).to.equal(undefined);
     expect(seen[2]?.ip).to.equal(seen[1]?.ip);
-    expect((await request(app).get('/news')).body.call).to.equal(2);
+    expect((await request(await served(app)).get('/news')).body.call).to.equal(2);
   });
 
   it('settles a refresh whose handler error no error handler takes, keeping the stale entry', async () => {
@@ -45,13 +48,13 @@ describe('background refresh of stale responses', () => {
       res.json({ fresh: true });
     });
     // No error handler of the app's own: Express's final handler is not called for the refresh.
-    await request(app).get('/flaky');
+    await request(await served(app)).get('/flaky');
     failing = true;
     clock.tick(1_500);
-    const stale = await request(app).get('/flaky');
+    const stale = await request(await served(app)).get('/flaky');
     expect(stale.headers['x-cache']).to.equal('STALE');
     await eventually(() => cache.stats().loadErrors === 1);
-    const again = await request(app).get('/flaky');
+    const again = await request(await served(app)).get('/flaky');
     expect(again.headers['x-cache']).to.equal('STALE');
     expect(again.body).to.deep.equal({ fresh: true });
   });
@@ -59,12 +62,18 @@ describe('background refresh of stale responses', () => {
   it('refreshes a stale variant of a Vary response', async () => {
     const { cache, store } = createTestCache({ ttl: 1, staleTtl: 60 });
     const fixture = createFixtureApp({ cache });
-    await request(fixture.app).get('/api/vary').set('Accept-Language', 'fr');
+    await request(await served(fixture.app))
+      .get('/api/vary')
+      .set('Accept-Language', 'fr');
     clock.tick(1_500);
-    const stale = await request(fixture.app).get('/api/vary').set('Accept-Language', 'fr');
+    const stale = await request(await served(fixture.app))
+      .get('/api/vary')
+      .set('Accept-Language', 'fr');
     expect(stale.headers['x-cache']).to.equal('STALE');
     await eventually(() => fixture.calls('vary') === 2 && store.writes.length === 4);
-    const fresh = await request(fixture.app).get('/api/vary').set('Accept-Language', 'fr');
+    const fresh = await request(await served(fixture.app))
+      .get('/api/vary')
+      .set('Accept-Language', 'fr');
     expect(fresh.headers['x-cache']).to.equal('HIT');
     expect(fresh.body).to.deep.equal({ language: 'fr', call: 2 });
   });
@@ -80,12 +89,12 @@ describe('background refresh of stale responses', () => {
       } else next();
     });
     app.get('/quota', responseCache(cache), (_req, res) => res.send('page'));
-    await request(app).get('/quota');
+    await request(await served(app)).get('/quota');
     clock.tick(1_500);
-    await request(app).get('/quota');
+    await request(await served(app)).get('/quota');
     await eventually(() => refusals === 1);
     await new Promise((resolve) => setImmediate(resolve));
-    const again = await request(app).get('/quota');
+    const again = await request(await served(app)).get('/quota');
     expect(again.headers['x-cache']).to.equal('STALE');
     expect(requests.map(({ result }) => result)).to.deep.equal(['miss', 'stale', 'stale']);
   });
@@ -93,12 +102,12 @@ describe('background refresh of stale responses', () => {
   it('answers a HEAD request from a stale entry and refreshes it with a GET', async () => {
     const { cache, store } = createTestCache({ ttl: 1, staleTtl: 60 });
     const fixture = createFixtureApp({ cache });
-    await request(fixture.app).get('/api/json');
+    await request(await served(fixture.app)).get('/api/json');
     clock.tick(1_500);
-    const head = await request(fixture.app).head('/api/json');
+    const head = await request(await served(fixture.app)).head('/api/json');
     expect(head.headers['x-cache']).to.equal('STALE');
     await eventually(() => store.writes.length === 2);
-    expect((await request(fixture.app).get('/api/json')).body.call).to.equal(2);
+    expect((await request(await served(fixture.app)).get('/api/json')).body.call).to.equal(2);
   });
 
   it('refreshes nothing without an Express app to send the copy through', async () => {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { createFixtureApp } from '../../support/app-factory.js';
+import { served } from '../../support/served.js';
 import { createTestCache, eventually } from './http-spec-helpers.js';
 
 describe('responseCache request coalescing', () => {
@@ -10,8 +11,9 @@ describe('responseCache request coalescing', () => {
     cache.events.on('coalesced', () => joined++);
     const fixture = createFixtureApp({ cache });
     fixture.slowGate.close();
+    const server = await served(fixture.app);
     const pending = Array.from({ length: 5 }, () =>
-      request(fixture.app)
+      request(server)
         .get('/api/slow')
         .then((response) => response),
     );
@@ -24,7 +26,7 @@ describe('responseCache request coalescing', () => {
     );
     expect(responses.map((response) => response.headers['x-cache'])).to.deep.equal(Array(5).fill('MISS'));
     expect(requests.filter((event) => event.reason === 'coalesced')).to.have.length(4);
-    expect((await request(fixture.app).get('/api/slow')).headers['x-cache']).to.equal('HIT');
+    expect((await request(await served(fixture.app)).get('/api/slow')).headers['x-cache']).to.equal('HIT');
   });
 
   it('lets waiting requests run the handler themselves when the response may not be stored', async () => {
@@ -33,8 +35,9 @@ describe('responseCache request coalescing', () => {
     cache.events.on('coalesced', () => joined++);
     const fixture = createFixtureApp({ cache, routeOptions: { slow: { ttl: 0 } } });
     fixture.slowGate.close();
+    const server = await served(fixture.app);
     const pending = Array.from({ length: 3 }, () =>
-      request(fixture.app)
+      request(server)
         .get('/api/slow')
         .then((response) => response),
     );
@@ -52,11 +55,11 @@ describe('responseCache request coalescing', () => {
     cache.events.on('coalesced', () => joined++);
     const fixture = createFixtureApp({ cache });
     fixture.slowGate.close();
-    const get = request(fixture.app)
+    const get = request(await served(fixture.app))
       .get('/api/slow')
       .then((response) => response);
     await eventually(() => fixture.calls('slow') === 1);
-    const head = request(fixture.app)
+    const head = request(await served(fixture.app))
       .head('/api/slow')
       .then((response) => response);
     await eventually(() => joined === 1);

@@ -3,14 +3,15 @@ import express from 'express';
 import request from 'supertest';
 import { responseCache } from '../../../src/index.js';
 import { createFixtureApp } from '../../support/app-factory.js';
+import { served } from '../../support/served.js';
 import { createTestCache } from './http-spec-helpers.js';
 
 describe('responseCache HEAD and conditional requests', () => {
   it('answers HEAD from the GET entry, with headers and no body', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    const get = await request(fixture.app).get('/api/json');
-    const head = await request(fixture.app).head('/api/json');
+    const get = await request(await served(fixture.app)).get('/api/json');
+    const head = await request(await served(fixture.app)).head('/api/json');
     expect(head.headers['x-cache']).to.equal('HIT');
     expect(head.headers['content-length']).to.equal(get.headers['content-length']);
     expect(head.headers['content-type']).to.equal(get.headers['content-type']);
@@ -21,8 +22,8 @@ describe('responseCache HEAD and conditional requests', () => {
   it('does not store the body-less response of a HEAD miss as the GET entry', async () => {
     const { cache, store } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    const head = await request(fixture.app).head('/api/json');
-    const get = await request(fixture.app).get('/api/json');
+    const head = await request(await served(fixture.app)).head('/api/json');
+    const get = await request(await served(fixture.app)).get('/api/json');
     expect(head.headers['x-cache']).to.equal('MISS');
     expect(get.headers['x-cache']).to.equal('MISS');
     expect(get.body).to.deep.equal({ message: 'hello', call: 2 });
@@ -32,8 +33,8 @@ describe('responseCache HEAD and conditional requests', () => {
   it('answers a matching If-None-Match with 304 and no body', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    const { headers } = await request(fixture.app).get('/api/json');
-    const revalidation = await request(fixture.app)
+    const { headers } = await request(await served(fixture.app)).get('/api/json');
+    const revalidation = await request(await served(fixture.app))
       .get('/api/json')
       .set('If-None-Match', String(headers.etag));
     expect(revalidation.status).to.equal(304);
@@ -46,8 +47,10 @@ describe('responseCache HEAD and conditional requests', () => {
   it('answers an If-None-Match that does not match with the full response', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    await request(fixture.app).get('/api/json');
-    const response = await request(fixture.app).get('/api/json').set('If-None-Match', 'W/"other", "more"');
+    await request(await served(fixture.app)).get('/api/json');
+    const response = await request(await served(fixture.app))
+      .get('/api/json')
+      .set('If-None-Match', 'W/"other", "more"');
     expect(response.status).to.equal(200);
     expect(response.body.call).to.equal(1);
   });
@@ -55,11 +58,11 @@ describe('responseCache HEAD and conditional requests', () => {
   it('answers If-None-Match from the ETag it computed for a streamed response', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    const miss = await request(fixture.app).get('/api/streamed');
-    const hit = await request(fixture.app).get('/api/streamed');
+    const miss = await request(await served(fixture.app)).get('/api/streamed');
+    const hit = await request(await served(fixture.app)).get('/api/streamed');
     expect(miss.headers.etag).to.equal(undefined);
     expect(hit.headers.etag).to.match(/^W\/"1b-/);
-    const revalidation = await request(fixture.app)
+    const revalidation = await request(await served(fixture.app))
       .get('/api/streamed')
       .set('If-None-Match', String(hit.headers.etag));
     expect(revalidation.status).to.equal(304);
@@ -68,11 +71,11 @@ describe('responseCache HEAD and conditional requests', () => {
   it('answers If-Modified-Since from the stored Last-Modified when there is no If-None-Match', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    const { headers } = await request(fixture.app).get('/api/file');
-    const notModified = await request(fixture.app)
+    const { headers } = await request(await served(fixture.app)).get('/api/file');
+    const notModified = await request(await served(fixture.app))
       .get('/api/file')
       .set('If-Modified-Since', String(headers['last-modified']));
-    const modified = await request(fixture.app)
+    const modified = await request(await served(fixture.app))
       .get('/api/file')
       .set(
         'If-Modified-Since',
@@ -86,8 +89,10 @@ describe('responseCache HEAD and conditional requests', () => {
     const { cache } = createTestCache();
     const app = express();
     app.get('/doc', responseCache(cache), (_req, res) => res.set('ETag', '"v1"').send('document'));
-    const first = await request(app).get('/doc').set('If-None-Match', '"v1"');
-    const second = await request(app).get('/doc');
+    const first = await request(await served(app))
+      .get('/doc')
+      .set('If-None-Match', '"v1"');
+    const second = await request(await served(app)).get('/doc');
     expect(first.status).to.equal(200);
     expect(second.headers['x-cache']).to.equal('HIT');
     expect(second.text).to.equal('document');
@@ -96,8 +101,10 @@ describe('responseCache HEAD and conditional requests', () => {
   it('answers HEAD with 304 too when its validator matches', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    const { headers } = await request(fixture.app).get('/api/json');
-    const head = await request(fixture.app).head('/api/json').set('If-None-Match', String(headers.etag));
+    const { headers } = await request(await served(fixture.app)).get('/api/json');
+    const head = await request(await served(fixture.app))
+      .head('/api/json')
+      .set('If-None-Match', String(headers.etag));
     expect(head.status).to.equal(304);
   });
 });

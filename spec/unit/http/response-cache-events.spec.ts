@@ -5,17 +5,20 @@ import express from 'express';
 import request from 'supertest';
 import { responseCache } from '../../../src/index.js';
 import { createFixtureApp } from '../../support/app-factory.js';
+import { served } from '../../support/served.js';
 import { createTestCache, eventually } from './http-spec-helpers.js';
 
 describe('responseCache request events', () => {
   it('emits one event per request with the route pattern, never the raw URL', async () => {
     const { cache, requests } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    await request(fixture.app).get('/api/items/42?page=1');
-    await request(fixture.app).get('/api/items/42?page=1');
-    await request(fixture.app).get('/api/me').set('Authorization', 'Bearer x');
-    await request(fixture.app).get('/api/set-cookie');
-    await request(fixture.app).head('/api/json');
+    await request(await served(fixture.app)).get('/api/items/42?page=1');
+    await request(await served(fixture.app)).get('/api/items/42?page=1');
+    await request(await served(fixture.app))
+      .get('/api/me')
+      .set('Authorization', 'Bearer x');
+    await request(await served(fixture.app)).get('/api/set-cookie');
+    await request(await served(fixture.app)).head('/api/json');
     expect(
       requests.map(({ route, method, result, reason }) => ({ route, method, result, reason })),
     ).to.deep.equal([
@@ -31,7 +34,7 @@ describe('responseCache request events', () => {
   it('names the route of a handler that failed, not the path Express restored for the error handler', async () => {
     const { cache, requests } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    await request(fixture.app).get('/api/error');
+    await request(await served(fixture.app)).get('/api/error');
     expect(requests[0]).to.include({ route: '/api/error', result: 'miss', reason: 'status' });
   });
 
@@ -40,9 +43,9 @@ describe('responseCache request events', () => {
     const app = express();
     app.use(responseCache(cache));
     app.get('/articles/:slug', (req, res) => res.json({ slug: req.params.slug }));
-    await request(app).get('/articles/cache-aside');
-    await request(app).get('/articles/cache-aside');
-    await request(app).get('/nowhere');
+    await request(await served(app)).get('/articles/cache-aside');
+    await request(await served(app)).get('/articles/cache-aside');
+    await request(await served(app)).get('/nowhere');
     expect(requests.map(({ route, result }) => `${result} ${route}`)).to.deep.equal([
       'miss /articles/:slug',
       'hit /articles/:slug',
@@ -77,9 +80,17 @@ describe('responseCache request events', () => {
     const fixture = createFixtureApp({ cache });
     const outcomes = new Set<string>();
     for (const path of ['/api/json', '/api/json', '/api/error', '/api/private']) {
-      outcomes.add(String((await request(fixture.app).get(path)).headers['x-cache']));
+      outcomes.add(String((await request(await served(fixture.app)).get(path)).headers['x-cache']));
     }
-    outcomes.add(String((await request(fixture.app).get('/api/me').set('Cookie', 'a=b')).headers['x-cache']));
+    outcomes.add(
+      String(
+        (
+          await request(await served(fixture.app))
+            .get('/api/me')
+            .set('Cookie', 'a=b')
+        ).headers['x-cache'],
+      ),
+    );
     expect([...outcomes].sort()).to.deep.equal(['BYPASS', 'HIT', 'MISS']);
   });
 });

@@ -4,6 +4,7 @@ import sinon from 'sinon';
 import request from 'supertest';
 import { addCacheTags, responseCache } from '../../../src/index.js';
 import { createFixtureApp } from '../../support/app-factory.js';
+import { served } from '../../support/served.js';
 import { createTestCache, eventually } from './http-spec-helpers.js';
 
 describe('responseCache freshness and tags', () => {
@@ -16,19 +17,19 @@ describe('responseCache freshness and tags', () => {
   it('keeps a response for the route’s ttl, in seconds', async () => {
     const { cache } = createTestCache({ ttl: 600 });
     const fixture = createFixtureApp({ cache, cacheOptions: { ttl: 5 } });
-    await request(fixture.app).get('/api/json');
+    await request(await served(fixture.app)).get('/api/json');
     clock.tick(4_900);
-    expect((await request(fixture.app).get('/api/json')).headers['x-cache']).to.equal('HIT');
+    expect((await request(await served(fixture.app)).get('/api/json')).headers['x-cache']).to.equal('HIT');
     clock.tick(200);
-    expect((await request(fixture.app).get('/api/json')).headers['x-cache']).to.equal('MISS');
+    expect((await request(await served(fixture.app)).get('/api/json')).headers['x-cache']).to.equal('MISS');
   });
 
   it('falls back to the cache’s ttl', async () => {
     const { cache } = createTestCache({ ttl: 2 });
     const fixture = createFixtureApp({ cache });
-    await request(fixture.app).get('/api/json');
+    await request(await served(fixture.app)).get('/api/json');
     clock.tick(2_100);
-    expect((await request(fixture.app).get('/api/json')).headers['x-cache']).to.equal('MISS');
+    expect((await request(await served(fixture.app)).get('/api/json')).headers['x-cache']).to.equal('MISS');
   });
 
   it('takes the ttl from a function of the request and the response', async () => {
@@ -37,18 +38,22 @@ describe('responseCache freshness and tags', () => {
       req.params.id === 'short' && res.statusCode === 200 ? 1 : undefined,
     );
     const fixture = createFixtureApp({ cache, routeOptions: { item: { ttl } } });
-    await request(fixture.app).get('/api/items/short');
-    await request(fixture.app).get('/api/items/long');
+    await request(await served(fixture.app)).get('/api/items/short');
+    await request(await served(fixture.app)).get('/api/items/long');
     clock.tick(1_500);
-    expect((await request(fixture.app).get('/api/items/short')).headers['x-cache']).to.equal('MISS');
-    expect((await request(fixture.app).get('/api/items/long')).headers['x-cache']).to.equal('HIT');
+    expect((await request(await served(fixture.app)).get('/api/items/short')).headers['x-cache']).to.equal(
+      'MISS',
+    );
+    expect((await request(await served(fixture.app)).get('/api/items/long')).headers['x-cache']).to.equal(
+      'HIT',
+    );
     expect(ttl.callCount).to.equal(3);
   });
 
   it('stores nothing when the ttl is 0', async () => {
     const { cache, store, requests } = createTestCache();
     const fixture = createFixtureApp({ cache, cacheOptions: { ttl: () => 0 } });
-    await request(fixture.app).get('/api/json');
+    await request(await served(fixture.app)).get('/api/json');
     expect(store.writes).to.have.length(0);
     expect(requests[0]?.reason).to.equal('zero-ttl');
   });
@@ -64,38 +69,38 @@ describe('responseCache freshness and tags', () => {
         const { cache } = createTestCache({ ttl: 600 });
         const fixture = createFixtureApp({ cache, cacheOptions: { ttlFromCacheControl: true } });
         const path = `/api/max-age?cc=${encodeURIComponent(cacheControl)}`;
-        await request(fixture.app).get(path);
+        await request(await served(fixture.app)).get(path);
         clock.tick(expectedSeconds * 1000 - 100);
-        expect((await request(fixture.app).get(path)).headers['x-cache']).to.equal('HIT');
+        expect((await request(await served(fixture.app)).get(path)).headers['x-cache']).to.equal('HIT');
         clock.tick(200);
-        expect((await request(fixture.app).get(path)).headers['x-cache']).to.equal('MISS');
+        expect((await request(await served(fixture.app)).get(path)).headers['x-cache']).to.equal('MISS');
       });
     }
 
     it('stores nothing for max-age=0 or an invalid max-age', async () => {
       const { cache, store } = createTestCache();
       const fixture = createFixtureApp({ cache, cacheOptions: { ttlFromCacheControl: true } });
-      await request(fixture.app).get('/api/max-age?cc=max-age%3D0');
-      await request(fixture.app).get('/api/max-age?cc=max-age%3Dsoon');
+      await request(await served(fixture.app)).get('/api/max-age?cc=max-age%3D0');
+      await request(await served(fixture.app)).get('/api/max-age?cc=max-age%3Dsoon');
       expect(store.writes).to.have.length(0);
     });
 
     it('uses the route ttl for responses without max-age', async () => {
       const { cache } = createTestCache({ ttl: 600 });
       const fixture = createFixtureApp({ cache, cacheOptions: { ttlFromCacheControl: true, ttl: 1 } });
-      await request(fixture.app).get('/api/json');
+      await request(await served(fixture.app)).get('/api/json');
       clock.tick(1_100);
-      expect((await request(fixture.app).get('/api/json')).headers['x-cache']).to.equal('MISS');
+      expect((await request(await served(fixture.app)).get('/api/json')).headers['x-cache']).to.equal('MISS');
     });
 
     it('ignores max-age when not asked to', async () => {
       const { cache } = createTestCache({ ttl: 600 });
       const fixture = createFixtureApp({ cache });
-      await request(fixture.app).get('/api/max-age?cc=max-age%3D1');
+      await request(await served(fixture.app)).get('/api/max-age?cc=max-age%3D1');
       clock.tick(1_100);
-      expect((await request(fixture.app).get('/api/max-age?cc=max-age%3D1')).headers['x-cache']).to.equal(
-        'HIT',
-      );
+      expect(
+        (await request(await served(fixture.app)).get('/api/max-age?cc=max-age%3D1')).headers['x-cache'],
+      ).to.equal('HIT');
     });
   });
 
@@ -105,20 +110,24 @@ describe('responseCache freshness and tags', () => {
       cache,
       routeOptions: { item: { tags: (req) => [`item:${String(req.params.id)}`] } },
     });
-    await request(fixture.app).get('/api/items/1');
-    await request(fixture.app).get('/api/items/2');
+    await request(await served(fixture.app)).get('/api/items/1');
+    await request(await served(fixture.app)).get('/api/items/2');
     expect(await cache.invalidateTags(['item:1'])).to.equal(1);
-    expect((await request(fixture.app).get('/api/items/1')).headers['x-cache']).to.equal('MISS');
-    expect((await request(fixture.app).get('/api/items/2')).headers['x-cache']).to.equal('HIT');
+    expect((await request(await served(fixture.app)).get('/api/items/1')).headers['x-cache']).to.equal(
+      'MISS',
+    );
+    expect((await request(await served(fixture.app)).get('/api/items/2')).headers['x-cache']).to.equal('HIT');
     // `items` was added by the handler with addCacheTags.
     expect(await cache.invalidateTags(['items'])).to.equal(2);
-    expect((await request(fixture.app).get('/api/items/2')).headers['x-cache']).to.equal('MISS');
+    expect((await request(await served(fixture.app)).get('/api/items/2')).headers['x-cache']).to.equal(
+      'MISS',
+    );
   });
 
   it('accepts a fixed list of tags', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache, routeOptions: { json: { tags: ['greetings'] } } });
-    await request(fixture.app).get('/api/json');
+    await request(await served(fixture.app)).get('/api/json');
     expect(await cache.invalidateTags(['greetings'])).to.equal(1);
   });
 
@@ -143,9 +152,9 @@ describe('responseCache freshness and tags', () => {
       }),
       (_req, res) => res.send('c'),
     );
-    expect((await request(app).get('/bad-ttl')).text).to.equal('a');
-    expect((await request(app).get('/bad-tags')).text).to.equal('b');
-    expect((await request(app).get('/throws')).text).to.equal('c');
+    expect((await request(await served(app)).get('/bad-ttl')).text).to.equal('a');
+    expect((await request(await served(app)).get('/bad-tags')).text).to.equal('b');
+    expect((await request(await served(app)).get('/throws')).text).to.equal('c');
     expect(store.writes).to.have.length(0);
     expect(failures).to.have.length(3);
     expect(failures[0]).to.be.instanceOf(TypeError);
@@ -154,14 +163,14 @@ describe('responseCache freshness and tags', () => {
   it('serves a stale entry as STALE and refreshes it in the background', async () => {
     const { cache, store, requests } = createTestCache({ ttl: 1, staleTtl: 60 });
     const fixture = createFixtureApp({ cache });
-    await request(fixture.app).get('/api/json');
+    await request(await served(fixture.app)).get('/api/json');
     clock.tick(1_500);
-    const stale = await request(fixture.app).get('/api/json');
+    const stale = await request(await served(fixture.app)).get('/api/json');
     expect(stale.headers['x-cache']).to.equal('STALE');
     expect(stale.headers.age).to.equal('1');
     expect(stale.body.call).to.equal(1);
     await eventually(() => store.writes.length === 2);
-    const fresh = await request(fixture.app).get('/api/json');
+    const fresh = await request(await served(fixture.app)).get('/api/json');
     expect(fresh.headers['x-cache']).to.equal('HIT');
     expect(fresh.body.call).to.equal(2);
     expect(fixture.calls('json')).to.equal(2);
@@ -172,10 +181,10 @@ describe('responseCache freshness and tags', () => {
   it('lets the request that finds a stale entry refresh it when stale-while-revalidate is off', async () => {
     const { cache, requests } = createTestCache({ ttl: 1, staleTtl: 60, staleWhileRevalidate: false });
     const fixture = createFixtureApp({ cache });
-    await request(fixture.app).get('/api/json');
+    await request(await served(fixture.app)).get('/api/json');
     clock.tick(1_500);
-    const refreshed = await request(fixture.app).get('/api/json');
-    const fresh = await request(fixture.app).get('/api/json');
+    const refreshed = await request(await served(fixture.app)).get('/api/json');
+    const fresh = await request(await served(fixture.app)).get('/api/json');
     expect(refreshed.headers['x-cache']).to.equal('MISS');
     expect(refreshed.body.call).to.equal(2);
     expect(fresh.headers['x-cache']).to.equal('HIT');
@@ -190,15 +199,15 @@ describe('responseCache freshness and tags', () => {
       loadTimeoutMs: 10,
     });
     const fixture = createFixtureApp({ cache });
-    await request(fixture.app).get('/api/slow');
+    await request(await served(fixture.app)).get('/api/slow');
     clock.tick(1_500);
     fixture.slowGate.close();
-    const stale = await request(fixture.app).get('/api/slow');
+    const stale = await request(await served(fixture.app)).get('/api/slow');
     expect(stale.headers['x-cache']).to.equal('STALE');
     expect(stale.body.call).to.equal(1);
     fixture.slowGate.open();
     await eventually(() => store.writes.length === 2);
-    const fresh = await request(fixture.app).get('/api/slow');
+    const fresh = await request(await served(fixture.app)).get('/api/slow');
     expect(fresh.headers['x-cache']).to.equal('HIT');
     expect(fresh.body.call).to.equal(2);
   });
@@ -211,10 +220,10 @@ describe('responseCache freshness and tags', () => {
       if (failing) res.status(503).send('unavailable');
       else res.send('feed v1');
     });
-    await request(app).get('/feed');
+    await request(await served(app)).get('/feed');
     clock.tick(1_500);
     failing = true;
-    const answer = await request(app).get('/feed');
+    const answer = await request(await served(app)).get('/feed');
     expect(answer.status).to.equal(200);
     expect(answer.headers['x-cache']).to.equal('STALE');
     expect(answer.text).to.equal('feed v1');
@@ -223,12 +232,12 @@ describe('responseCache freshness and tags', () => {
   it('serves stale entries for the route’s staleTtl', async () => {
     const { cache, store } = createTestCache({ ttl: 1 });
     const fixture = createFixtureApp({ cache, cacheOptions: { staleTtl: 10 } });
-    await request(fixture.app).get('/api/json');
+    await request(await served(fixture.app)).get('/api/json');
     clock.tick(1_500);
-    expect((await request(fixture.app).get('/api/json')).headers['x-cache']).to.equal('STALE');
+    expect((await request(await served(fixture.app)).get('/api/json')).headers['x-cache']).to.equal('STALE');
     await eventually(() => store.writes.length === 2);
     clock.tick(20_000);
-    const expired = await request(fixture.app).get('/api/json');
+    const expired = await request(await served(fixture.app)).get('/api/json');
     expect(expired.headers['x-cache']).to.equal('MISS');
     expect(expired.body.call).to.equal(3);
   });

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import express from 'express';
 import request from 'supertest';
 import { invalidateOnSuccess, type ResponseCacheOptions, responseCache } from '../../../src/index.js';
+import { served } from '../../support/served.js';
 import { createTestCache } from './http-spec-helpers.js';
 
 describe('public HTTP API types', () => {
@@ -18,8 +19,8 @@ describe('public HTTP API types', () => {
       const id: string = req.params.id;
       res.send(id);
     });
-    expect((await request(app).get('/items/ab')).text).to.equal('AB');
-    expect((await request(app).put('/items/ab')).text).to.equal('ab');
+    expect((await request(await served(app)).get('/items/ab')).text).to.equal('AB');
+    expect((await request(await served(app)).put('/items/ab')).text).to.equal('ab');
   });
 
   it('types option functions with the route parameters given', async () => {
@@ -30,7 +31,7 @@ describe('public HTTP API types', () => {
       ttl: (_req, res) => (res.statusCode === 200 ? 60 : undefined),
     };
     app.get('/posts/:slug', responseCache(cache, options), (req, res) => res.send(req.params.slug));
-    await request(app).get('/posts/Hello');
+    await request(await served(app)).get('/posts/Hello');
     expect(await cache.invalidateTags(['hello'])).to.equal(1);
   });
 
