@@ -1,6 +1,6 @@
 import type { OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { StoredHeader } from './cached-response.js';
-import type { NotStoredReason } from './response-policy.js';
+import { type NotStoredReason, parseVary } from './response-policy.js';
 
 /** A complete response as the client received it from the handler. */
 export interface CapturedResponse {
@@ -8,9 +8,12 @@ export interface CapturedResponse {
   /** The headers to store: set or changed by the handler (and middleware after this one). */
   headers: StoredHeader[];
   body: Buffer;
-  /** `Vary` as sent, whoever set it: it says what the response depends on even when it is not stored. */
+  /**
+   * `Vary` as the client received it, whoever set it (see {@link varyOfStoredBytes}): it says what the
+   * response depends on even when it is not stored.
+   */
   vary: OutgoingHttpHeader | undefined;
-  /** `Cache-Control` as sent, whoever set it. */
+  /** `Cache-Control` as the client received it, whoever set it. */
   cacheControl: OutgoingHttpHeader | undefined;
 }
 
@@ -25,7 +28,10 @@ export type CaptureOutcome =
 export interface CaptureOptions {
   /** Largest body kept, in bytes; a larger one is passed through and dropped from memory. */
   maxBodyBytes: number;
-  /** Called once, when the headers are written; a reason stops the capture there. */
+  /**
+   * Called once, right after the headers went out, with the response as the client received it (every
+   * earlier middleware's `writeHead` hook has run); a reason stops the capture there.
+   */
   decide(res: ServerResponse): NotStoredReason | undefined;
   /**
    * Headers already on the response before the handler ran. Earlier middleware sets them on every
@@ -58,9 +64,16 @@ type RawHeaderNames = ServerResponse & { getRawHeaderNames(): string[] };
 /**
  * Records the response `res` sends while it streams to the client, by wrapping `writeHead`, `write`
  * and `end` the way `compression` does: the originals run first and their return values (backpressure)
- * are passed back untouched, string chunks are converted with their own encoding, and the storage
- * decision is taken once, at header time. Resolves when `end` is called (never delaying the client),
- * or with reason `aborted` when the response closes before it ends.
+ * are passed back untouched, and string chunks are converted with their own encoding.
+ *
+ * The headers stored are those the handler (and middleware after this one) set. The storage decision
+ * is taken once, on the headers the client actually received: middleware mounted earlier (sessions,
+ * `on-headers`) adds its headers inside the original `writeHead`, after this wrapper runs, and a cookie
+ * or `private` it adds there must stop the capture as surely as the handler's own.
+ *
+ * Resolves when `end` is called (never delaying the client); as soon as the response is known not to
+ * be stored (at header time, or when the body outgrows the limit), so that nobody waits for a response
+ * they will not get; or with reason `aborted` when the response closes before it ends.
  */
 export function captureResponse(res: ServerResponse, options: CaptureOptions): Promise<CaptureOutcome> {
   return new Promise((resolve) => {
@@ -76,6 +89,7 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions): P
     const stop = (why: NotStoredReason) => {
       reason ??= why;
       chunks = undefined;
+      resolve({ reason });
     };
     const collect = (chunk: unknown, encoding: unknown) => {
       if (chunks === undefined || !isChunk(chunk)) return;
@@ -91,12 +105,24 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions): P
 
     res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
       const forwarded = applyWriteHeadArguments(this, args);
-      if (head === undefined && reason === undefined) {
-        const why = options.decide(this);
-        if (why === undefined) head = snapshotHead(this, options.inherited);
-        else stop(why);
+      if (head !== undefined || reason !== undefined)
+        return Reflect.apply(originalWriteHead, this, forwarded);
+      const stored = storedHeaders(this, options.inherited);
+      const varyBefore = this.getHeader('vary');
+      const result = Reflect.apply(originalWriteHead, this, forwarded);
+      const why = options.decide(this);
+      if (why === undefined) {
+        const vary = varyOfStoredBytes(varyBefore, this.getHeader('vary'));
+        head = {
+          status: this.statusCode,
+          headers: stored,
+          vary,
+          cacheControl: this.getHeader('cache-control'),
+        };
+      } else {
+        stop(why);
       }
-      return Reflect.apply(originalWriteHead, this, forwarded);
+      return result;
     } as ServerResponse['writeHead'];
 
     res.write = function write(this: ServerResponse, ...args: unknown[]) {
@@ -156,7 +182,7 @@ function applyHeaderArray(res: ServerResponse, headers: unknown[]): void {
   }
 }
 
-function snapshotHead(res: ServerResponse, inherited: OutgoingHttpHeaders): CapturedHead {
+function storedHeaders(res: ServerResponse, inherited: OutgoingHttpHeaders): StoredHeader[] {
   const listedInConnection = connectionOptions(res.getHeader('connection'));
   const headers: StoredHeader[] = [];
   // Node ≥ 15.13 keeps the names as the handler spelled them; the replay sends them the same way.
@@ -167,12 +193,24 @@ function snapshotHead(res: ServerResponse, inherited: OutgoingHttpHeaders): Capt
     if (value === undefined || sameHeaderValue(inherited[lowerName], value)) continue;
     headers.push([name, Array.isArray(value) ? [...value] : String(value)]);
   }
-  return {
-    status: res.statusCode,
-    headers,
-    vary: res.getHeader('vary'),
-    cacheControl: res.getHeader('cache-control'),
-  };
+  return headers;
+}
+
+/**
+ * The `Vary` that the stored bytes depend on: what the client received, less an `Accept-Encoding` that
+ * only an earlier middleware's hook added. That middleware (`compression` mounted before the cache)
+ * encodes after this capture, which stores the identity bytes, and it negotiates afresh on every hit.
+ */
+export function varyOfStoredBytes(
+  beforeHooks: OutgoingHttpHeader | undefined,
+  sent: OutgoingHttpHeader | undefined,
+): OutgoingHttpHeader | undefined {
+  const sentNames = parseVary(sent);
+  if (sentNames === '*' || !sentNames.includes('accept-encoding')) return sent;
+  const namesBefore = parseVary(beforeHooks);
+  if (namesBefore === '*' || namesBefore.includes('accept-encoding')) return sent;
+  const kept = sentNames.filter((name) => name !== 'accept-encoding');
+  return kept.length === 0 ? undefined : kept.join(', ');
 }
 
 /** RFC 9110 §7.6.1: fields named in `Connection` are hop-by-hop too. */
