@@ -67,7 +67,7 @@ export function createCache(options: CacheOptions): Cache {
     serializer: config.serializer,
     store,
     io,
-    loads: new LoadCoordinator({ keys, io, lock, events }),
+    loads: new LoadCoordinator({ keys, io, lock, events, waitMs: config.loadWaitMs }),
     invalidator,
     memory,
     failSafe: config.failSafe,

@@ -35,6 +35,8 @@ export interface CacheEventMap {
   recovery: [{ operation: FailureOperation }];
   invalidation: [{ kind: InvalidationKind; count: number }];
   circuit: [{ open: boolean }];
+  /** A route's `key` or `credentialKey` threw or gave something unusable (its requests bypass); once per route. */
+  'key-error': [{ route: string; option: 'key' | 'credentialKey'; error: unknown }];
   request: [
     { route: string; method: string; result: RequestResult; durationSeconds: number; reason?: string },
   ];

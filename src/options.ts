@@ -38,6 +38,12 @@ export interface CacheOptions {
   /** First pause between checks while waiting for another instance's load, in milliseconds. Default 10. */
   lockPollMs?: number;
   /**
+   * Longest wait for a load of the same key that another call in this process runs, before loading
+   * anyway (without sharing), in milliseconds. It bounds how long one slow client or one hung load can
+   * hold other requests for the same key. Default 5000.
+   */
+  loadWaitMs?: number;
+  /**
    * An in-process tier in front of Redis: a hit costs no round trip. Entries live in memory at most
    * `ttlMs`; invalidations reach every instance through Redis pub/sub. Default: off.
    */
@@ -85,6 +91,7 @@ export interface ResolvedCacheConfig {
   serializer: Serializer;
   failSafe: FailSafeConfig;
   lock: DistributedLockConfig;
+  loadWaitMs: number;
   memoryTier: MemoryTierConfig | undefined;
   registry: Registry<RegistryContentType> | false | undefined;
   metricsPrefix: string;
@@ -164,6 +171,7 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheConfig 
       waitMs: nonNegativeNumber(options.lockWaitMs, 'lockWaitMs', lockTtlMs),
       pollMs: positiveNumber(options.lockPollMs, 'lockPollMs', 10),
     },
+    loadWaitMs: positiveNumber(options.loadWaitMs, 'loadWaitMs', 5000),
     registry: options.registry,
     metricsPrefix,
     logger: options.logger,

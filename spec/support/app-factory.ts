@@ -238,7 +238,7 @@ export function createFixtureApp(options: FixtureAppOptions): FixtureApp {
   );
   router.delete('/items/:id', async (req, res) => {
     count('remove');
-    await cache.invalidate(responseCacheKey(`/api/items/${String(req.params.id)}`));
+    await cache.invalidate(responseCacheKey({ url: `/api/items/${String(req.params.id)}`, origin: req }));
     res.sendStatus(204);
   });
 

@@ -221,8 +221,7 @@ export class Cache {
   ): Promise<LookupOutcome<T>> {
     this.#parts.events.emit('lookup', { key, result: 'miss' });
     if (flight.joined) this.#parts.events.emit('coalesced', { key });
-    const outcome = await flight.promise;
-    return flight.joined ? { ...outcome, coalesced: true } : outcome;
+    return flight.promise;
   }
 
   #serveStale<T>(key: string, stale: StoredValue<T>): LookupOutcome<T> {

@@ -6,6 +6,7 @@ import type { EntryIO } from './entry-io.js';
 import type { EntryOptions, LoadCause, Loader, LookupOutcome } from './entry-options.js';
 import type { KeySpace } from './key-space.js';
 import { SingleFlight } from './single-flight.js';
+import { withSoftTimeout } from './soft-timeout.js';
 
 /** One load to run: what to load, where to store it, how to encode it. */
 export interface LoadRequest<T> {
@@ -26,6 +27,8 @@ export interface LoadCoordinatorParts {
   io: EntryIO;
   lock: DistributedLock;
   events: CacheEvents;
+  /** Longest wait for a load another call in this process runs, in milliseconds. */
+  waitMs: number;
 }
 
 /**
@@ -42,10 +45,17 @@ export class LoadCoordinator {
     this.#parts = parts;
   }
 
-  /** Starts (or joins) the load of a key; `joined` tells whether another caller started it. */
+  /**
+   * Starts (or joins) the load of a key; `joined` tells whether another caller started it. A joined
+   * caller waits at most `waitMs` for it, then loads for itself.
+   */
   load<T>(request: LoadRequest<T>): { promise: Promise<LookupOutcome<T>>; joined: boolean } {
     const flight = this.#flights.run(request.entryKey, () => this.#loadOnce(request));
-    return flight as { promise: Promise<LookupOutcome<T>>; joined: boolean };
+    if (!flight.joined) return flight as { promise: Promise<LookupOutcome<T>>; joined: boolean };
+    return {
+      promise: this.#shareOrLoadAlone(flight.promise as Promise<LookupOutcome<T>>, request),
+      joined: true,
+    };
   }
 
   /** Refreshes a stale key in the background, unless this process or another instance already does. */
@@ -106,6 +116,19 @@ export class LoadCoordinator {
     }
     // 'skipped' only happens for background refreshes, which never come through here.
     const value = guarded.source === 'loaded' ? guarded.value : (undefined as T);
+    return { value, result: 'miss', coalesced: false };
+  }
+
+  async #shareOrLoadAlone<T>(
+    shared: Promise<LookupOutcome<T>>,
+    request: LoadRequest<T>,
+  ): Promise<LookupOutcome<T>> {
+    const outcome = await withSoftTimeout(shared, this.#parts.waitMs);
+    if (outcome !== undefined) return { ...outcome, coalesced: true };
+    // The shared load is slow to finish (its client may not be reading, its source may hang). Nobody
+    // waits on another's load longer than the bound: this caller loads for itself, and skips the
+    // cross-instance lock, which the load it gave up on holds.
+    const value = await this.#loadAndStore({ ...request, lock: false });
     return { value, result: 'miss', coalesced: false };
   }
 

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { RequestOrigin } from './request-origin.js';
 
-// Layout: `rc1:GET` [`;name=value`…] [`;@=credential`] `:` target. Header names and values are
-// percent-encoded, so the part before the first `:` after `rc1:GET` never contains `:` or an
-// unescaped `;`, and the key reads back unambiguously whatever the target holds. `rc1` is the layout
-// version; GET and HEAD share the `GET` group because HEAD is answered from the GET entry.
-const KEY_HEAD = 'rc1:GET';
-const PLAIN_KEY_HEAD = `${KEY_HEAD}:`;
+// Layout: `rc2:GET` [`;name=value`…] [`;@=credential`] `:` scheme `://` authority `:` target. Header
+// names and values, the scheme and the authority are percent-encoded, so none of them holds `:`, `;` or
+// `/`: the key reads back unambiguously whatever the target holds, and no forged Host can make its
+// authority end where another's target begins. `rc2` is the layout version (rc1 had no origin); GET and
+// HEAD share the `GET` group because HEAD is answered from the GET entry.
+const KEY_HEAD = 'rc2:GET';
 /** Keys longer than this are hashed (Redis keys are cheap to compare only while they are short). */
 const MAX_READABLE_KEY_LENGTH = 512;
 const READABLE_TARGET_LENGTH = 64;
@@ -14,21 +15,19 @@ const READABLE_TARGET_LENGTH = 64;
 const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
 /**
- * Builds the cache key of a request. `target` is the normalised request target (see
- * {@link normalizeTarget}) or a custom key; `headerNames` are the sorted, lower-case request headers
- * whose values select the variant; `credential` partitions entries per user. Two requests that differ
- * in any of these parts get different keys; keys over 512 characters are hashed, keeping a readable,
- * versioned prefix.
+ * Builds the cache key of a request. `origin` is the scheme and authority the handler sees; `target`
+ * is the path and query as `requestTarget` keys them, or a custom key; `headerNames` are the
+ * sorted, lower-case request headers whose values select the variant; `credential` partitions entries
+ * per user. Two requests that differ in any of these parts get different keys; keys over 512
+ * characters are hashed, keeping a readable, versioned prefix.
  */
 export function buildCacheKey(
+  origin: RequestOrigin,
   target: string,
   headerNames: readonly string[],
   headers: IncomingHttpHeaders,
   credential: string | undefined,
 ): string {
-  if (headerNames.length === 0 && credential === undefined) {
-    return limitLength(PLAIN_KEY_HEAD + target, target);
-  }
   let key = KEY_HEAD;
   for (const name of headerNames) {
     key += `;${encodeURIComponent(name)}`;
@@ -36,35 +35,8 @@ export function buildCacheKey(
     if (value !== undefined) key += `=${encodeHeaderValue(name, value)}`;
   }
   if (credential !== undefined) key += `;@=${encodeURIComponent(credential)}`;
-  return limitLength(`${key}:${target}`, target);
-}
-
-/**
- * The request target with its query parameters sorted by name, so `?a=1&b=2` and `?b=2&a=1` share an
- * entry. Parameters with the same name keep their order (`?a=1&a=2` is a different list from
- * `?a=2&a=1`), and nothing is decoded or dropped, so no two different parameter lists meet.
- */
-export function normalizeTarget(url: string): string {
-  const queryAt = url.indexOf('?');
-  if (queryAt === -1) return url;
-  if (queryAt === url.length - 1) return url.slice(0, queryAt);
-  if (url.indexOf('&', queryAt) === -1) return url;
-  const parameters = url.slice(queryAt + 1).split('&');
-  // Array#sort is stable, which keeps repeated names in request order.
-  parameters.sort(byParameterName);
-  return `${url.slice(0, queryAt)}?${parameters.join('&')}`;
-}
-
-function byParameterName(left: string, right: string): number {
-  const leftName = parameterName(left);
-  const rightName = parameterName(right);
-  if (leftName < rightName) return -1;
-  return leftName > rightName ? 1 : 0;
-}
-
-function parameterName(parameter: string): string {
-  const equalsAt = parameter.indexOf('=');
-  return equalsAt === -1 ? parameter : parameter.slice(0, equalsAt);
+  key += `:${encodeURIComponent(origin.scheme)}://${encodeURIComponent(origin.authority)}:${target}`;
+  return limitLength(key, target);
 }
 
 function encodeHeaderValue(name: string, value: string | string[]): string {
@@ -75,7 +47,7 @@ function encodeHeaderValue(name: string, value: string | string[]): string {
 
 function limitLength(key: string, target: string): string {
   if (key.length <= MAX_READABLE_KEY_LENGTH) return key;
-  // `#` cannot follow `rc1:GET` in a readable key, so a hashed key never equals a readable one.
+  // `#` cannot follow `rc2:GET` in a readable key, so a hashed key never equals a readable one.
   return `${KEY_HEAD}#${hash(key)}:${target.slice(0, READABLE_TARGET_LENGTH)}`;
 }
 

@@ -1,13 +1,15 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Loader, LookupOutcome } from '../engine/cache.js';
 import type { RequestResult } from '../events.js';
-import { buildCacheKey, normalizeTarget } from './build-cache-key.js';
+import { buildCacheKey } from './build-cache-key.js';
 import type { CachedEntry, CachedResponse } from './cached-response.js';
 import { type CapturedResponse, captureResponse } from './capture-response.js';
 import { credentialOf, customTarget } from './key-function-results.js';
 import { refreshInBackground, refreshJobOf } from './refresh-in-background.js';
 import { replayResponse } from './replay-response.js';
+import { type RequestOrigin, requestOrigin } from './request-origin.js';
 import { type BypassReason, bypassReason, hasAuthorization, hasCookie } from './request-policy.js';
+import { applyQueryFilter, requestTarget } from './request-target.js';
 import { notStorableReason } from './response-policy.js';
 import type { RequestReason, RouteCaching } from './route-caching.js';
 import { routePatternOf, UNMATCHED_ROUTE } from './route-pattern.js';
@@ -24,6 +26,7 @@ export class RequestExchange {
   readonly #res: Response;
   readonly #next: NextFunction;
   readonly #startedAtMs = performance.now();
+  #origin: RequestOrigin = { scheme: '', authority: '' };
   #target = '';
   #credential: string | undefined;
   #handledBy: 'nobody' | 'handler' | 'replay' = 'nobody';
@@ -49,14 +52,7 @@ export class RequestExchange {
   /** Serves the request; never throws (errors of the route's own functions go to `next`). */
   start(): void {
     const job = refreshJobOf(this.#req);
-    let bypass: BypassReason | undefined;
-    try {
-      bypass = this.#keyRequest();
-    } catch (error) {
-      job?.start(undefined);
-      this.#next(error);
-      return;
-    }
+    const bypass = this.#keyRequest();
     if (job?.owner === this.#caching && bypass === undefined) {
       this.#isRefresh = true;
       job.start(this.#lead(job.variantNames));
@@ -67,18 +63,30 @@ export class RequestExchange {
     }
   }
 
-  /** Sets the key parts of the request, or says why it bypasses the cache. */
+  /**
+   * Sets the key parts of the request, or says why it bypasses the cache. A route's `key` or
+   * `credentialKey` that throws or gives something unusable makes the request bypass (`key-error`):
+   * without a trustworthy key, the only safe answer is the handler's own.
+   */
   #keyRequest(): BypassReason | undefined {
     const { config } = this.#caching;
     const req = this.#req;
-    const bypass = bypassReason(req.method, req.headers, config.credentials);
+    const bypass = bypassReason(req, config.credentials);
     if (bypass !== undefined) return bypass;
-    this.#target =
-      config.key === undefined ? normalizeTarget(req.originalUrl) : customTarget(config.key(req));
-    const authorized = hasAuthorization(req.headers);
-    if (config.credentialKey !== undefined && (authorized || hasCookie(req.headers))) {
-      this.#credential = credentialOf(config.credentialKey(req));
-      if (this.#credential === undefined) return authorized ? 'authorization' : 'cookie';
+    if (config.query !== undefined) applyQueryFilter(req, config.query);
+    this.#origin = requestOrigin(req);
+    let option: 'key' | 'credentialKey' = 'key';
+    try {
+      this.#target = config.key === undefined ? requestTarget(req) : customTarget(config.key(req));
+      const authorized = hasAuthorization(req.headers);
+      if (config.credentialKey !== undefined && (authorized || hasCookie(req.headers))) {
+        option = 'credentialKey';
+        this.#credential = credentialOf(config.credentialKey(req));
+        if (this.#credential === undefined) return authorized ? 'authorization' : 'cookie';
+      }
+    } catch (error) {
+      this.#caching.reportKeyError(this.#routePattern() ?? UNMATCHED_ROUTE, option, error);
+      return 'key-error';
     }
     return undefined;
   }
@@ -215,7 +223,7 @@ export class RequestExchange {
   }
 
   #keyFor(headerNames: readonly string[]): string {
-    return buildCacheKey(this.#target, headerNames, this.#req.headers, this.#credential);
+    return buildCacheKey(this.#origin, this.#target, headerNames, this.#req.headers, this.#credential);
   }
 
   #emit(result: RequestResult, reason: RequestReason | undefined, route: string): void {

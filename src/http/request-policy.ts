@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** Why a request did not use the cache at all. */
-export type BypassReason = 'method' | 'authorization' | 'cookie' | 'range';
+export type BypassReason = 'method' | 'body' | 'authorization' | 'cookie' | 'range' | 'key-error';
 
 /** Which credentials a route has said how to key. */
 export interface CredentialPolicy {
@@ -17,6 +17,17 @@ export interface CredentialPolicy {
  */
 export function isCacheableMethod(method: string | undefined): boolean {
   return method === 'GET' || method === 'HEAD';
+}
+
+/**
+ * RFC 9110 §9.3.1: content in a GET request has no generally defined semantics, yet a handler may read
+ * it; a response that depends on a body the key does not hold must not be shared (RFC 9110 §6.4.1: a
+ * body is announced by `Content-Length` or `Transfer-Encoding`).
+ */
+export function hasBody(headers: IncomingHttpHeaders): boolean {
+  if (headers['transfer-encoding'] !== undefined) return true;
+  const contentLength = headers['content-length'];
+  return contentLength !== undefined && contentLength.trim() !== '0';
 }
 
 /**
@@ -43,13 +54,19 @@ export function isRangeRequest(headers: IncomingHttpHeaders): boolean {
   return headers.range !== undefined;
 }
 
-/** The reason `method`/`headers` must bypass the cache, or `undefined` when the cache may answer. */
-export function bypassReason(
-  method: string | undefined,
-  headers: IncomingHttpHeaders,
-  credentials: CredentialPolicy,
-): BypassReason | undefined {
-  if (!isCacheableMethod(method)) return 'method';
+/** The request fields the bypass decision reads, as Express exposes them. */
+export interface RequestHead {
+  readonly method: string | undefined;
+  /** The method the client sent, before a method override (`method-override`) changed `method`. */
+  readonly originalMethod?: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+}
+
+/** The reason `request` must bypass the cache, or `undefined` when the cache may answer. */
+export function bypassReason(request: RequestHead, credentials: CredentialPolicy): BypassReason | undefined {
+  const { method, originalMethod = method, headers } = request;
+  if (!isCacheableMethod(method) || !isCacheableMethod(originalMethod)) return 'method';
+  if (hasBody(headers)) return 'body';
   if (!credentials.keysAuthorization && hasAuthorization(headers)) return 'authorization';
   if (!credentials.keysCookie && hasCookie(headers)) return 'cookie';
   if (isRangeRequest(headers)) return 'range';

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { CacheOptionError } from '../errors.js';
 import type { CredentialPolicy } from './request-policy.js';
+import type { ParameterMatcher, QueryFilter } from './request-target.js';
 import type { StoragePolicy } from './response-policy.js';
 
 /** Route parameters as Express types them by default (`req.params` of a plain `Request`). */
@@ -37,9 +38,11 @@ export interface ResponseCacheOptions<P = ParamsDictionary> {
    */
   maxBodyBytes?: number;
   /**
-   * Replaces the path-and-query part of the key (the method group, `varyHeaders`, `Vary` and
+   * Replaces the path-and-query part of the key (the origin, method group, `varyHeaders`, `Vary` and
    * `credentialKey` parts still apply). It must return a non-empty string that includes everything
-   * the response depends on. Default: the path with the query parameters sorted by name.
+   * the response depends on; if it throws or returns anything else, the request bypasses the cache
+   * (reason `key-error`, one warning per route). Default: the path with the query parameters sorted by
+   * name.
    */
   key?: (req: Request<P>) => string;
   /**
@@ -50,10 +53,19 @@ export interface ResponseCacheOptions<P = ParamsDictionary> {
   varyHeaders?: readonly string[];
   /**
    * Lets requests that carry `Authorization` or `Cookie` use the cache, one entry set per user: it
-   * returns who the response is for (e.g. a user id from the session), which enters the key;
-   * `undefined` sends the request past the cache. Default: such requests bypass the cache.
+   * returns who the response is for (a user id from the session: a non-empty string or a finite
+   * number), which enters the key; `undefined` or `null` sends the request past the cache, and so does
+   * a function that throws or returns anything else (reason `key-error`, one warning per route).
+   * Default: such requests bypass the cache.
    */
-  credentialKey?: (req: Request<P>) => string | undefined;
+  credentialKey?: (req: Request<P>) => string | number | null | undefined;
+  /**
+   * Bounds which query parameters enter the key, by decoded name: `{ include: ['page', 'sort'] }` keeps
+   * only those, `{ exclude: ['fbclid', /^utm_/] }` drops those (names, or patterns a name must match).
+   * Parameters left out are removed from the request before the handler runs, so it never sees what
+   * the key does not hold. Default: every parameter is in the key.
+   */
+  query?: QueryFilter;
 }
 
 /** {@link ResponseCacheOptions} after validation, with defaults applied. */
@@ -66,8 +78,9 @@ export interface ResolvedResponseCacheConfig {
   key: ((req: Request) => string) | undefined;
   /** Lower-case, de-duplicated, sorted. */
   varyHeaders: readonly string[];
-  credentialKey: ((req: Request) => string | undefined) | undefined;
+  credentialKey: ((req: Request) => string | number | null | undefined) | undefined;
   credentials: CredentialPolicy;
+  query: QueryFilter | undefined;
 }
 
 /** Default largest stored body: 1 MiB. */
@@ -83,6 +96,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
   'key',
   'varyHeaders',
   'credentialKey',
+  'query',
 ]);
 // RFC 9110 §5.1: a field name is a token.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -115,6 +129,7 @@ export function resolveResponseCacheOptions(options: ResponseCacheOptions): Reso
       keysAuthorization: credentialKey !== undefined || varyHeaders.includes('authorization'),
       keysCookie: credentialKey !== undefined || varyHeaders.includes('cookie'),
     },
+    query: queryFilter(options.query),
   };
 }
 
@@ -170,6 +185,24 @@ function statuses(value: readonly number[] | undefined): ReadonlySet<number> {
     }
   }
   return new Set(value);
+}
+
+function queryFilter(value: unknown): QueryFilter | undefined {
+  if (value === undefined) return undefined;
+  const usage = '`query` must be { include: [...] } or { exclude: [...] } with parameter names or RegExps';
+  if (typeof value !== 'object' || value === null) fail(usage);
+  const keys = Object.keys(value);
+  const side = keys[0];
+  if (keys.length !== 1 || (side !== 'include' && side !== 'exclude')) fail(usage);
+  const matchers = (value as Record<string, unknown>)[side];
+  if (!Array.isArray(matchers)) fail(`${usage}; \`${side}\` is not an array`);
+  const resolved = matchers.map((matcher: unknown): ParameterMatcher => {
+    if (typeof matcher === 'string' && matcher.length > 0) return matcher;
+    // A global or sticky RegExp remembers where it last matched; a name test must not.
+    if (matcher instanceof RegExp) return new RegExp(matcher.source, matcher.flags.replace(/[gy]/g, ''));
+    return fail(`\`query.${side}\` must hold non-empty names or RegExps, got ${JSON.stringify(matcher)}`);
+  });
+  return side === 'include' ? { include: resolved } : { exclude: resolved };
 }
 
 function headerNames(value: readonly string[] | undefined): readonly string[] {

@@ -34,7 +34,18 @@ export function responseCache<P = ParamsDictionary>(
     serializer: responseSerializer,
   };
   if (config.staleTtlSeconds !== undefined) entryOptions.staleTtl = config.staleTtlSeconds;
-  const route: RouteCaching = { cache, config, entryOptions };
+  const reportedRoutes = new Set<string>();
+  const route: RouteCaching = {
+    cache,
+    config,
+    entryOptions,
+    reportKeyError: (pattern, option, error) => {
+      // Route patterns are few and fixed, so this set stays small.
+      if (reportedRoutes.has(pattern)) return;
+      reportedRoutes.add(pattern);
+      cache.events.emit('key-error', { route: pattern, option, error });
+    },
+  };
   const middleware: RequestHandler = (req, res, next) => {
     new RequestExchange(route, req, res, next).start();
   };

@@ -12,6 +12,8 @@ export interface RouteCaching {
   cache: ResponseCacheEngine;
   config: ResolvedResponseCacheConfig;
   entryOptions: EntryOptions<CachedEntry | undefined>;
+  /** Tells the cache's observers, once per route pattern, that the route's `key` or `credentialKey` failed. */
+  reportKeyError(route: string, option: 'key' | 'credentialKey', error: unknown): void;
 }
 
 /**

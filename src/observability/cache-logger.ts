@@ -7,7 +7,8 @@ import { hashCacheKey } from './hash-cache-key.js';
  * Writes structured log entries for the events of one cache (named `cacheName`). Keys appear only
  * as `keyHash`. Levels: a failure that starts a streak is `error` (Redis, encoding) or `warn`
  * (loader, undecodable entry), the rest of the streak is `debug`, and its end is one `info` entry
- * with the number of failures; the circuit opening is `warn`; requests are `http`; invalidations
+ * with the number of failures; the circuit opening is `warn`, and so is a route's failing `key` or
+ * `credentialKey` (once per route); requests are `http`; invalidations
  * `verbose`; lookups, loads and coalescing `debug`.
  */
 export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName: string): void {
@@ -28,6 +29,15 @@ export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName
     if (!logger.isLevelEnabled('http')) return;
     const entry = { cache, route, method, result, durationMs: toMs(durationSeconds) };
     logger.http('cache request', reason === undefined ? entry : { ...entry, reason });
+  });
+
+  events.on('key-error', ({ route, option, error }) => {
+    logger.warn(`responseCache: \`${option}\` failed, so requests of this route bypass the cache`, {
+      cache,
+      route,
+      option,
+      ...describeError(error),
+    });
   });
 
   events.on('lookup', ({ key, result }) => {

@@ -7,8 +7,12 @@ import type { Cache } from '../../../src/engine/cache.js';
 import type { FailureOperation } from '../../../src/events.js';
 import { responseCacheKey } from '../../../src/http/response-cache-key.js';
 import { createRedisClient, type RedisConnection } from '../../../src/redis-connection.js';
+import { rawGet } from '../../support/raw-request.js';
 import { type CachedApp, startCachedApp } from './support/cached-app.js';
 import { type RedisProcess, spawnRedis } from './support/redis-process.js';
+
+/** The host every request names, as behind a load balancer: the primary's and the replica's apps share entries. */
+const HOST = 'shop.example';
 
 interface Observed {
   failures: { operation: FailureOperation; message: string }[];
@@ -55,15 +59,17 @@ class Harness {
 
   /** The Redis key that holds the cached response of `GET /items/:id`. */
   entryKey(id: string): string {
-    return this.cache.entryKey(responseCacheKey(`/items/${id}`));
+    return this.cache.entryKey(responseCacheKey(`http://${HOST}/items/${id}`));
   }
 
+  /** Asks for `id` as a load balancer would: for the public host, whichever instance answers. */
   async get(id: string): Promise<Answer> {
-    const response = await fetch(`${this.app.baseUrl}/items/${id}`);
+    const port = Number(new URL(this.app.baseUrl).port);
+    const response = await rawGet(port, `/items/${id}`, { host: HOST });
     return {
       status: response.status,
-      xCache: response.headers.get('x-cache'),
-      body: (await response.json()) as Answer['body'],
+      xCache: (response.headers['x-cache'] as string | undefined) ?? null,
+      body: JSON.parse(response.body) as Answer['body'],
     };
   }
 

@@ -171,7 +171,7 @@ describe('Redis stopped under steady load, then started again', function () {
     const sharesProbe = (s: LoadSample) =>
       probes.some(
         (probe) =>
-          probe.key === cache?.entryKey(responseCacheKey(s.path)) &&
+          probe.key === cache?.entryKey(responseCacheKey(`${app?.baseUrl}${s.path}`)) &&
           probe.startMs - 50 < s.sentAtMs + s.latencyMs &&
           s.sentAtMs < probe.endMs,
       );

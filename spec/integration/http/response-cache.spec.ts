@@ -5,6 +5,7 @@ import request from 'supertest';
 import { type Cache, type CacheOptions, createCache, responseCacheKey } from '../../../src/index.js';
 import { createFixtureApp, type FixtureApp, type FixtureAppOptions } from '../../support/app-factory.js';
 import { type RunningRedisTarget, redisTargets } from '../../support/redis-targets.js';
+import { originOf } from '../../support/served.js';
 import { silentLogger } from '../../unit/engine/make-cache.js';
 import { rawBytes } from '../../unit/http/http-spec-helpers.js';
 
@@ -40,7 +41,9 @@ for (const target of redisTargets()) {
 
     const get = (path: string) => request(server as Server).get(path);
     const stored = async (url: string) =>
-      (await redis.client.exists(cache.entryKey(responseCacheKey(url)))) === 1;
+      (await redis.client.exists(
+        cache.entryKey(responseCacheKey({ url, origin: originOf(server as Server) })),
+      )) === 1;
 
     before(async () => {
       redis = await target.start();

@@ -1,31 +1,39 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { buildCacheKey, normalizeTarget } from '../../../src/http/build-cache-key.js';
+import { buildCacheKey } from '../../../src/http/build-cache-key.js';
+import type { RequestOrigin } from '../../../src/http/request-origin.js';
+import { normalizeTarget } from '../../../src/http/request-target.js';
 import { responseCacheKey } from '../../../src/index.js';
+
+const SHOP: RequestOrigin = { scheme: 'https', authority: 'shop.example' };
 
 describe('buildCacheKey', () => {
   it('is readable and versioned for plain requests', () => {
-    expect(buildCacheKey('/api/items/1?a=1', [], {}, undefined)).to.equal('rc1:GET:/api/items/1?a=1');
+    expect(buildCacheKey(SHOP, '/api/items/1?a=1', [], {}, undefined)).to.equal(
+      'rc2:GET:https://shop.example:/api/items/1?a=1',
+    );
   });
 
   it('puts the values of the varied headers before the target, percent-encoded', () => {
     const key = buildCacheKey(
+      SHOP,
       '/p',
       ['accept-language', 'x-tenant'],
       { 'accept-language': 'fr;q=1, de:x' },
       undefined,
     );
-    expect(key).to.equal('rc1:GET;accept-language=fr%3Bq%3D1%2C%20de%3Ax;x-tenant:/p');
+    expect(key).to.equal('rc2:GET;accept-language=fr%3Bq%3D1%2C%20de%3Ax;x-tenant:https://shop.example:/p');
   });
 
   it('tells an absent header from an empty one', () => {
-    const absent = buildCacheKey('/p', ['x-tenant'], {}, undefined);
-    const empty = buildCacheKey('/p', ['x-tenant'], { 'x-tenant': '' }, undefined);
+    const absent = buildCacheKey(SHOP, '/p', ['x-tenant'], {}, undefined);
+    const empty = buildCacheKey(SHOP, '/p', ['x-tenant'], { 'x-tenant': '' }, undefined);
     expect(absent).not.to.equal(empty);
   });
 
   it('keeps credentials out of the key in clear', () => {
     const key = buildCacheKey(
+      SHOP,
       '/me',
       ['authorization', 'cookie'],
       { authorization: 'Bearer s3cret', cookie: 'sid=abc' },
@@ -33,24 +41,57 @@ describe('buildCacheKey', () => {
     );
     expect(key).not.to.include('s3cret');
     expect(key).not.to.include('abc');
-    expect(key).to.match(/^rc1:GET;authorization=#[\w-]{43};cookie=#[\w-]{43}:\/me$/);
+    expect(key).to.match(/^rc2:GET;authorization=#[\w-]{43};cookie=#[\w-]{43}:https:\/\/shop\.example:\/me$/);
   });
 
   it('adds the credential partition', () => {
-    expect(buildCacheKey('/me', [], {}, 'user 7')).to.equal('rc1:GET;@=user%207:/me');
+    expect(buildCacheKey(SHOP, '/me', [], {}, 'user 7')).to.equal(
+      'rc2:GET;@=user%207:https://shop.example:/me',
+    );
   });
 
   it('hashes long keys behind a readable, versioned prefix', () => {
     const target = `/search?q=${'x'.repeat(600)}`;
-    const key = buildCacheKey(target, [], {}, undefined);
-    expect(key).to.match(/^rc1:GET#[\w-]{43}:\/search\?q=x+$/);
+    const key = buildCacheKey(SHOP, target, [], {}, undefined);
+    expect(key).to.match(/^rc2:GET#[\w-]{43}:\/search\?q=x+$/);
     expect(key.length).to.be.lessThan(130);
-    expect(buildCacheKey(`${target}y`, [], {}, undefined)).not.to.equal(key);
+    expect(buildCacheKey(SHOP, `${target}y`, [], {}, undefined)).not.to.equal(key);
+  });
+
+  it('keeps the origin in the key, so hosts and schemes never share an entry', () => {
+    const keys = [
+      SHOP,
+      { scheme: 'http', authority: 'shop.example' },
+      { scheme: 'https', authority: 'evil.example' },
+      { scheme: 'https', authority: 'shop.example:8443' },
+    ].map((origin) => buildCacheKey(origin, '/p', [], {}, undefined));
+    expect(new Set(keys).size).to.equal(4);
+    expect(keys[3]).to.equal('rc2:GET:https://shop.example%3A8443:/p');
+  });
+
+  it('never lets a forged authority end where another target begins', () => {
+    const forged = buildCacheKey(
+      { scheme: 'https', authority: 'shop.example/api' },
+      '/items',
+      [],
+      {},
+      undefined,
+    );
+    const genuine = buildCacheKey(SHOP, '/api/items', [], {}, undefined);
+    expect(forged).not.to.equal(genuine);
+    const forgedScheme = buildCacheKey(
+      { scheme: 'https:', authority: '/shop.example' },
+      '/p',
+      [],
+      {},
+      undefined,
+    );
+    expect(forgedScheme).not.to.equal(buildCacheKey(SHOP, '/p', [], {}, undefined));
   });
 
   it('never lets a target forge the header part', () => {
-    const forged = buildCacheKey(';x-tenant=a:/p', [], {}, undefined);
-    const genuine = buildCacheKey('/p', ['x-tenant'], { 'x-tenant': 'a' }, undefined);
+    const forged = buildCacheKey(SHOP, ';x-tenant=a:/p', [], {}, undefined);
+    const genuine = buildCacheKey(SHOP, '/p', ['x-tenant'], { 'x-tenant': 'a' }, undefined);
     expect(forged).not.to.equal(genuine);
   });
 });
@@ -63,6 +104,10 @@ describe('normalizeTarget', () => {
     ['/a?a=2&b=1&a=1', '/a?a=2&a=1&b=1'],
     ['/a?flag&a=1', '/a?a=1&flag'],
     ['/a?x=1', '/a?x=1'],
+    ['/a?b=1#frag&a=2', '/a?b=1'],
+    ['/a#?b=1', '/a'],
+    ['/a?%62=1&a=2', '/a?a=2&%62=1'],
+    ['/a?b[x]=1&a=2&b[y]=3', '/a?a=2&b[x]=1&b[y]=3'],
   ];
   for (const [input, expected] of cases) {
     it(`turns ${input} into ${expected}`, () => expect(normalizeTarget(input)).to.equal(expected));
@@ -71,20 +116,35 @@ describe('normalizeTarget', () => {
 
 describe('responseCacheKey', () => {
   it('names the key a plain GET is stored under, whatever the query order', () => {
-    expect(responseCacheKey('/api/items/1?b=2&a=1')).to.equal('rc1:GET:/api/items/1?a=1&b=2');
+    expect(responseCacheKey('https://shop.example/api/items/1?b=2&a=1')).to.equal(
+      'rc2:GET:https://shop.example:/api/items/1?a=1&b=2',
+    );
+    expect(responseCacheKey({ url: '/api/items/1?b=2&a=1', origin: 'https://shop.example' })).to.equal(
+      'rc2:GET:https://shop.example:/api/items/1?a=1&b=2',
+    );
+    expect(responseCacheKey('http://shop.example:8080')).to.equal('rc2:GET:http://shop.example%3A8080:/');
   });
 
   it('names keys of routes with a custom key, varyHeaders and a credential', () => {
-    expect(responseCacheKey({ key: 'item:1' })).to.equal('rc1:GET:item:1');
-    expect(responseCacheKey({ url: '/p', headers: { 'X-Tenant': 'a' }, credential: 'u1' })).to.equal(
-      'rc1:GET;x-tenant=a;@=u1:/p',
+    expect(responseCacheKey({ key: 'item:1', origin: 'https://shop.example' })).to.equal(
+      'rc2:GET:https://shop.example:item:1',
     );
+    expect(
+      responseCacheKey({
+        url: 'https://shop.example/p',
+        headers: { 'X-Tenant': 'a' },
+        credential: 'u1',
+      }),
+    ).to.equal('rc2:GET;x-tenant=a;@=u1:https://shop.example:/p');
   });
 
-  it('asks for exactly one of url and key', () => {
+  it('asks for exactly one of url and key, and for the origin', () => {
     expect(() => responseCacheKey({})).to.throw(TypeError);
     expect(() => responseCacheKey({ url: '/a', key: 'b' })).to.throw(TypeError);
     expect(() => responseCacheKey('')).to.throw(TypeError);
+    expect(() => responseCacheKey('/api/items/1')).to.throw(TypeError, /origin/);
+    expect(() => responseCacheKey({ key: 'k' })).to.throw(TypeError, /origin/);
+    expect(() => responseCacheKey({ url: '/a', origin: 'shop.example' })).to.throw(TypeError, /origin/);
   });
 });
 
@@ -115,7 +175,7 @@ const keyedRequest: fc.Arbitrary<KeyedRequest> = fc.record({
 function keyOf(request: KeyedRequest): string {
   const query = request.query.map(([name, value]) => `${name}=${value}`).join('&');
   const url = query === '' ? request.path : `${request.path}?${query}`;
-  return buildCacheKey(normalizeTarget(url), VARIED, request.headers, request.credential);
+  return buildCacheKey(SHOP, normalizeTarget(url), VARIED, request.headers, request.credential);
 }
 
 /** What the key must tell apart: per-name value order matters, the order across names does not. */

@@ -4,6 +4,7 @@ import sinon from 'sinon';
 import request from 'supertest';
 import { invalidateOnSuccess, responseCache, responseCacheKey } from '../../../src/index.js';
 import { createFixtureApp } from '../../support/app-factory.js';
+import { served } from '../../support/served.js';
 import { createTestCache } from './http-spec-helpers.js';
 
 describe('invalidateOnSuccess', () => {
@@ -15,22 +16,28 @@ describe('invalidateOnSuccess', () => {
       cache,
       routeOptions: { item: { tags: (req) => [`item:${String(req.params.id)}`] } },
     });
-    await request(fixture.app).get('/api/items/1');
-    await request(fixture.app).get('/api/items/2');
-    await request(fixture.app).put('/api/items/1').expect(200);
+    await request(await served(fixture.app)).get('/api/items/1');
+    await request(await served(fixture.app)).get('/api/items/2');
+    await request(await served(fixture.app))
+      .put('/api/items/1')
+      .expect(200);
     // Read-your-writes: the very next read, right after the response, is fresh.
-    expect((await request(fixture.app).get('/api/items/1')).headers['x-cache']).to.equal('MISS');
-    expect((await request(fixture.app).get('/api/items/2')).headers['x-cache']).to.equal('HIT');
+    expect((await request(await served(fixture.app)).get('/api/items/1')).headers['x-cache']).to.equal(
+      'MISS',
+    );
+    expect((await request(await served(fixture.app)).get('/api/items/2')).headers['x-cache']).to.equal('HIT');
   });
 
   it('invalidates nothing when the mutation fails', async () => {
     const { cache } = createTestCache();
     const invalidateTags = sinon.spy(cache, 'invalidateTags');
     const fixture = createFixtureApp({ cache, routeOptions: { item: { tags: ['item:1'] } } });
-    await request(fixture.app).get('/api/items/1');
-    await request(fixture.app).put('/api/items/1?fail').expect(422);
+    await request(await served(fixture.app)).get('/api/items/1');
+    await request(await served(fixture.app))
+      .put('/api/items/1?fail')
+      .expect(422);
     expect(invalidateTags.called).to.equal(false);
-    expect((await request(fixture.app).get('/api/items/1')).headers['x-cache']).to.equal('HIT');
+    expect((await request(await served(fixture.app)).get('/api/items/1')).headers['x-cache']).to.equal('HIT');
   });
 
   it('invalidates request keys', async () => {
@@ -42,23 +49,29 @@ describe('invalidateOnSuccess', () => {
     });
     app.post(
       '/profile',
-      invalidateOnSuccess(cache, { keys: [responseCacheKey('/profile')] }),
+      invalidateOnSuccess(cache, { keys: (req) => [responseCacheKey({ url: '/profile', origin: req })] }),
       (_req, res) => {
         version++;
         res.status(201).json({ version });
       },
     );
-    await request(app).get('/profile');
-    await request(app).post('/profile').expect(201);
-    expect((await request(app).get('/profile')).body).to.deep.equal({ version: 2 });
+    await request(await served(app)).get('/profile');
+    await request(await served(app))
+      .post('/profile')
+      .expect(201);
+    expect((await request(await served(app)).get('/profile')).body).to.deep.equal({ version: 2 });
   });
 
   it('invalidates by request key in a handler, as the DELETE fixture does', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    await request(fixture.app).get('/api/items/3');
-    await request(fixture.app).delete('/api/items/3').expect(204);
-    expect((await request(fixture.app).get('/api/items/3')).headers['x-cache']).to.equal('MISS');
+    await request(await served(fixture.app)).get('/api/items/3');
+    await request(await served(fixture.app))
+      .delete('/api/items/3')
+      .expect(204);
+    expect((await request(await served(fixture.app)).get('/api/items/3')).headers['x-cache']).to.equal(
+      'MISS',
+    );
   });
 
   it('reports a failed invalidation to onError and still sends the handler’s response', async () => {
@@ -70,7 +83,7 @@ describe('invalidateOnSuccess', () => {
     app.put('/things/:id', invalidateOnSuccess(cache, { tags: ['things'], onError }), (_req, res) => {
       res.json({ saved: true });
     });
-    const response = await request(app).put('/things/1');
+    const response = await request(await served(app)).put('/things/1');
     expect(response.status).to.equal(200);
     expect(response.body).to.deep.equal({ saved: true });
     expect(onError.calledOnce).to.equal(true);
@@ -92,8 +105,8 @@ describe('invalidateOnSuccess', () => {
       }),
       (_req, res) => res.send('b'),
     );
-    expect((await request(app).put('/a')).text).to.equal('a');
-    expect((await request(app).put('/b')).text).to.equal('b');
+    expect((await request(await served(app)).put('/a')).text).to.equal('a');
+    expect((await request(await served(app)).put('/b')).text).to.equal('b');
   });
 
   it('rejects options without anything to invalidate, and invalid lists', () => {

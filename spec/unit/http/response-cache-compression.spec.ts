@@ -1,15 +1,17 @@
+import type { RequestListener } from 'node:http';
 import { expect } from 'chai';
 import request from 'supertest';
 import { responseCacheKey } from '../../../src/index.js';
 import { createFixtureApp } from '../../support/app-factory.js';
+import { originOf, served } from '../../support/served.js';
 import { createTestCache, rawBytes } from './http-spec-helpers.js';
 
 /**
  * Fetches `/api/text` with `acceptEncoding`. Like any HTTP client, superagent decodes the body as its
  * `Content-Encoding` says, so a gzip body sent without that header would not read as the text.
  */
-async function fetchText(app: Parameters<typeof request>[0], acceptEncoding: string) {
-  const response = await request(app)
+async function fetchText(app: RequestListener, acceptEncoding: string) {
+  const response = await request(await served(app))
     .get('/api/text')
     .set('Accept-Encoding', acceptEncoding)
     .buffer(true)
@@ -28,7 +30,9 @@ describe('responseCache with compression', () => {
           ['identity', 'gzip', 'identity', 'gzip'],
         ];
         for (const order of orders) {
-          await cache.invalidate(responseCacheKey('/api/text'));
+          await cache.invalidate(
+            responseCacheKey({ url: '/api/text', origin: originOf(await served(fixture.app)) }),
+          );
           for (const acceptEncoding of order) {
             const { response, text } = await fetchText(fixture.app, acceptEncoding);
             expect(text).to.equal(fixture.textBody);

@@ -4,6 +4,7 @@ import sinon from 'sinon';
 import request from 'supertest';
 import { CacheOptionError, responseCache } from '../../../src/index.js';
 import { createFixtureApp, type ExpressModule, express4, express5 } from '../../support/app-factory.js';
+import { served } from '../../support/served.js';
 import { createTestCache, rawBytes } from './http-spec-helpers.js';
 
 const majors: [string, ExpressModule][] = [
@@ -16,8 +17,8 @@ for (const [major, expressModule] of majors) {
     it('runs the handler on a miss and replays status, headers and body on a hit', async () => {
       const { cache } = createTestCache();
       const fixture = createFixtureApp({ cache, express: expressModule });
-      const miss = await request(fixture.app).get('/api/json');
-      const hit = await request(fixture.app).get('/api/json');
+      const miss = await request(await served(fixture.app)).get('/api/json');
+      const hit = await request(await served(fixture.app)).get('/api/json');
       expect(miss.headers['x-cache']).to.equal('MISS');
       expect(hit.headers['x-cache']).to.equal('HIT');
       expect(hit.status).to.equal(200);
@@ -31,8 +32,14 @@ for (const [major, expressModule] of majors) {
     it('replays binary bodies byte for byte', async () => {
       const { cache } = createTestCache();
       const fixture = createFixtureApp({ cache, express: expressModule });
-      const miss = await request(fixture.app).get('/api/binary').buffer(true).parse(rawBytes);
-      const hit = await request(fixture.app).get('/api/binary').buffer(true).parse(rawBytes);
+      const miss = await request(await served(fixture.app))
+        .get('/api/binary')
+        .buffer(true)
+        .parse(rawBytes);
+      const hit = await request(await served(fixture.app))
+        .get('/api/binary')
+        .buffer(true)
+        .parse(rawBytes);
       expect(hit.headers['x-cache']).to.equal('HIT');
       expect(Buffer.compare(miss.body as Buffer, fixture.binaryBody)).to.equal(0);
       expect(Buffer.compare(hit.body as Buffer, fixture.binaryBody)).to.equal(0);
@@ -41,8 +48,14 @@ for (const [major, expressModule] of majors) {
     it('stores streamed chunks written with their own encodings byte for byte', async () => {
       const { cache } = createTestCache();
       const fixture = createFixtureApp({ cache, express: expressModule });
-      const miss = await request(fixture.app).get('/api/streamed').buffer(true).parse(rawBytes);
-      const hit = await request(fixture.app).get('/api/streamed').buffer(true).parse(rawBytes);
+      const miss = await request(await served(fixture.app))
+        .get('/api/streamed')
+        .buffer(true)
+        .parse(rawBytes);
+      const hit = await request(await served(fixture.app))
+        .get('/api/streamed')
+        .buffer(true)
+        .parse(rawBytes);
       expect(hit.headers['x-cache']).to.equal('HIT');
       expect((miss.body as Buffer).equals(fixture.streamedBody)).to.equal(true);
       expect((hit.body as Buffer).equals(fixture.streamedBody)).to.equal(true);
@@ -52,8 +65,11 @@ for (const [major, expressModule] of majors) {
     it('stores res.sendFile responses byte for byte', async () => {
       const { cache } = createTestCache();
       const fixture = createFixtureApp({ cache, express: expressModule });
-      await request(fixture.app).get('/api/file');
-      const hit = await request(fixture.app).get('/api/file').buffer(true).parse(rawBytes);
+      await request(await served(fixture.app)).get('/api/file');
+      const hit = await request(await served(fixture.app))
+        .get('/api/file')
+        .buffer(true)
+        .parse(rawBytes);
       const { readFile } = await import('node:fs/promises');
       expect(hit.headers['x-cache']).to.equal('HIT');
       expect((hit.body as Buffer).equals(await readFile(fixture.filePath))).to.equal(true);
@@ -63,9 +79,9 @@ for (const [major, expressModule] of majors) {
     it('shares one entry between query strings that differ only in parameter order', async () => {
       const { cache } = createTestCache();
       const fixture = createFixtureApp({ cache, express: expressModule });
-      await request(fixture.app).get('/api/items/7?b=2&a=1');
-      const reordered = await request(fixture.app).get('/api/items/7?a=1&b=2');
-      const otherValue = await request(fixture.app).get('/api/items/7?a=1&b=3');
+      await request(await served(fixture.app)).get('/api/items/7?b=2&a=1');
+      const reordered = await request(await served(fixture.app)).get('/api/items/7?a=1&b=2');
+      const otherValue = await request(await served(fixture.app)).get('/api/items/7?a=1&b=3');
       expect(reordered.headers['x-cache']).to.equal('HIT');
       expect(otherValue.headers['x-cache']).to.equal('MISS');
       expect(otherValue.body.query).to.deep.equal([
@@ -81,8 +97,8 @@ for (const [major, expressModule] of majors) {
       let calls = 0;
       app.use(responseCache(cache));
       app.post('/things', (_req, res) => res.status(201).json({ call: ++calls }));
-      const first = await request(app).post('/things');
-      const second = await request(app).post('/things');
+      const first = await request(await served(app)).post('/things');
+      const second = await request(await served(app)).post('/things');
       expect(first.headers['x-cache']).to.equal('BYPASS');
       expect(second.body).to.deep.equal({ call: 2 });
       expect(store.writes).to.have.length(0);
@@ -93,13 +109,29 @@ for (const [major, expressModule] of majors) {
 describe('responseCache replay details', () => {
   afterEach(() => sinon.restore());
 
+  it('ignores request Cache-Control and Pragma, so no client can make every request reach the handler', async () => {
+    const { cache } = createTestCache();
+    const fixture = createFixtureApp({ cache });
+    const server = await served(fixture.app);
+    await request(server).get('/api/json');
+    for (const [name, value] of [
+      ['Cache-Control', 'no-cache'],
+      ['Cache-Control', 'max-age=0'],
+      ['Pragma', 'no-cache'],
+    ] as const) {
+      const response = await request(server).get('/api/json').set(name, value);
+      expect(response.headers['x-cache'], `${name}: ${value}`).to.equal('HIT');
+    }
+    expect(fixture.calls('json')).to.equal(1);
+  });
+
   it('adds Age from the time the entry was stored', async () => {
     const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
     const { cache } = createTestCache({ ttl: 60 });
     const fixture = createFixtureApp({ cache });
-    const miss = await request(fixture.app).get('/api/json');
+    const miss = await request(await served(fixture.app)).get('/api/json');
     clock.tick(42_300);
-    const hit = await request(fixture.app).get('/api/json');
+    const hit = await request(await served(fixture.app)).get('/api/json');
     expect(miss.headers.age).to.equal(undefined);
     expect(hit.headers.age).to.equal('42');
   });
@@ -107,8 +139,8 @@ describe('responseCache replay details', () => {
   it('keeps headers written with writeHead(status, headers)', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    await request(fixture.app).get('/api/write-head');
-    const hit = await request(fixture.app).get('/api/write-head');
+    await request(await served(fixture.app)).get('/api/write-head');
+    const hit = await request(await served(fixture.app)).get('/api/write-head');
     expect(hit.headers['x-cache']).to.equal('HIT');
     expect(hit.headers['x-handler-call']).to.equal('1');
     expect(hit.headers['content-type']).to.equal('text/plain; charset=utf-8');
@@ -124,8 +156,8 @@ describe('responseCache replay details', () => {
       next();
     });
     app.get('/page', responseCache(cache), (_req, res) => res.set('X-From-Handler', 'yes').send('page'));
-    await request(app).get('/page');
-    const hit = await request(app).get('/page');
+    await request(await served(app)).get('/page');
+    const hit = await request(await served(app)).get('/page');
     expect(hit.headers['x-cache']).to.equal('HIT');
     expect(hit.headers['x-request-id']).to.equal('request-2');
     expect(hit.headers['x-from-handler']).to.equal('yes');
@@ -142,25 +174,50 @@ describe('responseCache replay details', () => {
         res.json({ q: req.query.q, call: ++calls });
       },
     );
-    await request(app).get('/search?q=cats&utm_source=mail');
-    const sameKey = await request(app).get('/search?q=cats&utm_source=web');
-    const otherKey = await request(app).get('/search?q=dogs');
+    await request(await served(app)).get('/search?q=cats&utm_source=mail');
+    const sameKey = await request(await served(app)).get('/search?q=cats&utm_source=web');
+    const otherKey = await request(await served(app)).get('/search?q=dogs');
     expect(sameKey.headers['x-cache']).to.equal('HIT');
     expect(otherKey.headers['x-cache']).to.equal('MISS');
     expect(calls).to.equal(2);
   });
 
-  it('sends errors of a custom key function to the error handler', async () => {
-    const { cache } = createTestCache();
+  it('bypasses the cache, never a 500, when a custom key function throws or gives no usable key', async () => {
+    const { cache, store, requests } = createTestCache();
+    const warnings: { route: string; option: string }[] = [];
+    cache.events.on('key-error', ({ route, option }) => warnings.push({ route, option }));
     const app = express();
-    const seen: unknown[] = [];
-    app.get('/k', responseCache(cache, { key: () => '' }), (_req, res) => res.send('never'));
-    app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-      seen.push(error);
-      res.status(500).end();
-    });
-    await request(app).get('/k').expect(500);
-    expect(seen[0]).to.be.instanceOf(TypeError);
+    let calls = 0;
+    app.get('/empty', responseCache(cache, { key: () => '' }), (_req, res) => res.send(`call ${++calls}`));
+    app.get(
+      '/throws',
+      responseCache(cache, {
+        key: () => {
+          throw new Error('no tenant');
+        },
+      }),
+      (_req, res) => res.send(`call ${++calls}`),
+    );
+    const server = await served(app);
+    const responses = [
+      await request(server).get('/empty'),
+      await request(server).get('/empty'),
+      await request(server).get('/throws'),
+    ];
+    expect(
+      responses.map((response) => [response.status, response.headers['x-cache'], response.text]),
+    ).to.deep.equal([
+      [200, 'BYPASS', 'call 1'],
+      [200, 'BYPASS', 'call 2'],
+      [200, 'BYPASS', 'call 3'],
+    ]);
+    expect(store.writes).to.have.length(0);
+    expect(requests.map((event) => event.reason)).to.deep.equal(['key-error', 'key-error', 'key-error']);
+    // One warning per route, however many requests fail.
+    expect(warnings).to.deep.equal([
+      { route: '/empty', option: 'key' },
+      { route: '/throws', option: 'key' },
+    ]);
   });
 
   it('serves from the handler when the store fails, without failing the request', async () => {
@@ -168,8 +225,12 @@ describe('responseCache replay details', () => {
     sinon.stub(store, 'get').rejects(new Error('connection reset'));
     sinon.stub(store, 'set').rejects(new Error('connection reset'));
     const fixture = createFixtureApp({ cache });
-    const first = await request(fixture.app).get('/api/json').expect(200);
-    const second = await request(fixture.app).get('/api/json').expect(200);
+    const first = await request(await served(fixture.app))
+      .get('/api/json')
+      .expect(200);
+    const second = await request(await served(fixture.app))
+      .get('/api/json')
+      .expect(200);
     expect(first.headers['x-cache']).to.equal('MISS');
     expect(second.body.call).to.equal(2);
   });

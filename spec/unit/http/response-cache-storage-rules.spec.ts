@@ -3,6 +3,7 @@ import express from 'express';
 import request from 'supertest';
 import { responseCache } from '../../../src/index.js';
 import { createFixtureApp, type FixtureRoute } from '../../support/app-factory.js';
+import { served } from '../../support/served.js';
 import { createTestCache, rawBytes } from './http-spec-helpers.js';
 
 describe('responseCache storage rules', () => {
@@ -18,8 +19,8 @@ describe('responseCache storage rules', () => {
     it(`never stores ${description}`, async () => {
       const { cache, store } = createTestCache();
       const fixture = createFixtureApp({ cache });
-      const first = await request(fixture.app).get(`/api/${route}`);
-      const second = await request(fixture.app).get(`/api/${route}`);
+      const first = await request(await served(fixture.app)).get(`/api/${route}`);
+      const second = await request(await served(fixture.app)).get(`/api/${route}`);
       expect(first.headers['x-cache']).to.equal('MISS');
       expect(second.headers['x-cache']).to.equal('MISS');
       expect(fixture.calls(route)).to.equal(2);
@@ -30,8 +31,8 @@ describe('responseCache storage rules', () => {
   it('does not replay one client’s session cookie to another', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    const first = await request(fixture.app).get('/api/set-cookie');
-    const second = await request(fixture.app).get('/api/set-cookie');
+    const first = await request(await served(fixture.app)).get('/api/set-cookie');
+    const second = await request(await served(fixture.app)).get('/api/set-cookie');
     expect(first.headers['set-cookie']?.[0]).to.match(/^session=s1;/);
     expect(second.headers['set-cookie']?.[0]).to.match(/^session=s2;/);
   });
@@ -39,14 +40,14 @@ describe('responseCache storage rules', () => {
   it('never stores Cache-Control: no-cache responses (they would need revalidation)', async () => {
     const { cache, store } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    await request(fixture.app).get('/api/max-age?cc=no-cache');
+    await request(await served(fixture.app)).get('/api/max-age?cc=no-cache');
     expect(store.writes).to.have.length(0);
   });
 
   it('passes the handler’s error to the error handler untouched', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    const response = await request(fixture.app).get('/api/error');
+    const response = await request(await served(fixture.app)).get('/api/error');
     expect(response.status).to.equal(500);
     expect(fixture.errors).to.have.length(1);
     expect(fixture.errors[0]).to.be.instanceOf(Error);
@@ -63,10 +64,10 @@ describe('responseCache storage rules', () => {
     app.get('/created', responseCache(cache, { statuses: [200, 404] }), (_req, res) => {
       res.status(201).json({ call: ++calls });
     });
-    await request(app).get('/gone');
-    const gone = await request(app).get('/gone');
-    await request(app).get('/created');
-    const created = await request(app).get('/created');
+    await request(await served(app)).get('/gone');
+    const gone = await request(await served(app)).get('/gone');
+    await request(await served(app)).get('/created');
+    const created = await request(await served(app)).get('/created');
     expect(gone.status).to.equal(404);
     expect(gone.headers['x-cache']).to.equal('HIT');
     expect(created.headers['x-cache']).to.equal('MISS');
@@ -76,8 +77,14 @@ describe('responseCache storage rules', () => {
     const { cache, store } = createTestCache();
     const largeBodyBytes = 300 * 1024;
     const fixture = createFixtureApp({ cache, largeBodyBytes, cacheOptions: { maxBodyBytes: 256 * 1024 } });
-    const first = await request(fixture.app).get('/api/large').buffer(true).parse(rawBytes);
-    const second = await request(fixture.app).get('/api/large').buffer(true).parse(rawBytes);
+    const first = await request(await served(fixture.app))
+      .get('/api/large')
+      .buffer(true)
+      .parse(rawBytes);
+    const second = await request(await served(fixture.app))
+      .get('/api/large')
+      .buffer(true)
+      .parse(rawBytes);
     expect((first.body as Buffer).length).to.equal(largeBodyBytes);
     expect((second.body as Buffer).length).to.equal(largeBodyBytes);
     expect(second.headers['x-cache']).to.equal('MISS');
@@ -88,7 +95,7 @@ describe('responseCache storage rules', () => {
     const { cache, store } = createTestCache();
     const app = express();
     app.get('/sized', responseCache(cache, { maxBodyBytes: 10 }), (_req, res) => res.send('x'.repeat(11)));
-    const response = await request(app).get('/sized');
+    const response = await request(await served(app)).get('/sized');
     expect(response.text).to.equal('x'.repeat(11));
     expect(store.writes).to.have.length(0);
   });
@@ -97,8 +104,8 @@ describe('responseCache storage rules', () => {
     const { cache } = createTestCache();
     const app = express();
     app.get('/sized', responseCache(cache, { maxBodyBytes: 10 }), (_req, res) => res.send('x'.repeat(10)));
-    await request(app).get('/sized');
-    const hit = await request(app).get('/sized');
+    await request(await served(app)).get('/sized');
+    const hit = await request(await served(app)).get('/sized');
     expect(hit.headers['x-cache']).to.equal('HIT');
     expect(hit.text).to.equal('x'.repeat(10));
   });
@@ -112,8 +119,12 @@ describe('responseCache storage rules', () => {
       it(`bypasses the cache for requests with ${header} unless the route opts in`, async () => {
         const { cache, store } = createTestCache();
         const fixture = createFixtureApp({ cache });
-        const first = await request(fixture.app).get('/api/me').set(header, value);
-        const second = await request(fixture.app).get('/api/me').set(header, value);
+        const first = await request(await served(fixture.app))
+          .get('/api/me')
+          .set(header, value);
+        const second = await request(await served(fixture.app))
+          .get('/api/me')
+          .set(header, value);
         expect(first.headers['x-cache']).to.equal('BYPASS');
         expect(second.headers['x-cache']).to.equal('BYPASS');
         expect(fixture.calls('me')).to.equal(2);
@@ -123,8 +134,10 @@ describe('responseCache storage rules', () => {
       it(`never serves a ${header} request a response stored for an anonymous one`, async () => {
         const { cache } = createTestCache();
         const fixture = createFixtureApp({ cache });
-        await request(fixture.app).get('/api/me');
-        const withCredentials = await request(fixture.app).get('/api/me').set(header, value);
+        await request(await served(fixture.app)).get('/api/me');
+        const withCredentials = await request(await served(fixture.app))
+          .get('/api/me')
+          .set(header, value);
         expect(withCredentials.headers['x-cache']).to.equal('BYPASS');
         expect(withCredentials.body.call).to.equal(2);
       });
@@ -133,10 +146,18 @@ describe('responseCache storage rules', () => {
     it('keys on the Authorization value when the route names it in varyHeaders', async () => {
       const { cache, store } = createTestCache();
       const fixture = createFixtureApp({ cache, routeOptions: { me: { varyHeaders: ['Authorization'] } } });
-      await request(fixture.app).get('/api/me').set('Authorization', 'Bearer alice');
-      const alice = await request(fixture.app).get('/api/me').set('Authorization', 'Bearer alice');
-      const bob = await request(fixture.app).get('/api/me').set('Authorization', 'Bearer bob');
-      const cookie = await request(fixture.app).get('/api/me').set('Cookie', 'session=carol');
+      await request(await served(fixture.app))
+        .get('/api/me')
+        .set('Authorization', 'Bearer alice');
+      const alice = await request(await served(fixture.app))
+        .get('/api/me')
+        .set('Authorization', 'Bearer alice');
+      const bob = await request(await served(fixture.app))
+        .get('/api/me')
+        .set('Authorization', 'Bearer bob');
+      const cookie = await request(await served(fixture.app))
+        .get('/api/me')
+        .set('Cookie', 'session=carol');
       expect(alice.headers['x-cache']).to.equal('HIT');
       expect(alice.body.authorization).to.equal('Bearer alice');
       expect(bob.headers['x-cache']).to.equal('MISS');
@@ -149,11 +170,19 @@ describe('responseCache storage rules', () => {
       const { cache } = createTestCache();
       const credentialKey = (req: express.Request) => /session=(\w+)/.exec(req.headers.cookie ?? '')?.[1];
       const fixture = createFixtureApp({ cache, routeOptions: { me: { credentialKey } } });
-      await request(fixture.app).get('/api/me').set('Cookie', 'session=alice');
-      const alice = await request(fixture.app).get('/api/me').set('Cookie', 'session=alice');
-      const bob = await request(fixture.app).get('/api/me').set('Cookie', 'session=bob');
-      const unknown = await request(fixture.app).get('/api/me').set('Cookie', 'theme=dark');
-      const anonymous = await request(fixture.app).get('/api/me');
+      await request(await served(fixture.app))
+        .get('/api/me')
+        .set('Cookie', 'session=alice');
+      const alice = await request(await served(fixture.app))
+        .get('/api/me')
+        .set('Cookie', 'session=alice');
+      const bob = await request(await served(fixture.app))
+        .get('/api/me')
+        .set('Cookie', 'session=bob');
+      const unknown = await request(await served(fixture.app))
+        .get('/api/me')
+        .set('Cookie', 'theme=dark');
+      const anonymous = await request(await served(fixture.app)).get('/api/me');
       expect(alice.headers['x-cache']).to.equal('HIT');
       expect(bob.headers['x-cache']).to.equal('MISS');
       expect(bob.body.cookie).to.equal('session=bob');
@@ -162,19 +191,56 @@ describe('responseCache storage rules', () => {
       expect(anonymous.body.cookie).to.equal(null);
     });
 
-    it('sends a credentialKey that returns a non-string to the error handler', async () => {
+    it('takes a finite number from credentialKey as the user (numeric ids)', async () => {
       const { cache } = createTestCache();
-      const fixture = createFixtureApp({ cache, routeOptions: { me: { credentialKey: () => 42 as never } } });
-      await request(fixture.app).get('/api/me').set('Cookie', 'a=b').expect(500);
-      expect(fixture.errors[0]).to.be.instanceOf(TypeError);
+      const userIds: Record<string, number> = { 'session=alice': 1, 'session=bob': 2 };
+      const fixture = createFixtureApp({
+        cache,
+        routeOptions: { me: { credentialKey: (req) => userIds[String(req.headers.cookie)] } },
+      });
+      const server = await served(fixture.app);
+      await request(server).get('/api/me').set('Cookie', 'session=alice');
+      const alice = await request(server).get('/api/me').set('Cookie', 'session=alice');
+      const bob = await request(server).get('/api/me').set('Cookie', 'session=bob');
+      expect([alice.headers['x-cache'], alice.body.cookie]).to.deep.equal(['HIT', 'session=alice']);
+      expect([bob.headers['x-cache'], bob.body.cookie]).to.deep.equal(['MISS', 'session=bob']);
+    });
+
+    it('bypasses, never a 500, when credentialKey throws or gives something that is no identity', async () => {
+      const unusable: (() => unknown)[] = [
+        () => '',
+        () => Number.NaN,
+        () => ({ id: 1 }),
+        () => {
+          throw new TypeError("Cannot read properties of undefined (reading 'id')");
+        },
+      ];
+      for (const credentialKey of unusable) {
+        const { cache, store, requests } = createTestCache();
+        const fixture = createFixtureApp({
+          cache,
+          routeOptions: { me: { credentialKey: credentialKey as () => string } },
+        });
+        const server = await served(fixture.app);
+        const first = await request(server).get('/api/me').set('Cookie', 'session=alice');
+        const second = await request(server).get('/api/me').set('Cookie', 'session=alice');
+        expect([first.status, first.headers['x-cache'], second.headers['x-cache']]).to.deep.equal([
+          200,
+          'BYPASS',
+          'BYPASS',
+        ]);
+        expect(store.writes).to.have.length(0);
+        expect(requests.map((event) => event.reason)).to.deep.equal(['key-error', 'key-error']);
+        expect(fixture.errors).to.have.length(0);
+      }
     });
   });
 
   it('lets the handler answer range requests itself', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    await request(fixture.app).get('/api/file');
-    const partial = await request(fixture.app)
+    await request(await served(fixture.app)).get('/api/file');
+    const partial = await request(await served(fixture.app))
       .get('/api/file')
       .set('Range', 'bytes=0-9')
       .buffer(true)

@@ -1,0 +1,131 @@
+import type { OutgoingHttpHeaders } from 'node:http';
+import { expect } from 'chai';
+import type { Express, Request, Response } from 'express';
+import fc from 'fast-check';
+import { responseCache } from '../../../src/index.js';
+import { type ExpressModule, express4, express5 } from '../../support/app-factory.js';
+import { rawGet } from '../../support/raw-request.js';
+import { served } from '../../support/served.js';
+import { createTestCache } from './http-spec-helpers.js';
+
+const MAJORS: [string, ExpressModule][] = [
+  ['Express 4', express4],
+  ['Express 5', express5],
+];
+
+/**
+ * An app whose handler answers with the origin it sees, the way pages build absolute links: at
+ * `/cached` behind the cache, and at `/direct` without it (what the handler gives that very request).
+ */
+function originEchoApp(express: ExpressModule, trustProxy: boolean): { app: Express; calls: () => number } {
+  const { cache } = createTestCache();
+  const app = express();
+  app.set('trust proxy', trustProxy);
+  let calls = 0;
+  const echo = (req: Request, res: Response) => {
+    // Express 5 has `req.host` (with the port); Express 4 only `req.hostname`.
+    const host = (req as { host?: string }).host ?? req.hostname;
+    res.json({ link: `${req.protocol}://${host}/home`, hostname: req.hostname });
+  };
+  app.get('/cached', responseCache(cache), (req, res) => {
+    calls++;
+    echo(req, res);
+  });
+  app.get('/direct', echo);
+  return { app, calls: () => calls };
+}
+
+const FORGED: OutgoingHttpHeaders = {
+  host: 'shop.example',
+  'x-forwarded-host': 'evil.example',
+  'x-forwarded-proto': 'https',
+  forwarded: 'for=1.2.3.4;host=evil.example;proto=https',
+};
+
+describe('responseCache and the request origin', () => {
+  for (const [major, express] of MAJORS) {
+    describe(major, () => {
+      it('without trust proxy: forged forwarding headers fill no entry that another host reads', async () => {
+        const { app, calls } = originEchoApp(express, false);
+        const server = await served(app);
+        const forged = await rawGet(server, '/cached', FORGED);
+        // Express ignores the forwarding headers, so the handler built the genuine link.
+        expect(JSON.parse(forged.body).link).to.equal('http://shop.example/home');
+        const visitor = await rawGet(server, '/cached', { host: 'shop.example' });
+        expect([visitor.headers['x-cache'], JSON.parse(visitor.body).link]).to.deep.equal([
+          'HIT',
+          'http://shop.example/home',
+        ]);
+        const otherHost = await rawGet(server, '/cached', { host: 'other.example' });
+        expect([otherHost.headers['x-cache'], JSON.parse(otherHost.body).link]).to.deep.equal([
+          'MISS',
+          'http://other.example/home',
+        ]);
+        expect(calls()).to.equal(2);
+      });
+
+      it('with trust proxy: a forged X-Forwarded-Host or -Proto fills only its own entry', async () => {
+        const { app } = originEchoApp(express, true);
+        const server = await served(app);
+        const forged = await rawGet(server, '/cached', FORGED);
+        expect(JSON.parse(forged.body).link).to.equal('https://evil.example/home');
+        const visitor = await rawGet(server, '/cached', { host: 'shop.example' });
+        expect([visitor.headers['x-cache'], JSON.parse(visitor.body).link]).to.deep.equal([
+          'MISS',
+          'http://shop.example/home',
+        ]);
+        const viaProxy = { host: 'internal:3000', 'x-forwarded-host': 'shop.example' };
+        const proxied = await rawGet(server, '/cached', { ...viaProxy, 'x-forwarded-proto': 'https' });
+        expect([proxied.headers['x-cache'], JSON.parse(proxied.body).link]).to.deep.equal([
+          'MISS',
+          'https://shop.example/home',
+        ]);
+        const proxiedAgain = await rawGet(server, '/cached', { ...viaProxy, 'x-forwarded-proto': 'https' });
+        expect(proxiedAgain.headers['x-cache']).to.equal('HIT');
+        // The same origin as the direct visitor's, so the same entry.
+        const plainHttp = await rawGet(server, '/cached', viaProxy);
+        expect([plainHttp.headers['x-cache'], JSON.parse(plainHttp.body).link]).to.deep.equal([
+          'HIT',
+          'http://shop.example/home',
+        ]);
+      });
+
+      it('keeps the port: a Host with another port never fills the entry of the plain host', async () => {
+        const { app } = originEchoApp(express, false);
+        const server = await served(app);
+        await rawGet(server, '/cached', { host: 'shop.example:1337' });
+        const visitor = await rawGet(server, '/cached', { host: 'shop.example' });
+        expect(visitor.headers['x-cache']).to.equal('MISS');
+        expect(JSON.parse(visitor.body).link).to.equal('http://shop.example/home');
+      });
+
+      it('answers every request as its handler would, whatever origin headers come (property)', async () => {
+        const headerSets = fc.record(
+          {
+            host: fc.constantFrom('shop.example', 'SHOP.example', 'shop.example:8080', 'evil.example'),
+            'x-forwarded-host': fc.constantFrom('shop.example', 'evil.example', 'a.example, b.example'),
+            'x-forwarded-proto': fc.constantFrom('http', 'https', 'https, http'),
+            forwarded: fc.constantFrom('host=evil.example', 'proto=https;host=shop.example'),
+          },
+          { requiredKeys: ['host'] },
+        );
+        await fc.assert(
+          fc.asyncProperty(
+            fc.boolean(),
+            fc.array(headerSets, { minLength: 2, maxLength: 6 }),
+            async (trust, sequence) => {
+              const { app } = originEchoApp(express, trust);
+              const server = await served(app);
+              for (const headers of sequence) {
+                const cached = await rawGet(server, '/cached', headers);
+                const direct = await rawGet(server, '/direct', headers);
+                expect(cached.body, JSON.stringify(headers)).to.equal(direct.body);
+              }
+            },
+          ),
+          { numRuns: 40 },
+        );
+      });
+    });
+  }
+});
