@@ -1,4 +1,7 @@
-/** One response header as replayed: its name as the handler spelled it, and its value or values. */
+/**
+ * One response header as replayed: its name as the handler spelled it, and its value or values. No
+ * values means the handler removed a header that earlier middleware had set: the replay removes it.
+ */
 export type StoredHeader = readonly [name: string, value: string | readonly string[]];
 
 /** A stored response, replayed byte for byte on a hit. */

@@ -38,6 +38,8 @@ export interface CaptureOptions {
    * request (a request id, CORS), so a hit gets its own; they are kept only if the handler changed them.
    */
   inherited: OutgoingHttpHeaders;
+  /** Aborting it stops the capture: another answer replaced the response, which is then not stored. */
+  signal?: AbortSignal;
 }
 
 // RFC 9111 §3.1: hop-by-hop and proxy-specific fields are not stored (RFC 9110 §7.6.1). Content-Length,
@@ -102,6 +104,7 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions): P
       if (!ended) resolve({ reason: 'aborted' });
     };
     res.once('close', onClose);
+    options.signal?.addEventListener('abort', () => stop('aborted'), { once: true });
 
     res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
       const forwarded = applyWriteHeadArguments(this, args);
@@ -192,6 +195,11 @@ function storedHeaders(res: ServerResponse, inherited: OutgoingHttpHeaders): Sto
     const value = res.getHeader(lowerName);
     if (value === undefined || sameHeaderValue(inherited[lowerName], value)) continue;
     headers.push([name, Array.isArray(value) ? [...value] : String(value)]);
+  }
+  // A header set before the handler that the handler removed (helmet hides X-Powered-By, which Express
+  // sets on every request): the hit must not bring it back, so its removal is stored too.
+  for (const name of Object.keys(inherited)) {
+    if (!UNSTORED_HEADERS.has(name) && !res.hasHeader(name)) headers.push([name, []]);
   }
   return headers;
 }

@@ -29,7 +29,9 @@ export function replayResponse(
   const notModified = isNotModified(req.headers, cached);
   res.statusCode = notModified ? 304 : cached.status;
   for (const [name, value] of cached.headers) {
-    if (!notModified || NOT_MODIFIED_HEADERS.has(name.toLowerCase())) res.setHeader(name, value);
+    if (notModified && !NOT_MODIFIED_HEADERS.has(name.toLowerCase())) continue;
+    if (Array.isArray(value) && value.length === 0) res.removeHeader(name);
+    else res.setHeader(name, value);
   }
   res.setHeader('X-Cache', label);
   if (ageSeconds !== undefined) res.setHeader('Age', ageSeconds);

@@ -125,6 +125,17 @@ describe('captureResponse', () => {
     expect(outcome.captured?.headers).to.deep.equal([['X-Changed', 'by handler']]);
   });
 
+  it('records a header set before the handler that the handler removed, so a hit removes it too', async () => {
+    const { outcome } = await capture(
+      (_req, res) => {
+        res.removeHeader('X-Powered-By');
+        res.end('ok');
+      },
+      { inherit: (res) => res.setHeader('X-Powered-By', 'Express') },
+    );
+    expect(outcome.captured?.headers).to.deep.equal([['x-powered-by', []]]);
+  });
+
   it('passes a second end to Node untouched and keeps the first response', async () => {
     const { response, outcome } = await capture((_req, res) => {
       res.end('first');
