@@ -95,7 +95,7 @@ export class Cache {
       return this.#serveStale(key, stale);
     }
     const flight = this.#parts.loads.load(
-      stale === undefined ? request : { ...request, cause: 'stale-fallback' },
+      stale === undefined ? request : { ...request, cause: 'stale-fallback', stale: stale.value },
     );
     if (stale === undefined) return this.#awaitLoad(key, flight);
     // Stale-if-error: the load decides unless it fails or is too slow; then the stale entry answers.

@@ -11,12 +11,14 @@ import type { Serializer } from '../serialization/serializer.js';
 export type LoadCause = 'miss' | 'stale-fallback' | 'background-refresh';
 
 /** What the engine tells a loader about the load it asks for. */
-export interface LoadContext {
+export interface LoadContext<T = unknown> {
   readonly cause: LoadCause;
+  /** With cause `stale-fallback`: the stale value that answers should this load fail or be slow. */
+  readonly stale?: T;
 }
 
 /** Produces the value of a key on a miss. `null` and `undefined` are returned but never cached. */
-export type Loader<T> = (key: string, context: LoadContext) => T | Promise<T>;
+export type Loader<T> = (key: string, context: LoadContext<T>) => T | Promise<T>;
 
 /** Produces the values of the missing keys of `getMany`, in the order of `keys`. */
 export type BatchLoader<T> = (keys: string[]) => readonly T[] | Promise<readonly T[]>;

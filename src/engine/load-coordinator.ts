@@ -19,6 +19,8 @@ export interface LoadRequest<T> {
   lock?: boolean;
   /** Why the load runs, as told to the loader. Default `'miss'`. */
   cause?: LoadCause;
+  /** With cause `stale-fallback`: the stale value, as told to the loader. */
+  stale?: T;
 }
 
 /** What {@link LoadCoordinator} needs. */
@@ -138,7 +140,8 @@ export class LoadCoordinator {
   }
 
   async #loadAndStore<T>(request: LoadRequest<T>, cause = request.cause ?? 'miss'): Promise<T> {
-    const value = await this.timeLoad(request.key, () => request.loader(request.key, { cause }));
+    const context = cause === 'stale-fallback' ? { cause, stale: request.stale as T } : { cause };
+    const value = await this.timeLoad(request.key, () => request.loader(request.key, context));
     await this.#parts.io.write(request.entryKey, value, request.options);
     return value;
   }

@@ -15,6 +15,7 @@ import type { RequestReason, RouteCaching } from './route-caching.js';
 import { routePatternOf, UNMATCHED_ROUTE } from './route-pattern.js';
 import { toCachedResponse } from './to-cached-response.js';
 import { whenResponseDone } from './when-response-done.js';
+import { type WithheldResponse, withholdResponse } from './withhold-response.js';
 
 /**
  * One request through the cache: bypass, or look up (following a `Vary` record to its variant), then
@@ -36,6 +37,13 @@ export class RequestExchange {
   /** The background refresh of the variants record this request started, if any. */
   #recordRefresh: Promise<CachedEntry | undefined> | undefined;
   /**
+   * The handler's response to this request while the stale entry may still answer instead (stale-if-
+   * error): it reaches the client only once its status shows it is no server error.
+   */
+  #withheld: WithheldResponse | undefined;
+  /** Stops capturing the withheld response once another answer replaced it. */
+  #abandonCapture: AbortController | undefined;
+  /**
    * Read on entry: once a handler passes an error on, Express restores `req.baseUrl` before the error
    * handler responds. `undefined` when the middleware runs before routing (`app.use`).
    */
@@ -55,7 +63,7 @@ export class RequestExchange {
     const bypass = this.#keyRequest();
     if (job?.owner === this.#caching && bypass === undefined) {
       this.#isRefresh = true;
-      job.start(this.#lead(job.variantNames));
+      job.start(this.#lead(job.variantNames, false));
     } else if (bypass === undefined) {
       this.#serve().catch((error: unknown) => this.#recover(error));
     } else {
@@ -106,6 +114,7 @@ export class RequestExchange {
     // This request ran the handler on a miss: the handler answers it.
     if (this.#handledBy === 'handler') return;
     if (entry?.kind === 'response') this.#replay(entry, outcome);
+    else if (this.#withheld !== undefined) this.#sendWithheld();
     else this.#runHandler('MISS', 'miss', this.#req.method === 'HEAD' ? 'head' : 'uncacheable');
   }
 
@@ -113,15 +122,22 @@ export class RequestExchange {
     return (_key, context) => {
       // An engine that does not say why it loads is asking for a miss.
       const cause = context?.cause ?? 'miss';
+      // One client request, one handler run: a request whose handler already ran loads nothing more.
+      const mayRun = this.#handledBy === 'nobody' && this.#withheld === undefined;
       // On a miss this request runs the handler, unless it is already answered (then it cannot).
       if (cause === 'miss') {
-        return this.#handledBy === 'nobody' && this.#req.method !== 'HEAD'
-          ? this.#lead(variantNames)
-          : undefined;
+        return mayRun && this.#req.method !== 'HEAD' ? this.#lead(variantNames, false) : undefined;
       }
-      // Otherwise the handler runs for a copy of the request: in the background, after this request got
-      // the stale entry; or while this request waits, to get the fresh response or, should it fail or be
-      // slow, the stale one. Refreshing the variants record rewrites this request's variant too.
+      // A stale response waits as the fallback: the handler runs for this very request, its response
+      // withheld until its status shows it is no server error, so that the client gets either it or
+      // the stale entry, never a second run. (A stale variants record has no response to fall back on:
+      // it is refreshed through a copy of the request, as in the background.)
+      if (cause === 'stale-fallback' && (context.stale as CachedEntry | undefined)?.kind === 'response') {
+        if (!mayRun) throw new Error('the handler already ran for this request');
+        return this.#lead(variantNames, true);
+      }
+      // Otherwise the handler runs for a copy of the request, in the background, after this request got
+      // the stale entry. Refreshing the variants record rewrites this request's variant too.
       if (cause === 'background-refresh' && variantNames !== undefined && this.#recordRefresh !== undefined) {
         return undefined;
       }
@@ -131,8 +147,15 @@ export class RequestExchange {
     };
   }
 
-  /** Runs the handler for this request and captures what it sends, for the engine to store. */
-  async #lead(variantNames: readonly string[] | undefined): Promise<CachedEntry | undefined> {
+  /**
+   * Runs the handler for this request and captures what it sends, for the engine to store. `withhold`:
+   * the response reaches the client only when it is no server error; a server error rejects, so that
+   * the stale entry answers instead (RFC 5861 §4). A HEAD request is never captured (it has no body).
+   */
+  async #lead(
+    variantNames: readonly string[] | undefined,
+    withhold: boolean,
+  ): Promise<CachedEntry | undefined> {
     const req = this.#req;
     const res = this.#res;
     // The leading request runs the handler without the client's validators, so that what it stores is
@@ -140,12 +163,35 @@ export class RequestExchange {
     delete req.headers['if-none-match'];
     delete req.headers['if-modified-since'];
     const storage = this.#caching.config.storage;
-    const capturing = captureResponse(res, {
-      maxBodyBytes: storage.maxBodyBytes,
-      decide: (head) => notStorableReason(head, storage),
-      inherited: res.getHeaders(),
-    });
-    this.#runHandler('MISS', 'miss', undefined);
+    const inherited = res.getHeaders();
+    const abandon = new AbortController();
+    const capturing =
+      req.method === 'HEAD'
+        ? undefined
+        : captureResponse(res, {
+            maxBodyBytes: storage.maxBodyBytes,
+            decide: (head) => notStorableReason(head, storage),
+            inherited,
+            signal: abandon.signal,
+          });
+    if (withhold) {
+      this.#abandonCapture = abandon;
+      this.#withheld = withholdResponse(res, {
+        inherited,
+        maxHeldBytes: storage.maxBodyBytes,
+        onSend: () => this.#answeredByHandler('MISS', 'miss', undefined),
+      });
+      res.setHeader('X-Cache', 'MISS');
+      this.#next();
+      const decision = await this.#withheld.decision;
+      if (decision === 'server-error') {
+        abandon.abort();
+        throw new Error('the handler answered with a server error');
+      }
+    } else {
+      this.#runHandler('MISS', 'miss', undefined);
+    }
+    if (capturing === undefined) return undefined;
     const outcome = await capturing;
     if (outcome.reason !== undefined) {
       this.#reason = outcome.reason;
@@ -185,13 +231,21 @@ export class RequestExchange {
   }
 
   #replay(entry: CachedResponse, outcome: LookupOutcome<CachedEntry | undefined>): void {
-    this.#handledBy = 'replay';
     const label = outcome.result === 'hit' ? 'HIT' : outcome.result === 'stale' ? 'STALE' : 'MISS';
     const ageSeconds =
       outcome.createdAtMs === undefined
         ? undefined
         : Math.max(0, Math.floor((Date.now() - outcome.createdAtMs) / 1000));
-    replayResponse(this.#req, this.#res, entry, label, ageSeconds);
+    const send = () => replayResponse(this.#req, this.#res, entry, label, ageSeconds);
+    if (this.#withheld === undefined) {
+      send();
+    } else {
+      // The handler ran for this request and its response has not gone out (a server error, or slower
+      // than the cache waits): the stale entry answers, and what the handler sends is dropped, unstored.
+      this.#abandonCapture?.abort();
+      if (!this.#withheld.takeOver(send)) return;
+    }
+    this.#handledBy = 'replay';
     // The whole body went out in one `end` call: the response is complete from here on.
     this.#emit(
       outcome.result,
@@ -201,6 +255,16 @@ export class RequestExchange {
   }
 
   #runHandler(label: 'MISS' | 'BYPASS', result: RequestResult, reason: RequestReason | undefined): void {
+    this.#answeredByHandler(label, result, reason);
+    this.#next();
+  }
+
+  /** The handler's response is this request's answer; its `request` event goes out when it is done. */
+  #answeredByHandler(
+    label: 'MISS' | 'BYPASS',
+    result: RequestResult,
+    reason: RequestReason | undefined,
+  ): void {
     this.#handledBy = 'handler';
     this.#reason = reason;
     this.#res.setHeader('X-Cache', label);
@@ -209,12 +273,23 @@ export class RequestExchange {
       const why = this.#reason ?? (result === 'miss' && !this.#res.writableEnded ? 'aborted' : undefined);
       this.#emit(result, why, this.#routePattern() ?? UNMATCHED_ROUTE);
     });
-    this.#next();
+  }
+
+  /** Nothing else can answer a request whose handler already ran: its held server error goes out. */
+  #sendWithheld(): void {
+    if (this.#res.destroyed) {
+      this.#emit('miss', 'aborted', this.#routePattern() ?? UNMATCHED_ROUTE);
+      return;
+    }
+    this.#answeredByHandler('MISS', 'miss', 'status');
+    this.#withheld?.release();
   }
 
   #recover(error: unknown): void {
-    // Fail open: a request the cache could not serve runs the handler (the engine reported the cause).
-    if (this.#handledBy === 'nobody') this.#runHandler('MISS', 'miss', 'error');
+    // Fail open: a request the cache could not serve runs the handler (the engine reported the cause),
+    // unless the handler already ran for it.
+    if (this.#handledBy === 'nobody' && this.#withheld !== undefined) this.#sendWithheld();
+    else if (this.#handledBy === 'nobody') this.#runHandler('MISS', 'miss', 'error');
     else if (this.#handledBy === 'replay' && !this.#res.headersSent) this.#next(error);
   }
 

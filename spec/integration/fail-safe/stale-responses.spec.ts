@@ -135,7 +135,7 @@ describe('Stale responses over Redis (responseCache)', function () {
       expect(app.handlerRuns()).to.equal(2);
     });
 
-    it('serves the stale body once loadTimeoutMs has passed when the source is slow, and the load goes on', async () => {
+    it('serves the stale body once loadTimeoutMs has passed when the source is slow, and drops the late response', async () => {
       const app = await start({ staleWhileRevalidate: false, loadTimeoutMs: 100 });
       await cacheThenGoStale();
       app.source.delayMs = SLOW_SOURCE_MS;
@@ -145,10 +145,12 @@ describe('Stale responses over Redis (responseCache)', function () {
       expect(answer).to.deep.include({ status: 200, xCache: 'STALE', body: { id: '1', version: 1 } });
       expect(answer.latencyMs).to.be.below(SLOW_SOURCE_MS - 100);
       await sleep(SLOW_SOURCE_MS);
-      expect(await get(), 'the slow load went on and refreshed the entry').to.deep.include({
-        xCache: 'HIT',
-        body: { id: '1', version: 2 },
-      });
+      // One run for that request; its late response, made for a client that got the stale body, is
+      // not stored. Once the source answers in time, the next request refreshes the entry.
+      expect(app.handlerRuns()).to.equal(2);
+      app.source.delayMs = 0;
+      expect(await get()).to.deep.include({ xCache: 'MISS', body: { id: '1', version: 3 } });
+      expect(await get()).to.deep.include({ xCache: 'HIT', body: { id: '1', version: 3 } });
     });
   });
 
