@@ -28,7 +28,9 @@ export interface CacheOptions {
   staleWhileRevalidate?: boolean;
   /**
    * With `staleWhileRevalidate: false`: when a stale entry exists and the loader takes longer than
-   * this, serve the stale entry (the load goes on and refreshes the cache), in milliseconds. Default 0 (wait).
+   * this, serve the stale entry, in milliseconds. Default 0 (wait). With `cache.get`, the load goes on
+   * and refreshes the entry; with `responseCache`, the handler's late response was made for a client
+   * that got the stale entry, and is dropped.
    */
   loadTimeoutMs?: number;
   /** Lifetime of the cross-instance stampede lock, in milliseconds; 0 disables the lock. Default 5000. */

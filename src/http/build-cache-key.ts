@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestOrigin } from './request-origin.js';
 
-// Layout: `rc2:GET` [`;name=value`…] [`;@=credential`] `:` scheme `://` authority `:` target. Header
+// Layout: `rc2:GET` [`;name=value`…] [`;@=credential`] `:` scheme `://` authority [`;host=` Host] `:`
+// target (the Host part only when a trusted X-Forwarded-Host gave the authority). Header
 // names and values, the scheme and the authority are percent-encoded, so none of them holds `:`, `;` or
 // `/`: the key reads back unambiguously whatever the target holds, and no forged Host can make its
 // authority end where another's target begins. `rc2` is the layout version (rc1 had no origin); GET and
@@ -35,7 +36,9 @@ export function buildCacheKey(
     if (value !== undefined) key += `=${encodeHeaderValue(name, value)}`;
   }
   if (credential !== undefined) key += `;@=${encodeURIComponent(credential)}`;
-  key += `:${encodeURIComponent(origin.scheme)}://${encodeURIComponent(origin.authority)}:${target}`;
+  key += `:${encodeURIComponent(origin.scheme)}://${encodeURIComponent(origin.authority)}`;
+  if (origin.host !== undefined) key += `;host=${encodeURIComponent(origin.host)}`;
+  key += `:${target}`;
   return limitLength(key, target);
 }
 

@@ -156,8 +156,10 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions): P
  * `on-headers` does, so that everyone reads them from the response; returns the arguments to forward.
  */
 function applyWriteHeadArguments(res: ServerResponse, args: unknown[]): unknown[] {
-  const headersAt = typeof args[1] === 'string' ? 2 : 1;
-  const headers = args[headersAt];
+  const hasReason = typeof args[1] === 'string';
+  // Node reads the headers from the third argument whenever the second is no reason phrase.
+  const headers = hasReason ? args[2] : (args[2] ?? args[1]);
+  const headersAt = hasReason ? 2 : 1;
   if (typeof args[0] === 'number') res.statusCode = args[0];
   if (Array.isArray(headers)) {
     applyHeaderArray(res, headers);

@@ -10,6 +10,11 @@ export interface RequestOrigin {
   readonly scheme: string;
   /** The host with its port, as the request named it (empty when it named none). */
   readonly authority: string;
+  /**
+   * The `Host` header, when the authority came from a trusted `X-Forwarded-Host` and differs from it:
+   * handlers build links from `req.get('host')` as often as from `req.hostname`.
+   */
+  readonly host?: string;
 }
 
 /** Express compiles its `trust proxy` setting into this predicate (both majors call it `trust proxy fn`). */
@@ -22,11 +27,14 @@ type TrustProxy = (address: string | undefined, hop: number) => boolean;
  * from an untrusted client reaches neither.
  */
 export function requestOrigin(req: Request): RequestOrigin {
-  return { scheme: req.protocol, authority: requestHost(req) ?? '' };
+  const host = req.headers.host ?? '';
+  const forwarded = trustedForwardedHost(req);
+  if (forwarded === undefined || forwarded === host) return { scheme: req.protocol, authority: host };
+  return { scheme: req.protocol, authority: forwarded, host };
 }
 
-/** Express's own rule (Express 4 `req.hostname`, Express 5 `req.host`), port kept. */
-function requestHost(req: Request): string | undefined {
+/** Express's own rule (Express 4 `req.hostname`, Express 5 `req.host`): the forwarded host, port kept, when trusted. */
+function trustedForwardedHost(req: Request): string | undefined {
   const trust = (req.app as { get?: (setting: string) => unknown } | undefined)?.get?.('trust proxy fn');
   const forwarded = req.headers['x-forwarded-host'];
   if (
@@ -35,7 +43,7 @@ function requestHost(req: Request): string | undefined {
     typeof trust !== 'function' ||
     !(trust as TrustProxy)(req.socket?.remoteAddress, 0)
   ) {
-    return req.headers.host;
+    return undefined;
   }
   const commaAt = forwarded.indexOf(',');
   return commaAt === -1 ? forwarded : forwarded.slice(0, commaAt).trimEnd();

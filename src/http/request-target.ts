@@ -16,13 +16,17 @@ type QueryParser = (query: string) => unknown;
 
 /**
  * The path and query of `req` as the key holds them: the path of `req.originalUrl`, and the query text
- * Express itself parses into `req.query` (split by `parseurl`, as Express does: a fragment is dropped).
+ * Express itself parses into `req.query` (split by `parseurl`, as Express does).
  * The query is sorted by parameter name when, and
  * only when, the app's own query parser reads the sorted query as the `req.query` the handler gets: two
  * requests then share a target only if their handlers see the same `req.path` and `req.query`, whatever
  * the parser makes of encoded names, `+`, brackets, repeated names or a parameter limit.
  */
 export function requestTarget(req: Request): string {
+  // An absolute-form target (`GET http://host/path`) or one with a `#fragment`: Express routes on the
+  // path, yet the handler can read the rest in `req.originalUrl` (and echo it into a link). No browser
+  // sends either, so such a request is keyed on its target exactly as sent.
+  if (isUnusualTarget(req.originalUrl)) return req.originalUrl;
   const path = parseUrl.original(req)?.pathname ?? '';
   const query = parseUrl(req)?.query;
   if (typeof query !== 'string' || query === '') return path;
@@ -35,10 +39,15 @@ export function requestTarget(req: Request): string {
  * reads the same sorted as unsorted (true of every ordinary query).
  */
 export function normalizeTarget(url: string): string {
+  if (isUnusualTarget(url)) return url;
   const parsed = parseUrl({ url } as IncomingMessage);
   const path = parsed?.pathname ?? '';
   const query = parsed?.query;
   return typeof query !== 'string' || query === '' ? path : `${path}?${sortQuery(query)}`;
+}
+
+function isUnusualTarget(url: string): boolean {
+  return !url.startsWith('/') || url.includes('#');
 }
 
 /** Stable: parameters with the same name keep their order, as every parser reads them in order. */

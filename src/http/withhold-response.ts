@@ -37,6 +37,9 @@ export function withholdResponse(
   const originalWrite = res.write;
   const originalEnd = res.end;
   const originals = { writeHead: originalWriteHead, write: originalWrite, end: originalEnd };
+  // Names as earlier middleware spelled them, to put them back as they were.
+  const rawNames = (res as ServerResponse & { getRawHeaderNames(): string[] }).getRawHeaderNames();
+  const inheritedNames = new Map(rawNames.map((name) => [name.toLowerCase(), name]));
   let state: 'pending' | 'sent' | 'held' | 'dropped' = 'pending';
   let ours = false;
   let held: Call[] | undefined = [];
@@ -94,13 +97,18 @@ export function withholdResponse(
 
   const answer = (respond: () => void) => {
     ours = true;
+    // The answer goes out beneath anything mounted after the cache (compression after the route has
+    // taken the handler's `end` already), as a hit's replay does, which runs before such middleware.
+    const outer = { writeHead: res.writeHead, write: res.write, end: res.end };
+    Object.assign(res, originals);
     try {
       respond();
     } finally {
+      Object.assign(res, outer);
       ours = false;
       state = 'dropped';
       held = undefined;
-      ignoreHeaderChanges(res);
+      blindHandler(res);
     }
   };
 
@@ -108,7 +116,7 @@ export function withholdResponse(
     decision,
     takeOver(respond) {
       if (state === 'sent' || res.headersSent) return false;
-      restoreHeaders(res, options.inherited);
+      restoreHeaders(res, options.inherited, inheritedNames);
       res.statusCode = 200;
       answer(respond);
       return true;
@@ -122,7 +130,14 @@ export function withholdResponse(
         state = 'sent';
         ours = true;
         try {
-          for (const { method, args } of calls) Reflect.apply(originals[method], res, args);
+          // Their callbacks ran when they were held.
+          for (const { method, args } of calls) {
+            Reflect.apply(
+              originals[method],
+              res,
+              args.filter((arg) => typeof arg !== 'function'),
+            );
+          }
         } finally {
           ours = false;
         }
@@ -130,7 +145,7 @@ export function withholdResponse(
       }
       // The error body outgrew what may be held: its status goes out, without the body.
       const status = res.statusCode;
-      restoreHeaders(res, options.inherited);
+      restoreHeaders(res, options.inherited, inheritedNames);
       res.statusCode = status;
       answer(() => res.end());
     },
@@ -138,26 +153,33 @@ export function withholdResponse(
 }
 
 /** Puts the response's headers back to `inherited`: what earlier middleware set before the handler. */
-function restoreHeaders(res: ServerResponse, inherited: OutgoingHttpHeaders): void {
+function restoreHeaders(
+  res: ServerResponse,
+  inherited: OutgoingHttpHeaders,
+  names: ReadonlyMap<string, string>,
+): void {
   for (const name of res.getHeaderNames()) {
     if (!(name in inherited)) res.removeHeader(name);
   }
   for (const [name, value] of Object.entries(inherited)) {
-    if (value !== undefined) res.setHeader(name, value);
+    if (value !== undefined) res.setHeader(names.get(name) ?? name, value);
   }
 }
 
 /**
- * Once another answer went out in the handler's place, the handler may still set headers as it
- * finishes (`res.json` sets Content-Type); Node would throw, as the headers are sent. They are dropped.
+ * Once another answer went out in the handler's place, the handler goes on as if its response were
+ * still to be sent: it may set headers as it finishes (`res.json` sets Content-Type), and an error it
+ * passes on reaches an error handler that, seeing headers sent, would destroy the socket under the
+ * answer still streaming. So the headers look unsent to it, and its header changes are dropped.
  */
-function ignoreHeaderChanges(res: ServerResponse): void {
+function blindHandler(res: ServerResponse): void {
   const ignore = function ignored(this: ServerResponse) {
     return this;
   };
   res.setHeader = ignore as ServerResponse['setHeader'];
   res.appendHeader = ignore as ServerResponse['appendHeader'];
   res.removeHeader = ignore as ServerResponse['removeHeader'];
+  Object.defineProperty(res, 'headersSent', { configurable: true, get: () => false });
 }
 
 /** A dropped `write`/`end` still calls its callback, so streams piping into the response finish. */

@@ -41,6 +41,21 @@ describe('captureResponse', () => {
     expect(outcome.captured?.body.toString()).to.equal('done');
   });
 
+  it('takes headers given as writeHead(status, undefined, headers), as Node does', async () => {
+    const { response, outcome } = await capture((_req, res) => {
+      (res.writeHead as (status: number, reason: undefined, headers: object) => ServerResponse)(
+        200,
+        undefined,
+        {
+          'Cache-Control': 'private',
+        },
+      );
+      res.end('mine');
+    });
+    expect(response.headers['cache-control']).to.equal('private');
+    expect(outcome.captured?.headers).to.deep.equal([['Cache-Control', 'private']]);
+  });
+
   it('takes headers given to writeHead as a flat or nested list', async () => {
     const flat = await capture((_req, res) => {
       res.writeHead(200, ['X-A', '1', 'X-A', '2']);

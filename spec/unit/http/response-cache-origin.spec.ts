@@ -25,7 +25,12 @@ function originEchoApp(express: ExpressModule, trustProxy: boolean): { app: Expr
   const echo = (req: Request, res: Response) => {
     // Express 5 has `req.host` (with the port); Express 4 only `req.hostname`.
     const host = (req as { host?: string }).host ?? req.hostname;
-    res.json({ link: `${req.protocol}://${host}/home`, hostname: req.hostname });
+    // Handlers build links from any of these; `req.get('host')` is the raw Host header.
+    res.json({
+      link: `${req.protocol}://${host}/home`,
+      hostname: req.hostname,
+      hostHeader: req.get('host'),
+    });
   };
   app.get('/cached', responseCache(cache), (req, res) => {
     calls++;
@@ -82,12 +87,43 @@ describe('responseCache and the request origin', () => {
         ]);
         const proxiedAgain = await rawGet(server, '/cached', { ...viaProxy, 'x-forwarded-proto': 'https' });
         expect(proxiedAgain.headers['x-cache']).to.equal('HIT');
-        // The same origin as the direct visitor's, so the same entry.
+        // The handler may read the proxy's own Host as well (`req.get('host')`): it is in the key too.
         const plainHttp = await rawGet(server, '/cached', viaProxy);
-        expect([plainHttp.headers['x-cache'], JSON.parse(plainHttp.body).link]).to.deep.equal([
-          'HIT',
-          'http://shop.example/home',
+        expect([plainHttp.headers['x-cache'], JSON.parse(plainHttp.body).hostHeader]).to.deep.equal([
+          'MISS',
+          'internal:3000',
         ]);
+      });
+
+      it('with trust proxy: a forged Host behind a genuine X-Forwarded-Host fills only its own entry', async () => {
+        const { app } = originEchoApp(express, true);
+        const server = await served(app);
+        const forged = await rawGet(server, '/cached', {
+          host: 'evil.example',
+          'x-forwarded-host': 'shop.example',
+        });
+        expect(JSON.parse(forged.body).hostHeader).to.equal('evil.example');
+        const visitor = await rawGet(server, '/cached', { host: 'shop.example' });
+        expect([visitor.headers['x-cache'], JSON.parse(visitor.body).hostHeader]).to.deep.equal([
+          'MISS',
+          'shop.example',
+        ]);
+      });
+
+      it('keys an absolute-form target or a #fragment exactly as sent, as the handler reads it', async () => {
+        const { cache } = createTestCache();
+        const app = express();
+        // A page that links to itself with the URL it was asked for.
+        app.get('/page', responseCache(cache), (req, res) =>
+          res.send(`<a href="${req.originalUrl}">next</a>`),
+        );
+        const server = await served(app);
+        for (const forged of ['http://evil.example/page?x=1', '/page?x=1#"><img/src/onerror=alert(1)>']) {
+          const attack = await rawGet(server, forged, { host: 'shop.example' });
+          expect(attack.body).to.include(forged);
+          const visitor = await rawGet(server, '/page?x=1', { host: 'shop.example' });
+          expect(visitor.body, forged).to.equal('<a href="/page?x=1">next</a>');
+        }
       });
 
       it('keeps the port: a Host with another port never fills the entry of the plain host', async () => {
@@ -102,7 +138,13 @@ describe('responseCache and the request origin', () => {
       it('answers every request as its handler would, whatever origin headers come (property)', async () => {
         const headerSets = fc.record(
           {
-            host: fc.constantFrom('shop.example', 'SHOP.example', 'shop.example:8080', 'evil.example'),
+            host: fc.constantFrom(
+              'shop.example',
+              'SHOP.example',
+              'shop.example:8080',
+              'evil.example',
+              'internal',
+            ),
             'x-forwarded-host': fc.constantFrom('shop.example', 'evil.example', 'a.example, b.example'),
             'x-forwarded-proto': fc.constantFrom('http', 'https', 'https, http'),
             forwarded: fc.constantFrom('host=evil.example', 'proto=https;host=shop.example'),
