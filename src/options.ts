@@ -4,6 +4,7 @@ import type { FailSafeConfig } from './engine/cache.js';
 import type { DistributedLockConfig } from './engine/distributed-lock.js';
 import type { MemoryTierConfig } from './engine/memory-tier.js';
 import { CacheOptionError } from './errors.js';
+import { describeValue, unknownOptionMessage } from './option-names.js';
 import { jsonSerializer } from './serialization/json-serializer.js';
 import type { Serializer } from './serialization/serializer.js';
 import type { CacheStore } from './store/cache-store.js';
@@ -109,6 +110,11 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheConfig 
   if (typeof options !== 'object' || options === null) {
     throw new CacheOptionError('createCache: options must be an object');
   }
+  for (const name of Object.keys(options)) {
+    if (!CACHE_OPTION_NAMES.includes(name)) {
+      throw new CacheOptionError(`createCache: ${unknownOptionMessage(name, CACHE_OPTION_NAMES)}`);
+    }
+  }
   const { redis, store } = options;
   if (redis === undefined && store === undefined) {
     throw new CacheOptionError('createCache: `redis` is required (a connected node-redis client)');
@@ -116,6 +122,11 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheConfig 
   if (redis !== undefined && !isRedisClientLike(redis)) {
     throw new CacheOptionError(
       'createCache: `redis` must be a node-redis client from createClient() or createCluster()',
+    );
+  }
+  if (redis !== undefined && (redis as { isOpen?: unknown }).isOpen === false) {
+    throw new CacheOptionError(
+      'createCache: the Redis client is not connected: call `await client.connect()` first (the cache never connects a client it is given)',
     );
   }
   if (redis !== undefined && hasKeyPrefix(redis)) {
@@ -196,7 +207,9 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheConfig 
 export function positiveNumber(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new CacheOptionError(`\`${name}\` must be a positive number, got ${String(value)}`);
+    throw new CacheOptionError(
+      `\`${name}\` must be a positive number${unitOf(name)}, got ${describeValue(value)}`,
+    );
   }
   return value;
 }
@@ -205,15 +218,31 @@ export function positiveNumber(value: unknown, name: string, fallback: number): 
 export function nonNegativeNumber(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new CacheOptionError(`\`${name}\` must be a number of at least 0, got ${String(value)}`);
+    throw new CacheOptionError(
+      `\`${name}\` must be a number${unitOf(name)} of at least 0, got ${describeValue(value)}`,
+    );
   }
   return value;
+}
+
+/** The unit an option's name says it is in, for error messages. */
+function unitOf(name: string): string {
+  if (name.endsWith('Ms')) return ' of milliseconds';
+  if (name.endsWith('Bytes')) return ' of bytes';
+  if (/(^|\.)(ttl|staleTtl|seconds)$/.test(name)) return ' of seconds';
+  return '';
 }
 
 function resolveMemoryTier(options: MemoryTierOptions | false | undefined): MemoryTierConfig | undefined {
   if (options === undefined || options === false) return undefined;
   if (typeof options !== 'object' || options === null) {
     throw new CacheOptionError('createCache: `memoryTier` must be an object or false');
+  }
+  for (const name of Object.keys(options)) {
+    if (!(name in MEMORY_TIER_OPTIONS)) {
+      const message = unknownOptionMessage(name, Object.keys(MEMORY_TIER_OPTIONS));
+      throw new CacheOptionError(`createCache: \`memoryTier\`: ${message}`);
+    }
   }
   return {
     maxEntries: positiveInteger(options.maxEntries, 'memoryTier.maxEntries', 10_000),
@@ -243,6 +272,39 @@ function nonEmptyString(value: unknown, name: string): string | undefined {
   }
   return value;
 }
+
+/** Every option `createCache` takes, to reject misspelt ones (the type keeps it complete). */
+const CACHE_OPTIONS: Record<keyof CacheOptions, true> = {
+  redis: true,
+  store: true,
+  prefix: true,
+  name: true,
+  ttl: true,
+  staleTtl: true,
+  staleWhileRevalidate: true,
+  loadTimeoutMs: true,
+  lockTtlMs: true,
+  lockWaitMs: true,
+  lockPollMs: true,
+  loadWaitMs: true,
+  memoryTier: true,
+  serializer: true,
+  registry: true,
+  metricsPrefix: true,
+  logger: true,
+  logLevel: true,
+  redisTimeoutMs: true,
+  circuitBreakerThreshold: true,
+  circuitBreakerHalfOpenAfterMs: true,
+  invalidationAttempts: true,
+  invalidationBackoffMs: true,
+};
+const CACHE_OPTION_NAMES = Object.keys(CACHE_OPTIONS);
+const MEMORY_TIER_OPTIONS: Record<keyof MemoryTierOptions, true> = {
+  maxEntries: true,
+  maxBytes: true,
+  ttlMs: true,
+};
 
 const STORE_METHODS = [
   'get',

@@ -208,6 +208,42 @@ describe('createCache options', () => {
       });
     }
 
+    it('misspelt option names, with the name meant', () => {
+      const misspelt: [string, string][] = [
+        ['staleTTL', 'staleTtl'],
+        ['prefx', 'prefix'],
+        ['memorytier', 'memoryTier'],
+        ['redisTimeout', 'redisTimeoutMs'],
+      ];
+      for (const [wrong, meant] of misspelt) {
+        expect(creationError({ store, [wrong]: 1 }).message).to.equal(
+          `createCache: unknown option \`${wrong}\`: did you mean \`${meant}\`?`,
+        );
+      }
+      expect(creationError({ store, l1: {} }).message).to.match(
+        /unknown option `l1` \(known: redis, store, /,
+      );
+      expect(creationError({ store, memoryTier: { maxEntris: 5 } }).message).to.match(
+        /`memoryTier`: unknown option `maxEntris`: did you mean `maxEntries`\?/,
+      );
+    });
+
+    it('values of the wrong type, saying what was expected and what came', () => {
+      expect(creationError({ store, ttl: '60' }).message).to.equal(
+        '`ttl` must be a positive number of seconds, got the string "60"',
+      );
+      expect(creationError({ store, redisTimeoutMs: null }).message).to.equal(
+        '`redisTimeoutMs` must be a positive number of milliseconds, got null',
+      );
+    });
+
+    it('a node-redis client that was never connected, saying to connect it', () => {
+      const redis = Object.assign(createStubRedisClient(), { isOpen: false });
+      expect(creationError({ redis }).message).to.include('call `await client.connect()` first');
+      const connected = Object.assign(createStubRedisClient(), { isOpen: true });
+      expect(() => resolveCacheOptions({ redis: connected })).not.to.throw();
+    });
+
     it('options that are not an object', () => {
       for (const options of [null, undefined, 42, 'redis://localhost']) {
         expect(() => createCache(options as unknown as CacheOptions)).to.throw(

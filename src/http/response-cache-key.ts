@@ -25,8 +25,8 @@ export interface ResponseCacheKeyTarget {
    * (`undefined` for a request without it).
    */
   headers?: Readonly<Record<string, string | undefined>>;
-  /** For routes with `credentialKey`: what it returns for the user. */
-  credential?: string;
+  /** For routes with `credentialKey`: what it returns for the user (a numeric id as it is). */
+  credential?: string | number;
 }
 
 /**
@@ -59,7 +59,13 @@ export function responseCacheKey(target: string | ResponseCacheKeyTarget): strin
   const lowerCaseHeaders: IncomingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) lowerCaseHeaders[name.toLowerCase()] = value;
   const names = Object.keys(lowerCaseHeaders).sort();
-  return buildCacheKey(keyOrigin, keyTarget, names, lowerCaseHeaders, credential);
+  return buildCacheKey(
+    keyOrigin,
+    keyTarget,
+    names,
+    lowerCaseHeaders,
+    credential === undefined ? undefined : String(credential),
+  );
 }
 
 function originOf(origin: string | Request | undefined): RequestOrigin | undefined {

@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import { CacheOptionError } from '../errors.js';
+import { describeValue, unknownOptionMessage } from '../option-names.js';
 import type { CredentialPolicy } from './request-policy.js';
 import type { ParameterMatcher, QueryFilter } from './request-target.js';
 import type { StoragePolicy } from './response-policy.js';
@@ -105,7 +106,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 export function resolveResponseCacheOptions(options: ResponseCacheOptions): ResolvedResponseCacheConfig {
   if (typeof options !== 'object' || options === null) fail('options must be an object');
   for (const name of Object.keys(options)) {
-    if (!OPTION_NAMES.has(name)) fail(`unknown option \`${name}\` (known: ${[...OPTION_NAMES].join(', ')})`);
+    if (!OPTION_NAMES.has(name)) fail(unknownOptionMessage(name, [...OPTION_NAMES]));
   }
   const varyHeaders = headerNames(options.varyHeaders);
   const credentialKey = optionalFunction(options.credentialKey, 'credentialKey');
@@ -144,7 +145,7 @@ function nonNegative(value: unknown, name: string, integer: boolean): number {
     value < 0 ||
     (integer && !Number.isInteger(value))
   ) {
-    fail(`\`${name}\` must be a ${integer ? 'whole ' : ''}number of at least 0, got ${String(value)}`);
+    fail(`\`${name}\` must be a ${integer ? 'whole ' : ''}number of at least 0, got ${describeValue(value)}`);
   }
   return value;
 }

@@ -23,6 +23,12 @@ export function responseCache<P = ParamsDictionary>(
   cache: ResponseCacheEngine,
   options: ResponseCacheOptions<P> = {},
 ): RouteMiddleware {
+  if (isRequest(cache)) {
+    // Express passes what the middleware throws to the error handler, so every request shows this.
+    throw new CacheOptionError(
+      'responseCache was mounted without being called: write app.use(responseCache(cache, options)), not app.use(responseCache)',
+    );
+  }
   if (!isEngine(cache)) {
     throw new CacheOptionError('responseCache: `cache` must be a cache from createCache()');
   }
@@ -58,6 +64,16 @@ function ttlOfEntry(entry: CachedEntry | undefined): number | undefined {
 
 function tagsOfEntry(entry: CachedEntry | undefined): readonly string[] {
   return entry?.tags ?? [];
+}
+
+function isRequest(value: unknown): boolean {
+  const candidate = value as { method?: unknown; headers?: unknown } | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.method === 'string' &&
+    typeof candidate.headers === 'object'
+  );
 }
 
 function isEngine(cache: unknown): cache is ResponseCacheEngine {

@@ -1,9 +1,12 @@
 import { expect } from 'chai';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import request from 'supertest';
 import {
   DEFAULT_MAX_BODY_BYTES,
   resolveResponseCacheOptions,
 } from '../../../src/http/response-cache-options.js';
-import { CacheOptionError, type ResponseCacheOptions } from '../../../src/index.js';
+import { CacheOptionError, type ResponseCacheOptions, responseCache } from '../../../src/index.js';
+import { served } from '../../support/served.js';
 
 describe('responseCache options', () => {
   it('defaults to 200 only, 1 MiB bodies, no vary headers, no credentials', () => {
@@ -27,9 +30,11 @@ describe('responseCache options', () => {
 
   const invalid: [string, unknown, RegExp][] = [
     ['options', null, /options must be an object/],
-    ['an unknown option', { maxAge: 1 }, /unknown option `maxAge`/],
+    ['an unknown option', { maxAge: 1 }, /unknown option `maxAge` \(known: ttl, /],
+    ['a misspelt option', { TTL: 1 }, /unknown option `TTL`: did you mean `ttl`\?/],
+    ['a misspelt option', { varyHeader: ['accept'] }, /did you mean `varyHeaders`\?/],
     ['ttl', { ttl: -1 }, /`ttl`/],
-    ['ttl', { ttl: '60' }, /`ttl`/],
+    ['ttl', { ttl: '60' }, /`ttl` must be a number of at least 0, got the string "60"/],
     ['staleTtl', { staleTtl: Number.NaN }, /`staleTtl`/],
     ['ttlFromCacheControl', { ttlFromCacheControl: 'yes' }, /`ttlFromCacheControl`/],
     ['tags', { tags: 'items' }, /`tags`/],
@@ -52,6 +57,23 @@ describe('responseCache options', () => {
       expect(() => resolveResponseCacheOptions(options as ResponseCacheOptions)).to.throw(CacheOptionError);
     });
   }
+
+  it('answers every request with an error saying to call it when mounted as app.use(responseCache)', async () => {
+    const app = express();
+    app.use(responseCache as unknown as RequestHandler);
+    app.get('/x', (_req, res) => res.send('never'));
+    const errors: unknown[] = [];
+    app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+      errors.push(error);
+      res.status(500).end();
+    });
+    await request(await served(app))
+      .get('/x')
+      .expect(500);
+    expect(String(errors[0])).to.include(
+      'write app.use(responseCache(cache, options)), not app.use(responseCache)',
+    );
+  });
 
   it('accepts functions for ttl and tags, and 0 as a ttl and as a body limit', () => {
     const ttl = () => 5;
