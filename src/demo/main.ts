@@ -1,27 +1,17 @@
 import type { Server } from 'node:http';
 import { createCache } from '../create-cache.js';
-import { connectRedis } from '../redis-connection.js';
 import { createDemoApp, DEMO_STALE_TTL_SECONDS, DEMO_TTL_SECONDS } from './demo-app.js';
+import { chooseDemoBackend } from './demo-backend.js';
 import { MockDataStore } from './mock-data-store.js';
 
-interface EmbeddedRedis {
-  url: string;
-  stop(): Promise<unknown>;
-}
-
-/** Without REDIS_URL, a private redis-server from redis-memory-server (the binary on PATH). */
-async function startEmbeddedRedis(): Promise<EmbeddedRedis> {
-  const { RedisMemoryServer } = await import('redis-memory-server');
-  const server = new RedisMemoryServer({ instance: { ip: '127.0.0.1' } });
-  await server.start();
-  return { url: `redis://${await server.getHost()}:${await server.getPort()}`, stop: () => server.stop() };
-}
-
 async function main(): Promise<void> {
-  const embedded = process.env.REDIS_URL ? undefined : await startEmbeddedRedis();
-  const redisUrl = process.env.REDIS_URL ?? (embedded as EmbeddedRedis).url;
-  const redis = await connectRedis({ url: redisUrl });
-  const cache = createCache({ redis, prefix: 'demo:', name: 'demo', logLevel: 'info' });
+  const backend = await chooseDemoBackend();
+  const cache = createCache({
+    ...(backend.redis === undefined ? { store: backend.store } : { redis: backend.redis }),
+    prefix: 'demo:',
+    name: 'demo',
+    logLevel: 'info',
+  });
   const dataStore = new MockDataStore(Number(process.env.DATA_LATENCY_MS ?? 100));
   const app = createDemoApp(cache, dataStore);
 
@@ -29,9 +19,7 @@ async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
   const server: Server = app.listen(port, host, () => {
     const base = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-    console.log(
-      `express-cache-aside demo on ${base} (Redis: ${embedded ? `embedded, ${redisUrl}` : redisUrl})`,
-    );
+    console.log(`express-cache-aside demo on ${base}; cache: ${backend.description}`);
     console.log(`
 Try (the data source takes ${dataStore.latencyMs} ms; responses are fresh ${DEMO_TTL_SECONDS} s, then servable stale ${DEMO_STALE_TTL_SECONDS} s):
   curl -i ${base}/api/users/1                  # X-Cache: MISS, slow
@@ -56,8 +44,7 @@ Try (the data source takes ${dataStore.latencyMs} ms; responses are fresh ${DEMO
     setTimeout(() => process.exit(1), 5000).unref();
     server.close();
     await cache.close();
-    await redis.close();
-    await embedded?.stop();
+    await backend.stop();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
