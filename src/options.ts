@@ -124,14 +124,14 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheConfig 
       'createCache: `redis` must be a node-redis client from createClient() or createCluster()',
     );
   }
-  if (redis !== undefined && (redis as { isOpen?: unknown }).isOpen === false) {
-    throw new CacheOptionError(
-      'createCache: the Redis client is not connected: call `await client.connect()` first (the cache never connects a client it is given)',
-    );
-  }
   if (redis !== undefined && hasKeyPrefix(redis)) {
     throw new CacheOptionError(
       "createCache: `redis` has node-redis's `keyPrefix` set, which SCAN patterns ignore, so invalidatePattern would silently delete nothing; use the cache's `prefix` option instead",
+    );
+  }
+  if (redis !== undefined && (redis as { isOpen?: unknown }).isOpen === false) {
+    throw new CacheOptionError(
+      'createCache: the Redis client is not connected: call `await client.connect()` first (the cache never connects a client it is given)',
     );
   }
   if (store !== undefined && !hasMethods(store, STORE_METHODS)) {

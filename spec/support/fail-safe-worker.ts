@@ -13,7 +13,8 @@ import type { FailSafeWorkerConfig, WorkerLoads, WorkerReply, WorkerRequest } fr
 const config = JSON.parse(process.env.FAIL_SAFE_WORKER_CONFIG ?? '{}') as FailSafeWorkerConfig;
 const loads: WorkerLoads = { locked: 0, unlocked: 0, http: 0 };
 
-const redis = createRedisClient({ url: config.redisUrl });
+// Connected before the caches are made: createCache refuses a client that is not.
+const redis = await createRedisClient({ url: config.redisUrl }).connect();
 const logger = winston.createLogger({ silent: true });
 const common = {
   redis,
@@ -50,7 +51,6 @@ app.get('/http/:id', responseCache(lockedCache), async (req, res) => {
 let server: Server | undefined;
 
 async function main(): Promise<void> {
-  await redis.connect();
   server = app.listen(0, '127.0.0.1', () => {
     const address = server?.address();
     if (address !== null && typeof address === 'object') {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import express from 'express';
-import { Registry } from 'prom-client';
+import { Histogram, Registry } from 'prom-client';
 import { createClient } from 'redis';
 import winston from 'winston';
 import { type Cache, createCache, metricsHandler, responseCache } from '../../../src/index.js';
@@ -178,7 +178,8 @@ describe('Grafana dashboard against a real Prometheus', function () {
     const scraped = await prometheus?.query('group by (__name__) ({__name__=~"cache_aside_.+", job="app"})');
     const names = new Set(scraped?.map((sample) => sample.metric.__name__));
     for (const metric of registry.getMetricsAsArray()) {
-      const sample = String(metric.type) === 'histogram' ? `${metric.name}_bucket` : metric.name;
+      // By class: prom-client 14's metric objects have no `type` property (15's have).
+      const sample = metric instanceof Histogram ? `${metric.name}_bucket` : metric.name;
       expect(names.has(sample), `${sample} in Prometheus`).to.equal(true);
     }
   });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import { Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
 import winston from 'winston';
 import { createCache } from '../../../src/create-cache.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
@@ -23,7 +23,16 @@ interface Family {
 function registeredFamilies(): Family[] {
   const registry = new Registry();
   createCache({ store: new MemoryStore(), registry, logger: winston.createLogger({ silent: true }) });
-  return registry.getMetricsAsArray().map(({ name, type }) => ({ name, type: String(type) }));
+  return registry.getMetricsAsArray().map((metric) => ({ name: metric.name, type: typeOf(metric) }));
+}
+
+// By class: prom-client 14's metric objects have no `type` property (15's have).
+function typeOf(metric: object): string {
+  if (metric instanceof Histogram) return 'histogram';
+  if (metric instanceof Counter) return 'counter';
+  if (metric instanceof Gauge) return 'gauge';
+  if (metric instanceof Summary) return 'summary';
+  return 'unknown';
 }
 
 function grafanaFile(path: string): string {
