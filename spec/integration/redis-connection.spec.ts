@@ -1,12 +1,14 @@
 import { expect } from 'chai';
 import { createClient } from 'redis';
 import { connectRedis } from '../../src/redis-connection.js';
+import { START_UP_HOOK_TIMEOUT_MS } from '../support/busy-machine.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 
 describe('connectRedis against a real Redis', () => {
   let server: TestRedis;
 
-  before(async () => {
+  before(async function () {
+    this.timeout(START_UP_HOOK_TIMEOUT_MS);
     server = await startRedis();
   });
 

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { START_UP_DEADLINE_MS } from './busy-machine.js';
 
 /** Where to scrape, and how often. */
 export interface PrometheusOptions {
@@ -30,7 +31,6 @@ export interface TestPrometheus {
   stop(): Promise<void>;
 }
 
-const READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 5_000;
 
 /** Starts the `prometheus` binary on PATH; throws a clear message when it is not installed. */
@@ -127,7 +127,7 @@ function captureTail(child: ChildProcess): () => string {
 }
 
 async function waitUntilReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const deadline = Date.now() + START_UP_DEADLINE_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(
@@ -141,7 +141,7 @@ async function waitUntilReady(url: string, child: ChildProcess, output: () => st
     if (ready) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`prometheus was not ready within ${READY_TIMEOUT_MS} ms:\n${output()}`);
+  throw new Error(`prometheus did not answer ${url}/-/ready within ${START_UP_DEADLINE_MS} ms:\n${output()}`);
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

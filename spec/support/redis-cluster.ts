@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createCluster } from 'redis';
+import { START_UP_DEADLINE_MS } from './busy-machine.js';
 import { parseClusterNodes, replicatedMasterPorts, servingMasterPorts } from './cluster-topology.js';
 import { findFreePorts } from './find-free-port.js';
 import { type RedisNodeProcess, spawnRedisNode } from './redis-node-process.js';
@@ -35,7 +36,10 @@ export interface TestRedisCluster {
   servingMasters(): Promise<RedisNodeProcess[]>;
   /** The serving masters that have a replica in working order: those that can fail over. */
   replicatedMasters(): Promise<RedisNodeProcess[]>;
-  /** Waits (bounded) until every running node agrees that all slots are served by running masters. */
+  /**
+   * Waits until every running node agrees that all slots are served by running masters; fails
+   * after `timeoutMs` (default: the start-up deadline, which bounds a hang, not speed).
+   */
   waitUntilHealthy(timeoutMs?: number): Promise<void>;
   /** Deletes every key on every serving master. */
   flushAll(): Promise<void>;
@@ -104,11 +108,14 @@ export async function startRedisCluster(settings: RedisClusterSettings = {}): Pr
     );
   };
 
-  const waitUntilHealthy = async (timeoutMs = 20_000) => {
+  const waitUntilHealthy = async (timeoutMs = START_UP_DEADLINE_MS) => {
     const deadline = Date.now() + timeoutMs;
     while (!(await isHealthy().catch(() => false))) {
       if (Date.now() > deadline)
-        throw new Error(`the Redis Cluster did not become healthy within ${timeoutMs} ms`);
+        throw new Error(
+          `the Redis Cluster did not become healthy (every slot served, every node agreeing, ` +
+            `every replica in sync) within ${timeoutMs} ms`,
+        );
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   };
@@ -129,7 +136,8 @@ export async function startRedisCluster(settings: RedisClusterSettings = {}): Pr
         ...['--cluster', 'create', ...nodes.map((node) => node.address)],
         ...['--cluster-replicas', String(replicasPerMaster), '--cluster-yes'],
       ],
-      { timeout: 20_000 },
+      // A bound on a hung redis-cli, not on its speed.
+      { timeout: START_UP_DEADLINE_MS },
     );
     await waitUntilHealthy();
   } catch (error) {

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createClient } from 'redis';
+import { START_UP_DEADLINE_MS } from './busy-machine.js';
 
 /** A connection for administering one server: CLUSTER INFO, INFO replication, FLUSHALL, SENTINEL… */
 export type AdminClient = ReturnType<typeof createClient>;
@@ -31,7 +32,6 @@ export interface RedisNodeSettings {
 }
 
 const HOST = '127.0.0.1';
-const READY_TIMEOUT_MS = 5_000;
 const live = new Set<ChildProcess>();
 
 // Mocha runs with `exit: true`: whatever a failed spec left running must not outlive the run.
@@ -68,12 +68,17 @@ export async function spawnRedisNode(settings: RedisNodeSettings): Promise<Redis
 
   const admin: AdminClient = createClient({
     url: `redis://${HOST}:${port}`,
-    // Retry while the server starts; once it is killed, stay down instead of reconnecting forever.
-    socket: { reconnectStrategy: (retries) => (running() && retries < 100 ? 20 : false) },
+    // Retry while the server starts (the start-up deadline below bounds that); once it is killed
+    // or has exited, stay down instead of reconnecting forever.
+    socket: { reconnectStrategy: () => (running() ? 20 : false) },
   });
   admin.on('error', () => undefined);
   try {
-    await withTimeout(admin.connect(), READY_TIMEOUT_MS, `redis-server on port ${port} did not start`);
+    await withTimeout(
+      admin.connect(),
+      START_UP_DEADLINE_MS,
+      `redis-server on port ${port} did not accept a connection (see ${join(dir, `redis-${port}.log`)})`,
+    );
   } catch (error) {
     await kill();
     throw error;

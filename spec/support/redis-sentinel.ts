@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSentinel } from 'redis';
+import { START_UP_DEADLINE_MS } from './busy-machine.js';
 import { findFreePorts } from './find-free-port.js';
 import { type RedisNodeProcess, spawnRedisNode } from './redis-node-process.js';
 
@@ -27,7 +28,6 @@ export interface TestRedisSentinel {
 
 const NAME = 'eca-master';
 const POLL_MS = 50;
-const READY_TIMEOUT_MS = 15_000;
 
 /**
  * Starts a master, a replica of it and a sentinel (quorum 1, `down-after` 1 s, so that a failover
@@ -71,9 +71,13 @@ export async function startRedisSentinel(): Promise<TestRedisSentinel> {
       const replication = await replica.admin.info('replication');
       return known.includes(`"${replica.port}"`) && replication.includes('master_link_status:up');
     };
-    const deadline = Date.now() + READY_TIMEOUT_MS;
+    const deadline = Date.now() + START_UP_DEADLINE_MS;
     while (!(await replicaInSync())) {
-      if (Date.now() > deadline) throw new Error('the sentinel did not see the replica in sync in time');
+      if (Date.now() > deadline) {
+        throw new Error(
+          `the sentinel did not list the replica, in sync with the master, within ${START_UP_DEADLINE_MS} ms`,
+        );
+      }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
 

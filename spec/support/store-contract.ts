@@ -365,14 +365,14 @@ export function describeStoreContract(
   });
 }
 
-/** Polls `condition` every 20 ms until it holds; fails after `timeoutMs`. */
 /** The optional `acquireLockAndGet`, which every store of this package has. */
 function lockAndGetOf(store: CacheStore): NonNullable<CacheStore['acquireLockAndGet']> {
   if (store.acquireLockAndGet === undefined) throw new Error(`${store.name} has no acquireLockAndGet`);
   return store.acquireLockAndGet.bind(store);
 }
 
-async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 3_000): Promise<void> {
+/** Polls `condition` every 20 ms until it holds; fails after `timeoutMs`, which bounds a hang, not speed. */
+async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`condition still false after ${timeoutMs} ms`);

@@ -10,9 +10,9 @@ export type StubRedisClient = {
 
 /**
  * A node-redis-like client whose commands are sinon stubs, for unit specs that must not touch the
- * network (the seed's `Mock(spec=redis.Redis)`). Out of the box it behaves like an empty Redis:
- * every key is missing, writes succeed, deletes remove nothing. `withTypeMapping` returns the
- * client itself, so stubbing `get` also stubs the Buffer-typed reads of the store.
+ * network. Out of the box it behaves like an empty Redis: every key is missing, writes succeed,
+ * deletes remove nothing. `withTypeMapping` returns the client itself, so stubbing `get` also
+ * stubs the Buffer-typed reads of the store.
  */
 export function createStubRedisClient(): StubRedisClient {
   const client: StubRedisClient = {

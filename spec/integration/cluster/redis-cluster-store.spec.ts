@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import calculateSlot from 'cluster-key-slot';
 import { createCache } from '../../../src/create-cache.js';
 import { RedisClusterStore } from '../../../src/store/redis-cluster-store.js';
+import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { type ClusterClient, startRedisCluster, type TestRedisCluster } from '../../support/redis-cluster.js';
 import { describeStoreContract } from '../../support/store-contract.js';
 import { silentLogger } from '../../unit/engine/make-cache.js';
@@ -50,7 +51,8 @@ describe('RedisClusterStore on a real Redis Cluster (3 masters)', function () {
   /** Port of the master that serves `key`, as the client sees the topology. */
   const masterPortOf = (key: string) => client.slots[calculateSlot(key)]?.master.port;
 
-  before(async () => {
+  before(async function () {
+    this.timeout(START_UP_HOOK_TIMEOUT_MS);
     cluster = await startRedisCluster({ masters: 3 });
     client = await cluster.connect();
   });
@@ -173,6 +175,8 @@ describe('RedisClusterStore on a real Redis Cluster (3 masters)', function () {
         prefix: 'cs:',
         registry: false,
         logger: silentLogger,
+        // Not about timeouts: a busy machine's slow reply must not turn a hit into a miss.
+        redisTimeoutMs: PATIENT_REDIS_TIMEOUT_MS,
       });
       try {
         const ids = Array.from({ length: 12 }, (_, index) => `item:${index}`);

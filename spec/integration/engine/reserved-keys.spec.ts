@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createClient } from 'redis';
 import { createCache } from '../../../src/index.js';
+import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
 
 const connectTo = (url: string) => createClient({ url }).connect();
@@ -9,7 +10,8 @@ describe("the cache's own keys over real Redis", () => {
   let redis: TestRedis;
   let client: Awaited<ReturnType<typeof connectTo>>;
 
-  before(async () => {
+  before(async function () {
+    this.timeout(START_UP_HOOK_TIMEOUT_MS);
     redis = await startRedis();
     client = await connectTo(redis.url);
   });
@@ -20,14 +22,22 @@ describe("the cache's own keys over real Redis", () => {
   });
 
   it('keeps a held stampede lock when invalidatePattern matches everything', async () => {
-    const cache = createCache({ redis: client, prefix: 'own:', registry: false });
+    // A busy machine's slow reply must not be given up: the lock must really be taken.
+    const cache = createCache({
+      redis: client,
+      prefix: 'own:',
+      registry: false,
+      redisTimeoutMs: PATIENT_REDIS_TIMEOUT_MS,
+    });
     let releaseLoader: () => void = () => undefined;
     const loading = cache.get(
       'item:1',
       () => new Promise<string>((resolve) => (releaseLoader = () => resolve('v'))),
     );
     const lockKey = 'own:__ca:lock:{own:item:1}';
-    for (let i = 0; i < 100 && (await client.exists(lockKey)) === 0; i++)
+    // The deadline bounds a hang, not speed.
+    const deadline = performance.now() + 10_000;
+    while ((await client.exists(lockKey)) === 0 && performance.now() < deadline)
       await new Promise((r) => setTimeout(r, 5));
     expect(await client.exists(lockKey)).to.equal(1);
     await client.set('own:other', 'x');

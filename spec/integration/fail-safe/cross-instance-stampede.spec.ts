@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { rawGet } from '../../support/raw-request.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
 import { startWorkerCluster, type WorkerCluster } from '../../support/worker-cluster.js';
@@ -38,7 +39,8 @@ describe('Stampede protection across instances (4 worker processes, one Redis)',
   let redis: TestRedis;
   let cluster: WorkerCluster;
 
-  before(async () => {
+  before(async function () {
+    this.timeout(START_UP_HOOK_TIMEOUT_MS);
     redis = await startRedis();
     cluster = await startWorkerCluster(WORKERS, {
       redisUrl: redis.url,

@@ -7,6 +7,7 @@ import type { Cache } from '../../../src/engine/cache.js';
 import type { FailureOperation } from '../../../src/events.js';
 import { responseCacheKey } from '../../../src/http/response-cache-key.js';
 import { createRedisClient, type RedisConnection } from '../../../src/redis-connection.js';
+import { PATIENT_REDIS_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { rawGet } from '../../support/raw-request.js';
 import { type CachedApp, startCachedApp } from './support/cached-app.js';
 import { type RedisProcess, spawnRedis } from './support/redis-process.js';
@@ -53,6 +54,8 @@ class Harness {
       prefix,
       registry: false,
       logger: winston.createLogger({ silent: true }),
+      // About error replies, not timeouts: a busy machine's slow reply must not count as a failure.
+      redisTimeoutMs: PATIENT_REDIS_TIMEOUT_MS,
     });
     return new Harness(cache, await startCachedApp(cache), client, admin);
   }
@@ -97,13 +100,13 @@ class Harness {
   }
 }
 
-/** Polls `condition` every 20 ms, for 5 s at most. */
+/** Polls `condition` every 20 ms, for 15 s at most (a bound on a hang, not on speed). */
 async function until(condition: () => Promise<boolean>): Promise<void> {
-  for (let attempt = 0; attempt < 250; attempt++) {
-    if (await condition()) return;
+  const deadline = performance.now() + 15_000;
+  while (!(await condition())) {
+    if (performance.now() > deadline) throw new Error('condition not met within 15 s');
     await sleep(20);
   }
-  throw new Error('condition not met within 5 s');
 }
 
 function ids(prefix: string, count: number): string[] {
@@ -111,7 +114,7 @@ function ids(prefix: string, count: number): string[] {
 }
 
 describe('Misbehaving Redis: every request still succeeds, every error is observed', function () {
-  this.timeout(30_000);
+  this.timeout(60_000);
   const redises: RedisProcess[] = [];
   let harness: Harness | undefined;
 

@@ -7,20 +7,31 @@ import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
 import type { CacheOptions } from '../../../src/options.js';
 import { connectRedis, type RedisConnection } from '../../../src/redis-connection.js';
+import { START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
 import { type CachedApp, startCachedApp } from './support/cached-app.js';
 
 // Entries are fresh for 300 ms and usable stale for a minute after: specs wait 400 ms to go stale.
+// A slow source is one the spec holds (`source.hold()`) for as long as it needs: whether a request
+// waited for it is then a matter of order (answered while the source still held its answer), which
+// no busy machine changes, rather than of milliseconds.
 const FRESH_SECONDS = 0.3;
 const GO_STALE_MS = 400;
-const SLOW_SOURCE_MS = 400;
 
 interface Answer {
   status: number;
   xCache: string | undefined;
   age: string | undefined;
   body: { id?: string; version?: number; error?: string };
-  latencyMs: number;
+}
+
+/** Waits until `condition` holds, checking every 10 ms; the deadline bounds a hang, not speed. */
+async function until(description: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`${description}: not within ${timeoutMs} ms`);
+    await sleep(10);
+  }
 }
 
 describe('Stale responses over Redis (responseCache)', function () {
@@ -30,8 +41,12 @@ describe('Stale responses over Redis (responseCache)', function () {
   let cache: Cache | undefined;
   let app: CachedApp | undefined;
   let prefixes = 0;
+  /** Entries the current cache stored, and loads it finished (handler runs it captured or dropped). */
+  let stored = 0;
+  let loadsEnded = 0;
 
-  before(async () => {
+  before(async function () {
+    this.timeout(START_UP_HOOK_TIMEOUT_MS);
     redis = await startRedis();
     client = await connectRedis({ url: redis.url });
   });
@@ -58,25 +73,35 @@ describe('Stale responses over Redis (responseCache)', function () {
       logger: winston.createLogger({ silent: true }),
       ...options,
     });
+    stored = 0;
+    loadsEnded = 0;
+    cache.events.on('store-operation', ({ operation, failed }) => {
+      if (operation === 'set' && !failed) stored++;
+    });
+    cache.events.on('load', () => {
+      loadsEnded++;
+    });
     app = await startCachedApp(cache);
     return app;
   }
 
   async function get(path = '/items/1'): Promise<Answer> {
-    const startedAt = performance.now();
     const response = await fetch(`${app?.baseUrl}${path}`);
     return {
       status: response.status,
       xCache: response.headers.get('x-cache') ?? undefined,
       age: response.headers.get('age') ?? undefined,
       body: (await response.json()) as Answer['body'],
-      latencyMs: performance.now() - startedAt,
     };
   }
 
-  /** Caches version 1 of `/items/1` and lets it go stale. */
+  /**
+   * Caches version 1 of `/items/1` and lets it go stale. The entry is written after the response
+   * went out, and its lifetime counts from that write: the wait starts once it is stored.
+   */
   async function cacheThenGoStale(): Promise<void> {
     expect(await get()).to.deep.include({ status: 200, xCache: 'MISS' });
+    await until('the first response is stored', () => stored === 1);
     await sleep(GO_STALE_MS);
   }
 
@@ -84,16 +109,21 @@ describe('Stale responses over Redis (responseCache)', function () {
     it('answers at once from the stale entry (X-Cache: STALE) while one refresh runs for all', async () => {
       const app = await start();
       await cacheThenGoStale();
-      app.source.delayMs = SLOW_SOURCE_MS;
+      const releaseSource = app.source.hold();
 
       const answers = await Promise.all(Array.from({ length: 10 }, () => get()));
+      const runsEndedMeanwhile = app.handlerRunsEnded();
+      releaseSource();
 
       for (const answer of answers) {
         expect(answer).to.deep.include({ status: 200, xCache: 'STALE', body: { id: '1', version: 1 } });
-        expect(answer.latencyMs, 'not waiting for the slow source').to.be.below(SLOW_SOURCE_MS / 2);
         expect(answer.age, 'Age header').to.match(/^\d+$/);
       }
-      await sleep(SLOW_SOURCE_MS + 200);
+      expect(
+        runsEndedMeanwhile,
+        'all answered while the source still held the refresh: none waited for it',
+      ).to.equal(1);
+      await until('the refresh stores its response', () => stored === 2);
       expect(app.handlerRuns(), 'the first run and one refresh').to.equal(2);
       expect(await get()).to.deep.include({ xCache: 'HIT', body: { id: '1', version: 2 } });
     });
@@ -138,18 +168,27 @@ describe('Stale responses over Redis (responseCache)', function () {
     it('serves the stale body once loadTimeoutMs has passed when the source is slow, and drops the late response', async () => {
       const app = await start({ staleWhileRevalidate: false, loadTimeoutMs: 100 });
       await cacheThenGoStale();
-      app.source.delayMs = SLOW_SOURCE_MS;
+      const releaseSource = app.source.hold();
 
       const answer = await get();
+      const runsEndedMeanwhile = app.handlerRunsEnded();
+      releaseSource();
 
       expect(answer).to.deep.include({ status: 200, xCache: 'STALE', body: { id: '1', version: 1 } });
-      expect(answer.latencyMs).to.be.below(SLOW_SOURCE_MS - 100);
-      await sleep(SLOW_SOURCE_MS);
+      expect(
+        runsEndedMeanwhile,
+        'answered while the source still held its answer: loadTimeoutMs ended the wait',
+      ).to.equal(1);
+      // The late run ends its load once the source answers; had it stored that response, the next
+      // request (on the same Redis connection, so after that write) would find it.
+      await until('the late run ends', () => loadsEnded === 2 && app.handlerRunsEnded() === 2);
       // One run for that request; its late response, made for a client that got the stale body, is
       // not stored. Once the source answers in time, the next request refreshes the entry.
       expect(app.handlerRuns()).to.equal(2);
+      expect(stored, 'only the first response was stored').to.equal(1);
       app.source.delayMs = 0;
       expect(await get()).to.deep.include({ xCache: 'MISS', body: { id: '1', version: 3 } });
+      await until('the refreshed response is stored', () => stored === 2);
       expect(await get()).to.deep.include({ xCache: 'HIT', body: { id: '1', version: 3 } });
     });
   });
@@ -173,6 +212,7 @@ describe('Stale responses over Redis (responseCache)', function () {
     it('passes the error on once the entry is past its grace period', async () => {
       const app = await start({ staleTtl: 0.2 });
       await get();
+      await until('the response is stored', () => stored === 1);
       await sleep(FRESH_SECONDS * 1000 + 300);
       app.source.failing = true;
 

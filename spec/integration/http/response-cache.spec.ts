@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { type Cache, type CacheOptions, createCache, responseCacheKey } from '../../../src/index.js';
 import { createFixtureApp, type FixtureApp, type FixtureAppOptions } from '../../support/app-factory.js';
+import { START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { type RunningRedisTarget, redisTargets } from '../../support/redis-targets.js';
 import { originOf } from '../../support/served.js';
 import { silentLogger } from '../../unit/engine/make-cache.js';
@@ -40,12 +41,21 @@ for (const target of redisTargets()) {
     }
 
     const get = (path: string) => request(server as Server).get(path);
+    /** Waits until the cache has made `count` store calls of `operation`; the deadline bounds a hang, not speed. */
+    const storeCallsMade = async (operation: string, count: number) => {
+      const deadline = performance.now() + 10_000;
+      while (storeCalls.filter((call) => call === operation).length < count) {
+        if (performance.now() > deadline) throw new Error(`${count} × ${operation}: not within 10 s`);
+        await sleep(5);
+      }
+    };
     const stored = async (url: string) =>
       (await redis.client.exists(
         cache.entryKey(responseCacheKey({ url, origin: originOf(server as Server) })),
       )) === 1;
 
-    before(async () => {
+    before(async function () {
+      this.timeout(START_UP_HOOK_TIMEOUT_MS);
       redis = await target.start();
     });
     afterEach(async () => {
@@ -62,7 +72,7 @@ for (const target of redisTargets()) {
       await startApp();
       const miss = await get('/api/json');
       // The entry is written after the response went out; wait for the write to finish.
-      for (let attempt = 0; attempt < 100 && !storeCalls.includes('lock_release'); attempt++) await sleep(5);
+      await storeCallsMade('lock_release', 1);
       storeCalls = [];
       const hit = await get('/api/json');
       expect(miss.headers['x-cache']).to.equal('MISS');
@@ -160,6 +170,7 @@ for (const target of redisTargets()) {
     it('expires entries after their ttl', async () => {
       await startApp({ cacheOptions: { ttl: 1 } });
       await get('/api/json');
+      await storeCallsMade('set', 1);
       expect((await get('/api/json')).headers['x-cache']).to.equal('HIT');
       await sleep(1_100);
       expect((await get('/api/json')).headers['x-cache']).to.equal('MISS');
@@ -168,11 +179,12 @@ for (const target of redisTargets()) {
     it('serves a stale entry and refreshes it in the background', async () => {
       await startApp({}, { ttl: 1, staleTtl: 30 });
       await get('/api/json');
+      await storeCallsMade('set', 1);
       await sleep(1_100);
       const stale = await get('/api/json');
       expect(stale.headers['x-cache']).to.equal('STALE');
-      for (let attempt = 0; attempt < 100 && fixture.calls('json') < 2; attempt++) await sleep(10);
-      await sleep(50);
+      // The refresh runs the handler again and stores its response.
+      await storeCallsMade('set', 2);
       const fresh = await get('/api/json');
       expect(fresh.headers['x-cache']).to.equal('HIT');
       expect(fresh.body.call).to.equal(2);

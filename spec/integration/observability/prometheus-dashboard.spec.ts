@@ -8,6 +8,7 @@ import { Histogram, Registry } from 'prom-client';
 import { createClient } from 'redis';
 import winston from 'winston';
 import { type Cache, createCache, metricsHandler, responseCache } from '../../../src/index.js';
+import { START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { ChaosStore } from '../../support/chaos-store.js';
 import { startPrometheus, type TestPrometheus } from '../../support/prometheus-server.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
@@ -17,8 +18,9 @@ import {
   readDashboard,
 } from '../../unit/observability/read-dashboard.js';
 
-// Long enough to cover all the traffic below (it starts after the first scrape), short enough to stay "recent".
-const RATE_WINDOW = '30s';
+// Long enough to cover all the traffic below (it starts after the first scrape), however long a busy
+// machine takes between that scrape and the last query: this Prometheus holds nothing older anyway.
+const RATE_WINDOW = '10m';
 const TRAFFIC_MS = 4_000;
 const ROUND_PAUSE_MS = 200;
 const ROUTES = ['/api/items/:id', '/api/news', '/api/reports/:id', '/api/broken/:id'];
@@ -45,7 +47,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 describe('Grafana dashboard against a real Prometheus', function () {
-  this.timeout(90_000);
+  this.timeout(180_000);
   const silentLogger = winston.createLogger({ silent: true });
   const registry = new Registry();
   let redis: TestRedis;
@@ -102,7 +104,8 @@ describe('Grafana dashboard against a real Prometheus', function () {
     return values.reduce((sum, sample) => sum + sample.value, 0);
   }
 
-  before(async () => {
+  before(async function () {
+    this.timeout(START_UP_HOOK_TIMEOUT_MS);
     redis = await startRedis();
     redisClient = createClient({ url: redis.url });
     await redisClient.connect();
@@ -131,10 +134,11 @@ describe('Grafana dashboard against a real Prometheus', function () {
     prometheus = await startPrometheus({ targets: [target], jobName: 'app', scrapeIntervalSeconds: 1 });
     const running = prometheus;
     // The zero-initialised series must be scraped before the traffic, so that rates see it.
+    // Deadlines bound a hang, not speed: a busy machine may take many seconds.
     await waitFor(
       'the first scrape',
       async () => (await running.query('up{job="app"} == 1')).length > 0,
-      20_000,
+      60_000,
     );
 
     const trafficEndsAt = Date.now() + TRAFFIC_MS;
@@ -147,7 +151,7 @@ describe('Grafana dashboard against a real Prometheus', function () {
       `Prometheus to scrape all ${expected} requests`,
       async () =>
         Number((await running.query('sum(cache_aside_requests_total{job="app"})'))[0]?.value[1]) === expected,
-      10_000,
+      60_000,
     );
   });
 
@@ -162,7 +166,7 @@ describe('Grafana dashboard against a real Prometheus', function () {
 
   it('has the traffic produce every request result, on route patterns rather than URLs', async () => {
     const byResult = await prometheus?.query(
-      'sum by (result) (increase(cache_aside_requests_total[30s])) > 0',
+      `sum by (result) (increase(cache_aside_requests_total[${RATE_WINDOW}])) > 0`,
     );
     expect(byResult?.map((sample) => sample.metric.result).sort()).to.deep.equal([
       'bypass',
@@ -217,10 +221,14 @@ describe('Grafana dashboard against a real Prometheus', function () {
   });
 
   it('shows the broken cache’s circuit open and its Redis errors, and the healthy cache closed', async () => {
-    const circuit = await prometheus?.query('max by (cache) (max_over_time(cache_aside_circuit_open[30s]))');
+    const circuit = await prometheus?.query(
+      `max by (cache) (max_over_time(cache_aside_circuit_open[${RATE_WINDOW}]))`,
+    );
     const state = Object.fromEntries(circuit?.map((sample) => [sample.metric.cache, sample.value[1]]) ?? []);
     expect(state).to.deep.equal({ pages: '0', broken: '1' });
-    const errors = await prometheus?.query('sum by (cache) (increase(cache_aside_errors_total[30s])) > 0');
+    const errors = await prometheus?.query(
+      `sum by (cache) (increase(cache_aside_errors_total[${RATE_WINDOW}])) > 0`,
+    );
     expect(errors?.map((sample) => sample.metric.cache)).to.deep.equal(['broken']);
   });
 

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { createClient } from 'redis';
 import { globToRegExp } from '../../../src/store/glob-to-regexp.js';
+import { START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
 
 const connect = (url: string) => createClient({ url }).connect();
@@ -16,7 +17,8 @@ describe('globToRegExp agrees with Redis glob matching', () => {
   let client: Client;
   const keys: string[] = [];
 
-  before(async () => {
+  before(async function () {
+    this.timeout(START_UP_HOOK_TIMEOUT_MS);
     server = await startRedis();
     client = await connect(server.url);
     for (const first of ALPHABET) {

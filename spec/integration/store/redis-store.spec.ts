@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createClient } from 'redis';
 import { RedisStore } from '../../../src/store/redis-store.js';
+import { START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
 import { describeStoreContract } from '../../support/store-contract.js';
 
@@ -11,7 +12,8 @@ describe('RedisStore on a real Redis', () => {
   let server: TestRedis;
   let client: Client;
 
-  before(async () => {
+  before(async function () {
+    this.timeout(START_UP_HOOK_TIMEOUT_MS);
     server = await startRedis();
     client = await connect(server.url);
   });
@@ -38,27 +40,43 @@ describe('RedisStore on a real Redis', () => {
       await client.flushAll();
     });
 
+    /**
+     * PTTL of `key` and the range it must be in: `lifetimeMs` less what passed since `since` (a
+     * `performance.now()` instant before the write), however slow the machine (1 ms for rounding).
+     */
+    async function remaining(key: string, lifetimeMs: number, since: number) {
+      const pttl = await client.pTTL(key);
+      return { pttl, from: lifetimeMs - Math.ceil(performance.now() - since) - 1, to: lifetimeMs };
+    }
+
     it('writes the entry with a PX lifetime that Redis itself enforces', async () => {
       const store = new RedisStore(client);
+      const since = performance.now();
       await store.set('r:k', Buffer.from('v'), { ttlMs: 1_500 });
-      expect(await client.pTTL('r:k')).to.be.within(1_000, 1_500);
+      const { pttl, from, to } = await remaining('r:k', 1_500, since);
+      expect(pttl).to.be.within(from, to);
     });
 
     it('gives a tag index the lifetime of its longest-lived entry', async () => {
       const store = new RedisStore(client);
       await store.set('r:short', Buffer.from('s'), { ttlMs: 1_000, tagKeys: ['r:__ca:tag:t'] });
       expect(await client.pTTL('r:__ca:tag:t')).to.be.within(1, 1_000);
+      const longSince = performance.now();
       await store.set('r:long', Buffer.from('l'), { ttlMs: 60_000, tagKeys: ['r:__ca:tag:t'] });
-      expect(await client.pTTL('r:__ca:tag:t')).to.be.within(59_000, 60_000);
+      const afterLong = await remaining('r:__ca:tag:t', 60_000, longSince);
+      expect(afterLong.pttl).to.be.within(afterLong.from, afterLong.to);
       await store.set('r:middle', Buffer.from('m'), { ttlMs: 30_000, tagKeys: ['r:__ca:tag:t'] });
-      expect(await client.pTTL('r:__ca:tag:t')).to.be.within(59_000, 60_000);
+      const afterMiddle = await remaining('r:__ca:tag:t', 60_000, longSince);
+      expect(afterMiddle.pttl, 'still the longest lifetime').to.be.within(afterMiddle.from, afterMiddle.to);
     });
 
     it('stores a lock as its token, readable by other instances', async () => {
       const store = new RedisStore(client);
+      const since = performance.now();
       await store.acquireLock('r:__ca:lock:k', 'token-a', 5_000);
       expect(await client.get('r:__ca:lock:k')).to.equal('token-a');
-      expect(await client.pTTL('r:__ca:lock:k')).to.be.within(4_000, 5_000);
+      const { pttl, from, to } = await remaining('r:__ca:lock:k', 5_000, since);
+      expect(pttl).to.be.within(from, to);
     });
 
     it('reads values written by another client as the same bytes', async () => {

@@ -15,8 +15,8 @@ function writtenValue(redis: StubRedisClient, index = 0): unknown {
   return decodeValue(jsonSerializer, call.args[1]).value;
 }
 
-// Seed Part 2, sections 2 to 6 and 10 to 12, against a stubbed node-redis client.
-describe('Cache over a stubbed Redis client (seed parity)', () => {
+// The cache-aside basics, against a stubbed node-redis client.
+describe('Cache over a stubbed Redis client', () => {
   let redis: StubRedisClient;
 
   beforeEach(() => {
@@ -268,8 +268,7 @@ describe('Cache over a stubbed Redis client (seed parity)', () => {
     });
   });
 
-  // The seed's AsyncCacheAsideManager is the same promise API here: every method is async and
-  // the loader may be sync or async.
+  // Every method of the cache is async, and the loader may be sync or async.
   describe('async loaders', () => {
     it('serves a hit without awaiting the async loader', async () => {
       redis.get.resolves(storedEntry(alice));

@@ -4,6 +4,7 @@ import sinon from 'sinon';
 import { CacheError } from '../../../src/errors.js';
 import type { CacheEventMap } from '../../../src/events.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
+import { MANY_RUNS_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { ChaosStore } from '../../support/chaos-store.js';
 import { makeCache, rejectionOf } from './make-cache.js';
 
@@ -137,7 +138,7 @@ describe('Cache invalidation', () => {
         ),
         { numRuns: 200 },
       );
-    });
+    }).timeout(MANY_RUNS_TIMEOUT_MS);
 
     it('rejects an empty pattern', async () => {
       expect(await rejectionOf(makeCache().invalidatePattern(''))).to.be.instanceOf(TypeError);

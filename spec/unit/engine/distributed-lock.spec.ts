@@ -13,9 +13,19 @@ import { ChaosStore } from '../../support/chaos-store.js';
 import { rejectionOf } from './make-cache.js';
 
 // The lock's pauses come from node:timers/promises, which sinon's fake timers do not reach from
-// ESM; the waits here are real and short (tens of milliseconds), with generous margins.
+// ESM; the waits here are real and short (tens of milliseconds). Nothing here bounds how long a
+// step takes on the wall clock, which a busy machine stretches: specs assert what the waiter did
+// (which store calls, holding the lock or not) and lower bounds (a pause is never shorter than
+// asked), and a wait that must not happen is made far longer than the steps it must not delay.
 
 const LOCK_KEY = 'test:__ca:lock:item';
+/** A lock lifetime no spec outlives: only its holder's release frees the lock. */
+const NEVER_MS = 10 * 60_000;
+/**
+ * A `waitMs` far longer than any step here takes, however busy the machine, yet within mocha's
+ * timeout: a waiter that wrongly sits it out ends, and fails on what it did, not on a timeout.
+ */
+const LONG_WAIT_MS = 5_000;
 const ENTRY_KEY = 'test:item';
 
 /** One app instance's lock over `store`; instances that share a store contend for the same locks. */
@@ -178,7 +188,8 @@ describe('DistributedLock', () => {
       );
       let waiterLoads = 0;
 
-      const waiter = lockOver(store).run(
+      // The waiter must see the holder's result, not give up first however slow the machine is.
+      const waiter = lockOver(store, { waitMs: LONG_WAIT_MS }).run(
         LOCK_KEY,
         async () => {
           waiterLoads++;
@@ -201,57 +212,83 @@ describe('DistributedLock', () => {
       const holderFailure = rejectionOf(
         lockOver(store).run(LOCK_KEY, () => holderLoad.promise, textResult, 'wait'),
       );
-      const startedAt = performance.now();
+      let heldDuringOwnLoad = false;
 
-      const waiter = lockOver(store, { waitMs: 2000 }).run(LOCK_KEY, async () => 'own', textResult, 'wait');
+      // Long before waitMs: only the holder's release can end the wait this soon.
+      const waiter = lockOver(store, { waitMs: LONG_WAIT_MS }).run(
+        LOCK_KEY,
+        async () => {
+          heldDuringOwnLoad = !(await store.acquireLock(LOCK_KEY, 'someone-else', 1000));
+          return 'own';
+        },
+        textResult,
+        'wait',
+      );
       await sleep(20);
       holderLoad.reject(new Error('holder failed'));
 
       expect(await waiter).to.deep.equal({ source: 'loaded', value: 'own' });
-      expect(performance.now() - startedAt, 'well before waitMs').to.be.below(500);
+      expect(heldDuringOwnLoad, 'it took the released lock over, long before waitMs').to.equal(true);
       expect(await holderFailure).to.have.property('message', 'holder failed');
     });
 
     it('loads by itself once waitMs has passed, when the holder never finishes', async () => {
       const store = new MemoryStore();
       const stuck = deferred<string>();
-      void lockOver(store, { ttlMs: 10_000 }).run(LOCK_KEY, () => stuck.promise, textResult, 'wait');
+      // The holder's lock outlives the spec: only waitMs can end the wait.
+      void lockOver(store, { ttlMs: NEVER_MS }).run(LOCK_KEY, () => stuck.promise, textResult, 'wait');
       const startedAt = performance.now();
+      let holderStillHeldIt = false;
 
       const outcome = await lockOver(store, { waitMs: 120 }).run(
         LOCK_KEY,
-        async () => 'own',
+        async () => {
+          holderStillHeldIt = !(await store.acquireLock(LOCK_KEY, 'someone-else', 1000));
+          return 'own';
+        },
         textResult,
         'wait',
       );
 
       const waitedMs = performance.now() - startedAt;
       expect(outcome).to.deep.equal({ source: 'loaded', value: 'own' });
-      expect(waitedMs).to.be.at.least(110).and.below(400);
+      expect(waitedMs, 'it waited waitMs first').to.be.at.least(110);
+      expect(holderStillHeldIt, 'it gave up on the holder, which still held the lock').to.equal(true);
       stuck.resolve('done');
     });
 
     it('polls with a growing pause, not in a busy loop', async () => {
       const store = new MemoryStore();
       const stuck = deferred<string>();
-      void lockOver(store, { ttlMs: 10_000 }).run(LOCK_KEY, () => stuck.promise, textResult, 'wait');
-      let reads = 0;
+      void lockOver(store, { ttlMs: NEVER_MS }).run(LOCK_KEY, () => stuck.promise, textResult, 'wait');
+      // The holder's result shows up at the 7th read; until then each read finds nothing.
+      const readAtMs: number[] = [];
+      const startedAt = performance.now();
 
-      await lockOver(store, { waitMs: 400, pollMs: 5 }).run(
+      const outcome = await lockOver(store, { waitMs: LONG_WAIT_MS, pollMs: 5 }).run(
         LOCK_KEY,
         async () => 'own',
         {
           entryKey: ENTRY_KEY,
           decode: () => {
-            reads++;
-            return undefined;
+            readAtMs.push(performance.now());
+            return readAtMs.length === 7 ? 'from-holder' : undefined;
           },
         },
         'wait',
       );
 
-      // Pauses of 5, 10, 20, then 40 ms: about a dozen reads in 400 ms (a 5 ms loop would make 80).
-      expect(reads).to.be.within(4, 20);
+      expect(outcome).to.deep.equal({ source: 'peer', stored: 'from-holder' });
+      // Pauses of 5, 10, 20, then 40 ms (8 × pollMs) from then on: a 5 ms loop would make every gap
+      // 5 ms. A busy machine only lengthens pauses, so each gap is at least its pause (less 1 ms of
+      // timer rounding).
+      const gaps = readAtMs.map(
+        (atMs, index) => atMs - (index === 0 ? startedAt : (readAtMs[index - 1] ?? 0)),
+      );
+      const pauses = [5, 10, 20, 40, 40, 40, 40];
+      gaps.forEach((gapMs, index) => {
+        expect(gapMs, `pause before read ${index + 1}`).to.be.at.least((pauses[index] ?? 0) - 1);
+      });
       stuck.resolve('done');
     });
 
@@ -280,9 +317,8 @@ describe('DistributedLock', () => {
   describe('when Redis fails', () => {
     it('loads at once when the lock cannot be taken', async () => {
       const store = new ChaosStore().alwaysThrow();
-      const startedAt = performance.now();
 
-      const outcome = await lockOver(store, { waitMs: 2000 }).run(
+      const outcome = await lockOver(store, { waitMs: LONG_WAIT_MS }).run(
         LOCK_KEY,
         async () => 'own',
         textResult,
@@ -290,18 +326,20 @@ describe('DistributedLock', () => {
       );
 
       expect(outcome).to.deep.equal({ source: 'loaded', value: 'own' });
-      expect(performance.now() - startedAt, 'no wait (waitMs is 2000)').to.be.below(100);
+      expect(
+        store.calls.map((call) => call.method),
+        'one failed lock attempt, then no polling: no wait',
+      ).to.deep.equal(['acquireLock']);
     });
 
     it("stops waiting and loads at once when the holder's result cannot be read", async () => {
       const store = new MemoryStore();
       const stuck = deferred<string>();
-      void lockOver(store, { ttlMs: 10_000 }).run(LOCK_KEY, () => stuck.promise, textResult, 'wait');
-      const startedAt = performance.now();
+      void lockOver(store, { ttlMs: NEVER_MS }).run(LOCK_KEY, () => stuck.promise, textResult, 'wait');
 
       const unreadable = new ChaosStore(store).alwaysThrow(undefined, { only: ['get'] });
 
-      const outcome = await lockOver(unreadable, { waitMs: 2000 }).run(
+      const outcome = await lockOver(unreadable, { waitMs: LONG_WAIT_MS }).run(
         LOCK_KEY,
         async () => 'own',
         textResult,
@@ -309,7 +347,10 @@ describe('DistributedLock', () => {
       );
 
       expect(outcome).to.deep.equal({ source: 'loaded', value: 'own' });
-      expect(performance.now() - startedAt).to.be.below(200);
+      expect(
+        unreadable.calls.map((call) => call.method),
+        'the lock was held, the first read failed, and it loaded without polling again',
+      ).to.deep.equal(['acquireLock', 'get']);
       stuck.resolve('done');
     });
   });

@@ -23,7 +23,7 @@ export function makeCache(options: Partial<CacheOptions> = {}): Cache {
   });
 }
 
-/** The seed's fixture: a cache over a stubbed node-redis client, prefix `test:`, ttl 60 s. */
+/** A cache over a stubbed node-redis client, prefix `test:`, ttl 60 s. */
 export function makeStubbedCache(redis: StubRedisClient, options: Partial<CacheOptions> = {}): Cache {
   return createCache({ redis, prefix: 'test:', ttl: 60, registry: false, logger: silentLogger, ...options });
 }

@@ -42,6 +42,24 @@ class GatedStore extends MemoryStore {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Sleeps until `fromMs` (a `performance.now()` instant), then tells whether it is still before
+ * `toMs`: a busy machine can oversleep a short window, and a run that missed it proves nothing.
+ */
+async function wakeWithin(fromMs: number, toMs: number): Promise<boolean> {
+  await sleep(Math.max(0, fromMs - performance.now()));
+  return performance.now() < toMs;
+}
+
+/**
+ * Runs `attempt` (a whole scenario, on fresh objects) until one run reports that its steps fell in
+ * their windows, five runs at most; only such a run's assertions count.
+ */
+async function inTime(attempt: () => Promise<boolean>): Promise<void> {
+  for (let run = 0; run < 5; run++) if (await attempt()) return;
+  throw new Error('five runs in a row overslept their window: the machine is too busy for this spec');
+}
+
 describe('Cache with a memory tier: refilling it from the store', () => {
   const storeReads = (store: ChaosStore) => store.calls.filter((call) => call.method === 'get').length;
 
@@ -84,60 +102,96 @@ describe('Cache with a memory tier: refilling it from the store', () => {
 
   describe('ahead of expiry', () => {
     // Tier lifetime 1 s: the last quarter starts 750 ms after the entry was read from the store.
+    // The entry is read during the first lookup, between `readFrom` and `readBy`; a later lookup is
+    // in the last quarter when it starts at least 750 ms after `readBy` and less than 1 s after
+    // `readFrom`. A run that overslept that window is run again (see `inTime`).
     const tier = { ttlMs: 1000 };
+    /** Keeps 5 ms between a window's end and the lookup that must fall in it. */
+    const EDGE_MS = 5;
 
     it('re-reads a hot entry in the last quarter of its time in memory, while its hits go on from memory', async () => {
-      const store = new GatedStore();
-      await store.set('test:k', storedEntry({ n: 1 }), { ttlMs: 60_000 });
-      const cache = makeCache({ store, memoryTier: tier });
-      await cache.lookup('k', () => ({ n: 0 }));
-      await sleep(850);
-      await store.set('test:k', storedEntry({ n: 2 }), { ttlMs: 60_000 });
-      store.close();
+      await inTime(async () => {
+        const store = new GatedStore();
+        await store.set('test:k', storedEntry({ n: 1 }), { ttlMs: 60_000 });
+        const cache = makeCache({ store, memoryTier: tier });
+        try {
+          const readFrom = performance.now();
+          await cache.lookup('k', () => ({ n: 0 }));
+          const readBy = performance.now();
+          await store.set('test:k', storedEntry({ n: 2 }), { ttlMs: 60_000 });
+          store.close();
+          if (!(await wakeWithin(readBy + 800, readFrom + 1000 - EDGE_MS))) return false;
 
-      const duringReread = await cache.lookup('k', () => ({ n: 0 }));
-      const alsoDuringReread = await cache.lookup('k', () => ({ n: 0 }));
+          const duringReread = await cache.lookup('k', () => ({ n: 0 }));
+          const alsoDuringReread = await cache.lookup('k', () => ({ n: 0 }));
 
-      expect([duringReread.result, alsoDuringReread.result]).to.deep.equal(['hit', 'hit']);
-      expect(duringReread.value, 'from memory, not waiting for the re-read').to.deep.equal({ n: 1 });
-      expect(store.reads, 'one re-read, however many hits').to.equal(2);
-      store.open();
-      await sleep(300);
-      // Past the first lifetime (1 s): the re-read entry is served from memory, without a store read.
-      const afterFirstLifetime = await cache.lookup('k', () => ({ n: 0 }));
-      expect(afterFirstLifetime).to.include({ result: 'hit' });
-      expect(afterFirstLifetime.value, 'what the re-read found').to.deep.equal({ n: 2 });
-      expect(store.reads).to.equal(2);
-      await cache.close();
+          expect([duringReread.result, alsoDuringReread.result]).to.deep.equal(['hit', 'hit']);
+          expect(duringReread.value, 'from memory, not waiting for the re-read').to.deep.equal({ n: 1 });
+          expect(store.reads, 'one re-read, however many hits').to.equal(2);
+          const rereadFrom = performance.now();
+          store.open();
+          // Past the first lifetime (1 s), before the last quarter of the second: the re-read entry
+          // is served from memory, without a store read.
+          if (!(await wakeWithin(readBy + 1000 + EDGE_MS, rereadFrom + 750 - EDGE_MS))) return false;
+          const afterFirstLifetime = await cache.lookup('k', () => ({ n: 0 }));
+          expect(afterFirstLifetime).to.include({ result: 'hit' });
+          expect(afterFirstLifetime.value, 'what the re-read found').to.deep.equal({ n: 2 });
+          expect(store.reads).to.equal(2);
+          return true;
+        } finally {
+          store.open();
+          await cache.close();
+        }
+      });
     });
 
     it('lets the entry go from memory when the re-read finds it gone from the store (a lost invalidation)', async () => {
-      const store = new GatedStore();
-      await store.set('test:k', storedEntry({ n: 1 }), { ttlMs: 60_000 });
-      const cache = makeCache({ store, memoryTier: tier });
-      await cache.lookup('k', () => ({ n: 0 }));
-      await store.delete(['test:k']);
-      await sleep(850);
+      await inTime(async () => {
+        const store = new GatedStore();
+        await store.set('test:k', storedEntry({ n: 1 }), { ttlMs: 60_000 });
+        const cache = makeCache({ store, memoryTier: tier });
+        try {
+          const readFrom = performance.now();
+          await cache.lookup('k', () => ({ n: 0 }));
+          const readBy = performance.now();
+          await store.delete(['test:k']);
+          if (!(await wakeWithin(readBy + 800, readFrom + 1000 - EDGE_MS))) return false;
 
-      expect(await cache.lookup('k', () => ({ n: 2 }))).to.include({ result: 'hit' });
-      await sleep(20);
+          expect(await cache.lookup('k', () => ({ n: 2 }))).to.include({ result: 'hit' });
+          // The re-read it started answers (the gate is open) within a few microtasks.
+          await sleep(20);
 
-      const next = await cache.lookup('k', () => ({ n: 2 }));
-      expect(next.result).to.equal('miss');
-      expect(next.value).to.deep.equal({ n: 2 });
-      await cache.close();
+          const next = await cache.lookup('k', () => ({ n: 2 }));
+          expect(next.result).to.equal('miss');
+          expect(next.value).to.deep.equal({ n: 2 });
+          return true;
+        } finally {
+          await cache.close();
+        }
+      });
     });
 
     it('does not re-read an entry that goes stale before the end of its time in memory', async () => {
-      const store = new GatedStore();
-      await store.set('test:k', storedEntry({ n: 1 }, { ttlSeconds: 1 }), { ttlMs: 60_000 });
-      const cache = makeCache({ store, memoryTier: tier });
-      await cache.lookup('k', () => ({ n: 0 }));
-      await sleep(850);
+      await inTime(async () => {
+        const store = new GatedStore();
+        // Fresh for 1 s from `createdBy` (on the Date clock).
+        const createdBy = Date.now();
+        await store.set('test:k', storedEntry({ n: 1 }, { ttlSeconds: 1 }), { ttlMs: 60_000 });
+        const cache = makeCache({ store, memoryTier: tier });
+        try {
+          await cache.lookup('k', () => ({ n: 0 }));
+          const readBy = performance.now();
+          // In the tier's last quarter, and still fresh.
+          const freshForMs = createdBy + 1000 - Date.now();
+          if (!(await wakeWithin(readBy + 800, performance.now() + freshForMs - EDGE_MS))) return false;
 
-      expect(await cache.lookup('k', () => ({ n: 0 }))).to.include({ result: 'hit' });
-      expect(store.reads, 'the store holds the same entry, as close to stale').to.equal(1);
-      await cache.close();
+          expect(await cache.lookup('k', () => ({ n: 0 }))).to.include({ result: 'hit' });
+          expect(store.reads, 'the store holds the same entry, as close to stale').to.equal(1);
+          return true;
+        } finally {
+          await cache.close();
+        }
+      });
     });
   });
 });

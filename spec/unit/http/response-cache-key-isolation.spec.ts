@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import request from 'supertest';
 import { createFixtureApp } from '../../support/app-factory.js';
+import { MANY_RUNS_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { createTestCache } from './http-spec-helpers.js';
 
 /** One request to the echo route, from its keyed parts. */
@@ -65,5 +66,5 @@ describe('responseCache key isolation (property)', () => {
     );
     // The property is not vacuous: equal requests did share entries.
     expect(fixture.calls('echo')).to.be.lessThan(40 * 6);
-  });
+  }).timeout(MANY_RUNS_TIMEOUT_MS);
 });

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { responseCache } from '../../../src/index.js';
 import { type ExpressModule, express4, express5 } from '../../support/app-factory.js';
+import { MANY_RUNS_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { rawGet } from '../../support/raw-request.js';
 import { served } from '../../support/served.js';
 import { createTestCache } from './http-spec-helpers.js';
@@ -87,7 +88,7 @@ describe('cache keys of request targets (property)', () => {
           }),
           { numRuns: 300 },
         );
-      });
+      }).timeout(MANY_RUNS_TIMEOUT_MS);
 
       it('share a key for any reordering of plainly named parameters', async () => {
         const see = await queryApp(express, parser);
@@ -116,7 +117,7 @@ describe('cache keys of request targets (property)', () => {
           ),
           { numRuns: 100 },
         );
-      });
+      }).timeout(MANY_RUNS_TIMEOUT_MS);
     });
   }
 

@@ -8,12 +8,12 @@ describe('jsonSerializer', () => {
     expect(jsonSerializer.name).to.equal('json');
   });
 
-  it('round-trips an object (seed: test_json_serialization_roundtrip)', () => {
+  it('round-trips an object', () => {
     const original = { id: 1, name: 'Alice', tags: ['admin', 'user'] };
     expect(roundTrip(original)).to.deep.equal(original);
   });
 
-  it('round-trips nested objects (seed: test_serialization_with_nested_objects)', () => {
+  it('round-trips nested objects', () => {
     const original = { user: { id: 1, name: 'Alice' }, posts: [{ id: 1, title: 'Post 1' }] };
     expect(roundTrip(original)).to.deep.equal(original);
   });

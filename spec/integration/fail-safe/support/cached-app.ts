@@ -8,30 +8,60 @@ import type { ResponseCacheOptions } from '../../../../src/http/response-cache-o
 /** An app whose `GET /items/:id` goes through `responseCache`, listening on 127.0.0.1. */
 export interface CachedApp {
   readonly baseUrl: string;
-  /** How many times the handler ran. */
+  /** How many times the handler ran (counted when a run starts). */
   readonly handlerRuns: () => number;
+  /** How many handler runs have answered (or passed their error on). */
+  readonly handlerRunsEnded: () => number;
   /** The data source behind the handler: make it fail, or slow, at will. */
-  readonly source: { failing: boolean; delayMs: number };
+  readonly source: DataSource;
   /** Errors that reached the app's error handler. */
   readonly errors: unknown[];
   close(): Promise<void>;
 }
 
+/** The data source behind the handler. */
+export interface DataSource {
+  /** While true, the handler passes an error to `next`. */
+  failing: boolean;
+  /** How long the source takes to answer, in milliseconds. */
+  delayMs: number;
+  /**
+   * Holds every answer of the source (after its delay) until the returned function is called: a
+   * source as slow as the spec needs, whatever the machine's speed.
+   */
+  hold(): () => void;
+}
+
 /**
- * `GET /items/:id` answers `{ id, version }` (version = handler run) after `source.delayMs`; while
- * `source.failing`, the handler passes an error to `next`, and the app's error handler answers 500.
+ * `GET /items/:id` answers `{ id, version }` (version = handler run) after `source.delayMs` (and
+ * while `source.hold()` holds it); while `source.failing`, the handler passes an error to `next`,
+ * and the app's error handler answers 500.
  */
 export async function startCachedApp(
   cache: Cache,
   { delayMs = 5, routeOptions = {} }: { delayMs?: number; routeOptions?: ResponseCacheOptions } = {},
 ): Promise<CachedApp> {
   let runs = 0;
-  const source = { failing: false, delayMs };
+  let runsEnded = 0;
+  let held: Promise<void> = Promise.resolve();
+  const source: DataSource = {
+    failing: false,
+    delayMs,
+    hold: () => {
+      let release!: () => void;
+      held = new Promise((resolve) => {
+        release = resolve;
+      });
+      return release;
+    },
+  };
   const errors: unknown[] = [];
   const app = express();
   app.get('/items/:id', responseCache(cache, routeOptions), async (req, res, next) => {
     const version = ++runs;
     await sleep(source.delayMs);
+    await held;
+    runsEnded++;
     if (source.failing) next(new Error(`data source down (run ${version})`));
     else res.json({ id: req.params.id, version });
   });
@@ -45,6 +75,7 @@ export async function startCachedApp(
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     handlerRuns: () => runs,
+    handlerRunsEnded: () => runsEnded,
     source,
     errors,
     close: () =>

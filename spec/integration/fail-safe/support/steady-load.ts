@@ -95,3 +95,14 @@ export async function eventually(condition: () => boolean, timeoutMs: number): P
   }
   return true;
 }
+
+/** The median of `values` (the upper middle one for an even count); 0 when there are none. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1] ?? 0;
+}
+
+/** The largest of `values`; 0 when there are none. */
+export function largest(values: readonly number[]): number {
+  return Math.max(0, ...values);
+}
