@@ -82,13 +82,16 @@ function createRedisStore(redis: RedisClientLike): CacheStore {
   return isRedisClusterLike(redis) ? new RedisClusterStore(redis) : new RedisStore(redis);
 }
 
-/** Only a memory tier needs to hear about other instances' invalidations. */
+/**
+ * Every instance announces its invalidations, tier or not: another instance's tier may hold what
+ * this one invalidates. Only an instance with a tier listens (see `createCache`).
+ */
 function createBus(
   config: ResolvedCacheConfig,
   keys: KeySpace,
   events: CacheEvents,
 ): InvalidationBus | undefined {
-  if (config.memoryTier === undefined || !isRedisPublisherLike(config.redis)) return undefined;
+  if (!isRedisPublisherLike(config.redis)) return undefined;
   return new RedisInvalidationBus(config.redis, keys.channel, (error) =>
     events.emit('failure', { operation: 'connection', error }),
   );

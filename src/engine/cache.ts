@@ -188,7 +188,12 @@ export class Cache {
     const entryKey = this.#parts.keys.entryKey(key);
     const validSeconds = nonNegativeNumber(seconds, 'seconds', 0);
     this.#parts.memory?.delete([entryKey]);
-    return this.#parts.store.command('expire', (store) => store.expire(entryKey, Math.ceil(validSeconds)));
+    const changed = await this.#parts.store.command('expire', (store) =>
+      store.expire(entryKey, Math.ceil(validSeconds)),
+    );
+    // Other instances' tiers may hold the entry past its new lifetime.
+    await this.#parts.invalidator.announce({ keys: [entryKey] });
+    return changed;
   }
 
   /** Counters since creation. */

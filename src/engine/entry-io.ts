@@ -5,7 +5,7 @@ import type { ResilientStore } from '../store/resilient-store.js';
 import { decodeValue, encodeValue, type StoredValue } from './entry-codec.js';
 import { type EntryOptions, resolveTtlSeconds } from './entry-options.js';
 import type { KeySpace } from './key-space.js';
-import type { MemoryTier } from './memory-tier.js';
+import type { MemoryTier, PendingFill } from './memory-tier.js';
 
 /** What {@link EntryIO} needs. */
 export interface EntryIOParts {
@@ -63,9 +63,13 @@ export class EntryIO {
     entryKey: string,
     serializer: Serializer,
   ): Promise<StoredValue<T> | undefined | 'unavailable'> {
+    const fill = this.#parts.memory?.beginFill(entryKey);
     const bytes = await this.#parts.store.tryRead(entryKey);
-    if (bytes === 'unavailable') return bytes;
-    return this.#decodeAndHold<T>(entryKey, serializer, bytes);
+    if (bytes === 'unavailable') {
+      if (fill !== undefined) this.#parts.memory?.endFill(fill);
+      return bytes;
+    }
+    return this.#decodeAndHold<T>(entryKey, serializer, bytes, fill);
   }
 
   /** Like `read` for many keys, with one store round trip for those not in memory. */
@@ -77,13 +81,14 @@ export class EntryIO {
     const found = entryKeys.map((entryKey) => this.#parts.memory?.get<T>(entryKey, now));
     const absent = entryKeys.filter((_, index) => found[index] === undefined);
     if (absent.length === 0) return found;
+    const fills = absent.map((entryKey) => this.#parts.memory?.beginFill(entryKey));
     const bytes = await this.#parts.store.readMany(absent);
     let next = 0;
-    return found.map((held, index) =>
-      held !== undefined
-        ? held
-        : this.#decodeAndHold<T>(entryKeys[index] as string, serializer, bytes[next++]),
-    );
+    return found.map((held, index) => {
+      if (held !== undefined) return held;
+      const fill = fills[next];
+      return this.#decodeAndHold<T>(entryKeys[index] as string, serializer, bytes[next++], fill);
+    });
   }
 
   /** The entry in `bytes`, read from the store past the memory tier, if it is fresh. */
@@ -94,7 +99,7 @@ export class EntryIO {
   ): StoredValue<T> | undefined {
     // These re-reads follow a lookup that already reported a bad entry: reporting it again
     // would count one failure several times.
-    const stored = this.#decodeAndHold<T>(entryKey, serializer, bytes, false);
+    const stored = this.#decodeAndHold<T>(entryKey, serializer, bytes, undefined, false);
     return stored !== undefined && Date.now() < stored.freshUntilMs ? stored : undefined;
   }
 
@@ -116,22 +121,36 @@ export class EntryIO {
       this.#parts.events.emit('failure', { operation: 'encode', error, key: entryKey });
       return;
     }
-    this.#parts.memory?.set(entryKey, stored, bytes.length, createdAtMs);
-    await this.#parts.store.write(entryKey, bytes, { ttlMs: stored.staleUntilMs - createdAtMs, tagKeys });
+    const memory = this.#parts.memory;
+    const fill = memory?.beginFill(entryKey);
+    const written = await this.#parts.store.write(entryKey, bytes, {
+      ttlMs: stored.staleUntilMs - createdAtMs,
+      tagKeys,
+    });
+    if (memory === undefined || fill === undefined) return;
+    // Memory holds only what the store took: a write it refused left no tag index there, so no later
+    // invalidation could find the value. (The caller still gets its value; it just is not kept.)
+    if (written) memory.set(entryKey, stored, bytes.length, Date.now(), fill);
+    else memory.endFill(fill);
   }
 
   #decodeAndHold<T>(
     entryKey: string,
     serializer: Serializer,
     bytes: Buffer | undefined,
+    fill: PendingFill | undefined,
     reportFailure = true,
   ): StoredValue<T> | undefined {
-    if (bytes === undefined) return undefined;
+    if (bytes === undefined) {
+      if (fill !== undefined) this.#parts.memory?.endFill(fill);
+      return undefined;
+    }
     try {
       const stored = decodeValue<T>(serializer, bytes);
-      this.#parts.memory?.set(entryKey, stored, bytes.length, Date.now());
+      this.#parts.memory?.set(entryKey, stored, bytes.length, Date.now(), fill);
       return stored;
     } catch (error) {
+      if (fill !== undefined) this.#parts.memory?.endFill(fill);
       if (reportFailure) this.#parts.events.emit('failure', { operation: 'decode', error, key: entryKey });
       return undefined;
     }

@@ -12,6 +12,15 @@ export interface MemoryTierConfig {
   ttlMs: number;
 }
 
+/**
+ * A value on its way into memory (read from, or written to, the store). An invalidation of its key
+ * while it is on its way voids it: what it carries may be exactly what was invalidated.
+ */
+export interface PendingFill {
+  readonly entryKey: string;
+  voided: boolean;
+}
+
 /** Share of the tier's lifetime, at its end, in which a hit re-reads the entry from the store ahead of expiry. */
 const REFRESH_AHEAD_SHARE = 0.25;
 
@@ -26,6 +35,8 @@ export class MemoryTier {
   readonly #refreshAheadMs: number;
   /** Store reads in flight that will refill an entry, so that concurrent misses share one. */
   readonly #refills = new Map<string, Promise<unknown>>();
+  /** Fills on their way, by key: only these need to hear of an invalidation besides the entries. */
+  readonly #pending = new Map<string, Set<PendingFill>>();
 
   constructor(config: MemoryTierConfig) {
     this.#ttlMs = config.ttlMs;
@@ -67,8 +78,37 @@ export class MemoryTier {
     );
   }
 
-  /** Holds a fresh entry for the shorter of its freshness and the tier's own lifetime. */
-  set(entryKey: string, stored: StoredValue<unknown>, sizeBytes: number, now: number): void {
+  /** Starts a fill of `entryKey`; end it with `set`, or with `endFill` when nothing comes of it. */
+  beginFill(entryKey: string): PendingFill {
+    const fill: PendingFill = { entryKey, voided: false };
+    const fills = this.#pending.get(entryKey);
+    if (fills === undefined) this.#pending.set(entryKey, new Set([fill]));
+    else fills.add(fill);
+    return fill;
+  }
+
+  endFill(fill: PendingFill): void {
+    const fills = this.#pending.get(fill.entryKey);
+    fills?.delete(fill);
+    if (fills?.size === 0) this.#pending.delete(fill.entryKey);
+  }
+
+  /**
+   * Holds a fresh entry for the shorter of its freshness and the tier's own lifetime, and ends `fill`,
+   * unless an invalidation of the key voided it meanwhile: the tier never holds what the store no
+   * longer does. Without a fill, the value enters memory as it is.
+   */
+  set(
+    entryKey: string,
+    stored: StoredValue<unknown>,
+    sizeBytes: number,
+    now: number,
+    fill?: PendingFill,
+  ): void {
+    if (fill !== undefined) {
+      this.endFill(fill);
+      if (fill.voided) return;
+    }
     const ttl = Math.min(this.#ttlMs, stored.freshUntilMs - now);
     if (ttl <= 0) return;
     this.#entries.set(entryKey, stored, { ttl, size: Math.max(1, sizeBytes + entryKey.length) });
@@ -97,21 +137,31 @@ export class MemoryTier {
     for (const entryKey of entryKeys) {
       this.#entries.delete(entryKey);
       this.#refills.delete(entryKey);
+      this.#voidFills(entryKey);
     }
   }
 
   /** Drops every entry whose full key matches the Redis glob `pattern`. */
   deleteMatching(pattern: string): void {
     const matcher = globToRegExp(pattern);
-    for (const entryKey of [...this.#entries.keys(), ...this.#refills.keys()]) {
+    for (const entryKey of [...this.#entries.keys(), ...this.#refills.keys(), ...this.#pending.keys()]) {
       if (!matcher.test(entryKey)) continue;
       this.#entries.delete(entryKey);
       this.#refills.delete(entryKey);
+      this.#voidFills(entryKey);
     }
   }
 
   clear(): void {
     this.#entries.clear();
     this.#refills.clear();
+    for (const entryKey of this.#pending.keys()) this.#voidFills(entryKey);
+  }
+
+  #voidFills(entryKey: string): void {
+    const fills = this.#pending.get(entryKey);
+    if (fills === undefined) return;
+    for (const fill of fills) fill.voided = true;
+    this.#pending.delete(entryKey);
   }
 }

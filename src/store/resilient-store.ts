@@ -90,8 +90,17 @@ export class ResilientStore {
   }
 
   /** Writes one entry; a failure is reported and otherwise ignored. */
-  async write(key: string, value: Buffer, options: StoreSetOptions): Promise<void> {
-    await this.#failOpen('set', () => this.#store.set(key, value, options), undefined, key);
+  /** Writes one entry; resolves to whether the store took it (false when it failed, reported). */
+  async write(key: string, value: Buffer, options: StoreSetOptions): Promise<boolean> {
+    return this.#failOpen(
+      'set',
+      async () => {
+        await this.#store.set(key, value, options);
+        return true;
+      },
+      false,
+      key,
+    );
   }
 
   /** Reads one key, telling a miss (`undefined`) from a failed backend (`'unavailable'`). */

@@ -1,13 +1,18 @@
 import { expect } from 'chai';
 import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
+import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { type ClusterClient, startRedisCluster, type TestRedisCluster } from '../../support/redis-cluster.js';
 import { silentLogger } from '../../unit/engine/make-cache.js';
 
 const CHANNEL = 'tier:__ca:invalidations';
 
-/** Polls `condition` every 10 ms until it holds or `timeoutMs` passed; answers whether it held. */
-async function eventually(condition: () => Promise<boolean>, timeoutMs = 2_000): Promise<boolean> {
+/**
+ * Polls `condition` every 10 ms until it holds or `timeoutMs` passed; answers whether it held. The
+ * deadline bounds a hang, not speed; it stays far below the memory tier's 60 s lifetime, so only an
+ * announcement can explain a copy dropped before it.
+ */
+async function eventually(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await condition()) return true;
@@ -17,7 +22,7 @@ async function eventually(condition: () => Promise<boolean>, timeoutMs = 2_000):
 }
 
 describe('Memory tier invalidation over a Redis Cluster (3 masters)', function () {
-  this.timeout(30_000);
+  this.timeout(60_000);
   let cluster: TestRedisCluster;
   const caches: Cache[] = [];
 
@@ -34,12 +39,15 @@ describe('Memory tier invalidation over a Redis Cluster (3 masters)', function (
       registry: false,
       logger: silentLogger,
       memoryTier: { maxEntries: 1_000, maxBytes: 1_000_000, ttlMs: 60_000 },
+      // Not about timeouts: a busy machine's slow reply must not fail a read or an invalidation.
+      redisTimeoutMs: PATIENT_REDIS_TIMEOUT_MS,
     });
     caches.push(cache);
     return cache;
   }
 
-  before(async () => {
+  before(async function () {
+    this.timeout(START_UP_HOOK_TIMEOUT_MS);
     cluster = await startRedisCluster({ masters: 3 });
   });
 
@@ -87,10 +95,13 @@ describe('Memory tier invalidation over a Redis Cluster (3 masters)', function (
     const loader = async () => ({ version });
     const readByB = async (key: string) => (await b.get(key, loader)).version;
 
-    await a.set('user:1', { version: 1 });
-    await a.set('user:2', { version: 1 }, { tags: ['users'] });
-    await a.set('user:3', { version: 1 });
+    // Stored by A's loads, which announce nothing (a set is announced, and a read of B's that
+    // crossed that announcement would not be kept in memory).
+    await a.get('user:1', loader);
+    await a.get('user:2', loader, { tags: ['users'] });
+    await a.get('user:3', loader);
     for (const key of ['user:1', 'user:2', 'user:3']) expect(await readByB(key)).to.equal(1);
+    expect(b.stats().memoryEntries, 'B holds the entries in memory').to.equal(3);
     version = 2;
     // The entries change behind the memory tier's back (their tag index stays): only an
     // announcement can make B read them again.

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
 import type { CacheOptions } from '../../../src/options.js';
+import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import {
   type SentinelClient,
   startRedisSentinel,
@@ -9,6 +10,7 @@ import {
 } from '../../support/redis-sentinel.js';
 import { silentLogger } from '../../unit/engine/make-cache.js';
 
+/** Polls `condition` until it holds; false after `timeoutMs`, which bounds a hang, not speed. */
 async function eventually(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -19,7 +21,7 @@ async function eventually(condition: () => Promise<boolean>, timeoutMs: number):
 }
 
 describe('Cache over a node-redis Sentinel client (master, replica, one sentinel)', function () {
-  this.timeout(40_000);
+  this.timeout(90_000);
   let sentinel: TestRedisSentinel;
   let client: SentinelClient;
   const caches: Cache[] = [];
@@ -30,7 +32,8 @@ describe('Cache over a node-redis Sentinel client (master, replica, one sentinel
     return cache;
   }
 
-  before(async () => {
+  before(async function () {
+    this.timeout(START_UP_HOOK_TIMEOUT_MS);
     sentinel = await startRedisSentinel();
     client = await sentinel.connect();
   });
@@ -44,7 +47,8 @@ describe('Cache over a node-redis Sentinel client (master, replica, one sentinel
   });
 
   it('caches, reads many, and invalidates by key, tag and pattern through the sentinel-discovered master', async () => {
-    const cache = cacheOver(client);
+    // Not about timeouts: a busy machine's slow reply must not count as an error.
+    const cache = cacheOver(client, { redisTimeoutMs: PATIENT_REDIS_TIMEOUT_MS });
     let loads = 0;
     const loader = async () => ({ loads: ++loads });
     await cache.get('user:1', loader, { tags: ['users'] });
@@ -67,8 +71,9 @@ describe('Cache over a node-redis Sentinel client (master, replica, one sentinel
 
   it("carries invalidations between two instances' memory tiers over pub/sub on duplicate()", async () => {
     const memoryTier = { maxEntries: 100, maxBytes: 100_000, ttlMs: 60_000 };
-    const a = cacheOver(await sentinel.connect(), { memoryTier });
-    const b = cacheOver(await sentinel.connect(), { memoryTier });
+    const patient = { memoryTier, redisTimeoutMs: PATIENT_REDIS_TIMEOUT_MS };
+    const a = cacheOver(await sentinel.connect(), patient);
+    const b = cacheOver(await sentinel.connect(), patient);
     const listening = async () => {
       const reply = (await sentinel.master.admin.pubSubNumSub('sn:__ca:invalidations')) as Record<
         string,
@@ -76,10 +81,13 @@ describe('Cache over a node-redis Sentinel client (master, replica, one sentinel
       >;
       return reply['sn:__ca:invalidations'] === 2;
     };
-    expect(await eventually(listening, 5_000), 'both instances listen').to.equal(true);
+    expect(await eventually(listening, 15_000), 'both instances listen').to.equal(true);
     let version = 1;
-    await a.set('item:1', { version });
+    // Stored by A's load, which announces nothing (a set is announced, and a read of B's that
+    // crossed that announcement would not be kept in memory).
+    await a.get('item:1', async () => ({ version }));
     expect(await b.get('item:1', async () => ({ version }))).to.deep.equal({ version: 1 });
+    expect(b.stats().memoryEntries, 'B holds the entry in memory').to.equal(1);
     version = 2;
     await sentinel.master.admin.del('sn:item:1');
     expect(await b.get('item:1', async () => ({ version })), 'B answers from memory').to.deep.equal({
@@ -88,8 +96,9 @@ describe('Cache over a node-redis Sentinel client (master, replica, one sentinel
 
     await a.invalidate('item:1');
 
+    // B's copy lives 60 s in memory: only the announcement can drop it before this deadline.
     expect(
-      await eventually(async () => (await b.get('item:1', async () => ({ version }))).version === 2, 2_000),
+      await eventually(async () => (await b.get('item:1', async () => ({ version }))).version === 2, 15_000),
     ).to.equal(true);
   });
 
@@ -103,7 +112,7 @@ describe('Cache over a node-redis Sentinel client (master, replica, one sentinel
 
     const promoted = await eventually(
       async () => (await sentinel.masterPort()) === sentinel.replica.port,
-      20_000,
+      30_000,
     );
     expect(promoted, 'the sentinel promoted the replica').to.equal(true);
     // Caching works again when a read right after another one runs no loader.
@@ -113,7 +122,7 @@ describe('Cache over a node-redis Sentinel client (master, replica, one sentinel
       await cache.get('steady', loader);
       return loads === runs;
     };
-    expect(await eventually(secondReadHits, 20_000), 'caching resumed on the promoted replica').to.equal(
+    expect(await eventually(secondReadHits, 30_000), 'caching resumed on the promoted replica').to.equal(
       true,
     );
     expect(await sentinel.replica.admin.exists('sn:steady')).to.equal(1);

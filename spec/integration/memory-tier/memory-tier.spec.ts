@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import { createClient } from 'redis';
 import type { Cache } from '../../../src/index.js';
 import { createCache } from '../../../src/index.js';
+import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
 
 const connectTo = (url: string) => createClient({ url }).connect();
@@ -13,7 +14,8 @@ async function getCalls(client: Client): Promise<number> {
   return Number(/cmdstat_get:calls=(\d+)/.exec(info)?.[1] ?? 0);
 }
 
-async function until(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+/** Polls `condition` until it holds; false after `timeoutMs`, which bounds a hang, not speed. */
+async function until(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await condition()) return true;
@@ -34,18 +36,21 @@ describe('memory tier over real Redis', function () {
     return client;
   }
 
-  async function instance(ttlMs = 60_000): Promise<Cache> {
+  async function instance(ttlMs: number | false = 60_000): Promise<Cache> {
     const cache = createCache({
       redis: await connect(),
       prefix: 'tier:',
       registry: new Registry(),
-      memoryTier: { maxEntries: 1000, maxBytes: 1_000_000, ttlMs },
+      memoryTier: ttlMs === false ? false : { maxEntries: 1000, maxBytes: 1_000_000, ttlMs },
+      // Not about timeouts: a busy machine's slow reply must not fail a read or an invalidation.
+      redisTimeoutMs: PATIENT_REDIS_TIMEOUT_MS,
     });
     caches.push(cache);
     return cache;
   }
 
-  before(async () => {
+  before(async function () {
+    this.timeout(START_UP_HOOK_TIMEOUT_MS);
     redis = await startRedis();
   });
 
@@ -77,42 +82,99 @@ describe('memory tier over real Redis', function () {
   it("drops every instance's copy when one instance invalidates, within the pub/sub delivery time", async () => {
     const a = await instance();
     const b = await instance();
+    const admin = await connect();
     // Both subscribers must be listening before the first announcement.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(
+      await until(async () => {
+        const counts = await admin.pubSubNumSub('tier:__ca:invalidations');
+        return counts['tier:__ca:invalidations'] === 2;
+      }),
+      'both instances listen',
+    ).to.equal(true);
     let version = 1;
     const loader = async () => ({ version });
     expect(await a.get('user:1', loader)).to.deep.equal({ version: 1 });
     expect(await b.get('user:1', loader)).to.deep.equal({ version: 1 });
     version = 2;
+    // B's copy lives 60 s in its memory tier: only A's announcement, delivered over pub/sub, can
+    // make B read the entry again before the deadline of `until` (10 s at most, a bound on a hang).
     await a.invalidate('user:1');
-    expect(await until(async () => (await b.get('user:1', loader)).version === 2, 1000)).to.equal(true);
+    expect(await until(async () => (await b.get('user:1', loader)).version === 2)).to.equal(true);
 
     await a.set('user:1', { version: 3 });
-    expect(await until(async () => (await b.get('user:1', loader)).version === 3, 1000)).to.equal(true);
+    expect(await until(async () => (await b.get('user:1', loader)).version === 3)).to.equal(true);
 
     await a.set('user:2', { version: 1 }, { tags: ['users'] });
     expect(await b.get('user:2', loader)).to.deep.equal({ version: 1 });
     await a.invalidateTags(['users']);
-    expect(await until(async () => (await b.get('user:2', loader)).version === 2, 1000)).to.equal(true);
+    expect(await until(async () => (await b.get('user:2', loader)).version === 2)).to.equal(true);
 
     await a.set('user:3', { version: 1 });
     expect(await b.get('user:3', loader)).to.deep.equal({ version: 1 });
     await a.invalidatePattern('user:*');
-    expect(await until(async () => (await b.get('user:3', loader)).version === 2, 1000)).to.equal(true);
+    expect(await until(async () => (await b.get('user:3', loader)).version === 2)).to.equal(true);
+  });
+
+  it('hears the invalidations of an instance that has no tier of its own', async () => {
+    const plain = await instance(false);
+    const tiered = await instance();
+    const admin = await connect();
+    // The tiered instance must be listening before the first announcement.
+    expect(
+      await until(async () => {
+        const counts = await admin.pubSubNumSub('tier:__ca:invalidations');
+        return counts['tier:__ca:invalidations'] === 1;
+      }),
+      'the tiered instance listens',
+    ).to.equal(true);
+    let version = 1;
+    const loader = async () => ({ version });
+    const changes: [string, () => Promise<unknown>][] = [
+      ['invalidate', () => plain.invalidate('user:1')],
+      ['invalidateTags', () => plain.invalidateTags(['users'])],
+      ['invalidatePattern', () => plain.invalidatePattern('user:*')],
+      ['expire', () => plain.expire('user:1', 0)],
+      ['set', () => plain.set('user:1', { version }, { tags: ['users'] })],
+    ];
+    for (const [name, change] of changes) {
+      await tiered.set('user:1', { version }, { tags: ['users'] });
+      expect(await tiered.get('user:1', loader), `${name}: held`).to.deep.equal({ version });
+      version++;
+      await change();
+      // The tier holds its copy 60 s: only the announcement can drop it before the deadline of `until`.
+      const dropped = await until(async () => (await tiered.get('user:1', loader)).version === version);
+      expect(dropped, `${name} reached the other instance's tier`).to.equal(true);
+    }
   });
 
   it('never serves an entry from memory for longer than its own ttlMs, even when an announcement is lost', async () => {
-    const a = await instance(150);
+    const TIER_TTL_MS = 150;
+    const a = await instance(TIER_TTL_MS);
     const admin = await connect();
+    // The set puts version 1 in A's memory before it resolves; nothing reads it from Redis after.
     await a.set('item:9', { version: 1 });
-    expect(await a.get('item:9', async () => ({ version: 0 }))).to.deep.equal({ version: 1 });
+    const heldSinceAtMost = performance.now();
     // Another writer changes Redis behind the tier's back, with no announcement at all.
     await admin.del('tier:item:9');
-    const changedAt = Date.now();
+
+    // Each lookup sees memory as it is when it starts: one that still gets version 1 started while
+    // memory held it. The deadline bounds a hang, not speed.
+    const lookups: { startedAtMs: number; version: number }[] = [];
+    const deadline = performance.now() + 10_000;
+    while (lookups.at(-1)?.version !== 2 && performance.now() < deadline) {
+      const startedAtMs = performance.now();
+      const { version } = await a.get('item:9', async () => ({ version: 2 }));
+      lookups.push({ startedAtMs, version });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+
+    expect(lookups.at(-1)?.version, 'the change shows once the tier lets go').to.equal(2);
+    // 2 ms: the tier's clock and this one round on their own.
+    const servedFromMemory = lookups.filter((lookup) => lookup.version === 1);
     expect(
-      await until(async () => (await a.get('item:9', async () => ({ version: 2 }))).version === 2, 2000),
-    ).to.equal(true);
-    expect(Date.now() - changedAt).to.be.below(1000);
+      servedFromMemory.filter((lookup) => lookup.startedAtMs >= heldSinceAtMost + TIER_TTL_MS + 2),
+      'version 1 served from memory after its ttlMs',
+    ).to.deep.equal([]);
   });
 
   it('keeps the process heap within the tier bound when filled far past it', async () => {

@@ -54,4 +54,21 @@ describe('MemoryTier', () => {
     tier.clear();
     expect(tier.size).to.equal(0);
   });
+
+  it('refuses a fill whose key was invalidated while it was on its way, and only that one', () => {
+    const tier = new MemoryTier({ maxEntries: 10, maxBytes: 10_000, ttlMs: 60_000 });
+    const user = tier.beginFill('p:user:1');
+    const item = tier.beginFill('p:item:1');
+    const listed = tier.beginFill('p:list:1');
+    tier.delete(['p:user:1']);
+    tier.deleteMatching('p:list:*');
+    tier.set('p:user:1', fresh('old'), 1, NOW, user);
+    tier.set('p:item:1', fresh('item'), 1, NOW, item);
+    tier.set('p:list:1', fresh('list'), 1, NOW, listed);
+    expect(tier.get('p:user:1', NOW)).to.equal(undefined);
+    expect(tier.get('p:list:1', NOW)).to.equal(undefined);
+    expect(tier.get('p:item:1', NOW)?.value).to.equal('item');
+    tier.set('p:user:1', fresh('new'), 1, NOW, tier.beginFill('p:user:1'));
+    expect(tier.get('p:user:1', NOW)?.value).to.equal('new');
+  });
 });

@@ -1,0 +1,88 @@
+import { expect } from 'chai';
+import { MemoryStore } from '../../../src/store/memory-store.js';
+import { ChaosStore } from '../../support/chaos-store.js';
+import { makeCache } from './make-cache.js';
+
+const TIER = { maxEntries: 100, maxBytes: 1_000_000, ttlMs: 60_000 };
+
+describe('the in-process tier holds only what the store holds', () => {
+  it('keeps nothing in memory when the store refused the write', async () => {
+    const store = new ChaosStore().alwaysThrow(new Error('OOM command not allowed'), { only: ['set'] });
+    const cache = makeCache({ store, memoryTier: TIER });
+    let loads = 0;
+    const loader = async () => ({ version: ++loads });
+    expect(await cache.get('user:1', loader)).to.deep.equal({ version: 1 });
+    expect(cache.stats().memoryEntries).to.equal(0);
+    // Nothing was stored anywhere, so the next read loads again rather than serving a value that no
+    // invalidation could reach.
+    expect(await cache.get('user:1', loader)).to.deep.equal({ version: 2 });
+  });
+
+  it('keeps a written value in memory once the store took it', async () => {
+    const cache = makeCache({ store: new ChaosStore(), memoryTier: TIER });
+    await cache.get('user:1', async () => ({ version: 1 }));
+    expect(cache.stats().memoryEntries).to.equal(1);
+  });
+
+  it('does not fill memory with a read that began before its key was invalidated', async () => {
+    const store = new LateAnswerStore();
+    const writer = makeCache({ store });
+    const reader = makeCache({ store, memoryTier: TIER });
+    await writer.set('user:1', { version: 1 });
+    store.holdAnswers();
+    const reading = reader.get('user:1', async () => ({ version: 0 }));
+    await store.answered;
+    await reader.invalidate('user:1');
+    store.release();
+    // The read had the old value already: its caller gets it, memory does not keep it.
+    expect(await reading).to.deep.equal({ version: 1 });
+    expect(reader.stats().memoryEntries).to.equal(0);
+  });
+
+  it('still fills memory when another key was invalidated meanwhile', async () => {
+    const store = new LateAnswerStore();
+    const writer = makeCache({ store });
+    const reader = makeCache({ store, memoryTier: TIER });
+    await writer.set('user:1', { version: 1 });
+    store.holdAnswers();
+    const reading = reader.get('user:1', async () => ({ version: 0 }));
+    await store.answered;
+    await reader.invalidate('user:2');
+    store.release();
+    expect(await reading).to.deep.equal({ version: 1 });
+    expect(reader.stats().memoryEntries).to.equal(1);
+  });
+});
+
+/** A store whose `get` reads at once and, while held, answers only when released. */
+class LateAnswerStore extends MemoryStore {
+  #held: Promise<void> | undefined;
+  #release: () => void = () => {};
+  #signalRead: () => void = () => {};
+  /** Resolves once a held read has read its bytes. */
+  answered: Promise<void> = Promise.resolve();
+
+  holdAnswers(): void {
+    this.#held = new Promise((resolve) => {
+      this.#release = resolve;
+    });
+    this.answered = new Promise((resolve) => {
+      this.#signalRead = resolve;
+    });
+  }
+
+  release(): void {
+    this.#release();
+    this.#held = undefined;
+  }
+
+  override async get(key: string): Promise<Buffer | undefined> {
+    const bytes = await super.get(key);
+    const held = this.#held;
+    if (held !== undefined) {
+      this.#signalRead();
+      await held;
+    }
+    return bytes;
+  }
+}
