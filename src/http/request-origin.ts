@@ -35,16 +35,10 @@ export function requestOrigin(req: Request): RequestOrigin {
 
 /** Express's own rule (Express 4 `req.hostname`, Express 5 `req.host`): the forwarded host, port kept, when trusted. */
 function trustedForwardedHost(req: Request): string | undefined {
-  const trust = (req.app as { get?: (setting: string) => unknown } | undefined)?.get?.('trust proxy fn');
   const forwarded = req.headers['x-forwarded-host'];
-  if (
-    typeof forwarded !== 'string' ||
-    forwarded === '' ||
-    typeof trust !== 'function' ||
-    !(trust as TrustProxy)(req.socket?.remoteAddress, 0)
-  ) {
-    return undefined;
-  }
+  if (typeof forwarded !== 'string' || forwarded === '') return undefined;
+  const trust = (req.app as { get?: (setting: string) => unknown } | undefined)?.get?.('trust proxy fn');
+  if (typeof trust !== 'function' || !(trust as TrustProxy)(req.socket?.remoteAddress, 0)) return undefined;
   const commaAt = forwarded.indexOf(',');
   return commaAt === -1 ? forwarded : forwarded.slice(0, commaAt).trimEnd();
 }

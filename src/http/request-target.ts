@@ -26,8 +26,12 @@ export function requestTarget(req: Request): string {
   // An absolute-form target (`GET http://host/path`) or one with a `#fragment`: Express routes on the
   // path, yet the handler can read the rest in `req.originalUrl` (and echo it into a link). No browser
   // sends either, so such a request is keyed on its target exactly as sent.
-  if (isUnusualTarget(req.originalUrl)) return req.originalUrl;
-  const path = parseUrl.original(req)?.pathname ?? '';
+  const url = req.originalUrl;
+  if (isUnusualTarget(url)) return url;
+  // The path as sent: with no fragment and no absolute form, the text before `?` is what parseurl
+  // takes as the path, and reading it costs no parse.
+  const queryAt = url.indexOf('?');
+  const path = queryAt === -1 ? url : url.slice(0, queryAt);
   const query = parseUrl(req)?.query;
   if (typeof query !== 'string' || query === '') return path;
   const sorted = sortQuery(query);
