@@ -17,6 +17,9 @@ import { toCachedResponse } from './to-cached-response.js';
 import { whenResponseDone } from './when-response-done.js';
 import { type WithheldResponse, withholdResponse } from './withhold-response.js';
 
+/** The origin of a request not keyed yet (a bypassed one never is). */
+const NO_ORIGIN: RequestOrigin = { scheme: '', authority: '' };
+
 /**
  * One request through the cache: bypass, or look up (following a `Vary` record to its variant), then
  * replay a stored response or run the handler, capturing its response for the key when it leads.
@@ -27,7 +30,7 @@ export class RequestExchange {
   readonly #res: Response;
   readonly #next: NextFunction;
   readonly #startedAtMs = performance.now();
-  #origin: RequestOrigin = { scheme: '', authority: '' };
+  #origin: RequestOrigin = NO_ORIGIN;
   #target = '';
   #credential: string | undefined;
   #handledBy: 'nobody' | 'handler' | 'replay' = 'nobody';
@@ -41,8 +44,6 @@ export class RequestExchange {
    * error): it reaches the client only once its status shows it is no server error.
    */
   #withheld: WithheldResponse | undefined;
-  /** Stops capturing the withheld response once another answer replaced it. */
-  #abandonCapture: AbortController | undefined;
   /**
    * Read on entry: once a handler passes an error on, Express restores `req.baseUrl` before the error
    * handler responds. `undefined` when the middleware runs before routing (`app.use`).
@@ -175,11 +176,12 @@ export class RequestExchange {
             signal: abandon.signal,
           });
     if (withhold) {
-      this.#abandonCapture = abandon;
       this.#withheld = withholdResponse(res, {
         inherited,
         maxHeldBytes: storage.maxBodyBytes,
         onSend: () => this.#answeredByHandler('MISS', 'miss', undefined),
+        // Another answer replaced the handler's response: nothing of it is stored.
+        onTakeOver: () => abandon.abort(),
       });
       res.setHeader('X-Cache', 'MISS');
       this.#next();
@@ -242,7 +244,6 @@ export class RequestExchange {
     } else {
       // The handler ran for this request and its response has not gone out (a server error, or slower
       // than the cache waits): the stale entry answers, and what the handler sends is dropped, unstored.
-      this.#abandonCapture?.abort();
       if (!this.#withheld.takeOver(send)) return;
     }
     this.#handledBy = 'replay';

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { expressSetting } from './express-setting.js';
 
 /**
  * The scheme and authority of a request, exactly as the handler sees them: not lower-cased, since Express
@@ -37,7 +38,7 @@ export function requestOrigin(req: Request): RequestOrigin {
 function trustedForwardedHost(req: Request): string | undefined {
   const forwarded = req.headers['x-forwarded-host'];
   if (typeof forwarded !== 'string' || forwarded === '') return undefined;
-  const trust = (req.app as { get?: (setting: string) => unknown } | undefined)?.get?.('trust proxy fn');
+  const trust = expressSetting(req, 'trust proxy fn');
   if (typeof trust !== 'function' || !(trust as TrustProxy)(req.socket?.remoteAddress, 0)) return undefined;
   const commaAt = forwarded.indexOf(',');
   return commaAt === -1 ? forwarded : forwarded.slice(0, commaAt).trimEnd();

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
 import type { Request } from 'express';
 import parseUrl from 'parseurl';
+import { expressSetting } from './express-setting.js';
 
 /** Which query parameters enter the key (and reach the handler), by decoded name. */
 export type QueryFilter =
@@ -30,8 +31,7 @@ export function requestTarget(req: Request): string {
   if (isUnusualTarget(url)) return url;
   // The path as sent: with no fragment and no absolute form, the text before `?` is what parseurl
   // takes as the path, and reading it costs no parse.
-  const queryAt = url.indexOf('?');
-  const path = queryAt === -1 ? url : url.slice(0, queryAt);
+  const path = pathOf(url);
   const query = parseUrl(req)?.query;
   if (typeof query !== 'string' || query === '') return path;
   const sorted = sortQuery(query);
@@ -44,9 +44,8 @@ export function requestTarget(req: Request): string {
  */
 export function normalizeTarget(url: string): string {
   if (isUnusualTarget(url)) return url;
-  const parsed = parseUrl({ url } as IncomingMessage);
-  const path = parsed?.pathname ?? '';
-  const query = parsed?.query;
+  const path = pathOf(url);
+  const query = parseUrl({ url } as IncomingMessage)?.query;
   return typeof query !== 'string' || query === '' ? path : `${path}?${sortQuery(query)}`;
 }
 
@@ -63,7 +62,7 @@ function sortQuery(query: string): string {
 }
 
 function readsAs(req: Request, sortedQuery: string): boolean {
-  const parse = (req.app as { get?: (setting: string) => unknown } | undefined)?.get?.('query parser fn');
+  const parse = expressSetting(req, 'query parser fn');
   if (typeof parse !== 'function') return false;
   return isDeepStrictEqual((parse as QueryParser)(sortedQuery), req.query);
 }
@@ -115,13 +114,15 @@ function withQuery(req: Request, query: string): void {
   req.url = pathOf(req.url) + suffix;
   req.originalUrl = pathOf(req.originalUrl) + suffix;
   if (Object.hasOwn(req, 'query')) {
-    const parse = (req.app as { get?: (setting: string) => unknown } | undefined)?.get?.('query parser fn');
+    const parse = expressSetting(req, 'query parser fn');
     (req as { query: unknown }).query = typeof parse === 'function' ? (parse as QueryParser)(query) : {};
   }
 }
 
 /** The URL up to its query or fragment, as sent. */
 function pathOf(url: string): string {
-  const endAt = url.search(/[?#]/);
+  const queryAt = url.indexOf('?');
+  const fragmentAt = url.indexOf('#');
+  const endAt = queryAt === -1 ? fragmentAt : fragmentAt === -1 ? queryAt : Math.min(queryAt, fragmentAt);
   return endAt === -1 ? url : url.slice(0, endAt);
 }

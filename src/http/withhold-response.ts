@@ -31,7 +31,14 @@ type Call = { method: 'writeHead' | 'write' | 'end'; args: unknown[] };
  */
 export function withholdResponse(
   res: ServerResponse,
-  options: { inherited: OutgoingHttpHeaders; maxHeldBytes: number; onSend: () => void },
+  options: {
+    inherited: OutgoingHttpHeaders;
+    maxHeldBytes: number;
+    /** Called when the response starts to go out: the handler answers the client. */
+    onSend: () => void;
+    /** Called when `takeOver` lets another answer replace the response. */
+    onTakeOver: () => void;
+  },
 ): WithheldResponse {
   const originalWriteHead = res.writeHead;
   const originalWrite = res.write;
@@ -116,6 +123,7 @@ export function withholdResponse(
     decision,
     takeOver(respond) {
       if (state === 'sent' || res.headersSent) return false;
+      options.onTakeOver();
       restoreHeaders(res, options.inherited, inheritedNames);
       res.statusCode = 200;
       answer(respond);
