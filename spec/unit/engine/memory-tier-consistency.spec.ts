@@ -24,7 +24,12 @@ describe('the in-process tier holds only what the store holds', () => {
     expect(cache.stats().memoryEntries).to.equal(1);
   });
 
-  it('does not fill memory with a read that began before its key was invalidated', async () => {
+  /**
+   * Reads `user:1` (version 1 in the store) into a tiered instance, and invalidates `invalidatedKey`
+   * after the read has its bytes but before it answers; resolves to what the read gave and how many
+   * entries memory then holds.
+   */
+  async function readCrossedBy(invalidatedKey: string): Promise<{ value: unknown; memoryEntries: number }> {
     const store = new LateAnswerStore();
     const writer = makeCache({ store });
     const reader = makeCache({ store, memoryTier: TIER });
@@ -32,25 +37,18 @@ describe('the in-process tier holds only what the store holds', () => {
     store.holdAnswers();
     const reading = reader.get('user:1', async () => ({ version: 0 }));
     await store.answered;
-    await reader.invalidate('user:1');
+    await reader.invalidate(invalidatedKey);
     store.release();
+    return { value: await reading, memoryEntries: reader.stats().memoryEntries };
+  }
+
+  it('does not fill memory with a read that began before its key was invalidated', async () => {
     // The read had the old value already: its caller gets it, memory does not keep it.
-    expect(await reading).to.deep.equal({ version: 1 });
-    expect(reader.stats().memoryEntries).to.equal(0);
+    expect(await readCrossedBy('user:1')).to.deep.equal({ value: { version: 1 }, memoryEntries: 0 });
   });
 
   it('still fills memory when another key was invalidated meanwhile', async () => {
-    const store = new LateAnswerStore();
-    const writer = makeCache({ store });
-    const reader = makeCache({ store, memoryTier: TIER });
-    await writer.set('user:1', { version: 1 });
-    store.holdAnswers();
-    const reading = reader.get('user:1', async () => ({ version: 0 }));
-    await store.answered;
-    await reader.invalidate('user:2');
-    store.release();
-    expect(await reading).to.deep.equal({ version: 1 });
-    expect(reader.stats().memoryEntries).to.equal(1);
+    expect(await readCrossedBy('user:2')).to.deep.equal({ value: { version: 1 }, memoryEntries: 1 });
   });
 });
 
