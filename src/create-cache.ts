@@ -8,6 +8,7 @@ import { Invalidator } from './engine/invalidator.js';
 import { KeySpace } from './engine/key-space.js';
 import { LoadCoordinator } from './engine/load-coordinator.js';
 import { MemoryTier } from './engine/memory-tier.js';
+import { CacheOptionError } from './errors.js';
 import { CacheEvents } from './events.js';
 import { attachCacheLogger } from './observability/cache-logger.js';
 import { attachCacheMetrics } from './observability/cache-metrics.js';
@@ -21,6 +22,7 @@ import { RedisClusterStore } from './store/redis-cluster-store.js';
 import { isRedisPublisherLike, RedisInvalidationBus } from './store/redis-invalidation-bus.js';
 import { RedisStore } from './store/redis-store.js';
 import { ResilientStore } from './store/resilient-store.js';
+import { isClusterSafePrefix } from './store/same-slot-key.js';
 
 /**
  * Creates a cache-aside cache over Redis. Metrics go to prom-client's default registry unless
@@ -42,7 +44,7 @@ export function createCache(options: CacheOptions): Cache {
   const stopWatchingConnection = watchConnection(config.redis, events);
 
   const keys = new KeySpace(config.prefix);
-  const backend: CacheStore = config.store ?? createRedisStore(config.redis as RedisClientLike);
+  const backend: CacheStore = config.store ?? createRedisStore(config.redis as RedisClientLike, keys);
   const store = new ResilientStore(backend, events, config.resilience);
   const memory = config.memoryTier === undefined ? undefined : new MemoryTier(config.memoryTier);
   const io = new EntryIO({
@@ -55,19 +57,25 @@ export function createCache(options: CacheOptions): Cache {
     staleTtlSeconds: config.staleTtlSeconds,
   });
   const lock = new DistributedLock(store, config.lock);
-  const invalidator = new Invalidator({ store, memory, bus: createBus(config, keys, events), events });
-  if (memory !== undefined) {
-    invalidator
-      .listen()
-      .catch((error: unknown) => events.emit('failure', { operation: 'connection', error }));
-  }
+  const loads = new LoadCoordinator({ keys, io, lock, events, waitMs: config.loadWaitMs });
+  const invalidator = new Invalidator({
+    store,
+    memory,
+    loads,
+    bus: createBus(config, keys, events),
+    events,
+    publishTimeoutMs: config.resilience.timeoutMs,
+  });
+  // Every instance listens, tier or not: another instance's invalidation must also stop this one
+  // sharing a load that began before it.
+  invalidator.listen().catch((error: unknown) => events.emit('failure', { operation: 'connection', error }));
   return new Cache({
     name: config.name,
     keys,
     serializer: config.serializer,
     store,
     io,
-    loads: new LoadCoordinator({ keys, io, lock, events, waitMs: config.loadWaitMs }),
+    loads,
     invalidator,
     memory,
     failSafe: config.failSafe,
@@ -77,14 +85,24 @@ export function createCache(options: CacheOptions): Cache {
   });
 }
 
-/** A Cluster needs its multi-key commands split by hash slot; one Redis (or Sentinel's master) does not. */
-function createRedisStore(redis: RedisClientLike): CacheStore {
-  return isRedisClusterLike(redis) ? new RedisClusterStore(redis) : new RedisStore(redis);
+/**
+ * A Cluster needs its multi-key commands split by hash slot, and bookkeeping keys in the slots of the
+ * entries they guard; one Redis (or Sentinel's master) does not.
+ */
+function createRedisStore(redis: RedisClientLike, keys: KeySpace): CacheStore {
+  const options = { namespace: keys.reservedPrefix };
+  if (!isRedisClusterLike(redis)) return new RedisStore(redis, options);
+  if (!isClusterSafePrefix(keys.prefix)) {
+    throw new CacheOptionError(
+      `createCache: on a Redis Cluster, \`prefix\` must have no braces or one whole hash tag (like '{shop}:'), got ${JSON.stringify(keys.prefix)}`,
+    );
+  }
+  return new RedisClusterStore(redis, options);
 }
 
 /**
- * Every instance announces its invalidations, tier or not: another instance's tier may hold what
- * this one invalidates. Only an instance with a tier listens (see `createCache`).
+ * Every instance announces its invalidations and listens to the others', tier or not: another
+ * instance's tier may hold what this one invalidates, and its loads under way may have read it.
  */
 function createBus(
   config: ResolvedCacheConfig,

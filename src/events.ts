@@ -17,10 +17,17 @@ export type StoreOperation =
   | 'ttl'
   | 'expire'
   | 'lock_acquire'
-  | 'lock_release';
+  | 'lock_release'
+  | 'lease';
 
 /** Operations that can fail without failing the caller: store operations, (de)coding, the Redis connection. */
 export type FailureOperation = StoreOperation | 'decode' | 'encode' | 'connection' | 'publish';
+
+/**
+ * Why a loaded value was not stored: an invalidation came after its load began, the load outlived its
+ * lease, or the lease could not be read (Redis failed as the load began).
+ */
+export type RefusedWriteReason = 'invalidated' | 'lease-expired' | 'lease-unavailable';
 
 /** Kinds of invalidation. */
 export type InvalidationKind = 'key' | 'tag' | 'pattern';
@@ -34,6 +41,8 @@ export interface CacheEventMap {
   failure: [{ operation: FailureOperation; error: unknown; key?: string }];
   recovery: [{ operation: FailureOperation }];
   invalidation: [{ kind: InvalidationKind; count: number }];
+  /** A loaded value was not stored, so that nothing older than an invalidation is served after it. */
+  'write-refused': [{ key: string; reason: RefusedWriteReason }];
   circuit: [{ open: boolean }];
   /** A route's `key` or `credentialKey` threw or gave something unusable (its requests bypass); once per route. */
   'key-error': [{ route: string; option: 'key' | 'credentialKey'; error: unknown }];

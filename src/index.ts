@@ -8,8 +8,16 @@ export {
 } from './engine/cache.js';
 export type { CacheStats } from './engine/cache-stats.js';
 export type { LoadCause, LoadContext } from './engine/entry-options.js';
+export type { LoadLease } from './engine/load-lease.js';
 export { CacheError, type CacheErrorCode, CacheOptionError } from './errors.js';
-export type { CacheEventMap, CacheEvents, InvalidationKind, LookupResult, RequestResult } from './events.js';
+export type {
+  CacheEventMap,
+  CacheEvents,
+  InvalidationKind,
+  LookupResult,
+  RefusedWriteReason,
+  RequestResult,
+} from './events.js';
 export { addCacheTags } from './http/cache-tags.js';
 export { type InvalidateOnSuccessOptions, invalidateOnSuccess } from './http/invalidate-on-success.js';
 export { isBackgroundRefresh } from './http/refresh-in-background.js';
@@ -29,6 +37,13 @@ export {
 export { jsonSerializer } from './serialization/json-serializer.js';
 export { msgpackSerializer } from './serialization/msgpack-serializer.js';
 export type { Serializer } from './serialization/serializer.js';
-export type { CacheStore, LockAndValue, StoreSetOptions, TaggedDeletion } from './store/cache-store.js';
+export type {
+  CacheStore,
+  Lease,
+  LockAndValue,
+  StoreSetOptions,
+  StoreWriteResult,
+  TaggedDeletion,
+} from './store/cache-store.js';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
 export type { RedisClientLike } from './store/redis-client-like.js';

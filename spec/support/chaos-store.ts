@@ -1,4 +1,10 @@
-import type { CacheStore, StoreSetOptions, TaggedDeletion } from '../../src/store/cache-store.js';
+import type {
+  CacheStore,
+  Lease,
+  StoreSetOptions,
+  StoreWriteResult,
+  TaggedDeletion,
+} from '../../src/store/cache-store.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 
 /** The methods of the {@link CacheStore} port. */
@@ -90,7 +96,16 @@ export class ChaosStore implements CacheStore {
     return this.#run('getMany', [keys], () => this.inner.getMany(keys));
   }
 
-  set(key: string, value: Buffer, options: StoreSetOptions): Promise<void> {
+  /** Forwards to `inner`, which must have leases (a `MemoryStore` has). */
+  readLease(): Promise<Lease> {
+    return this.#run('readLease', [], async () => {
+      if (this.inner.readLease === undefined) throw new Error('ChaosStore: the inner store has no leases');
+      return this.inner.readLease();
+    });
+  }
+
+  // biome-ignore lint/suspicious/noConfusingVoidType: the port's own return type
+  set(key: string, value: Buffer, options: StoreSetOptions): Promise<StoreWriteResult | void> {
     return this.#run('set', [key, value, options], () => this.inner.set(key, value, options));
   }
 

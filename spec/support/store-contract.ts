@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { CacheStore } from '../../src/store/cache-store.js';
+import { type CacheStore, type Lease, MAX_LEASE_AGE_MS } from '../../src/store/cache-store.js';
 
 const MINUTE_MS = 60_000;
 const SHORT_TTL_MS = 60;
@@ -295,6 +295,78 @@ export function describeStoreContract(
       });
     });
 
+    describe('leases: no stale set', () => {
+      const tag = (name: string) => `c:__ca:tag:${name}`;
+      const lease = async () => leaseOf(store)();
+      const putLeased = (key: string, value: string, taken: Lease, tagKeys: string[] = []) =>
+        store.set(key, bytes(value), { ttlMs: MINUTE_MS, tagKeys, lease: taken });
+      const storedText = async (key: string) => (await store.get(key))?.toString('utf8');
+
+      // Each case: a load takes its lease, then (while it "reads its source") an invalidation comes and
+      // is acknowledged; the load's write afterwards must not land.
+      const crossings: [string, () => Promise<unknown>][] = [
+        ['its key is deleted', () => store.delete(['c:item'])],
+        ['one of its tags is invalidated', () => store.deleteTagged([tag('items')])],
+        ['a pattern matching it is invalidated', () => store.deleteMatching('c:it*', 'c:__ca:')],
+        ['its key is expired', () => store.expire('c:item', 0)],
+        ['the application writes the key itself', () => put('c:item', 'v2')],
+      ];
+      for (const [crossing, invalidate] of crossings) {
+        it(`refuses a load's write when ${crossing} after the load began`, async () => {
+          await put('c:item', 'v0', MINUTE_MS, [tag('items')]);
+          const taken = await lease();
+          await invalidate();
+          const afterInvalidation = await storedText('c:item');
+          expect(await putLeased('c:item', 'v1', taken, [tag('items')])).to.equal('invalidated');
+          expect(await storedText('c:item'), 'the store holds what it held after the invalidation').to.equal(
+            afterInvalidation,
+          );
+        });
+      }
+
+      it('stores a write whose lease was taken after the invalidation', async () => {
+        await put('c:item', 'v0', MINUTE_MS, [tag('items')]);
+        await store.deleteTagged([tag('items')]);
+        await store.delete(['c:item']);
+        const taken = await lease();
+        expect(await putLeased('c:item', 'v1', taken, [tag('items')])).to.equal('stored');
+        expect(await storedText('c:item')).to.equal('v1');
+        // Indexed under its tag as any write.
+        await store.deleteTagged([tag('items')]);
+        expect(await storedText('c:item')).to.equal(undefined);
+      });
+
+      it('is not voided by invalidations of other keys and tags', async () => {
+        const taken = await lease();
+        await put('c:other', 'x', MINUTE_MS, [tag('others')]);
+        await store.delete(['c:other']);
+        await store.deleteTagged([tag('others')]);
+        expect(await putLeased('c:item', 'v1', taken, [tag('items')])).to.equal('stored');
+        expect(await storedText('c:item')).to.equal('v1');
+      });
+
+      it("keeps the application's own write over a load that began before it", async () => {
+        const taken = await lease();
+        await put('c:item', 'written by the application');
+        expect(await putLeased('c:item', 'loaded before', taken)).to.equal('invalidated');
+        expect(await storedText('c:item')).to.equal('written by the application');
+      });
+
+      it('refuses a write whose lease is older than MAX_LEASE_AGE_MS', async () => {
+        const taken = await lease();
+        const old = { ...taken, startedAtMs: taken.startedAtMs - MAX_LEASE_AGE_MS - 1_000 };
+        expect(await putLeased('c:item', 'v1', old)).to.equal('lease-expired');
+        expect(await storedText('c:item')).to.equal(undefined);
+      });
+
+      it('counts each invalidation: a later lease has a higher generation', async () => {
+        const first = await lease();
+        await store.delete(['c:item']);
+        const second = await lease();
+        expect(second.generation).to.be.greaterThan(first.generation);
+      });
+    });
+
     describe('acquireLock and releaseLock', () => {
       it('grants a free lock once: a second holder is refused while it is held', async () => {
         expect(await store.acquireLock('c:lock', 'token-a', MINUTE_MS)).to.equal(true);
@@ -363,6 +435,12 @@ export function describeStoreContract(
       });
     });
   });
+}
+
+/** The optional `readLease`, which every store of this package has. */
+function leaseOf(store: CacheStore): NonNullable<CacheStore['readLease']> {
+  if (store.readLease === undefined) throw new Error(`${store.name} has no readLease`);
+  return store.readLease.bind(store);
 }
 
 /** The optional `acquireLockAndGet`, which every store of this package has. */

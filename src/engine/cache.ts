@@ -79,9 +79,12 @@ export class Cache {
       serializer: options.serializer ?? this.#parts.serializer,
     };
     const found = await this.#parts.io.read<T>(entryKey, request.serializer);
-    // Redis just failed: taking the lock would only cost another timeout, so load without it.
+    // Redis just failed: taking the lock would only cost another timeout, so load without it. The
+    // lease too, when Redis is unreachable (then nothing is stored); when it refused one command only
+    // (a key of the wrong type), the lease is read and the value stored over the bad one.
     if (found === 'unavailable') {
-      return this.#awaitLoad(key, this.#parts.loads.load({ ...request, lock: false }));
+      const lease = !this.#parts.store.unreachable;
+      return this.#awaitLoad(key, this.#parts.loads.load({ ...request, lock: false, lease }));
     }
     const stored = found;
     const now = Date.now();
@@ -133,6 +136,8 @@ export class Cache {
     });
     if (missing.length === 0) return values;
     const missingKeys = missing.map((index) => keys[index] as string);
+    // Taken before the loader reads its source: values read before an invalidation are not stored after it.
+    const lease = await this.#parts.io.beginLease();
     const loaded = await this.#parts.loads.timeLoad(missingKeys.join(','), () => loader(missingKeys));
     if (!Array.isArray(loaded) || loaded.length !== missing.length) {
       throw new TypeError(
@@ -143,19 +148,27 @@ export class Cache {
       missing.map((keyIndex, loadedIndex) => {
         const value = loaded[loadedIndex] as T;
         values[keyIndex] = value;
-        return this.#parts.io.write(entryKeys[keyIndex] as string, value, options);
+        return this.#parts.io.write(entryKeys[keyIndex] as string, value, { ...options, lease });
       }),
     );
     return values;
   }
 
-  /** Stores `value` under `key` (refreshing its lifetime and tags). `null`/`undefined` are not stored. */
+  /**
+   * Stores `value` under `key` (refreshing its lifetime and tags). `null`/`undefined` are not stored.
+   * Loads of the key already under way do not overwrite it afterwards. With `options.lease` (from a
+   * loader's context) it is instead the loader's own write, refused if an invalidation came after
+   * that load began.
+   */
   async set<T>(key: string, value: T, options: EntryOptions<T> = {}): Promise<void> {
     const entryKey = this.#parts.keys.entryKey(key);
     validateEntryOptions(options);
+    // The application's own write replaces what loads under way read: they are shared no more.
+    const ownWrite = options.lease === undefined;
+    if (ownWrite) this.#parts.loads.detach({ keys: [entryKey] });
     await this.#parts.io.write(entryKey, value, options);
-    // Other instances may hold the previous value in memory.
-    await this.#parts.invalidator.announce({ keys: [entryKey] });
+    // Other instances may hold the previous value in memory. (A load's write replaces nothing newer.)
+    if (ownWrite) await this.#parts.invalidator.announce({ keys: [entryKey] });
   }
 
   /** Deletes one entry; resolves to whether it existed. Retries, then rejects with `E_INVALIDATION_FAILED`. */
@@ -187,7 +200,7 @@ export class Cache {
   async expire(key: string, seconds: number): Promise<boolean> {
     const entryKey = this.#parts.keys.entryKey(key);
     const validSeconds = nonNegativeNumber(seconds, 'seconds', 0);
-    this.#parts.memory?.delete([entryKey]);
+    this.#parts.invalidator.dropLocal({ keys: [entryKey] });
     const changed = await this.#parts.store.command('expire', (store) =>
       store.expire(entryKey, Math.ceil(validSeconds)),
     );

@@ -5,6 +5,7 @@ import type { ResilientStore } from '../store/resilient-store.js';
 import { decodeValue, encodeValue, type StoredValue } from './entry-codec.js';
 import { type EntryOptions, resolveTtlSeconds } from './entry-options.js';
 import type { KeySpace } from './key-space.js';
+import { LoadLease } from './load-lease.js';
 import type { MemoryTier, PendingFill } from './memory-tier.js';
 
 /** What {@link EntryIO} needs. */
@@ -103,9 +104,24 @@ export class EntryIO {
     return stored !== undefined && Date.now() < stored.freshUntilMs ? stored : undefined;
   }
 
-  /** Stores a value with its lifetime and tags; `null`, `undefined` and a ttl of 0 store nothing. Never throws for store failures. */
+  /** The lease of a load about to begin; read before the loader reads its source. Never throws. */
+  async beginLease(): Promise<LoadLease> {
+    return new LoadLease(await this.#parts.store.tryReadLease());
+  }
+
+  /**
+   * Stores a value with its lifetime and tags; `null`, `undefined` and a ttl of 0 store nothing. With
+   * `options.lease` (a load's value), nothing is stored if an invalidation came after the load began.
+   * Never throws for store failures.
+   */
   async write<T>(entryKey: string, value: T, options: EntryOptions<T>): Promise<void> {
     if (value === null || value === undefined) return;
+    const grant = options.lease === undefined ? 'none' : LoadLease.grantOf(options.lease);
+    if (grant === 'unavailable') {
+      // Without a lease nothing tells whether an invalidation came after the load began.
+      this.#parts.events.emit('write-refused', { key: entryKey, reason: 'lease-unavailable' });
+      return;
+    }
     const ttlSeconds = resolveTtlSeconds(options.ttl, value, this.#parts.ttlSeconds);
     if (ttlSeconds === 0) return;
     const staleTtlSeconds = nonNegativeNumber(options.staleTtl, 'staleTtl', this.#parts.staleTtlSeconds);
@@ -123,14 +139,19 @@ export class EntryIO {
     }
     const memory = this.#parts.memory;
     const fill = memory?.beginFill(entryKey);
-    const written = await this.#parts.store.write(entryKey, bytes, {
-      ttlMs: stored.staleUntilMs - createdAtMs,
-      tagKeys,
-    });
+    const ttlMs = stored.staleUntilMs - createdAtMs;
+    const written = await this.#parts.store.write(
+      entryKey,
+      bytes,
+      grant === 'none' ? { ttlMs, tagKeys } : { ttlMs, tagKeys, lease: grant },
+    );
+    if (written === 'invalidated' || written === 'lease-expired') {
+      this.#parts.events.emit('write-refused', { key: entryKey, reason: written });
+    }
     if (memory === undefined || fill === undefined) return;
     // Memory holds only what the store took: a write it refused left no tag index there, so no later
     // invalidation could find the value. (The caller still gets its value; it just is not kept.)
-    if (written) memory.set(entryKey, stored, bytes.length, Date.now(), fill);
+    if (written === 'stored') memory.set(entryKey, stored, bytes.length, Date.now(), fill);
     else memory.endFill(fill);
   }
 

@@ -2,6 +2,7 @@ import { CacheOptionError } from '../errors.js';
 import type { LookupResult } from '../events.js';
 import { nonNegativeNumber } from '../options.js';
 import type { Serializer } from '../serialization/serializer.js';
+import { LoadLease } from './load-lease.js';
 
 /**
  * Why a loader runs: there is no usable entry (`miss`); a stale entry waits as the fallback should the
@@ -15,6 +16,11 @@ export interface LoadContext<T = unknown> {
   readonly cause: LoadCause;
   /** With cause `stale-fallback`: the stale value that answers should this load fail or be slow. */
   readonly stale?: T;
+  /**
+   * The lease of this load: pass it as `set`'s `lease` for entries the loader writes itself, so that
+   * they are not stored if an invalidation comes after the load began, like the value it returns.
+   */
+  readonly lease?: LoadLease;
 }
 
 /** Produces the value of a key on a miss. `null` and `undefined` are returned but never cached. */
@@ -33,6 +39,11 @@ export interface EntryOptions<T> {
   tags?: readonly string[] | ((value: T) => readonly string[]);
   /** Serializer for this entry. Default: the cache's. */
   serializer?: Serializer;
+  /**
+   * With `set` only: the `context.lease` of the load that produced the value. The value is then not
+   * stored if the key, one of its tags or a pattern matching it was invalidated after the load began.
+   */
+  lease?: LoadLease;
 }
 
 /** What `lookup` found, and how. */
@@ -49,6 +60,9 @@ export interface LookupOutcome<T> {
 export function validateEntryOptions<T>(options: EntryOptions<T>): void {
   if (typeof options.ttl !== 'function') nonNegativeNumber(options.ttl, 'ttl', 0);
   nonNegativeNumber(options.staleTtl, 'staleTtl', 0);
+  if (options.lease !== undefined && !(options.lease instanceof LoadLease)) {
+    throw new CacheOptionError('`lease` must be the `context.lease` a loader was given');
+  }
   const { tags } = options;
   if (tags === undefined || typeof tags === 'function') return;
   if (!Array.isArray(tags) || !tags.every((tag) => typeof tag === 'string' && tag.length > 0)) {

@@ -1,20 +1,28 @@
 import { randomUUID } from 'node:crypto';
+import { CacheError } from '../errors.js';
 import type { CacheEvents } from '../events.js';
 import type { InvalidationBus, InvalidationMessage } from '../store/invalidation-bus.js';
 import type { ResilientStore } from '../store/resilient-store.js';
+import type { LoadCoordinator } from './load-coordinator.js';
 import type { MemoryTier } from './memory-tier.js';
+import { withSoftTimeout } from './soft-timeout.js';
 
 /** What {@link Invalidator} needs. */
 export interface InvalidatorParts {
   store: ResilientStore;
   memory: MemoryTier | undefined;
+  /** Loads under way, which must not be shared past an invalidation they crossed. */
+  loads: Pick<LoadCoordinator, 'detach'>;
   bus: InvalidationBus | undefined;
   events: CacheEvents;
+  /** Longest wait for an announcement to be published, in milliseconds (the cache's Redis timeout). */
+  publishTimeoutMs: number;
 }
 
 /**
  * Removes entries everywhere they live: in the store (with retries, rejecting when it cannot),
- * in this process's memory tier, and, through the bus, in every other instance's memory tier.
+ * in this process's memory tier, and, through the bus, in every other instance's memory tier. Loads
+ * under way that the invalidation crossed are no longer shared, here and on every other instance.
  */
 export class Invalidator {
   /** Id of this instance on the bus, so it can ignore its own announcements. */
@@ -25,13 +33,13 @@ export class Invalidator {
     this.#parts = parts;
   }
 
-  /** Starts listening to other instances' invalidations (only needed with a memory tier). */
+  /** Starts listening to other instances' invalidations. */
   async listen(): Promise<void> {
     await this.#parts.bus?.subscribe((message) => this.#apply(message));
   }
 
   async deleteKey(entryKey: string): Promise<boolean> {
-    this.#parts.memory?.delete([entryKey]);
+    this.dropLocal({ keys: [entryKey] });
     const deleted = await this.#parts.store.invalidate('delete', (store) => store.delete([entryKey]));
     await this.announce({ keys: [entryKey] });
     this.#parts.events.emit('invalidation', { kind: 'key', count: deleted });
@@ -39,18 +47,19 @@ export class Invalidator {
   }
 
   async deleteTagged(tagKeys: readonly string[]): Promise<number> {
+    this.#parts.loads.detach({ all: true });
     const { keys, deleted } = await this.#parts.store.invalidate('delete_tagged', (store) =>
       store.deleteTagged(tagKeys),
     );
     this.#parts.memory?.delete(keys);
-    await this.announce({ keys });
+    await this.announce({ keys, tagged: true });
     this.#parts.events.emit('invalidation', { kind: 'tag', count: deleted });
     return deleted;
   }
 
   /** Deletes the keys matching `pattern`, sparing those that start with `exceptPrefix` (locks, tag sets). */
   async deleteMatching(pattern: string, exceptPrefix: string): Promise<number> {
-    this.#parts.memory?.deleteMatching(pattern);
+    this.dropLocal({ pattern });
     const deleted = await this.#parts.store.invalidate('delete_matching', (store) =>
       store.deleteMatching(pattern, exceptPrefix),
     );
@@ -60,14 +69,22 @@ export class Invalidator {
   }
 
   /**
-   * Tells the other instances to drop their in-process copies. A lost announcement is reported,
-   * not thrown: those copies then live at most the memory tier's own lifetime.
+   * Tells the other instances to drop their in-process copies and stop sharing loads that the change
+   * crossed. A lost announcement is reported, not thrown: those copies then live at most the memory
+   * tier's own lifetime. Publishing waits no longer than the cache's Redis timeout.
    */
   async announce(change: Omit<InvalidationMessage, 'origin'>): Promise<void> {
     const bus = this.#parts.bus;
-    if (bus === undefined || (change.keys !== undefined && change.keys.length === 0)) return;
+    if (bus === undefined || (change.keys !== undefined && change.keys.length === 0 && !change.tagged))
+      return;
+    const timeoutMs = this.#parts.publishTimeoutMs;
     try {
-      await bus.publish({ origin: this.instanceId, ...change });
+      const published = bus.publish({ origin: this.instanceId, ...change }).then(() => true);
+      if ((await withSoftTimeout(published, timeoutMs)) === undefined) {
+        // A client that queues commands while disconnected would otherwise hold the invalidation.
+        published.catch(() => undefined);
+        throw new CacheError('E_STORE_TIMEOUT', `publish took longer than ${timeoutMs} ms`);
+      }
     } catch (error) {
       this.#parts.events.emit('failure', { operation: 'publish', error });
     }
@@ -79,7 +96,17 @@ export class Invalidator {
 
   #apply(message: InvalidationMessage): void {
     if (message.origin === this.instanceId) return;
-    if (message.keys !== undefined) this.#parts.memory?.delete(message.keys);
-    if (message.pattern !== undefined) this.#parts.memory?.deleteMatching(message.pattern);
+    if (message.tagged === true) this.#parts.loads.detach({ all: true });
+    const { keys, pattern } = message;
+    this.dropLocal(pattern === undefined ? { keys } : { pattern });
+  }
+
+  /** Drops this process's copies of what a change names, and stops sharing loads it crossed. */
+  dropLocal(change: { keys?: readonly string[] | undefined; pattern?: string }): void {
+    const named = (change.keys?.length ?? 0) > 0 || change.pattern !== undefined;
+    if (!named) return;
+    this.#parts.loads.detach(change.pattern === undefined ? { keys: change.keys ?? [] } : change);
+    if (change.keys !== undefined) this.#parts.memory?.delete(change.keys);
+    if (change.pattern !== undefined) this.#parts.memory?.deleteMatching(change.pattern);
   }
 }

@@ -1,5 +1,6 @@
 import { CacheOptionError } from '../errors.js';
 import { escapeGlob } from '../store/glob-to-regexp.js';
+import { sameSlotKey } from '../store/same-slot-key.js';
 
 const RESERVED = '__ca:';
 
@@ -41,15 +42,10 @@ export class KeySpace {
 
   /**
    * The full key of the stampede lock of an entry. It hashes to the entry's Cluster slot, so that
-   * taking the lock and reading the entry is one script: a hash tag of the whole entry key when that
-   * has no braces; otherwise the entry's own tag, when it has one, comes first in the lock key too
-   * (a key with stray braces gets a lock elsewhere, and two round trips on a Cluster).
+   * taking the lock and reading the entry is one script (see `sameSlotKey`).
    */
   lockKey(key: string): string {
-    const entryKey = this.prefix + key;
-    return entryKey.includes('{') || entryKey.includes('}')
-      ? `${this.reservedPrefix}lock:${key}`
-      : `${this.reservedPrefix}lock:{${entryKey}}`;
+    return sameSlotKey(`${this.reservedPrefix}lock:`, this.prefix + key);
   }
 
   /** A Redis glob over full keys for a user pattern, which can never match outside the prefix. */

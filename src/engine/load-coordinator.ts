@@ -1,10 +1,12 @@
 import type { CacheEvents } from '../events.js';
 import type { Serializer } from '../serialization/serializer.js';
+import { globToRegExp } from '../store/glob-to-regexp.js';
 import type { DistributedLock, PeerResult } from './distributed-lock.js';
 import type { StoredValue } from './entry-codec.js';
 import type { EntryIO } from './entry-io.js';
 import type { EntryOptions, LoadCause, Loader, LookupOutcome } from './entry-options.js';
 import type { KeySpace } from './key-space.js';
+import { LoadLease } from './load-lease.js';
 import { SingleFlight } from './single-flight.js';
 import { withSoftTimeout } from './soft-timeout.js';
 
@@ -17,6 +19,11 @@ export interface LoadRequest<T> {
   serializer: Serializer;
   /** Whether to take the cross-instance lock; false when the store just failed. Default true. */
   lock?: boolean;
+  /**
+   * Whether to read a lease; false when the store was just found unreachable (the read would only
+   * cost another timeout before the loader runs). Without a lease the value is not stored. Default true.
+   */
+  lease?: boolean;
   /** Why the load runs, as told to the loader. Default `'miss'`. */
   cause?: LoadCause;
   /** With cause `stale-fallback`: the stale value, as told to the loader. */
@@ -60,14 +67,37 @@ export class LoadCoordinator {
     };
   }
 
+  /**
+   * After an invalidation, callers must not share a load that began before it (it may have read what
+   * the invalidation replaced): the loads of the keys it names (`keys`), of the keys matching
+   * `pattern`, or every load (`all`: a tag, whose entries-to-be no one can name) are left to those
+   * already waiting on them, and later callers load anew.
+   */
+  detach(change: { keys?: readonly string[]; pattern?: string; all?: boolean }): void {
+    if (change.all === true) {
+      this.#flights.forget(() => true);
+      return;
+    }
+    if (change.keys !== undefined && change.keys.length > 0) {
+      const keys = new Set(change.keys);
+      this.#flights.forget((entryKey) => keys.has(entryKey));
+    }
+    if (change.pattern !== undefined) {
+      const matcher = globToRegExp(change.pattern);
+      this.#flights.forget((entryKey) => matcher.test(entryKey));
+    }
+  }
+
   /** Refreshes a stale key in the background, unless this process or another instance already does. */
   refreshInBackground<T>(request: LoadRequest<T>): void {
     if (this.#refreshing.has(request.entryKey)) return;
     this.#refreshing.add(request.entryKey);
+    // The lease is read alongside the lock: one round trip for both.
+    const lease = this.#parts.io.beginLease();
     const refresh = this.#parts.lock
       .run(
         this.#parts.keys.lockKey(request.key),
-        () => this.#loadAndStore(request, 'background-refresh'),
+        () => this.#loadAndStore(request, 'background-refresh', lease),
         this.#peerResult(request),
         'skip',
       )
@@ -103,11 +133,18 @@ export class LoadCoordinator {
 
   async #loadOnce<T>(request: LoadRequest<T>): Promise<LookupOutcome<T>> {
     if (request.lock === false) {
-      return { value: await this.#loadAndStore(request), result: 'miss', coalesced: false };
+      const lease = request.lease === false ? Promise.resolve(new LoadLease('unavailable')) : undefined;
+      return {
+        value: await this.#loadAndStore(request, request.cause, lease),
+        result: 'miss',
+        coalesced: false,
+      };
     }
+    // The lease is read alongside the lock: one round trip for both.
+    const lease = this.#parts.io.beginLease();
     const guarded = await this.#parts.lock.run(
       this.#parts.keys.lockKey(request.key),
-      () => this.#loadAndStore(request),
+      () => this.#loadAndStore(request, request.cause, lease),
       this.#peerResult(request),
       'wait',
     );
@@ -139,10 +176,20 @@ export class LoadCoordinator {
     return { entryKey, decode: (bytes) => this.#parts.io.decodeFresh<T>(entryKey, serializer, bytes) };
   }
 
-  async #loadAndStore<T>(request: LoadRequest<T>, cause = request.cause ?? 'miss'): Promise<T> {
-    const context = cause === 'stale-fallback' ? { cause, stale: request.stale as T } : { cause };
+  /**
+   * Runs the loader and stores its value under the load's lease, taken before the loader reads its
+   * source: a value read before an invalidation is not stored after it.
+   */
+  async #loadAndStore<T>(
+    request: LoadRequest<T>,
+    cause = request.cause ?? 'miss',
+    leased: Promise<LoadLease> = this.#parts.io.beginLease(),
+  ): Promise<T> {
+    const lease = await leased;
+    const context =
+      cause === 'stale-fallback' ? { cause, stale: request.stale as T, lease } : { cause, lease };
     const value = await this.timeLoad(request.key, () => request.loader(request.key, context));
-    await this.#parts.io.write(request.entryKey, value, request.options);
+    await this.#parts.io.write(request.entryKey, value, { ...request.options, lease });
     return value;
   }
 }

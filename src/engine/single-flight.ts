@@ -15,12 +15,20 @@ export class SingleFlight<T> {
     return this.#running.has(key);
   }
 
+  /**
+   * Lets later callers of the keys `isStale` picks start a task of their own; the tasks running go on
+   * for those already waiting on them.
+   */
+  forget(isStale: (key: string) => boolean): void {
+    for (const key of this.#running.keys()) if (isStale(key)) this.#running.delete(key);
+  }
+
   /** Joins the task running for `key`, or starts `task` as it. `joined` says which happened. */
   run(key: string, task: () => Promise<T>): { promise: Promise<T>; joined: boolean } {
     const running = this.#running.get(key);
     if (running !== undefined) return { promise: running, joined: true };
     const promise = task().finally(() => {
-      this.#running.delete(key);
+      if (this.#running.get(key) === promise) this.#running.delete(key);
     });
     this.#running.set(key, promise);
     return { promise, joined: false };

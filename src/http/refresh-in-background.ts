@@ -2,6 +2,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import type { Request } from 'express';
+import type { LoadLease } from '../engine/load-lease.js';
 import type { CachedEntry } from './cached-response.js';
 
 /** What the route's middleware does when the refresh request reaches it. */
@@ -10,6 +11,8 @@ export interface RefreshJob {
   readonly owner: object;
   /** Variant header names when the refreshed entry is a variant, else `undefined`. */
   readonly variantNames: readonly string[] | undefined;
+  /** The lease of the engine's load, for the entries the route writes itself (a `Vary` variant). */
+  readonly lease: LoadLease | undefined;
   /** Hands over the load of the entry; called at most once. */
   start(load: Promise<CachedEntry | undefined> | undefined): void;
 }
@@ -57,6 +60,7 @@ export function refreshInBackground(
   req: Request,
   owner: object,
   variantNames: readonly string[] | undefined,
+  lease: LoadLease | undefined,
 ): Promise<CachedEntry | undefined> {
   const app = req.app as { handle?: unknown } | undefined;
   if (typeof app?.handle !== 'function') return Promise.resolve(undefined);
@@ -76,7 +80,7 @@ export function refreshInBackground(
     timer.unref();
   });
   const refreshed = new Promise<CachedEntry | undefined>((resolve) => {
-    jobs.set(refreshRequest, { owner, variantNames, start: resolve });
+    jobs.set(refreshRequest, { owner, variantNames, lease, start: resolve });
     // Whatever answered without reaching the route (an earlier middleware, a 404) refreshed nothing.
     refreshResponse.once('finish', () => resolve(undefined));
     refreshResponse.once('close', () => resolve(undefined));

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Loader, LookupOutcome } from '../engine/cache.js';
+import type { LoadLease } from '../engine/load-lease.js';
 import type { RequestResult } from '../events.js';
 import { buildCacheKey } from './build-cache-key.js';
 import type { CachedEntry, CachedResponse } from './cached-response.js';
@@ -64,7 +65,7 @@ export class RequestExchange {
     const bypass = this.#keyRequest();
     if (job?.owner === this.#caching && bypass === undefined) {
       this.#isRefresh = true;
-      job.start(this.#lead(job.variantNames, false));
+      job.start(this.#lead(job.variantNames, false, job.lease));
     } else if (bypass === undefined) {
       this.#serve().catch((error: unknown) => this.#recover(error));
     } else {
@@ -127,7 +128,9 @@ export class RequestExchange {
       const mayRun = this.#handledBy === 'nobody' && this.#withheld === undefined;
       // On a miss this request runs the handler, unless it is already answered (then it cannot).
       if (cause === 'miss') {
-        return mayRun && this.#req.method !== 'HEAD' ? this.#lead(variantNames, false) : undefined;
+        return mayRun && this.#req.method !== 'HEAD'
+          ? this.#lead(variantNames, false, context.lease)
+          : undefined;
       }
       // A stale response waits as the fallback: the handler runs for this very request, its response
       // withheld until its status shows it is no server error, so that the client gets either it or
@@ -135,14 +138,14 @@ export class RequestExchange {
       // it is refreshed through a copy of the request, as in the background.)
       if (cause === 'stale-fallback' && (context.stale as CachedEntry | undefined)?.kind === 'response') {
         if (!mayRun) throw new Error('the handler already ran for this request');
-        return this.#lead(variantNames, true);
+        return this.#lead(variantNames, true, context.lease);
       }
       // Otherwise the handler runs for a copy of the request, in the background, after this request got
       // the stale entry. Refreshing the variants record rewrites this request's variant too.
       if (cause === 'background-refresh' && variantNames !== undefined && this.#recordRefresh !== undefined) {
         return undefined;
       }
-      const refresh = refreshInBackground(this.#req, this.#caching, variantNames);
+      const refresh = refreshInBackground(this.#req, this.#caching, variantNames, context.lease);
       if (variantNames === undefined) this.#recordRefresh = refresh;
       return refresh;
     };
@@ -156,6 +159,7 @@ export class RequestExchange {
   async #lead(
     variantNames: readonly string[] | undefined,
     withhold: boolean,
+    lease: LoadLease | undefined,
   ): Promise<CachedEntry | undefined> {
     const req = this.#req;
     const res = this.#res;
@@ -200,7 +204,7 @@ export class RequestExchange {
       return undefined;
     }
     try {
-      return await this.#toEntry(outcome.captured, variantNames);
+      return await this.#toEntry(outcome.captured, variantNames, lease);
     } catch (error) {
       this.#reason = 'error';
       throw error;
@@ -210,6 +214,7 @@ export class RequestExchange {
   async #toEntry(
     captured: CapturedResponse,
     variantNames: readonly string[] | undefined,
+    lease: LoadLease | undefined,
   ): Promise<CachedEntry | undefined> {
     const { cache, config, entryOptions } = this.#caching;
     const route = this.#routePattern() ?? UNMATCHED_ROUTE;
@@ -226,8 +231,13 @@ export class RequestExchange {
       return undefined;
     }
     // RFC 9111 §4.1: the response is selected by the Vary'd request headers, so it is stored under a
-    // key that holds their values, and the base key records which headers those are.
-    await cache.set(this.#keyFor(varyNames), response, entryOptions);
+    // key that holds their values, and the base key records which headers those are. The variant is
+    // written under the load's lease, as the record is: neither outlives an invalidation it crossed.
+    await cache.set(
+      this.#keyFor(varyNames),
+      response,
+      lease === undefined ? entryOptions : { ...entryOptions, lease },
+    );
     const { ttlSeconds, tags } = response;
     return { kind: 'variants', names: varyNames, route, ttlSeconds, tags };
   }

@@ -14,6 +14,7 @@ export interface CacheMetricFamilies {
   redisDurationSeconds: Histogram<'cache' | 'operation'>;
   coalesced: Counter<'cache'>;
   invalidations: Counter<'cache' | 'kind'>;
+  refusedWrites: Counter<'cache' | 'reason'>;
   circuitOpen: Gauge<'cache'>;
 }
 
@@ -110,6 +111,14 @@ function createFamilies(registry: AnyRegistry, prefix: string): CacheMetricFamil
       name: name('invalidations_total'),
       help: 'Successful invalidation calls, by cache and kind (key, tag, pattern).',
       labelNames: ['cache', 'kind'],
+      registers,
+    }),
+    refusedWrites: new Counter({
+      name: name('refused_writes_total'),
+      help:
+        'Loaded values not stored because an invalidation came after their load began (no stale set), ' +
+        'the load outlived its lease, or the lease could not be read; by cache and reason.',
+      labelNames: ['cache', 'reason'],
       registers,
     }),
     circuitOpen: new Gauge({

@@ -5,6 +5,7 @@ import type {
   FailureOperation,
   InvalidationKind,
   LookupResult,
+  RefusedWriteReason,
   StoreOperation,
 } from '../events.js';
 import { cacheMetricFamilies } from './cache-metric-families.js';
@@ -31,6 +32,7 @@ const FAILURE_OPERATIONS = Object.keys({
   expire: true,
   lock_acquire: true,
   lock_release: true,
+  lease: true,
   decode: true,
   encode: true,
   connection: true,
@@ -38,6 +40,11 @@ const FAILURE_OPERATIONS = Object.keys({
 } satisfies Record<FailureOperation, true>) as FailureOperation[];
 const LOOKUP_RESULTS: readonly LookupResult[] = ['hit', 'miss', 'stale'];
 const INVALIDATION_KINDS: readonly InvalidationKind[] = ['key', 'tag', 'pattern'];
+const REFUSED_WRITE_REASONS = Object.keys({
+  invalidated: true,
+  'lease-expired': true,
+  'lease-unavailable': true,
+} satisfies Record<RefusedWriteReason, true>) as RefusedWriteReason[];
 // The operations every cache-aside cache performs; other operations get their series when first used.
 const COMMON_STORE_OPERATIONS: readonly StoreOperation[] = ['get', 'set'];
 
@@ -53,6 +60,7 @@ export function attachCacheMetrics(events: CacheEvents, options: CacheMetricsOpt
   for (const result of LOOKUP_RESULTS) metrics.lookups.inc({ cache, result }, 0);
   for (const operation of FAILURE_OPERATIONS) metrics.errors.inc({ cache, operation }, 0);
   for (const kind of INVALIDATION_KINDS) metrics.invalidations.inc({ cache, kind }, 0);
+  for (const reason of REFUSED_WRITE_REASONS) metrics.refusedWrites.inc({ cache, reason }, 0);
   for (const operation of COMMON_STORE_OPERATIONS) metrics.redisDurationSeconds.zero({ cache, operation });
   metrics.coalesced.inc({ cache }, 0);
   metrics.loadDurationSeconds.zero({ cache });
@@ -74,5 +82,6 @@ export function attachCacheMetrics(events: CacheEvents, options: CacheMetricsOpt
     metrics.errors.inc({ cache, operation });
   });
   events.on('invalidation', ({ kind }) => metrics.invalidations.inc({ cache, kind }));
+  events.on('write-refused', ({ reason }) => metrics.refusedWrites.inc({ cache, reason }));
   events.on('circuit', ({ open }) => metrics.circuitOpen.set({ cache }, open ? 1 : 0));
 }

@@ -1,10 +1,40 @@
+/**
+ * Where a load began in the cache's history of invalidations, as the store told it (`readLease`). A
+ * write that carries it is refused if the entry, one of its tags or a pattern matching it was
+ * invalidated since, or if the lease is older than {@link MAX_LEASE_AGE_MS}.
+ */
+export interface Lease {
+  /** The invalidation count when the load began. */
+  readonly generation: number;
+  /** The store's clock then, in epoch milliseconds. */
+  readonly startedAtMs: number;
+}
+
+/** Longest a load may take and still store its result, in milliseconds. */
+export const MAX_LEASE_AGE_MS = 50_000;
+
+/**
+ * How long a store remembers an invalidation for leases, in milliseconds: longer than any lease lives,
+ * with room for clocks of Cluster nodes that disagree by a few seconds.
+ */
+export const STAMP_TTL_MS = 60_000;
+
 /** How an entry is written: its lifetime in Redis and the tag index sets that must list it. */
 export interface StoreSetOptions {
   /** Lifetime of the stored bytes, in milliseconds (> 0). */
   ttlMs: number;
   /** Full keys of the tag index sets that must list this entry's key. */
   tagKeys?: readonly string[];
+  /**
+   * The lease of the load that produced the value: the write is refused when an invalidation came
+   * after the load began (a "stale set"). Without it the write is the application's own (`cache.set`):
+   * it counts as an invalidation of the key, so loads of the key already under way do not overwrite it.
+   */
+  lease?: Lease;
 }
+
+/** What became of a write: stored, or refused because the lease was voided by an invalidation or expired. */
+export type StoreWriteResult = 'stored' | 'invalidated' | 'lease-expired';
 
 /** What `deleteTagged` removed. */
 export interface TaggedDeletion {
@@ -28,7 +58,15 @@ export interface CacheStore {
   get(key: string): Promise<Buffer | undefined>;
   /** One round trip for all keys; the result lines up with `keys`. */
   getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]>;
-  set(key: string, value: Buffer, options: StoreSetOptions): Promise<void>;
+  /** Writes an entry; a store without leases resolves to nothing, which counts as `'stored'`. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: stores written before leases resolve to nothing
+  set(key: string, value: Buffer, options: StoreSetOptions): Promise<StoreWriteResult | void>;
+  /**
+   * Optional: the lease a load takes before it reads its source. A store that has it refuses stale sets,
+   * and counts every invalidation (`delete`, `deleteTagged`, `deleteMatching`, `expire`, and `set`
+   * without a lease) so that it voids the leases taken before it.
+   */
+  readLease?(): Promise<Lease>;
   /** Deletes the keys; resolves to how many existed. */
   delete(keys: readonly string[]): Promise<number>;
   /**

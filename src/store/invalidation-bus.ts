@@ -6,6 +6,11 @@ export interface InvalidationMessage {
   keys?: string[];
   /** Redis glob over full keys to drop. */
   pattern?: string;
+  /**
+   * The keys were those of invalidated tags: a load under way of any other key may produce a value
+   * with those tags too, so no load under way may be shared from now on.
+   */
+  tagged?: boolean;
 }
 
 /** Carries invalidations between the instances of one cache (Redis pub/sub in production). */
@@ -25,7 +30,7 @@ export function parseInvalidationMessage(text: string): InvalidationMessage | un
     return undefined;
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const { origin, keys, pattern } = parsed as Record<string, unknown>;
+  const { origin, keys, pattern, tagged } = parsed as Record<string, unknown>;
   if (typeof origin !== 'string') return undefined;
   const validKeys = Array.isArray(keys) && keys.every((key) => typeof key === 'string') ? keys : undefined;
   const validPattern = typeof pattern === 'string' ? pattern : undefined;
@@ -34,5 +39,6 @@ export function parseInvalidationMessage(text: string): InvalidationMessage | un
     origin,
     ...(validKeys !== undefined ? { keys: validKeys } : {}),
     ...(validPattern !== undefined ? { pattern: validPattern } : {}),
+    ...(tagged === true ? { tagged } : {}),
   };
 }

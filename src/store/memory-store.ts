@@ -1,5 +1,14 @@
 import { LRUCache } from 'lru-cache';
-import type { CacheStore, LockAndValue, StoreSetOptions, TaggedDeletion } from './cache-store.js';
+import {
+  type CacheStore,
+  type Lease,
+  type LockAndValue,
+  MAX_LEASE_AGE_MS,
+  STAMP_TTL_MS,
+  type StoreSetOptions,
+  type StoreWriteResult,
+  type TaggedDeletion,
+} from './cache-store.js';
 import { globToRegExp } from './glob-to-regexp.js';
 import { lockThenGet } from './lock-then-get.js';
 
@@ -9,6 +18,14 @@ export interface MemoryStoreOptions {
   maxEntries?: number;
   /** Most bytes (keys plus values) held at once. Default 64 MiB. */
   maxBytes?: number;
+}
+
+/** Stands for "every key" among the stamps: the last pattern invalidation. */
+const PATTERN_STAMP = '\0pattern';
+
+interface Stamp {
+  generation: number;
+  expiresAtMs: number;
 }
 
 interface HeldLock {
@@ -25,6 +42,10 @@ export class MemoryStore implements CacheStore {
   readonly #entries: LRUCache<string, Buffer>;
   readonly #tagIndex = new Map<string, Set<string>>();
   readonly #locks = new Map<string, HeldLock>();
+  /** Invalidations so far; a lease is the count when a load began. */
+  #generation = 0;
+  /** Keys, tag keys and patterns invalidated in the last `STAMP_TTL_MS`, oldest first. */
+  readonly #stamps = new Map<string, Stamp>();
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#entries = new LRUCache<string, Buffer>({
@@ -54,8 +75,22 @@ export class MemoryStore implements CacheStore {
     return keys.map((key) => this.#entries.get(key));
   }
 
-  async set(key: string, value: Buffer, options: StoreSetOptions): Promise<void> {
-    for (const tagKey of options.tagKeys ?? []) {
+  async readLease(): Promise<Lease> {
+    return { generation: this.#generation, startedAtMs: Date.now() };
+  }
+
+  async set(key: string, value: Buffer, options: StoreSetOptions): Promise<StoreWriteResult> {
+    const tagKeys = options.tagKeys ?? [];
+    const { lease } = options;
+    if (lease === undefined) {
+      this.#stamp([key]);
+    } else {
+      if (Date.now() - lease.startedAtMs > MAX_LEASE_AGE_MS) return 'lease-expired';
+      if ([key, PATTERN_STAMP, ...tagKeys].some((name) => this.#stampOf(name) > lease.generation)) {
+        return 'invalidated';
+      }
+    }
+    for (const tagKey of tagKeys) {
       let members = this.#tagIndex.get(tagKey);
       if (members === undefined) {
         members = new Set();
@@ -64,32 +99,34 @@ export class MemoryStore implements CacheStore {
       members.add(key);
     }
     this.#entries.set(key, value, { ttl: options.ttlMs });
+    return 'stored';
   }
 
   async delete(keys: readonly string[]): Promise<number> {
-    let deleted = 0;
-    for (const key of keys) {
-      if (this.#entries.delete(key)) deleted++;
-    }
-    return deleted;
+    this.#stamp(keys);
+    return this.#deleteEntries(keys);
   }
 
   async deleteTagged(tagKeys: readonly string[]): Promise<TaggedDeletion> {
+    this.#stamp(tagKeys);
     const keys: string[] = [];
     let deleted = 0;
     for (const tagKey of tagKeys) {
       const members = [...(this.#tagIndex.get(tagKey) ?? [])];
       this.#tagIndex.delete(tagKey);
       keys.push(...members);
-      deleted += await this.delete(members);
+      deleted += this.#deleteEntries(members);
     }
     return { keys, deleted };
   }
 
   async deleteMatching(pattern: string, exceptPrefix?: string): Promise<number> {
+    this.#stamp([PATTERN_STAMP]);
     const matcher = globToRegExp(pattern);
     const isExcepted = (key: string) => exceptPrefix !== undefined && key.startsWith(exceptPrefix);
-    return this.delete([...this.#entries.keys()].filter((key) => matcher.test(key) && !isExcepted(key)));
+    return this.#deleteEntries(
+      [...this.#entries.keys()].filter((key) => matcher.test(key) && !isExcepted(key)),
+    );
   }
 
   async ttlSeconds(key: string): Promise<number> {
@@ -99,6 +136,7 @@ export class MemoryStore implements CacheStore {
   }
 
   async expire(key: string, seconds: number): Promise<boolean> {
+    this.#stamp([key]);
     const value = this.#entries.get(key);
     if (value === undefined) return false;
     if (seconds <= 0) return this.#entries.delete(key);
@@ -128,5 +166,34 @@ export class MemoryStore implements CacheStore {
     this.#entries.clear();
     this.#tagIndex.clear();
     this.#locks.clear();
+    this.#stamp([PATTERN_STAMP]);
+  }
+
+  #deleteEntries(keys: readonly string[]): number {
+    let deleted = 0;
+    for (const key of keys) {
+      if (this.#entries.delete(key)) deleted++;
+    }
+    return deleted;
+  }
+
+  /** One invalidation: the next count, recorded for each name; stamps older than their lifetime go. */
+  #stamp(names: readonly string[]): void {
+    const now = Date.now();
+    for (const [name, stamp] of this.#stamps) {
+      if (stamp.expiresAtMs > now) break;
+      this.#stamps.delete(name);
+    }
+    this.#generation++;
+    for (const name of names) {
+      // Re-inserted, so that the map stays in order of expiry.
+      this.#stamps.delete(name);
+      this.#stamps.set(name, { generation: this.#generation, expiresAtMs: now + STAMP_TTL_MS });
+    }
+  }
+
+  #stampOf(name: string): number {
+    const stamp = this.#stamps.get(name);
+    return stamp === undefined || stamp.expiresAtMs <= Date.now() ? 0 : stamp.generation;
   }
 }

@@ -12,6 +12,7 @@ export interface RedisClientLike {
   get(key: string): Reply<Buffer | string | null>;
   mGet(keys: string[]): Reply<(Buffer | string | null)[]>;
   set(key: string, value: Buffer, options: object): Reply<unknown>;
+  incr(key: string): Reply<number>;
   sAdd(key: string, members: string[]): Reply<number>;
   sPopCount(key: string, count: number): Reply<unknown[]>;
   pExpire(key: string, milliseconds: number, mode?: 'NX' | 'XX' | 'GT' | 'LT'): Reply<number>;
@@ -22,8 +23,8 @@ export interface RedisClientLike {
   ): Reply<{ cursor: string; keys: unknown[] }>;
   ttl(key: string): Reply<number>;
   expire(key: string, seconds: number): Reply<number>;
-  eval(script: string, options: { keys: string[]; arguments: string[] }): Reply<unknown>;
-  evalSha(sha1: string, options: { keys: string[]; arguments: string[] }): Reply<unknown>;
+  eval(script: string, options: { keys: string[]; arguments: (string | Buffer)[] }): Reply<unknown>;
+  evalSha(sha1: string, options: { keys: string[]; arguments: (string | Buffer)[] }): Reply<unknown>;
 }
 
 /**

@@ -5,6 +5,7 @@ import { lockThenGet } from './lock-then-get.js';
 import { type RedisClientLike, withoutClientTimeout } from './redis-client-like.js';
 import type { RedisClusterLike } from './redis-cluster-like.js';
 import { BUFFER_REPLIES, RedisStore, type RedisStoreOptions, toBuffer } from './redis-store.js';
+import { allSlots } from './same-slot-key.js';
 
 /**
  * A {@link RedisStore} over a node-redis `createCluster()` client. Single-key commands (GET, SET,
@@ -56,8 +57,25 @@ export class RedisClusterStore extends RedisStore {
     return lockThenGet(this, lockKey, token, ttlMs, key);
   }
 
+  protected override slotOf(key: string): number {
+    return calculateSlot(key);
+  }
+
+  protected override allSlots(): number[] {
+    return allSlots();
+  }
+
+  /**
+   * An entry is written apart from its tags here (they live in other slots): each entry a tag listed
+   * is stamped too, so that a write that was added to the set before the tag's stamp, but has not
+   * written the entry yet, is refused when it does.
+   */
+  protected override async deleteMembers(generation: string, members: readonly string[]): Promise<number> {
+    return this.stampAndUnlink(generation, members);
+  }
+
   /** UNLINK per hash slot, at most `batchSize` keys per command. */
-  override async delete(keys: readonly string[]): Promise<number> {
+  protected override async unlink(keys: readonly string[]): Promise<number> {
     const unlinks: Promise<number>[] = [];
     for (const { keys: slotKeys } of groupBySlot(keys)) {
       for (let i = 0; i < slotKeys.length; i += this.#batchSize) {
@@ -72,7 +90,7 @@ export class RedisClusterStore extends RedisStore {
    * SCAN on every master known to the client. A master that cannot be reached fails the call, so
    * the invalidation is retried and then reported rather than silently left half done.
    */
-  override async deleteMatching(pattern: string, exceptPrefix?: string): Promise<number> {
+  protected override async scanAndDelete(pattern: string, exceptPrefix?: string): Promise<number> {
     const masters = [...this.#cluster.masters];
     const counts = await Promise.all(
       masters.map(async (master) =>

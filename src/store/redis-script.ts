@@ -17,7 +17,7 @@ export class RedisScript {
     this.sha1 = createHash('sha1').update(source).digest('hex');
   }
 
-  async run(client: ScriptRunner, keys: string[], args: string[]): Promise<unknown> {
+  async run(client: ScriptRunner, keys: string[], args: (string | Buffer)[]): Promise<unknown> {
     const options = { keys, arguments: args };
     try {
       return await client.evalSha(this.sha1, options);

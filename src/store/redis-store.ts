@@ -1,35 +1,70 @@
 import { RESP_TYPES } from 'redis';
-import type { CacheStore, LockAndValue, StoreSetOptions, TaggedDeletion } from './cache-store.js';
+import {
+  type CacheStore,
+  type Lease,
+  type LockAndValue,
+  MAX_LEASE_AGE_MS,
+  STAMP_TTL_MS,
+  type StoreSetOptions,
+  type StoreWriteResult,
+  type TaggedDeletion,
+} from './cache-store.js';
 import { type RedisClientLike, withoutClientTimeout } from './redis-client-like.js';
 import { RedisScript } from './redis-script.js';
+import { StampKeys } from './stamp-keys.js';
+import {
+  GUARDED_WRITE_SCRIPT,
+  READ_LEASE_SCRIPT,
+  STAMPED_DELETE_SCRIPT,
+  STAMPED_EXPIRE_SCRIPT,
+  STAMPED_WRITE_SCRIPT,
+} from './stamp-scripts.js';
 
 /** Tuning of a {@link RedisStore}. */
 export interface RedisStoreOptions {
   /** Keys asked for per SCAN step and deleted per UNLINK by `deleteMatching`/`deleteTagged`. Default 500. */
   batchSize?: number;
+  /** Prefix of the store's own bookkeeping keys (the lease counter and stamps). Default `'__ca:'`. */
+  namespace?: string;
 }
 
 // Deletes the lock only while it still holds our token, so a lock that expired and was taken by
 // another instance is never released by us.
-const RELEASE_LOCK_SCRIPT = new RedisScript(
+export const RELEASE_LOCK_SCRIPT = new RedisScript(
   "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
 );
 
 // The read after taking a lock, in the same round trip: Redis runs a script alone, so the read sees
 // whatever the previous holder stored before it released the lock. Replies {1, value} or {0}.
-const LOCK_THEN_GET_SCRIPT = new RedisScript(
+export const LOCK_THEN_GET_SCRIPT = new RedisScript(
   "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1, redis.call('GET', KEYS[2])} end return {0}",
 );
 
-/** node-redis type mapping that reads bulk strings as Buffers, so values stay binary-safe. */
+const WRITE_RESULTS: readonly StoreWriteResult[] = ['stored', 'invalidated', 'lease-expired'];
+
+/** BUFFER type mapping: bulk strings read as Buffers, so values stay binary-safe. */
 export const BUFFER_REPLIES = { [RESP_TYPES.BLOB_STRING]: Buffer };
+
+/** Keys that one script may touch together, with the stamps that guard or record them. */
+interface SlotWork {
+  stamps: string[];
+  tags: string[];
+  /** Keys to delete (invalidations), or the entry to write. */
+  keys: string[];
+}
 
 /**
  * A {@link CacheStore} over a node-redis client of one Redis (`createClient()`, or the master of a
  * `createSentinel()`); `RedisClusterStore` extends it for a Cluster. Every method throws when Redis fails.
+ *
+ * Stale sets are refused with leases: a load reads the invalidation counter before it reads its source
+ * (`readLease`); every invalidation takes the next number and stamps what it invalidates with it; a
+ * write under a lease checks, in the same script as the write, that no stamp of its entry, tags or
+ * pattern is newer than the lease. Stamps outlive any lease (`STAMP_TTL_MS`).
  */
 export class RedisStore implements CacheStore {
   readonly name: string = 'redis';
+  protected readonly stampKeys: StampKeys;
   readonly #client: RedisClientLike;
   readonly #bytes: RedisClientLike;
   readonly #batchSize: number;
@@ -38,6 +73,7 @@ export class RedisStore implements CacheStore {
     this.#client = withoutClientTimeout(client);
     this.#bytes = this.#client.withTypeMapping(BUFFER_REPLIES);
     this.#batchSize = options.batchSize ?? 500;
+    this.stampKeys = new StampKeys(options.namespace ?? '__ca:');
   }
 
   async get(key: string): Promise<Buffer | undefined> {
@@ -50,30 +86,168 @@ export class RedisStore implements CacheStore {
     return values.map(toBuffer);
   }
 
-  async set(key: string, value: Buffer, options: StoreSetOptions): Promise<void> {
-    const ttlMs = Math.max(1, Math.ceil(options.ttlMs));
-    // Index first: an entry that exists is then always reachable from its tags. Commands sent in
-    // one tick share one pipeline, so this costs one round trip.
-    const writes: Promise<unknown>[] = [];
-    for (const tagKey of options.tagKeys ?? []) {
-      writes.push(this.#client.sAdd(tagKey, [key]));
-      // NX gives a new set a lifetime; GT stretches it to the longest-lived member.
-      writes.push(this.#client.pExpire(tagKey, ttlMs, 'NX'));
-      writes.push(this.#client.pExpire(tagKey, ttlMs, 'GT'));
-    }
-    writes.push(this.#client.set(key, value, { expiration: { type: 'PX', value: ttlMs } }));
-    await Promise.all(writes);
+  async readLease(): Promise<Lease> {
+    const reply = (await READ_LEASE_SCRIPT.run(this.#client, [this.stampKeys.generation], [])) as unknown[];
+    const [generation, seconds, microseconds] = reply.map(Number) as [number, number, number];
+    return { generation, startedAtMs: seconds * 1000 + Math.floor(microseconds / 1000) };
   }
 
-  async delete(keys: readonly string[]): Promise<number> {
-    let deleted = 0;
-    for (let i = 0; i < keys.length; i += this.#batchSize) {
-      deleted += await this.#client.unlink(keys.slice(i, i + this.#batchSize));
+  async set(key: string, value: Buffer, options: StoreSetOptions): Promise<StoreWriteResult> {
+    const ttlMs = String(Math.max(1, Math.ceil(options.ttlMs)));
+    const tagKeys = options.tagKeys ?? [];
+    const { lease } = options;
+    if (lease === undefined) {
+      // The application's own write: loads of this key under way must not overwrite it afterwards.
+      const generation = await this.#nextGeneration();
+      const stampOf = this.stampKeys.of(key);
+      const work = this.#bySlot([{ stamps: [stampOf], tags: [], keys: [key] }, ...tagsWork(tagKeys)]);
+      await this.#inOrder(work, key, (slot) =>
+        STAMPED_WRITE_SCRIPT.run(
+          this.#client,
+          [...slot.stamps, ...slot.tags, ...slot.keys],
+          [
+            String(slot.stamps.length),
+            String(slot.tags.length),
+            generation,
+            String(STAMP_TTL_MS),
+            ttlMs,
+            key,
+            ...(slot.keys.length > 0 ? [value] : []),
+          ],
+        ),
+      );
+      return 'stored';
     }
-    return deleted;
+    // Every stamp sits in the slot of what it stamps, so each is checked by the script that writes there.
+    const checks = [this.stampKeys.of(key), this.stampKeys.pattern(this.slotOf(key))];
+    const work = this.#bySlot([
+      { stamps: checks, tags: [], keys: [key] },
+      ...tagKeys.map((tagKey) => ({ stamps: [this.stampKeys.of(tagKey)], tags: [tagKey], keys: [] })),
+    ]);
+    let result: StoreWriteResult = 'stored';
+    await this.#inOrder(work, key, async (slot) => {
+      const reply = await GUARDED_WRITE_SCRIPT.run(
+        this.#client,
+        [...slot.stamps, ...slot.tags, ...slot.keys],
+        [
+          String(slot.stamps.length),
+          String(slot.tags.length),
+          String(lease.generation),
+          String(lease.startedAtMs),
+          String(MAX_LEASE_AGE_MS),
+          ttlMs,
+          key,
+          ...(slot.keys.length > 0 ? [value] : []),
+        ],
+      );
+      const outcome = WRITE_RESULTS[Number(reply)] ?? 'stored';
+      if (outcome !== 'stored') result = outcome;
+      return outcome === 'stored';
+    });
+    return result;
+  }
+
+  /**
+   * The slot of a key on a Cluster; `undefined` for one Redis, where every key can share a script.
+   * Overridden by the Cluster store.
+   */
+  protected slotOf(_key: string): number | undefined {
+    return undefined;
+  }
+
+  /** Every slot, for stamps that must be in each (`undefined` for one Redis). */
+  protected allSlots(): number[] | undefined {
+    return undefined;
+  }
+
+  /** Gathers the work of each slot, keeping the slot of `first` (the entry) for last. */
+  #bySlot(items: readonly SlotWork[]): SlotWork[] {
+    const bySlot = new Map<number | undefined, SlotWork>();
+    for (const item of items) {
+      const anchor = item.keys[0] ?? item.tags[0] ?? item.stamps[0];
+      const slot = anchor === undefined ? undefined : this.slotOf(anchor);
+      const work = bySlot.get(slot);
+      if (work === undefined)
+        bySlot.set(slot, { stamps: [...item.stamps], tags: [...item.tags], keys: [...item.keys] });
+      else {
+        work.stamps.push(...item.stamps);
+        work.tags.push(...item.tags);
+        work.keys.push(...item.keys);
+      }
+    }
+    return [...bySlot.values()];
+  }
+
+  /**
+   * Runs the scripts of the tag slots first, all at once, then the entry's: an entry must never exist
+   * unreachable from its tags, and a write refused on a tag's slot must not write the entry.
+   */
+  async #inOrder(
+    work: readonly SlotWork[],
+    entryKey: string,
+    run: (slot: SlotWork) => Promise<unknown>,
+  ): Promise<void> {
+    const entry = work.find((slot) => slot.keys.includes(entryKey));
+    const others = work.filter((slot) => slot !== entry);
+    if (others.length > 0) {
+      const accepted = await Promise.all(others.map(run));
+      if (accepted.some((ok) => ok === false)) return;
+    }
+    if (entry !== undefined) await run(entry);
+  }
+
+  async #nextGeneration(): Promise<string> {
+    return String(await this.#client.incr(this.stampKeys.generation));
+  }
+
+  /** Runs the stamped deletion of `keys` (and `stampsOnly`, stamped without deleting), slot by slot. */
+  async #stampAndDelete(
+    generation: string,
+    keys: readonly string[],
+    stampsOnly: readonly string[] = [],
+  ): Promise<number> {
+    const work = this.#bySlot([
+      ...keys.map((key) => ({ stamps: [this.stampKeys.of(key)], tags: [], keys: [key] })),
+      ...stampsOnly.map((stamp) => ({ stamps: [stamp], tags: [], keys: [] })),
+    ]);
+    const batches: SlotWork[] = [];
+    for (const slot of work) {
+      const size = Math.max(slot.stamps.length, slot.keys.length);
+      for (let i = 0; i < size; i += this.#batchSize) {
+        batches.push({
+          stamps: slot.stamps.slice(i, i + this.#batchSize),
+          tags: [],
+          keys: slot.keys.slice(i, i + this.#batchSize),
+        });
+      }
+    }
+    const counts = await Promise.all(
+      batches.map((batch) =>
+        STAMPED_DELETE_SCRIPT.run(
+          this.#client,
+          [...batch.stamps, ...batch.keys],
+          [String(batch.stamps.length), generation, String(STAMP_TTL_MS)],
+        ),
+      ),
+    );
+    return counts.reduce<number>((sum, count) => sum + Number(count), 0);
+  }
+
+  /** An invalidation of `keys`: stamps each, then unlinks it. */
+  async delete(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    return this.#stampAndDelete(await this.#nextGeneration(), keys);
   }
 
   async deleteTagged(tagKeys: readonly string[]): Promise<TaggedDeletion> {
+    const generation = await this.#nextGeneration();
+    // Stamped first: a write under an older lease is refused from here on, and one that came before
+    // is listed in the set, and so deleted below.
+    await this.#stampAndDelete(
+      generation,
+      [],
+      tagKeys.map((tagKey) => this.stampKeys.of(tagKey)),
+    );
     const keys: string[] = [];
     let deleted = 0;
     for (const tagKey of tagKeys) {
@@ -82,17 +256,48 @@ export class RedisStore implements CacheStore {
         const members = (await this.#client.sPopCount(tagKey, this.#batchSize)).map(String);
         if (members.length === 0) break;
         keys.push(...members);
-        deleted += await this.delete(members);
+        deleted += await this.deleteMembers(generation, members);
       }
     }
     return { keys, deleted };
   }
 
+  /**
+   * Deletes the entries a tag listed. On one Redis the tag's stamp suffices: the write script checks it
+   * and adds to the set at once. Overridden on a Cluster, where the entry is written apart from its tags.
+   */
+  protected async deleteMembers(_generation: string, members: readonly string[]): Promise<number> {
+    return this.unlink(members);
+  }
+
+  /** Stamps each of `keys` with `generation` and unlinks it. */
+  protected async stampAndUnlink(generation: string, keys: readonly string[]): Promise<number> {
+    return this.#stampAndDelete(generation, keys);
+  }
+
+  /** Plain UNLINK, at most `batchSize` keys per command. */
+  protected async unlink(keys: readonly string[]): Promise<number> {
+    let deleted = 0;
+    for (let i = 0; i < keys.length; i += this.#batchSize) {
+      deleted += await this.#client.unlink(keys.slice(i, i + this.#batchSize));
+    }
+    return deleted;
+  }
+
   async deleteMatching(pattern: string, exceptPrefix?: string): Promise<number> {
+    const generation = await this.#nextGeneration();
+    // Stamped first, so that a load of a matching key under way (its key does not exist yet, the scan
+    // cannot find it) cannot store afterwards.
+    await this.#stampAndDelete(generation, [], this.stampKeys.patterns(this.allSlots()));
+    return this.scanAndDelete(pattern, exceptPrefix);
+  }
+
+  /** Deletes every key matching `pattern` (but those starting with `exceptPrefix`). Overridden on a Cluster. */
+  protected async scanAndDelete(pattern: string, exceptPrefix?: string): Promise<number> {
     return this.deleteMatchingOn(this.#client, pattern, exceptPrefix);
   }
 
-  /** Walks the keys of the server behind `node` with SCAN and deletes (through `this.delete`) those matching. */
+  /** Walks the keys of the server behind `node` with SCAN and unlinks those matching. */
   protected async deleteMatchingOn(
     node: Pick<RedisClientLike, 'scan'>,
     pattern: string,
@@ -112,7 +317,7 @@ export class RedisStore implements CacheStore {
       const keys = page.keys
         .map(String)
         .filter((key) => exceptPrefix === undefined || !key.startsWith(exceptPrefix));
-      if (keys.length > 0) deleted += await this.delete(keys);
+      if (keys.length > 0) deleted += await this.unlink(keys);
     } while (cursor !== '0');
     return deleted;
   }
@@ -121,8 +326,15 @@ export class RedisStore implements CacheStore {
     return this.#client.ttl(key);
   }
 
+  /** Counts as an invalidation of the key: a load under way must not store a fresh copy afterwards. */
   async expire(key: string, seconds: number): Promise<boolean> {
-    return (await this.#client.expire(key, seconds)) > 0;
+    const generation = await this.#nextGeneration();
+    const reply = await STAMPED_EXPIRE_SCRIPT.run(
+      this.#client,
+      [this.stampKeys.of(key), key],
+      [generation, String(STAMP_TTL_MS), String(seconds)],
+    );
+    return Number(reply) > 0;
   }
 
   async acquireLock(key: string, token: string, ttlMs: number): Promise<boolean> {
@@ -147,6 +359,11 @@ export class RedisStore implements CacheStore {
     if (!Array.isArray(reply) || Number(reply[0]) !== 1) return { acquired: false };
     return { acquired: true, value: toBuffer(reply[1] as Buffer | string | null | undefined) };
   }
+}
+
+/** Tag index sets to add an entry to, each with no stamp (the application's own write). */
+function tagsWork(tagKeys: readonly string[]): SlotWork[] {
+  return tagKeys.map((tagKey) => ({ stamps: [], tags: [tagKey], keys: [] }));
 }
 
 function lockMilliseconds(ttlMs: number): number {

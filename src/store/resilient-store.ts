@@ -14,7 +14,7 @@ import {
 } from 'cockatiel';
 import { CacheError } from '../errors.js';
 import type { CacheEvents, StoreOperation } from '../events.js';
-import type { CacheStore, StoreSetOptions } from './cache-store.js';
+import type { CacheStore, Lease, StoreSetOptions, StoreWriteResult } from './cache-store.js';
 
 /** Outcome of {@link ResilientStore.tryLock}. */
 export type LockAttempt = 'acquired' | 'held' | 'unavailable';
@@ -52,6 +52,7 @@ export class ResilientStore {
   readonly #breaker: IPolicy;
   readonly #invalidationRetry: IPolicy;
   #failing = false;
+  #unreachable = false;
 
   constructor(store: CacheStore, events: CacheEvents, config: ResilienceConfig) {
     this.#store = store;
@@ -78,6 +79,14 @@ export class ResilientStore {
     return this.#store;
   }
 
+  /**
+   * Whether the last call found the backend unreachable or too slow (a timeout, a lost connection, the
+   * open circuit) rather than refusing one command: another call now would likely wait as long.
+   */
+  get unreachable(): boolean {
+    return this.#unreachable;
+  }
+
   /** Reads one key; `undefined` on a miss or on any failure. */
   async read(key: string): Promise<Buffer | undefined> {
     return this.#failOpen('get', () => this.#store.get(key), undefined, key);
@@ -89,18 +98,21 @@ export class ResilientStore {
     return this.#failOpen('get_many', () => this.#store.getMany(keys), misses(), keys[0]);
   }
 
-  /** Writes one entry; a failure is reported and otherwise ignored. */
-  /** Writes one entry; resolves to whether the store took it (false when it failed, reported). */
-  async write(key: string, value: Buffer, options: StoreSetOptions): Promise<boolean> {
-    return this.#failOpen(
+  /** Writes one entry; resolves to what became of it, `'failed'` when the store failed (reported). */
+  async write(key: string, value: Buffer, options: StoreSetOptions): Promise<StoreWriteResult | 'failed'> {
+    return this.#failOpen<StoreWriteResult | 'failed'>(
       'set',
-      async () => {
-        await this.#store.set(key, value, options);
-        return true;
-      },
-      false,
+      async () => (await this.#store.set(key, value, options)) ?? 'stored',
+      'failed',
       key,
     );
+  }
+
+  /** The lease for a load about to begin: `'none'` when the store has no leases, `'unavailable'` when it failed. */
+  async tryReadLease(): Promise<Lease | 'none' | 'unavailable'> {
+    const read = this.#store.readLease?.bind(this.#store);
+    if (read === undefined) return 'none';
+    return this.#failOpen<Lease | 'unavailable'>('lease', read, 'unavailable');
   }
 
   /** Reads one key, telling a miss (`undefined`) from a failed backend (`'unavailable'`). */
@@ -196,6 +208,7 @@ export class ResilientStore {
         durationSeconds: secondsSince(startedAt),
         failed: false,
       });
+      this.#unreachable = false;
       if (this.#failing) {
         this.#failing = false;
         this.#events.emit('recovery', { operation });
@@ -203,6 +216,7 @@ export class ResilientStore {
       return result;
     } catch (caught) {
       const error = toCacheError(caught, operation);
+      this.#unreachable = isOutage(caught);
       // An open circuit made no call, so there is no latency to record.
       if (error.code !== 'E_CIRCUIT_OPEN') {
         this.#events.emit('store-operation', {

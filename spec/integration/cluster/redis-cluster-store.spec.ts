@@ -156,6 +156,35 @@ describe('RedisClusterStore on a real Redis Cluster (3 masters)', function () {
       expect(await client.exists(tagKey)).to.equal(0);
     });
 
+    it("refuses a load's entry whose tag was indexed, then invalidated, before the entry was written", async () => {
+      // On a Cluster a load's write goes in two steps: the tag's slot (check its stamp, index the entry),
+      // then the entry's slot. A tag invalidation between the two finds the entry listed but absent;
+      // it stamps the entry, so that the second step is refused.
+      const store = new RedisClusterStore(client, { namespace: 'cs:__ca:' });
+      const tagKey = 'cs:__ca:tag:catalog';
+      const entryKey = keys.find((key) => masterPortOf(key) !== masterPortOf(tagKey)) as string;
+      const lease = await store.readLease();
+      await client.sAdd(tagKey, entryKey);
+
+      await store.deleteTagged([tagKey]);
+
+      expect(await store.set(entryKey, Buffer.from('v1'), { ttlMs: MINUTE_MS, lease })).to.equal(
+        'invalidated',
+      );
+      expect(await client.exists(entryKey)).to.equal(0);
+    });
+
+    it('stamps every slot on a pattern invalidation, so a load of a key not written yet cannot store after it', async () => {
+      const store = new RedisClusterStore(client, { namespace: 'cs:__ca:' });
+      const lease = await store.readLease();
+      await store.deleteMatching('cs:item:*', 'cs:__ca:');
+      const refused = await Promise.all(
+        keys.map((key) => store.set(key, Buffer.from('v1'), { ttlMs: MINUTE_MS, lease })),
+      );
+      expect(new Set(refused)).to.deep.equal(new Set(['invalidated']));
+      expect(new Set(keys.map(masterPortOf)).size, 'keys on every master').to.equal(3);
+    });
+
     it('holds and releases locks on every master', async () => {
       const store = new RedisClusterStore(client);
       const lockKeys = ['a', 'b', 'c', 'd', 'e', 'f'].map((name) => `cs:__ca:lock:${name}`);

@@ -3,6 +3,8 @@ import { expect } from 'chai';
 import { createClient } from 'redis';
 import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
+import { LOCK_THEN_GET_SCRIPT, RELEASE_LOCK_SCRIPT } from '../../../src/store/redis-store.js';
+import { GUARDED_WRITE_SCRIPT, READ_LEASE_SCRIPT } from '../../../src/store/stamp-scripts.js';
 import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
 import { silentLogger } from '../../unit/engine/make-cache.js';
@@ -10,9 +12,18 @@ import { silentLogger } from '../../unit/engine/make-cache.js';
 const connect = (url: string) => createClient({ url }).connect();
 type Client = Awaited<ReturnType<typeof connect>>;
 
+/** The store's scripts by SHA-1, so that the log can say which one an EVALSHA ran. */
+const SCRIPTS = new Map<string, string>([
+  [LOCK_THEN_GET_SCRIPT.sha1, 'lock'],
+  [READ_LEASE_SCRIPT.sha1, 'lease'],
+  [GUARDED_WRITE_SCRIPT.sha1, 'write'],
+  [RELEASE_LOCK_SCRIPT.sha1, 'release'],
+]);
+
 /**
  * The commands that clients send, in order, as MONITOR reports them: the commands a script runs
- * inside Redis are reported as coming from `lua` and left out (they cost no round trip).
+ * inside Redis are reported as coming from `lua` and left out (they cost no round trip). A script is
+ * logged with its name: `evalsha lock`, or `eval lock` when it was sent in full.
  */
 class CommandLog {
   readonly sent: string[] = [];
@@ -20,8 +31,16 @@ class CommandLog {
   static async attach(client: Client): Promise<CommandLog> {
     const log = new CommandLog();
     await client.monitor((line: string) => {
-      const match = /^\S+ \[\d+ ([^\]]+)\] "([^"]+)"/.exec(line);
-      if (match !== null && match[1] !== 'lua') log.sent.push((match[2] as string).toLowerCase());
+      const match = /^\S+ \[\d+ ([^\]]+)\] "([^"]+)"(?: "((?:[^"\\]|\\.)*)")?/.exec(line);
+      if (match === null || match[1] === 'lua') return;
+      const command = (match[2] as string).toLowerCase();
+      const script =
+        command === 'evalsha'
+          ? SCRIPTS.get(match[3] ?? '')
+          : command === 'eval'
+            ? [...SCRIPTS.entries()].find(([, name]) => match[3] === sourceOf(name))?.[1]
+            : undefined;
+      log.sent.push(script === undefined ? command : `${command} ${script}`);
     });
     return log;
   }
@@ -43,6 +62,14 @@ class CommandLog {
     const end = this.sent.indexOf(command);
     return end === -1 ? [...this.sent] : this.sent.slice(0, end);
   }
+}
+
+/** A script's source as MONITOR prints it (quotes and backslashes escaped). */
+function sourceOf(name: string): string | undefined {
+  const script = [LOCK_THEN_GET_SCRIPT, READ_LEASE_SCRIPT, GUARDED_WRITE_SCRIPT, RELEASE_LOCK_SCRIPT].find(
+    (candidate) => SCRIPTS.get(candidate.sha1) === name,
+  );
+  return script?.source.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
 // What a lookup asks of Redis is what a request waits for: every command answered before the loader
@@ -94,18 +121,19 @@ describe('Redis round trips of a lookup, as MONITOR sees them', () => {
     await server?.stop();
   });
 
-  it('a miss: a GET, then one script that takes the lock and reads the entry again, before the loader runs', async () => {
+  it('a miss: a GET, then, sent together, the script that takes the lock and reads the entry again and the lease, before the loader runs', async () => {
     const log = await logCommands();
     let beforeLoader: string[] = [];
 
     await cache.get('item', async () => {
-      beforeLoader = await log.until(2);
+      beforeLoader = await log.until(3);
       return 'loaded';
     });
 
-    expect(beforeLoader).to.deep.equal(['get', 'evalsha']);
-    // Then the value is stored, and the lock released (compare-and-delete, by SHA-1 too).
-    expect(await log.until(4)).to.deep.equal(['get', 'evalsha', 'set', 'evalsha']);
+    expect(beforeLoader[0]).to.equal('get');
+    expect(beforeLoader.slice(1).sort()).to.deep.equal(['evalsha lease', 'evalsha lock']);
+    // Then the value is written under the lease, and the lock released (compare-and-delete).
+    expect((await log.until(5)).slice(3)).to.deep.equal(['evalsha write', 'evalsha release']);
     expect(await observer.exists('rt:__ca:lock:{rt:item}'), 'lock released').to.equal(0);
     expect(await cache.get('item', async () => 'not called')).to.equal('loaded');
   });
@@ -130,7 +158,15 @@ describe('Redis round trips of a lookup, as MONITOR sees them', () => {
 
     expect(await cache.get('item', async () => `loaded ${++loads}`)).to.equal('loaded 1');
 
-    expect(await log.until(6)).to.deep.equal(['get', 'evalsha', 'eval', 'set', 'evalsha', 'eval']);
+    // Each script is tried by SHA-1, refused (NOSCRIPT), then sent in full, once.
+    const sent = await log.until(9);
+    expect(sent[0]).to.equal('get');
+    expect([...sent.slice(1)].sort()).to.deep.equal(
+      ['lease', 'lock', 'release', 'write'].flatMap((name) => [`eval ${name}`, `evalsha ${name}`]).sort(),
+    );
+    expect(sent.indexOf('eval write'), 'written before the lock is released').to.be.lessThan(
+      sent.indexOf('evalsha release'),
+    );
     expect(loads).to.equal(1);
     expect(await observer.exists('rt:__ca:lock:{rt:item}'), 'lock released').to.equal(0);
   });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { decodeValue } from '../../../src/engine/entry-codec.js';
+import { LoadLease } from '../../../src/engine/load-lease.js';
 import { CacheError } from '../../../src/errors.js';
 import { jsonSerializer } from '../../../src/serialization/json-serializer.js';
 import { createStubRedisClient, type StubRedisClient } from '../../support/stub-redis-client.js';
@@ -43,7 +44,9 @@ describe('Cache over a stubbed Redis client', () => {
       expect(await cache.get('user:1', loader)).to.deep.equal(alice);
 
       expect(cache.stats()).to.include({ hits: 0, misses: 1 });
-      expect(loader.calledOnceWithExactly('user:1', { cause: 'miss' })).to.equal(true);
+      expect(
+        loader.calledOnceWithExactly('user:1', { cause: 'miss', lease: sinon.match.instanceOf(LoadLease) }),
+      ).to.equal(true);
       expect(entryWrites(redis)).to.have.lengthOf(1);
       expect(writtenValue(redis)).to.deep.equal(alice);
     });

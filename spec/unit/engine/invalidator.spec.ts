@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { Invalidator } from '../../../src/engine/invalidator.js';
+import type { LoadCoordinator } from '../../../src/engine/load-coordinator.js';
 import { MemoryTier } from '../../../src/engine/memory-tier.js';
+import type { CacheError } from '../../../src/errors.js';
 import { CacheEvents } from '../../../src/events.js';
 import type { InvalidationBus, InvalidationMessage } from '../../../src/store/invalidation-bus.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
@@ -11,6 +13,7 @@ class LocalBus implements InvalidationBus {
   readonly #handlers: ((message: InvalidationMessage) => void)[];
   published: InvalidationMessage[] = [];
   failing = false;
+  hanging = false;
 
   constructor(handlers: ((message: InvalidationMessage) => void)[] = []) {
     this.#handlers = handlers;
@@ -22,6 +25,7 @@ class LocalBus implements InvalidationBus {
 
   async publish(message: InvalidationMessage): Promise<void> {
     if (this.failing) throw new Error('publish failed');
+    if (this.hanging) return new Promise<void>(() => {});
     this.published.push(message);
     for (const handler of this.#handlers) handler(message);
   }
@@ -41,12 +45,17 @@ const RESILIENCE = {
   invalidationBackoffMs: 0,
 };
 
+type Detached = Parameters<LoadCoordinator['detach']>[0];
+
 function instance(backend: MemoryStore, bus: LocalBus) {
   const events = new CacheEvents();
   const memory = new MemoryTier({ maxEntries: 100, maxBytes: 100_000, ttlMs: 60_000 });
   const store = new ResilientStore(backend, events, RESILIENCE);
-  const invalidator = new Invalidator({ store, memory, bus, events });
-  return { events, memory, invalidator };
+  // Which loads under way each invalidation stopped sharing, in order.
+  const detached: Detached[] = [];
+  const loads = { detach: (change: Detached) => void detached.push(change) };
+  const invalidator = new Invalidator({ store, memory, loads, bus, events, publishTimeoutMs: 100 });
+  return { events, memory, invalidator, detached };
 }
 
 function hold(memory: MemoryTier, key: string): void {
@@ -87,7 +96,7 @@ describe('Invalidator', () => {
     hold(b.memory, 'p:a');
     hold(b.memory, 'p:b');
     expect(await a.invalidator.deleteTagged(['p:__ca:tag:t'])).to.equal(1);
-    expect(bus.published).to.deep.equal([{ origin: a.invalidator.instanceId, keys: ['p:a'] }]);
+    expect(bus.published).to.deep.equal([{ origin: a.invalidator.instanceId, keys: ['p:a'], tagged: true }]);
     expect(b.memory.get('p:a', Date.now())).to.equal(undefined);
     expect(b.memory.get('p:b', Date.now())?.value).to.equal('p:b');
   });
@@ -114,6 +123,32 @@ describe('Invalidator', () => {
     hold(a.memory, 'p:k');
     await a.invalidator.announce({ keys: ['p:other'] });
     expect(a.memory.get('p:k', Date.now())?.value).to.equal('p:k');
+  });
+
+  it('stops sharing the loads an invalidation crossed, here and on the instances that hear it', async () => {
+    const bus = new LocalBus();
+    const a = instance(new MemoryStore(), bus);
+    const b = instance(new MemoryStore(), bus.joined());
+    await b.invalidator.listen();
+    await a.invalidator.deleteKey('p:k');
+    await a.invalidator.deleteMatching('p:user:*', 'p:__ca:');
+    // A tag's entries-to-be cannot be named: no load under way is shared after it.
+    await a.invalidator.deleteTagged(['p:__ca:tag:t']);
+    const expected = [{ keys: ['p:k'] }, { pattern: 'p:user:*' }, { all: true }];
+    expect(a.detached).to.deep.equal(expected);
+    expect(b.detached).to.deep.equal(expected);
+  });
+
+  it('gives up an announcement that hangs after publishTimeoutMs, and reports it', async () => {
+    const bus = new LocalBus();
+    bus.hanging = true;
+    const a = instance(new MemoryStore(), bus);
+    const failures: string[] = [];
+    a.events.on('failure', ({ operation, error }) =>
+      failures.push(`${operation}: ${(error as CacheError).code}`),
+    );
+    expect(await a.invalidator.deleteKey('p:k')).to.equal(false);
+    expect(failures).to.deep.equal(['publish: E_STORE_TIMEOUT']);
   });
 
   it('reports a lost announcement without failing the invalidation', async () => {

@@ -1,7 +1,7 @@
 import winston from 'winston';
 import type { CacheEventMap } from '../../../src/events.js';
 import { type Cache, type CacheOptions, createCache, MemoryStore } from '../../../src/index.js';
-import type { StoreSetOptions } from '../../../src/store/cache-store.js';
+import type { StoreSetOptions, StoreWriteResult } from '../../../src/store/cache-store.js';
 
 /** A memory store that counts reads (round trips) and remembers every write. */
 export class RecordingStore extends MemoryStore {
@@ -13,7 +13,7 @@ export class RecordingStore extends MemoryStore {
     return super.get(key);
   }
 
-  override async set(key: string, value: Buffer, options: StoreSetOptions): Promise<void> {
+  override async set(key: string, value: Buffer, options: StoreSetOptions): Promise<StoreWriteResult> {
     this.writes.push({ key, bytes: value.length, options });
     return super.set(key, value, options);
   }

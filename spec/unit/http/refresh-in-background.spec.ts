@@ -111,7 +111,7 @@ describe('background refresh of stale responses', () => {
   });
 
   it('refreshes nothing without an Express app to send the copy through', async () => {
-    expect(await refreshInBackground({} as express.Request, {}, undefined)).to.equal(undefined);
+    expect(await refreshInBackground({} as express.Request, {}, undefined, undefined)).to.equal(undefined);
   });
 
   it('gives up a refresh that does not finish in time', async () => {
@@ -121,6 +121,7 @@ describe('background refresh of stale responses', () => {
     const refreshing = refreshInBackground(
       { app, originalUrl: '/hang', headers: {} } as never,
       {},
+      undefined,
       undefined,
     );
     const settled = refreshing.then(

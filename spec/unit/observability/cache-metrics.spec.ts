@@ -19,6 +19,7 @@ const FAMILIES = [
   'cache_aside_load_duration_seconds',
   'cache_aside_lookups_total',
   'cache_aside_redis_duration_seconds',
+  'cache_aside_refused_writes_total',
   'cache_aside_request_duration_seconds',
   'cache_aside_requests_total',
 ];
@@ -201,7 +202,9 @@ describe('cache metrics (prom-client)', () => {
         sampleValue(registry, 'cache_aside_errors_total', { cache: 'shop', operation });
       const circuitOpen = () => sampleValue(registry, 'cache_aside_circuit_open', { cache: 'shop' });
 
+      // A failed read (nothing more is asked of an unreachable Redis), then a failed write: two in a row.
       expect(await cache.get('k', () => 'v')).to.equal('v');
+      await cache.set('k', 'v');
       expect([await errors('get'), await errors('set'), await circuitOpen()]).to.deep.equal([1, 1, 1]);
 
       // Skipped by the open circuit: not a Redis error.

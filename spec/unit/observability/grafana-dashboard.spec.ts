@@ -184,7 +184,7 @@ describe('Grafana dashboard (grafana/dashboards/express-cache-aside.json)', () =
           'Errors by operation',
           'Circuit breaker',
         ],
-        Invalidations: ['Invalidations by kind'],
+        Invalidations: ['Invalidations by kind', 'Loaded values not stored, by reason'],
       });
     });
 

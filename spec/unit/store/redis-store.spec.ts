@@ -59,12 +59,25 @@ describe('RedisStore commands (stubbed client)', () => {
     ]);
   });
 
-  it('sends every write of one entry in the same tick, so node-redis pipelines them', async () => {
+  it("writes a load's entry with its tags in one script: one round trip", async () => {
     const store = new RedisStore(redis);
-    const pending = store.set('k', Buffer.from('v'), { ttlMs: 5_000, tagKeys: ['t'] });
-    // Nothing awaited yet: all commands must already be issued.
-    expect(redis.sAdd.callCount + redis.pExpire.callCount + redis.set.callCount).to.equal(4);
-    await pending;
+    const pending = store.set('k', Buffer.from('v'), {
+      ttlMs: 5_000,
+      tagKeys: ['t'],
+      lease: { generation: 0, startedAtMs: Date.now() },
+    });
+    // Nothing awaited yet: the one script call must already be issued.
+    expect(redis.evalSha.callCount).to.equal(1);
+    expect(await pending).to.equal('stored');
+    expect(redis.incr.called, 'a load does not count as an invalidation').to.equal(false);
+  });
+
+  it("counts the application's own write as an invalidation of its key before writing it", async () => {
+    const store = new RedisStore(redis, { namespace: 'p:__ca:' });
+    await store.set('p:k', Buffer.from('v'), { ttlMs: 5_000 });
+    expect(redis.incr.calledOnceWithExactly('p:__ca:generation')).to.equal(true);
+    expect(redis.incr.calledBefore(redis.evalSha)).to.equal(true);
+    expect(redis.evalSha.firstCall.args[1].keys).to.deep.equal(['p:__ca:stamp:{p:k}', 'p:k']);
   });
 
   it('deletes in UNLINK batches of batchSize', async () => {

@@ -82,7 +82,7 @@ describe('ResilientStore', () => {
       const write = store.write('k', Buffer.from('v'), { ttlMs: 1_000 });
       await clock.tickAsync(200);
       expect(await read).to.equal(undefined);
-      expect(await write, 'the write did not land').to.equal(false);
+      expect(await write, 'the write did not land').to.equal('failed');
       expect(failures.map((failure) => codeOf(failure.error))).to.deep.equal([
         'E_STORE_TIMEOUT',
         'E_STORE_TIMEOUT',

@@ -1,0 +1,122 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'chai';
+import express from 'express';
+import request from 'supertest';
+import {
+  type Cache,
+  type CacheOptions,
+  createCache,
+  type RefusedWriteReason,
+  responseCache,
+} from '../../../src/index.js';
+import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
+import { GatedSource } from '../../support/gated-source.js';
+import { type RunningRedisTarget, redisTargets } from '../../support/redis-targets.js';
+import { served } from '../../support/served.js';
+import { silentLogger } from '../../unit/engine/make-cache.js';
+
+// The "stale set" race through the middleware, against a real Redis: a request runs the handler, which
+// reads version 1 and is held; the application writes version 2 and its tag invalidation is
+// acknowledged; then the handler answers. That request gets version 1, as it read it; every request
+// after the acknowledgement gets version 2.
+for (const target of redisTargets()) {
+  describe(`responseCache: no stale set after an acknowledged invalidation (${target.name})`, function () {
+    this.timeout(30_000);
+    let redis: RunningRedisTarget;
+    const caches: Cache[] = [];
+
+    /** An app whose route stores responses fresh for `ttl` seconds, tagged `products`. */
+    async function appOver(
+      source: GatedSource,
+      options: Partial<CacheOptions> = {},
+      ttl = 60,
+    ): Promise<{ cache: Cache; app: express.Express; refusals: RefusedWriteReason[] }> {
+      const cache = createCache({
+        redis: await redis.connect(),
+        prefix: 'ssh:',
+        registry: false,
+        logger: silentLogger,
+        // Not about timeouts: a busy machine's slow reply must not count as a failed call.
+        redisTimeoutMs: PATIENT_REDIS_TIMEOUT_MS,
+        ...options,
+      });
+      caches.push(cache);
+      const refusals: RefusedWriteReason[] = [];
+      cache.events.on('write-refused', ({ reason }) => refusals.push(reason));
+      const app = express();
+      app.get('/products/:id', responseCache(cache, { ttl, tags: ['products'] }), async (_req, res) => {
+        res.json({ version: await source.read() });
+      });
+      return { cache, app, refusals };
+    }
+
+    before(async function () {
+      this.timeout(START_UP_HOOK_TIMEOUT_MS);
+      redis = await target.start();
+    });
+
+    afterEach(async () => {
+      await Promise.all(caches.splice(0).map((cache) => cache.close()));
+      await redis.flushAll();
+    });
+
+    after(async () => {
+      await redis?.stop();
+    });
+
+    it('a miss whose handler read before the invalidation is answered, not stored', async () => {
+      const source = new GatedSource();
+      const { cache, app, refusals } = await appOver(source);
+      const server = await served(app);
+
+      const held = source.holdNextRead();
+      const missing = request(server).get('/products/1');
+      const answered = missing.then((response) => response);
+      await held.taken;
+      source.write();
+      await cache.invalidateTags(['products']);
+      held.release();
+
+      const first = await answered;
+      expect([first.headers['x-cache'], first.body]).to.deep.equal(['MISS', { version: 1 }]);
+      const after = await request(server).get('/products/1');
+      expect([after.headers['x-cache'], after.body]).to.deep.equal(['MISS', { version: 2 }]);
+      expect(refusals).to.deep.equal(['invalidated']);
+      // Version 2 is stored once its response went out (on a Cluster, two round trips later): every
+      // request until then, and the hit after, answers version 2.
+      const answers: unknown[] = [];
+      for (let attempt = 0; attempt < 100 && !answers.includes('HIT'); attempt++) {
+        const again = await request(server).get('/products/1');
+        expect(again.body).to.deep.equal({ version: 2 });
+        answers.push(again.headers['x-cache']);
+        await sleep(10);
+      }
+      expect(answers).to.include('HIT');
+    });
+
+    it('a background refresh whose handler read before the invalidation stores nothing', async () => {
+      const source = new GatedSource();
+      // Fresh for 50 ms, then stale for a minute: a stale entry is served at once while one refresh runs.
+      const { cache, app, refusals } = await appOver(source, { staleTtl: 60 }, 0.05);
+      const server = await served(app);
+      const seeded = await request(server).get('/products/1');
+      expect(seeded.body).to.deep.equal({ version: 1 });
+      await sleep(100);
+
+      const held = source.holdNextRead();
+      const stale = await request(server).get('/products/1');
+      expect([stale.headers['x-cache'], stale.body]).to.deep.equal(['STALE', { version: 1 }]);
+      await held.taken;
+      source.write();
+      await cache.invalidateTags(['products']);
+      held.release();
+      // close() waits for the background refresh to end.
+      await cache.close();
+
+      expect(refusals).to.deep.equal(['invalidated']);
+      const reader = await appOver(source);
+      const after = await request(await served(reader.app)).get('/products/1');
+      expect([after.headers['x-cache'], after.body]).to.deep.equal(['MISS', { version: 2 }]);
+    });
+  });
+}

@@ -1,0 +1,90 @@
+import { RedisScript } from './redis-script.js';
+
+// The scripts behind leases (see `StoreSetOptions.lease`). Each touches the keys of one Cluster slot
+// only, which the Redis stores see to: a stamp shares the slot of what it stamps.
+
+// Raises a stamp to this invalidation's number and keeps it STAMP_TTL_MS from now. Never lowers it:
+// two invalidations may stamp out of order, and the later number must win.
+const STAMP = `
+local function stamp(key, generation, ttl)
+  local current = tonumber(redis.call('GET', key) or '0')
+  if tonumber(generation) > current then
+    redis.call('SET', key, generation, 'PX', ttl)
+  else
+    redis.call('PEXPIRE', key, ttl, 'GT')
+  end
+end
+`;
+
+/**
+ * KEYS[1]: the counter. Replies {count, seconds, microseconds}: the lease and the server's clock.
+ * Declared read-only, so that it runs on a replica and while writes are paused (`CLIENT PAUSE WRITE`
+ * during a failover) instead of waiting the pause out.
+ */
+export const READ_LEASE_SCRIPT = new RedisScript(
+  "#!lua flags=no-writes\nlocal time = redis.call('TIME') return {redis.call('GET', KEYS[1]) or '0', time[1], time[2]}",
+);
+
+/**
+ * A write under a lease. KEYS: the stamps to check, the tag index sets to add the entry to, then the
+ * entry itself if this slot holds it. ARGV: stamps count, tags count, lease count, lease start (ms),
+ * longest lease age (ms), entry lifetime (ms), entry key, value. Replies 0 (written), 1 (a stamp is
+ * newer than the lease: invalidated since) or 2 (the lease is too old), writing nothing unless 0.
+ * The age is measured on the server's clock when the script runs, so a write that waited in a queue
+ * (a reconnecting client, a paused server) is judged by when it lands.
+ */
+export const GUARDED_WRITE_SCRIPT = new RedisScript(`
+local checks, tags = tonumber(ARGV[1]), tonumber(ARGV[2])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+if now - tonumber(ARGV[4]) > tonumber(ARGV[5]) then return 2 end
+local since = tonumber(ARGV[3])
+for i = 1, checks do
+  local stamp = redis.call('GET', KEYS[i])
+  if stamp and tonumber(stamp) > since then return 1 end
+end
+for i = checks + 1, checks + tags do
+  redis.call('SADD', KEYS[i], ARGV[7])
+  redis.call('PEXPIRE', KEYS[i], ARGV[6], 'NX')
+  redis.call('PEXPIRE', KEYS[i], ARGV[6], 'GT')
+end
+if #KEYS > checks + tags then redis.call('SET', KEYS[#KEYS], ARGV[8], 'PX', ARGV[6]) end
+return 0
+`);
+
+/**
+ * The application's own write (no lease), which voids the leases of loads under way. KEYS: the
+ * stamps to raise, the tag index sets, then the entry if this slot holds it. ARGV: stamps count, tags
+ * count, invalidation count, stamp lifetime (ms), entry lifetime (ms), entry key, value.
+ */
+export const STAMPED_WRITE_SCRIPT = new RedisScript(`${STAMP}
+local stamps, tags = tonumber(ARGV[1]), tonumber(ARGV[2])
+for i = 1, stamps do stamp(KEYS[i], ARGV[3], ARGV[4]) end
+for i = stamps + 1, stamps + tags do
+  redis.call('SADD', KEYS[i], ARGV[6])
+  redis.call('PEXPIRE', KEYS[i], ARGV[5], 'NX')
+  redis.call('PEXPIRE', KEYS[i], ARGV[5], 'GT')
+end
+if #KEYS > stamps + tags then redis.call('SET', KEYS[#KEYS], ARGV[7], 'PX', ARGV[5]) end
+return 0
+`);
+
+/**
+ * An invalidation: raises the stamps, then unlinks the other keys. KEYS: the stamps, then the keys.
+ * ARGV: stamps count, invalidation count, stamp lifetime (ms). Replies how many keys existed.
+ */
+export const STAMPED_DELETE_SCRIPT = new RedisScript(`${STAMP}
+local stamps = tonumber(ARGV[1])
+for i = 1, stamps do stamp(KEYS[i], ARGV[2], ARGV[3]) end
+if #KEYS == stamps then return 0 end
+return redis.call('UNLINK', unpack(KEYS, stamps + 1))
+`);
+
+/**
+ * `expire` as an invalidation. KEYS: the entry's stamp, the entry. ARGV: invalidation count, stamp
+ * lifetime (ms), the entry's new lifetime (s). Replies 1 when the entry exists.
+ */
+export const STAMPED_EXPIRE_SCRIPT = new RedisScript(`${STAMP}
+stamp(KEYS[1], ARGV[1], ARGV[2])
+return redis.call('EXPIRE', KEYS[2], ARGV[3])
+`);
