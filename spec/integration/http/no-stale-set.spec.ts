@@ -81,6 +81,8 @@ for (const target of redisTargets()) {
       expect([first.headers['x-cache'], first.body]).to.deep.equal(['MISS', { version: 1 }]);
       const after = await request(server).get('/products/1');
       expect([after.headers['x-cache'], after.body]).to.deep.equal(['MISS', { version: 2 }]);
+      // The first response went out before its write was tried (on a Cluster, two round trips later).
+      for (let attempt = 0; attempt < 500 && refusals.length === 0; attempt++) await sleep(10);
       expect(refusals).to.deep.equal(['invalidated']);
       // Version 2 is stored once its response went out (on a Cluster, two round trips later): every
       // request until then, and the hit after, answers version 2.
@@ -92,6 +94,35 @@ for (const target of redisTargets()) {
         await sleep(10);
       }
       expect(answers).to.include('HIT');
+    });
+
+    it('stale-if-error: the handler run for the client, held against the stale entry, stores nothing it read before the invalidation', async () => {
+      const source = new GatedSource();
+      const { cache, app, refusals } = await appOver(
+        source,
+        { staleTtl: 60, staleWhileRevalidate: false },
+        0.05,
+      );
+      const server = await served(app);
+      expect((await request(server).get('/products/1')).body).to.deep.equal({ version: 1 });
+      await sleep(100);
+
+      const held = source.holdNextRead();
+      const answered = request(server)
+        .get('/products/1')
+        .then((response) => response);
+      await held.taken;
+      source.write();
+      await cache.invalidateTags(['products']);
+      held.release();
+
+      const first = await answered;
+      expect([first.headers['x-cache'], first.body]).to.deep.equal(['MISS', { version: 1 }]);
+      // The response went out before its write was tried (on a Cluster, two round trips later).
+      for (let attempt = 0; attempt < 500 && refusals.length === 0; attempt++) await sleep(10);
+      expect(refusals).to.deep.equal(['invalidated']);
+      const after = await request(server).get('/products/1');
+      expect([after.headers['x-cache'], after.body]).to.deep.equal(['MISS', { version: 2 }]);
     });
 
     it('a background refresh whose handler read before the invalidation stores nothing', async () => {
