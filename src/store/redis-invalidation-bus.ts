@@ -11,6 +11,8 @@ export interface RedisSubscriberLike {
   on(event: 'error', listener: (error: unknown) => void): unknown;
   destroy?(): unknown;
   disconnect?(): Promise<unknown>;
+  /** node-redis: the connection no longer keeps the process alive (absent on cluster clients). */
+  unref?(): unknown;
 }
 
 /** What the bus needs of the cache's node-redis client. */
@@ -49,6 +51,9 @@ export class RedisInvalidationBus implements InvalidationBus {
     const subscriber = this.#publisher.duplicate();
     this.#subscriber = subscriber;
     subscriber.on('error', this.#onError);
+    // Every cache listens, so a script that uses one and closes its own client must still be able to
+    // exit: whether the process lives on is the application's client's business, not ours.
+    subscriber.unref?.();
     await subscriber.connect();
     await subscriber.subscribe(this.#channel, (text) => {
       const message = parseInvalidationMessage(text);
