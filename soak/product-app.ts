@@ -1,0 +1,85 @@
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import { type Cache, responseCache } from '../src/index.js';
+import { type DataSourceClient, DataSourceError, type Product } from './data-source-client.js';
+import { FAILURE_HEADER } from './instance-protocol.js';
+import { engineKeyOf, tagsOf } from './product-keys.js';
+
+/** What the product app needs besides its cache. */
+export interface ProductAppOptions {
+  dataSource: DataSourceClient;
+  /** False only to prove the oracle: PUTs are then acknowledged without invalidating. */
+  invalidate: boolean;
+  /** Told about every failure that is not the data source's, to be counted. */
+  onAppError: (error: unknown) => void;
+}
+
+/**
+ * The products API of the bug report, cached two ways: `/engine/products/:id` through
+ * `cache.lookup` and `/http/products/:id` through `responseCache`. Both entries carry the tag
+ * `product:<id>`, so one `invalidateTags` after a write reaches both.
+ */
+export function createProductApp(cache: Cache, options: ProductAppOptions): Express {
+  const { dataSource } = options;
+  const app = express();
+
+  app.get('/engine/products/:id', async (req, res) => {
+    const { id } = req.params;
+    const outcome = await cache.lookup<Product>(engineKeyOf(id), () => dataSource.read(id), {
+      tags: tagsOf(id),
+    });
+    // The engine has no HTTP header of its own: say what the lookup found the way responseCache does.
+    res.set('X-Cache', outcome.result.toUpperCase()).json(outcome.value);
+  });
+
+  app.get(
+    '/http/products/:id',
+    responseCache(cache, { tags: (req) => tagsOf(String(req.params.id)) }),
+    async (req, res) => {
+      res.json(await dataSource.read(req.params.id));
+    },
+  );
+
+  app.put('/products/:id', async (req, res) => {
+    const { id } = req.params;
+    const written = await dataSource.write(id);
+    if (!options.invalidate) {
+      res.json({ acknowledged: true, version: written.version });
+      return;
+    }
+    // Wall-clock times, not a monotonic clock: the driver compares them with when its own subscriber
+    // heard the announcement, in another process on the same machine.
+    const invalidationStartedAtMs = Date.now();
+    try {
+      await cache.invalidateTags(tagsOf(id));
+    } catch (error) {
+      // Written but not invalidated: the client must not take it as done, and the oracle does not.
+      res.status(202).json({
+        acknowledged: false,
+        version: written.version,
+        invalidationStartedAtMs,
+        error: String(error),
+      });
+      return;
+    }
+    const acknowledgedAtMs = Date.now();
+    res.json({ acknowledged: true, version: written.version, invalidationStartedAtMs, acknowledgedAtMs });
+  });
+
+  const handleError: ErrorRequestHandler = (error, _req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    if (error instanceof DataSourceError) {
+      res.status(503).set(FAILURE_HEADER, 'data-source').json({ error: error.message });
+      return;
+    }
+    options.onAppError(error);
+    res
+      .status(500)
+      .set(FAILURE_HEADER, 'app')
+      .json({ error: String(error) });
+  };
+  app.use(handleError);
+  return app;
+}
