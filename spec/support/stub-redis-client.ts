@@ -2,6 +2,7 @@ import sinon, { type SinonStub } from 'sinon';
 import type { RedisClientLike } from '../../src/store/redis-client-like.js';
 import {
   GUARDED_WRITE_SCRIPT,
+  NEXT_GENERATION_SCRIPT,
   READ_LEASE_SCRIPT,
   STAMPED_DELETE_SCRIPT,
   STAMPED_EXPIRE_SCRIPT,
@@ -29,7 +30,6 @@ export function createStubRedisClient(): StubRedisClient {
       .stub<[string[]], Promise<(Buffer | string | null)[]>>()
       .callsFake(async (keys) => keys.map(() => null)),
     set: sinon.stub<[string, Buffer, object], Promise<unknown>>().resolves('OK'),
-    incr: sinon.stub<[string], Promise<number>>().resolves(1),
     sAdd: sinon
       .stub<[string, string[]], Promise<number>>()
       .callsFake(async (_key, members) => members.length),
@@ -67,6 +67,7 @@ async function runScript(
   args: (string | Buffer)[],
 ): Promise<unknown> {
   if (script.includes("return {1, redis.call('GET', KEYS[2])}")) return [1, null];
+  if (script === NEXT_GENERATION_SCRIPT.source) return String(Date.now());
   if (script === READ_LEASE_SCRIPT.source) return ['0', String(Math.floor(Date.now() / 1000)), '0'];
   const count = (index: number) => Number(args[index]);
   if (script === GUARDED_WRITE_SCRIPT.source || script === STAMPED_WRITE_SCRIPT.source) {

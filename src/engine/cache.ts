@@ -204,6 +204,8 @@ export class Cache {
     const changed = await this.#parts.store.command('expire', (store) =>
       store.expire(entryKey, Math.ceil(validSeconds)),
     );
+    // Again: a read that began after the first drop may have found the entry before the change.
+    this.#parts.invalidator.dropLocal({ keys: [entryKey] });
     // Other instances' tiers may hold the entry past its new lifetime.
     await this.#parts.invalidator.announce({ keys: [entryKey] });
     return changed;

@@ -106,7 +106,12 @@ export class EntryIO {
 
   /** The lease of a load about to begin; read before the loader reads its source. Never throws. */
   async beginLease(): Promise<LoadLease> {
-    return new LoadLease(await this.#parts.store.tryReadLease());
+    return new LoadLease(await this.#parts.store.tryReadLease(), this);
+  }
+
+  /** A lease for a load that asks the store for none (it was just found unreachable): nothing is stored. */
+  noLease(): LoadLease {
+    return new LoadLease('unavailable', this);
   }
 
   /**
@@ -116,7 +121,7 @@ export class EntryIO {
    */
   async write<T>(entryKey: string, value: T, options: EntryOptions<T>): Promise<void> {
     if (value === null || value === undefined) return;
-    const grant = options.lease === undefined ? 'none' : LoadLease.grantOf(options.lease);
+    const grant = options.lease === undefined ? 'none' : LoadLease.grantOf(options.lease, this);
     if (grant === 'unavailable') {
       // Without a lease nothing tells whether an invalidation came after the load began.
       this.#parts.events.emit('write-refused', { key: entryKey, reason: 'lease-unavailable' });

@@ -41,6 +41,8 @@ export class Invalidator {
   async deleteKey(entryKey: string): Promise<boolean> {
     this.dropLocal({ keys: [entryKey] });
     const deleted = await this.#parts.store.invalidate('delete', (store) => store.delete([entryKey]));
+    // Again: a read that began after the first drop may have found the entry before its deletion.
+    this.dropLocal({ keys: [entryKey] });
     await this.announce({ keys: [entryKey] });
     this.#parts.events.emit('invalidation', { kind: 'key', count: deleted });
     return deleted > 0;
@@ -63,6 +65,8 @@ export class Invalidator {
     const deleted = await this.#parts.store.invalidate('delete_matching', (store) =>
       store.deleteMatching(pattern, exceptPrefix),
     );
+    // Again: a read that began after the first drop may have found an entry before its deletion.
+    this.dropLocal({ pattern });
     await this.announce({ pattern });
     this.#parts.events.emit('invalidation', { kind: 'pattern', count: deleted });
     return deleted;

@@ -6,7 +6,7 @@ import type { StoredValue } from './entry-codec.js';
 import type { EntryIO } from './entry-io.js';
 import type { EntryOptions, LoadCause, Loader, LookupOutcome } from './entry-options.js';
 import type { KeySpace } from './key-space.js';
-import { LoadLease } from './load-lease.js';
+import type { LoadLease } from './load-lease.js';
 import { SingleFlight } from './single-flight.js';
 import { withSoftTimeout } from './soft-timeout.js';
 
@@ -133,7 +133,7 @@ export class LoadCoordinator {
 
   async #loadOnce<T>(request: LoadRequest<T>): Promise<LookupOutcome<T>> {
     if (request.lock === false) {
-      const lease = request.lease === false ? Promise.resolve(new LoadLease('unavailable')) : undefined;
+      const lease = request.lease === false ? Promise.resolve(this.#parts.io.noLease()) : undefined;
       return {
         value: await this.#loadAndStore(request, request.cause, lease),
         result: 'miss',

@@ -1,3 +1,4 @@
+import { CacheOptionError } from '../errors.js';
 import type { Lease } from '../store/cache-store.js';
 
 /** What reading a lease gave: one, a store without leases (`'none'`), or a store that failed to answer. */
@@ -11,14 +12,23 @@ export type LeaseGrant = Lease | 'none' | 'unavailable';
  */
 export class LoadLease {
   readonly #grant: LeaseGrant;
+  readonly #issuer: object;
 
   /** Leases come from the cache; there is no reason to build one. */
-  constructor(grant: LeaseGrant) {
+  constructor(grant: LeaseGrant, issuer: object) {
     this.#grant = grant;
+    this.#issuer = issuer;
   }
 
-  /** What the store granted; read by the cache when it writes under the lease. */
-  static grantOf(lease: LoadLease): LeaseGrant {
+  /**
+   * What the store granted, read by the cache that writes under the lease. Throws for a lease of
+   * another cache: its count belongs to another history of invalidations, and comparing it here
+   * could let a stale value in.
+   */
+  static grantOf(lease: LoadLease, issuer: object): LeaseGrant {
+    if (lease.#issuer !== issuer) {
+      throw new CacheOptionError('`lease` must come from a loader of the same cache (`context.lease`)');
+    }
     return lease.#grant;
   }
 }

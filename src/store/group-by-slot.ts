@@ -1,4 +1,4 @@
-import calculateSlot from 'cluster-key-slot';
+import { keySlot } from './key-slot.js';
 
 /** Keys that share one Redis Cluster hash slot, with where each sits in the caller's list. */
 export interface SlotGroup {
@@ -17,7 +17,7 @@ export interface SlotGroup {
 export function groupBySlot(keys: readonly string[]): SlotGroup[] {
   const groups = new Map<number, SlotGroup>();
   keys.forEach((key, index) => {
-    const slot = calculateSlot(key);
+    const slot = keySlot(key);
     const group = groups.get(slot);
     if (group === undefined) groups.set(slot, { slot, keys: [key], indices: [index] });
     else {

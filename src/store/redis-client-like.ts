@@ -12,7 +12,6 @@ export interface RedisClientLike {
   get(key: string): Reply<Buffer | string | null>;
   mGet(keys: string[]): Reply<(Buffer | string | null)[]>;
   set(key: string, value: Buffer, options: object): Reply<unknown>;
-  incr(key: string): Reply<number>;
   sAdd(key: string, members: string[]): Reply<number>;
   sPopCount(key: string, count: number): Reply<unknown[]>;
   pExpire(key: string, milliseconds: number, mode?: 'NX' | 'XX' | 'GT' | 'LT'): Reply<number>;

@@ -1,7 +1,10 @@
 import type { RedisClientLike } from './redis-client-like.js';
 
-/** A connection to one node of a cluster, as `nodeClient()` returns it: SCAN walks that node only. */
-export type RedisNodeClientLike = Pick<RedisClientLike, 'scan'>;
+/**
+ * A connection to one node of a cluster, as `nodeClient()` returns it: SCAN walks that node only, and a
+ * script declared cross-slot may touch every key the node holds.
+ */
+export type RedisNodeClientLike = Pick<RedisClientLike, 'scan' | 'eval' | 'evalSha'>;
 
 /**
  * What the cluster store needs of a node-redis `createCluster()` client on top of the commands of
@@ -10,6 +13,8 @@ export type RedisNodeClientLike = Pick<RedisClientLike, 'scan'>;
 export interface RedisClusterLike extends RedisClientLike {
   /** The masters as the client last saw the topology; every key lives on exactly one of them. */
   readonly masters: readonly object[];
+  /** The slots as the client last saw the topology: `slots[n].master` owns slot n. */
+  readonly slots: readonly ({ readonly master: object } | undefined)[];
   nodeClient(node: object): Promise<RedisNodeClientLike>;
 }
 

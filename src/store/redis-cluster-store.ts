@@ -1,11 +1,11 @@
-import calculateSlot from 'cluster-key-slot';
-import type { LockAndValue } from './cache-store.js';
+import { type LockAndValue, STAMP_TTL_MS } from './cache-store.js';
 import { groupBySlot } from './group-by-slot.js';
+import { keySlot, SLOT_COUNT } from './key-slot.js';
 import { lockThenGet } from './lock-then-get.js';
 import { type RedisClientLike, withoutClientTimeout } from './redis-client-like.js';
 import type { RedisClusterLike } from './redis-cluster-like.js';
 import { BUFFER_REPLIES, RedisStore, type RedisStoreOptions, toBuffer } from './redis-store.js';
-import { allSlots } from './same-slot-key.js';
+import { STAMP_SLOTS_SCRIPT } from './stamp-scripts.js';
 
 /**
  * A {@link RedisStore} over a node-redis `createCluster()` client. Single-key commands (GET, SET,
@@ -51,18 +51,41 @@ export class RedisClusterStore extends RedisStore {
     ttlMs: number,
     key: string,
   ): Promise<LockAndValue> {
-    if (calculateSlot(lockKey) === calculateSlot(key)) {
+    if (keySlot(lockKey) === keySlot(key)) {
       return super.acquireLockAndGet(lockKey, token, ttlMs, key);
     }
     return lockThenGet(this, lockKey, token, ttlMs, key);
   }
 
   protected override slotOf(key: string): number {
-    return calculateSlot(key);
+    return keySlot(key);
   }
 
-  protected override allSlots(): number[] {
-    return allSlots();
+  /**
+   * One pattern stamp per slot, so that the write script of any entry checks the one in its own slot:
+   * set with one cross-slot script per master (16,384 separate calls would take seconds).
+   */
+  protected override async stampPatterns(generation: string): Promise<void> {
+    const bySlot = this.stampKeys.patterns([0, 1]);
+    if (bySlot.length === 1) return super.stampPatterns(generation);
+    const byMaster = new Map<object, string[]>();
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      const master = this.#cluster.slots[slot]?.master;
+      if (master === undefined)
+        throw new Error(`slot ${slot} has no known master: the topology is incomplete`);
+      const stamps = byMaster.get(master);
+      if (stamps === undefined) byMaster.set(master, [this.stampKeys.pattern(slot)]);
+      else stamps.push(this.stampKeys.pattern(slot));
+    }
+    await Promise.all(
+      [...byMaster].map(async ([master, stamps]) =>
+        STAMP_SLOTS_SCRIPT.run(
+          await this.#cluster.nodeClient(master),
+          [],
+          [generation, String(STAMP_TTL_MS), ...stamps],
+        ),
+      ),
+    );
   }
 
   /**

@@ -14,6 +14,7 @@ import { RedisScript } from './redis-script.js';
 import { StampKeys } from './stamp-keys.js';
 import {
   GUARDED_WRITE_SCRIPT,
+  NEXT_GENERATION_SCRIPT,
   READ_LEASE_SCRIPT,
   STAMPED_DELETE_SCRIPT,
   STAMPED_EXPIRE_SCRIPT,
@@ -155,11 +156,6 @@ export class RedisStore implements CacheStore {
     return undefined;
   }
 
-  /** Every slot, for stamps that must be in each (`undefined` for one Redis). */
-  protected allSlots(): number[] | undefined {
-    return undefined;
-  }
-
   /** Gathers the work of each slot, keeping the slot of `first` (the entry) for last. */
   #bySlot(items: readonly SlotWork[]): SlotWork[] {
     const bySlot = new Map<number | undefined, SlotWork>();
@@ -197,7 +193,7 @@ export class RedisStore implements CacheStore {
   }
 
   async #nextGeneration(): Promise<string> {
-    return String(await this.#client.incr(this.stampKeys.generation));
+    return String(await NEXT_GENERATION_SCRIPT.run(this.#client, [this.stampKeys.generation], []));
   }
 
   /** Runs the stamped deletion of `keys` (and `stampsOnly`, stamped without deleting), slot by slot. */
@@ -256,7 +252,13 @@ export class RedisStore implements CacheStore {
         const members = (await this.#client.sPopCount(tagKey, this.#batchSize)).map(String);
         if (members.length === 0) break;
         keys.push(...members);
-        deleted += await this.deleteMembers(generation, members);
+        try {
+          deleted += await this.deleteMembers(generation, members);
+        } catch (error) {
+          // Popped but not deleted: back in the index, or no later invalidation of the tag could find them.
+          await this.#client.sAdd(tagKey, members).catch(() => undefined);
+          throw error;
+        }
       }
     }
     return { keys, deleted };
@@ -288,8 +290,13 @@ export class RedisStore implements CacheStore {
     const generation = await this.#nextGeneration();
     // Stamped first, so that a load of a matching key under way (its key does not exist yet, the scan
     // cannot find it) cannot store afterwards.
-    await this.#stampAndDelete(generation, [], this.stampKeys.patterns(this.allSlots()));
+    await this.stampPatterns(generation);
     return this.scanAndDelete(pattern, exceptPrefix);
+  }
+
+  /** Raises the pattern stamp(s) to `generation`. Overridden on a Cluster, which has one per slot. */
+  protected async stampPatterns(generation: string): Promise<void> {
+    await this.#stampAndDelete(generation, [], this.stampKeys.patterns(undefined));
   }
 
   /** Deletes every key matching `pattern` (but those starting with `exceptPrefix`). Overridden on a Cluster. */

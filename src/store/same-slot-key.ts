@@ -1,6 +1,4 @@
-import calculateSlot from 'cluster-key-slot';
-
-const SLOT_COUNT = 16_384;
+import { keySlot, SLOT_COUNT } from './key-slot.js';
 
 /** Whether `text` holds a brace, which may make Redis hash only part of it (a hash tag). */
 export function hasBraces(text: string): boolean {
@@ -17,7 +15,7 @@ export function hasBraces(text: string): boolean {
 export function sameSlotKey(name: string, of: string): string {
   if (hasBraces(name)) return name + of;
   // `{}` is no hash tag at all: an empty key goes the long way too.
-  return hasBraces(of) || of === '' ? `${name}{${slotTag(calculateSlot(of))}}${of}` : `${name}{${of}}`;
+  return hasBraces(of) || of === '' ? `${name}{${slotTag(keySlot(of))}}${of}` : `${name}{${of}}`;
 }
 
 /** A key that starts with `name` and hashes to `slot`. */
@@ -50,7 +48,7 @@ function slotTag(slot: number): string {
     let found = 0;
     for (let n = 0; found < SLOT_COUNT; n++) {
       const tag = n.toString(36);
-      const tagSlot = calculateSlot(tag);
+      const tagSlot = keySlot(tag);
       if (tags[tagSlot] === undefined) {
         tags[tagSlot] = tag;
         found++;
@@ -59,9 +57,4 @@ function slotTag(slot: number): string {
     slotTags = tags;
   }
   return slotTags[slot] as string;
-}
-
-/** Every slot number, for bookkeeping that must be in each slot (pattern invalidation stamps). */
-export function allSlots(): number[] {
-  return Array.from({ length: SLOT_COUNT }, (_, slot) => slot);
 }

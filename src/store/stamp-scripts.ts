@@ -16,6 +16,25 @@ local function stamp(key, generation, ttl)
 end
 `;
 
+// Invalidations must get through a full Redis (`maxmemory` with `noeviction`): they free memory, and
+// a refused invalidation would leave stale entries as hits.
+const ALLOW_OOM = '#!lua flags=allow-oom\n';
+
+/**
+ * KEYS[1]: the counter. Takes the next invalidation count and replies it. The count is never below
+ * the server's clock in milliseconds, so a counter lost with its Redis (a restart without persistence,
+ * a failover to a replica that lagged, an eviction) comes back above every lease handed out before.
+ */
+export const NEXT_GENERATION_SCRIPT = new RedisScript(`${ALLOW_OOM}
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local next = tonumber(redis.call('GET', KEYS[1]) or '0') + 1
+if now > next then next = now end
+local text = string.format('%.0f', next)
+redis.call('SET', KEYS[1], text)
+return text
+`);
+
 /**
  * KEYS[1]: the counter. Replies {count, seconds, microseconds}: the lease and the server's clock.
  * Declared read-only, so that it runs on a replica and while writes are paused (`CLIENT PAUSE WRITE`
@@ -73,7 +92,7 @@ return 0
  * An invalidation: raises the stamps, then unlinks the other keys. KEYS: the stamps, then the keys.
  * ARGV: stamps count, invalidation count, stamp lifetime (ms). Replies how many keys existed.
  */
-export const STAMPED_DELETE_SCRIPT = new RedisScript(`${STAMP}
+export const STAMPED_DELETE_SCRIPT = new RedisScript(`${ALLOW_OOM}${STAMP}
 local stamps = tonumber(ARGV[1])
 for i = 1, stamps do stamp(KEYS[i], ARGV[2], ARGV[3]) end
 if #KEYS == stamps then return 0 end
@@ -84,7 +103,18 @@ return redis.call('UNLINK', unpack(KEYS, stamps + 1))
  * `expire` as an invalidation. KEYS: the entry's stamp, the entry. ARGV: invalidation count, stamp
  * lifetime (ms), the entry's new lifetime (s). Replies 1 when the entry exists.
  */
-export const STAMPED_EXPIRE_SCRIPT = new RedisScript(`${STAMP}
+export const STAMPED_EXPIRE_SCRIPT = new RedisScript(`${ALLOW_OOM}${STAMP}
 stamp(KEYS[1], ARGV[1], ARGV[2])
 return redis.call('EXPIRE', KEYS[2], ARGV[3])
+`);
+
+/**
+ * Pattern stamps of many slots held by one Cluster master, in one call: ARGV is the invalidation count,
+ * the stamp lifetime (ms), then the stamps. They are not declared as KEYS, which a Cluster confines to
+ * one slot; a script flagged cross-slot (Redis 7) may touch any key of the node it runs on.
+ */
+export const STAMP_SLOTS_SCRIPT = new RedisScript(`#!lua flags=allow-oom,allow-cross-slot-keys
+${STAMP}
+for i = 3, #ARGV do stamp(ARGV[i], ARGV[1], ARGV[2]) end
+return #ARGV - 2
 `);

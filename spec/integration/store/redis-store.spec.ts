@@ -49,6 +49,36 @@ describe('RedisStore on a real Redis', () => {
       return { pttl, from: lifetimeMs - Math.ceil(performance.now() - since) - 1, to: lifetimeMs };
     }
 
+    it('refuses a lease taken before Redis lost its counter (restart, failover to a lagging replica)', async () => {
+      const store = new RedisStore(client, { namespace: 'p:__ca:' });
+      // Invalidations have raised the counter; a load takes its lease.
+      await store.delete(['p:a']);
+      await store.delete(['p:b']);
+      const lease = await store.readLease();
+      // Redis comes back empty: the counter is gone; then the key is invalidated.
+      await client.flushAll();
+      await store.delete(['p:item']);
+      expect(await store.set('p:item', Buffer.from('v1'), { ttlMs: 60_000, lease })).to.equal('invalidated');
+      expect(await client.exists('p:item')).to.equal(0);
+    });
+
+    it('invalidates on a full Redis (maxmemory, noeviction): an invalidation frees, it must not be refused', async () => {
+      const store = new RedisStore(client, { namespace: 'p:__ca:' });
+      await store.set('p:item', Buffer.from('v1'), { ttlMs: 60_000, tagKeys: ['p:__ca:tag:t'] });
+      await store.set('p:other', Buffer.from('v1'), { ttlMs: 60_000 });
+      await client.configSet({ 'maxmemory-policy': 'noeviction', maxmemory: '1' });
+      try {
+        expect(await client.set('p:probe', 'x').catch((error: Error) => error.message)).to.match(/^OOM/);
+        expect(await store.delete(['p:other'])).to.equal(1);
+        expect((await store.deleteTagged(['p:__ca:tag:t'])).deleted).to.equal(1);
+        await store.set('p:again', Buffer.from('v'), { ttlMs: 60_000 }).catch(() => undefined);
+        expect(await store.expire('p:again', 0)).to.equal(false);
+        expect(await store.deleteMatching('p:*', 'p:__ca:')).to.equal(0);
+      } finally {
+        await client.configSet({ maxmemory: '0' });
+      }
+    });
+
     it('writes the entry with a PX lifetime that Redis itself enforces', async () => {
       const store = new RedisStore(client);
       const since = performance.now();

@@ -135,7 +135,14 @@ describe('Invalidator', () => {
     // A tag's entries-to-be cannot be named: no load under way is shared after it.
     await a.invalidator.deleteTagged(['p:__ca:tag:t']);
     const expected = [{ keys: ['p:k'] }, { pattern: 'p:user:*' }, { all: true }];
-    expect(a.detached).to.deep.equal(expected);
+    // Here both before and after Redis answered: a read in between may have found the old entry.
+    expect(a.detached).to.deep.equal([
+      { keys: ['p:k'] },
+      { keys: ['p:k'] },
+      { pattern: 'p:user:*' },
+      { pattern: 'p:user:*' },
+      { all: true },
+    ]);
     expect(b.detached).to.deep.equal(expected);
   });
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import calculateSlot from 'cluster-key-slot';
 import { KeySpace } from '../../../src/engine/key-space.js';
+import { keySlot } from '../../../src/store/key-slot.js';
 
 describe('KeySpace', () => {
   describe('lockKey', () => {
@@ -20,7 +20,7 @@ describe('KeySpace', () => {
         const keys = new KeySpace(prefix);
         const lockKey = keys.lockKey(key);
         expect(lockKey.startsWith(keys.reservedPrefix)).to.equal(true);
-        expect(calculateSlot(lockKey)).to.equal(calculateSlot(keys.entryKey(key)));
+        expect(keySlot(lockKey)).to.equal(keySlot(keys.entryKey(key)));
       });
     }
 

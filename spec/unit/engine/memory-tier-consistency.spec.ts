@@ -50,6 +50,30 @@ describe('the in-process tier holds only what the store holds', () => {
   it('still fills memory when another key was invalidated meanwhile', async () => {
     expect(await readCrossedBy('user:2')).to.deep.equal({ value: { version: 1 }, memoryEntries: 1 });
   });
+
+  it('keeps nothing that a read found while the invalidation was on its way to the store', async () => {
+    // The deletion reaches the store 50 ms after memory was dropped; a read in between finds the old
+    // value there and fills memory with it. Once the invalidation resolves, memory must not have it.
+    const store = new ChaosStore().delay(50, { only: ['delete'] });
+    const cache = makeCache({ store, memoryTier: TIER });
+    await cache.get('user:1', async () => ({ version: 1 }));
+    const invalidating = cache.invalidate('user:1');
+    expect(await cache.get('user:1', async () => ({ version: 0 }))).to.deep.equal({ version: 1 });
+    await invalidating;
+    expect(await cache.get('user:1', async () => ({ version: 2 }))).to.deep.equal({ version: 2 });
+  });
+
+  it("refuses another cache's lease: its count belongs to another history of invalidations", async () => {
+    const store = new MemoryStore();
+    const one = makeCache({ store });
+    const other = makeCache({ store });
+    let foreign: unknown;
+    await one.get('k', async (_key, context) => {
+      foreign = await other.set('k2', 'v', { lease: context.lease }).catch((error: Error) => error.message);
+      return 'v';
+    });
+    expect(foreign).to.match(/same cache/);
+  });
 });
 
 /** A store whose `get` reads at once and, while held, answers only when released. */
