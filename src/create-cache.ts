@@ -71,6 +71,7 @@ export function createCache(options: CacheOptions): Cache {
   invalidator.listen().catch((error: unknown) => events.emit('failure', { operation: 'connection', error }));
   return new Cache({
     name: config.name,
+    ttlSeconds: config.ttlSeconds,
     keys,
     serializer: config.serializer,
     store,

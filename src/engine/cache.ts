@@ -31,6 +31,8 @@ export interface FailSafeConfig {
 /** Internal wiring of a {@link Cache}, assembled by `createCache`. */
 export interface CacheParts {
   name: string;
+  /** Freshness of entries stored without a `ttl` of their own, in seconds. */
+  ttlSeconds: number;
   keys: KeySpace;
   serializer: Serializer;
   store: ResilientStore;
@@ -53,6 +55,10 @@ export class Cache {
   readonly name: string;
   /** Prefix of every key this cache writes. */
   readonly prefix: string;
+  /** Freshness of entries stored without a `ttl` of their own (the `ttl` option), in seconds. */
+  readonly defaultTtlSeconds: number;
+  /** Whether a stale entry is served while it is refreshed (else only when loading fails or is slow). */
+  readonly staleWhileRevalidate: boolean;
   readonly #parts: CacheParts;
 
   constructor(parts: CacheParts) {
@@ -60,6 +66,8 @@ export class Cache {
     this.events = parts.events;
     this.name = parts.name;
     this.prefix = parts.keys.prefix;
+    this.defaultTtlSeconds = parts.ttlSeconds;
+    this.staleWhileRevalidate = parts.failSafe.staleWhileRevalidate;
   }
 
   /** Cache-aside read: the cached value when fresh, otherwise `loader(key)`, stored for next time. */
@@ -90,7 +98,8 @@ export class Cache {
     const now = Date.now();
     if (stored !== undefined && now < stored.freshUntilMs) {
       this.#parts.events.emit('lookup', { key, result: 'hit' });
-      return { value: stored.value, result: 'hit', createdAtMs: stored.createdAtMs, coalesced: false };
+      const { createdAtMs, freshUntilMs } = stored;
+      return { value: stored.value, result: 'hit', createdAtMs, freshUntilMs, coalesced: false };
     }
     const stale = stored !== undefined && now < stored.staleUntilMs ? stored : undefined;
     if (stale !== undefined && this.#parts.failSafe.staleWhileRevalidate) {
@@ -246,6 +255,7 @@ export class Cache {
 
   #serveStale<T>(key: string, stale: StoredValue<T>): LookupOutcome<T> {
     this.#parts.events.emit('lookup', { key, result: 'stale' });
-    return { value: stale.value, result: 'stale', createdAtMs: stale.createdAtMs, coalesced: false };
+    const { createdAtMs, freshUntilMs } = stale;
+    return { value: stale.value, result: 'stale', createdAtMs, freshUntilMs, coalesced: false };
   }
 }

@@ -129,11 +129,17 @@ export class EntryIO {
     }
     const ttlSeconds = resolveTtlSeconds(options.ttl, value, this.#parts.ttlSeconds);
     if (ttlSeconds === 0) return;
-    const staleTtlSeconds = nonNegativeNumber(options.staleTtl, 'staleTtl', this.#parts.staleTtlSeconds);
+    const staleTtl = typeof options.staleTtl === 'function' ? options.staleTtl(value) : options.staleTtl;
+    const staleTtlSeconds = nonNegativeNumber(staleTtl, 'staleTtl', this.#parts.staleTtlSeconds);
+    const ageSeconds = nonNegativeNumber(options.age?.(value), 'age', 0);
     const tags = typeof options.tags === 'function' ? options.tags(value) : (options.tags ?? []);
     const tagKeys = tags.map((tag) => this.#parts.keys.tagKey(tag));
-    const createdAtMs = Date.now();
+    const now = Date.now();
+    // A value that was already `ageSeconds` old is dated back: its age and its freshness count from then.
+    const createdAtMs = now - ageSeconds * 1000;
     const freshUntilMs = createdAtMs + ttlSeconds * 1000;
+    // Arrived already stale: it is not stored as fresh.
+    if (freshUntilMs <= now) return;
     const stored = { value, createdAtMs, freshUntilMs, staleUntilMs: freshUntilMs + staleTtlSeconds * 1000 };
     let bytes: Buffer;
     try {
@@ -144,7 +150,7 @@ export class EntryIO {
     }
     const memory = this.#parts.memory;
     const fill = memory?.beginFill(entryKey);
-    const ttlMs = stored.staleUntilMs - createdAtMs;
+    const ttlMs = stored.staleUntilMs - now;
     const written = await this.#parts.store.write(
       entryKey,
       bytes,

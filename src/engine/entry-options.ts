@@ -33,8 +33,14 @@ export type BatchLoader<T> = (keys: string[]) => readonly T[] | Promise<readonly
 export interface EntryOptions<T> {
   /** Freshness in seconds, or a function of the loaded value; 0 means "do not cache". Default: the cache's `ttl`. */
   ttl?: number | ((value: T) => number | undefined);
-  /** Grace period after freshness, in seconds. Default: the cache's `staleTtl`. */
-  staleTtl?: number;
+  /** Grace period after freshness, in seconds, or a function of the value. Default: the cache's `staleTtl`. */
+  staleTtl?: number | ((value: T) => number | undefined);
+  /**
+   * How old the value already is when stored, in seconds (an HTTP response's `Age`): its reported age
+   * (`createdAtMs`) and its freshness (`ttl`) count from then. A value older than its `ttl` is not stored.
+   * Default 0.
+   */
+  age?: (value: T) => number | undefined;
   /** Tags for `invalidateTags`, or a function of the loaded value. */
   tags?: readonly string[] | ((value: T) => readonly string[]);
   /** Serializer for this entry. Default: the cache's. */
@@ -52,6 +58,8 @@ export interface LookupOutcome<T> {
   result: LookupResult;
   /** When the served value was loaded (epoch ms); absent when it was loaded for this call. */
   createdAtMs?: number;
+  /** Until when the served value is fresh (epoch ms); absent when it was loaded for this call. */
+  freshUntilMs?: number;
   /** True when this call shared another call's load (in this process or on another instance). */
   coalesced: boolean;
 }
@@ -59,7 +67,10 @@ export interface LookupOutcome<T> {
 /** Rejects bad per-call options before any work is done (the loader must not run for nothing). */
 export function validateEntryOptions<T>(options: EntryOptions<T>): void {
   if (typeof options.ttl !== 'function') nonNegativeNumber(options.ttl, 'ttl', 0);
-  nonNegativeNumber(options.staleTtl, 'staleTtl', 0);
+  if (typeof options.staleTtl !== 'function') nonNegativeNumber(options.staleTtl, 'staleTtl', 0);
+  if (options.age !== undefined && typeof options.age !== 'function') {
+    throw new CacheOptionError('`age` must be a function of the value giving seconds');
+  }
   if (options.lease !== undefined && !(options.lease instanceof LoadLease)) {
     throw new CacheOptionError('`lease` must be the `context.lease` a loader was given');
   }

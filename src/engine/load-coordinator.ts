@@ -150,8 +150,8 @@ export class LoadCoordinator {
     );
     if (guarded.source === 'peer') {
       this.#parts.events.emit('coalesced', { key: request.key });
-      const { value, createdAtMs } = guarded.stored;
-      return { value, result: 'miss', createdAtMs, coalesced: true };
+      const { value, createdAtMs, freshUntilMs } = guarded.stored;
+      return { value, result: 'miss', createdAtMs, freshUntilMs, coalesced: true };
     }
     // 'skipped' only happens for background refreshes, which never come through here.
     const value = guarded.source === 'loaded' ? guarded.value : (undefined as T);

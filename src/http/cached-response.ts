@@ -18,6 +18,10 @@ export interface CachedResponse {
   readonly route: string;
   /** Freshness chosen for this response, in seconds; not stored. `undefined` means the cache's default. */
   readonly ttlSeconds?: number | undefined;
+  /** How old the response was when it arrived (RFC 9111 §4.2.3), in seconds; not stored (it dates the entry). */
+  readonly ageSeconds?: number | undefined;
+  /** The stale window the response allows, in seconds; not stored. `undefined`: the route's or the cache's. */
+  readonly staleTtlSeconds?: number | undefined;
   /** Tags of this response; not stored (the store indexes them). */
   readonly tags?: readonly string[];
 }
@@ -31,6 +35,8 @@ export interface VariantsRecord {
   readonly names: readonly string[];
   readonly route: string;
   readonly ttlSeconds?: number | undefined;
+  readonly ageSeconds?: number | undefined;
+  readonly staleTtlSeconds?: number | undefined;
   readonly tags?: readonly string[];
 }
 

@@ -15,6 +15,10 @@ export interface CapturedResponse {
   vary: OutgoingHttpHeader | undefined;
   /** `Cache-Control` as the client received it, whoever set it. */
   cacheControl: OutgoingHttpHeader | undefined;
+  /** `Expires`, `Date` and `Age` as the handler set them (freshness, RFC 9111 §4.2); Node adds no `Date` here. */
+  expires: OutgoingHttpHeader | undefined;
+  date: OutgoingHttpHeader | undefined;
+  age: OutgoingHttpHeader | undefined;
 }
 
 type CapturedHead = Omit<CapturedResponse, 'body'>;
@@ -121,6 +125,9 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions): P
           headers: stored,
           vary,
           cacheControl: this.getHeader('cache-control'),
+          expires: this.getHeader('expires'),
+          date: this.getHeader('date'),
+          age: this.getHeader('age'),
         };
       } else {
         stop(why);

@@ -1,8 +1,10 @@
+import type { ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import type { Loader, LookupOutcome } from '../engine/cache.js';
 import type { LoadLease } from '../engine/load-lease.js';
 import type { RequestResult } from '../events.js';
 import { buildCacheKey } from './build-cache-key.js';
+import { addCacheStatusWhenHeadersGo, type CacheStatusEntry } from './cache-status.js';
 import type { CachedEntry, CachedResponse } from './cached-response.js';
 import { type CapturedResponse, captureResponse } from './capture-response.js';
 import { credentialOf, customTarget } from './key-function-results.js';
@@ -31,6 +33,8 @@ export class RequestExchange {
   readonly #res: Response;
   readonly #next: NextFunction;
   readonly #startedAtMs = performance.now();
+  /** When the request came in, on the wall clock: the `request_time` of RFC 9111 §4.2.3. */
+  readonly #requestTimeMs = Date.now();
   #origin: RequestOrigin = NO_ORIGIN;
   #target = '';
   #credential: string | undefined;
@@ -45,6 +49,10 @@ export class RequestExchange {
    * error): it reaches the client only once its status shows it is no server error.
    */
   #withheld: WithheldResponse | undefined;
+  /** What the response's `Cache-Status` says, set before its headers go out (RFC 9211). */
+  #cacheStatus: CacheStatusEntry | undefined;
+  /** The base key led to a `Vary` record, and this request's variant was not stored. */
+  #varyMiss = false;
   /**
    * Read on entry: once a handler passes an error on, Express restores `req.baseUrl` before the error
    * handler responds. `undefined` when the middleware runs before routing (`app.use`).
@@ -62,6 +70,11 @@ export class RequestExchange {
   /** Serves the request; never throws (errors of the route's own functions go to `next`). */
   start(): void {
     const job = refreshJobOf(this.#req);
+    // First, so that a capture installed later sees the handler's own `Cache-Status`, not ours.
+    if (this.#caching.config.cacheStatus && job === undefined) {
+      const cacheName = this.#caching.cache.name ?? 'express-cache-aside';
+      addCacheStatusWhenHeadersGo(this.#res, () => this.#cacheStatus, cacheName);
+    }
     const bypass = this.#keyRequest();
     if (job?.owner === this.#caching && bypass === undefined) {
       this.#isRefresh = true;
@@ -110,6 +123,7 @@ export class RequestExchange {
     );
     let entry = outcome.value;
     if (this.#handledBy === 'nobody' && entry?.kind === 'variants') {
+      this.#varyMiss = true;
       outcome = await cache.lookup(this.#keyFor(entry.names), this.#loaderFor(entry.names), entryOptions);
       entry = outcome.value;
     }
@@ -175,7 +189,12 @@ export class RequestExchange {
         ? undefined
         : captureResponse(res, {
             maxBodyBytes: storage.maxBodyBytes,
-            decide: (head) => notStorableReason(head, storage),
+            decide: (head) => {
+              // Known now, before the response can finish: its `request` event must carry it.
+              const why = notStorableReason(head, storage);
+              if (why !== undefined) this.#reason = why;
+              return why;
+            },
             inherited,
             signal: abandon.signal,
           });
@@ -218,7 +237,14 @@ export class RequestExchange {
   ): Promise<CachedEntry | undefined> {
     const { cache, config, entryOptions } = this.#caching;
     const route = this.#routePattern() ?? UNMATCHED_ROUTE;
-    const storable = toCachedResponse(captured, this.#req, this.#res, config, route);
+    const storable = toCachedResponse(
+      captured,
+      this.#req,
+      this.#res,
+      this.#caching,
+      route,
+      this.#requestTimeMs,
+    );
     if (storable === undefined) {
       this.#reason = 'zero-ttl';
       return undefined;
@@ -238,8 +264,8 @@ export class RequestExchange {
       response,
       lease === undefined ? entryOptions : { ...entryOptions, lease },
     );
-    const { ttlSeconds, tags } = response;
-    return { kind: 'variants', names: varyNames, route, ttlSeconds, tags };
+    const { ttlSeconds, ageSeconds, staleTtlSeconds, tags } = response;
+    return { kind: 'variants', names: varyNames, route, ttlSeconds, ageSeconds, staleTtlSeconds, tags };
   }
 
   #replay(entry: CachedResponse, outcome: LookupOutcome<CachedEntry | undefined>): void {
@@ -249,6 +275,10 @@ export class RequestExchange {
         ? undefined
         : Math.max(0, Math.floor((Date.now() - outcome.createdAtMs) / 1000));
     const send = () => replayResponse(this.#req, this.#res, entry, label, ageSeconds);
+    this.#cacheStatus = replayStatus(
+      outcome,
+      this.#withheld === undefined ? undefined : this.#res.statusCode,
+    );
     if (this.#withheld === undefined) {
       send();
     } else {
@@ -279,6 +309,15 @@ export class RequestExchange {
     this.#handledBy = 'handler';
     this.#reason = reason;
     this.#res.setHeader('X-Cache', label);
+    const storage = this.#caching.config.storage;
+    this.#cacheStatus = {
+      fwd: label === 'BYPASS' ? bypassForward(reason) : this.#varyMiss ? 'vary-miss' : 'uri-miss',
+      ...(reason === undefined ? {} : { detail: reason }),
+      // A miss's reason not to store is known from the handler's headers as they go out.
+      ...(label === 'MISS' && reason === undefined
+        ? { whyNotStored: (res: ServerResponse) => notStorableReason(res, storage) }
+        : {}),
+    };
     whenResponseDone(this.#res, () => {
       // A response that closed before `end` was never complete (its capture, if any, stored nothing).
       const why = this.#reason ?? (result === 'miss' && !this.#res.writableEnded ? 'aborted' : undefined);
@@ -323,6 +362,36 @@ export class RequestExchange {
         : { route, method, result, durationSeconds, reason },
     );
   }
+}
+
+/** RFC 9211 §2.2: why a bypassed request went to the handler. */
+function bypassForward(reason: RequestReason | undefined): CacheStatusEntry['fwd'] {
+  if (reason === 'method') return 'method';
+  return reason === 'authorization' || reason === 'cookie' || reason === 'body' || reason === 'range'
+    ? 'request'
+    : 'bypass';
+}
+
+/**
+ * A replayed entry: a hit, with its freshness left (negative once stale); served stale because the
+ * handler's own response failed, a forward that fell back on the stale entry; shared from another
+ * request's handler run, a collapsed miss.
+ */
+function replayStatus(
+  outcome: LookupOutcome<CachedEntry | undefined>,
+  handlerStatus: number | undefined,
+): CacheStatusEntry {
+  const ttlSeconds =
+    outcome.freshUntilMs === undefined ? undefined : Math.floor((outcome.freshUntilMs - Date.now()) / 1000);
+  const ttl = ttlSeconds === undefined ? {} : { ttlSeconds };
+  if (outcome.result === 'miss') return { fwd: 'uri-miss', collapsed: true, ...ttl };
+  if (handlerStatus !== undefined) {
+    // The handler's own answer, when it came (a server error); a slow handler has none yet.
+    return handlerStatus >= 500
+      ? { fwd: 'stale', fwdStatus: handlerStatus, ...ttl }
+      : { fwd: 'stale', ...ttl };
+  }
+  return { hit: true, ...ttl };
 }
 
 function sameNames(left: readonly string[], right: readonly string[]): boolean {

@@ -67,6 +67,11 @@ export interface ResponseCacheOptions<P = ParamsDictionary> {
    * the key does not hold. Default: every parameter is in the key.
    */
   query?: QueryFilter;
+  /**
+   * Whether every response says what the cache did in a `Cache-Status` header (RFC 9211), beside
+   * `X-Cache`. Default `true`.
+   */
+  cacheStatus?: boolean;
 }
 
 /** {@link ResponseCacheOptions} after validation, with defaults applied. */
@@ -82,6 +87,7 @@ export interface ResolvedResponseCacheConfig {
   credentialKey: ((req: Request) => string | number | null | undefined) | undefined;
   credentials: CredentialPolicy;
   query: QueryFilter | undefined;
+  cacheStatus: boolean;
 }
 
 /** Default largest stored body: 1 MiB. */
@@ -98,6 +104,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
   'varyHeaders',
   'credentialKey',
   'query',
+  'cacheStatus',
 ]);
 // RFC 9110 §5.1: a field name is a token.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -131,6 +138,8 @@ export function resolveResponseCacheOptions(options: ResponseCacheOptions): Reso
       keysCookie: credentialKey !== undefined || varyHeaders.includes('cookie'),
     },
     query: queryFilter(options.query),
+    cacheStatus:
+      options.cacheStatus === undefined ? true : optionalBoolean(options.cacheStatus, 'cacheStatus'),
   };
 }
 

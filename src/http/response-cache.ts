@@ -34,12 +34,15 @@ export function responseCache<P = ParamsDictionary>(
   }
   // The route's own parameter type matters to the caller only; inside, requests are plain requests.
   const config = resolveResponseCacheOptions(options as ResponseCacheOptions);
+  const routeStaleTtl = config.staleTtlSeconds;
   const entryOptions: EntryOptions<CachedEntry | undefined> = {
     ttl: ttlOfEntry,
+    age: (entry) => entry?.ageSeconds,
+    // The response's own word on stale use (RFC 9111, RFC 5861) wins over the route's.
+    staleTtl: (entry) => entry?.staleTtlSeconds ?? routeStaleTtl,
     tags: tagsOfEntry,
     serializer: responseSerializer,
   };
-  if (config.staleTtlSeconds !== undefined) entryOptions.staleTtl = config.staleTtlSeconds;
   const reportedRoutes = new Set<string>();
   const route: RouteCaching = {
     cache,

@@ -91,32 +91,51 @@ export function exceedsBodyLimit(
 }
 
 /**
- * Freshness lifetime the handler asked for, in seconds (RFC 9111 §4.2.1): `s-maxage` (§5.2.2.10, it
- * overrides `max-age` in shared caches), else `max-age` (§5.2.2.1), else `undefined`. An invalid value
- * makes the response stale at once (0), as §4.2.1 asks for unusable freshness information.
+ * RFC 9111 §5.2: comma-separated directives, names case-insensitive, values tokens or quoted strings
+ * (in which a comma is no separator; `\` escapes the next character). The first of a repeated
+ * directive wins (§4.2.1).
  */
-export function cacheControlTtlSeconds(directives: CacheControl): number | undefined {
-  const value = directives.get('s-maxage') ?? directives.get('max-age');
-  if (value === undefined) return undefined;
-  return /^\d+$/.test(value) ? Number(value) : 0;
-}
-
-/** RFC 9111 §5.2: comma-separated directives, names case-insensitive, values possibly quoted. */
 export function parseCacheControl(value: OutgoingHttpHeader | undefined): CacheControl {
   if (value === undefined) return NO_DIRECTIVES;
   const text = Array.isArray(value) ? value.join(',') : String(value);
   const directives = new Map<string, string>();
-  for (const part of text.split(',')) {
+  for (const part of splitOutsideQuotes(text)) {
     const equalsAt = part.indexOf('=');
     const name = (equalsAt === -1 ? part : part.slice(0, equalsAt)).trim().toLowerCase();
-    if (name === '' || directives.has(name)) continue; // RFC 9111 §4.2.1: the first occurrence wins.
+    if (name === '' || directives.has(name)) continue;
     const raw = equalsAt === -1 ? '' : part.slice(equalsAt + 1).trim();
-    directives.set(
-      name,
-      raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1) : raw,
-    );
+    directives.set(name, raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? unquote(raw) : raw);
   }
   return directives;
+}
+
+/** The list members of `text`, split on commas that are not inside a quoted string. */
+function splitOutsideQuotes(text: string): string[] {
+  const parts: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i] as string;
+    if (quoted && char === '\\') {
+      current += char + (text[i + 1] ?? '');
+      i++;
+    } else if (char === '"') {
+      quoted = !quoted;
+      current += char;
+    } else if (char === ',' && !quoted) {
+      parts.push(current);
+      current = '';
+    } else {
+      current += char;
+    }
+  }
+  parts.push(current);
+  return parts;
+}
+
+/** RFC 9110 §5.6.4: a quoted string's content, with its escapes undone. */
+function unquote(quoted: string): string {
+  return quoted.slice(1, -1).replace(/\\(.)/g, '$1');
 }
 
 /**

@@ -5,7 +5,8 @@ import type { ResolvedResponseCacheConfig } from './response-cache-options.js';
 import type { NotStoredReason } from './response-policy.js';
 
 /** The part of a `Cache` the middleware uses. */
-export type ResponseCacheEngine = Pick<Cache, 'lookup' | 'set' | 'events'>;
+export type ResponseCacheEngine = Pick<Cache, 'lookup' | 'set' | 'events'> &
+  Partial<Pick<Cache, 'defaultTtlSeconds' | 'staleWhileRevalidate' | 'name'>>;
 
 /** Everything one `responseCache(...)` middleware computed once, at creation. */
 export interface RouteCaching {

@@ -4,8 +4,13 @@ import { tagsAddedTo } from './cache-tags.js';
 import { type CachedResponse, findStoredHeader } from './cached-response.js';
 import type { CapturedResponse } from './capture-response.js';
 import { computeEntityTag } from './entity-tag.js';
+import { responseFreshness } from './freshness.js';
 import type { ResolvedResponseCacheConfig } from './response-cache-options.js';
-import { cacheControlTtlSeconds, parseCacheControl, parseVary } from './response-policy.js';
+import { parseVary } from './response-policy.js';
+import type { RouteCaching } from './route-caching.js';
+
+/** `createCache`'s default `ttl`, for an engine that does not say its own. */
+const DEFAULT_TTL_SECONDS = 60;
 
 /** A response ready to store, and the request headers that select it (route `varyHeaders` ∪ `Vary`). */
 export interface StorableResponse {
@@ -24,11 +29,22 @@ export function toCachedResponse(
   captured: CapturedResponse,
   req: Request,
   res: Response,
-  config: ResolvedResponseCacheConfig,
+  caching: Pick<RouteCaching, 'cache' | 'config'>,
   route: string,
+  requestTimeMs: number,
 ): StorableResponse | undefined {
-  const ttlSeconds = ttlSecondsOf(captured, req, res, config);
-  if (ttlSeconds === 0) return undefined;
+  const { config, cache } = caching;
+  const freshness = responseFreshness(
+    captured,
+    {
+      fromCacheControl: config.ttlFromCacheControl,
+      routeTtlSeconds: routeTtlOf(req, res, config) ?? cache.defaultTtlSeconds ?? DEFAULT_TTL_SECONDS,
+      staleWhileRevalidate: cache.staleWhileRevalidate ?? true,
+    },
+    requestTimeMs,
+    Date.now(),
+  );
+  if (freshness.lifetimeSeconds === 0) return undefined;
   const tags = tagsOf(req, res, config);
   const { status, headers, body } = captured;
   const storedEtag = findStoredHeader(headers, 'etag');
@@ -39,22 +55,22 @@ export function toCachedResponse(
     vary === '*' || vary.length === 0
       ? config.varyHeaders
       : [...new Set([...config.varyHeaders, ...vary])].sort();
-  return {
-    response: { kind: 'response', status, headers, body, etag, route, ttlSeconds, tags },
-    varyNames,
+  const response: CachedResponse = {
+    kind: 'response',
+    status,
+    headers,
+    body,
+    etag,
+    route,
+    ttlSeconds: freshness.lifetimeSeconds,
+    ageSeconds: freshness.initialAgeSeconds,
+    staleTtlSeconds: freshness.staleTtlSeconds,
+    tags,
   };
+  return { response, varyNames };
 }
 
-function ttlSecondsOf(
-  captured: CapturedResponse,
-  req: Request,
-  res: Response,
-  config: ResolvedResponseCacheConfig,
-): number | undefined {
-  if (config.ttlFromCacheControl) {
-    const fromHeader = cacheControlTtlSeconds(parseCacheControl(captured.cacheControl));
-    if (fromHeader !== undefined) return fromHeader;
-  }
+function routeTtlOf(req: Request, res: Response, config: ResolvedResponseCacheConfig): number | undefined {
   const ttl = typeof config.ttl === 'function' ? config.ttl(req, res) : config.ttl;
   if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 0)) {
     throw new CacheOptionError(`responseCache: \`ttl\` must give a number of at least 0, got ${String(ttl)}`);

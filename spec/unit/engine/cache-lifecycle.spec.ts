@@ -23,8 +23,8 @@ describe('Cache lookups and lifecycle', () => {
     clock.restore();
   });
 
-  it('says how a lookup was answered, and when a served value was loaded', async () => {
-    const cache = makeCache();
+  it('says how a lookup was answered, when a served value was loaded and until when it is fresh', async () => {
+    const cache = makeCache({ ttl: 60 });
     const loadedAt = Date.now();
     expect(await cache.lookup('k', () => 'v')).to.deep.equal({
       value: 'v',
@@ -36,6 +36,7 @@ describe('Cache lookups and lifecycle', () => {
       value: 'v',
       result: 'hit',
       createdAtMs: loadedAt,
+      freshUntilMs: loadedAt + 60_000,
       coalesced: false,
     });
   });

@@ -1,0 +1,84 @@
+import type { ServerResponse } from 'node:http';
+
+/**
+ * What this cache did for one response, as one member of RFC 9211's `Cache-Status` list: `hit` with
+ * `ttl` (its remaining freshness, negative once stale), or `fwd` (why the request went to the handler)
+ * with `fwd-status`, `collapsed` and `detail` when known.
+ */
+export interface CacheStatusEntry {
+  hit?: boolean;
+  fwd?: 'uri-miss' | 'vary-miss' | 'stale' | 'bypass' | 'method' | 'request';
+  fwdStatus?: number;
+  ttlSeconds?: number;
+  /** The request shared another request's handler run (RFC 9211 §2.5). */
+  collapsed?: boolean;
+  detail?: string;
+  /** Read when the headers go out: why the response will not be stored, as `detail`. */
+  whyNotStored?: (res: ServerResponse) => string | undefined;
+}
+
+// RFC 8941 §3.3.4: a token starts with a letter or `*`.
+const SF_TOKEN = /^[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*$/;
+
+/** The list member (RFC 9211 §2): the cache's name, then its parameters. */
+export function formatCacheStatus(cacheName: string, entry: CacheStatusEntry): string {
+  let member = sfItem(cacheName);
+  if (entry.hit === true) member += '; hit';
+  if (entry.fwd !== undefined) member += `; fwd=${entry.fwd}`;
+  if (entry.fwdStatus !== undefined) member += `; fwd-status=${entry.fwdStatus}`;
+  if (entry.ttlSeconds !== undefined) member += `; ttl=${entry.ttlSeconds}`;
+  if (entry.collapsed === true) member += '; collapsed';
+  if (entry.detail !== undefined) member += `; detail=${sfItem(entry.detail)}`;
+  return member;
+}
+
+/**
+ * Adds this cache's member after those of caches closer to the origin (RFC 9211 §2: each cache
+ * appends), which the handler may have passed on from its own upstream.
+ */
+export function appendCacheStatus(res: ServerResponse, member: string): void {
+  const upstream = res.getHeader('cache-status');
+  const previous = Array.isArray(upstream)
+    ? upstream.join(', ')
+    : upstream === undefined
+      ? ''
+      : String(upstream);
+  res.setHeader('Cache-Status', previous === '' ? member : `${previous}, ${member}`);
+}
+
+/** A token when it is one, else a quoted string of printable ASCII (RFC 8941 §3.3.3). */
+function sfItem(text: string): string {
+  if (SF_TOKEN.test(text)) return text;
+  const printable = text.replace(/[^\x20-\x7e]/g, '?');
+  return `"${printable.replace(/[\\"]/g, (char) => `\\${char}`)}"`;
+}
+
+/**
+ * Appends this cache's member to `Cache-Status` right before `res`'s headers go out, whoever sends
+ * them (the handler, a replay, Node's implicit `writeHead`), with the status the handler answered
+ * with as `fwd-status` when the request went to it. `entry()` says what the cache did by then;
+ * `undefined` adds nothing.
+ */
+export function addCacheStatusWhenHeadersGo(
+  res: ServerResponse,
+  entry: () => CacheStatusEntry | undefined,
+  cacheName: string,
+): void {
+  const originalWriteHead = res.writeHead;
+  res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
+    const status = entry();
+    if (status !== undefined && !this.headersSent) {
+      if (typeof args[0] === 'number') this.statusCode = args[0];
+      const forwarded =
+        status.fwd === undefined || status.fwd === 'stale'
+          ? status
+          : { ...status, fwdStatus: this.statusCode };
+      const detail = status.detail ?? status.whyNotStored?.(this);
+      appendCacheStatus(
+        this,
+        formatCacheStatus(cacheName, detail === undefined ? forwarded : { ...forwarded, detail }),
+      );
+    }
+    return Reflect.apply(originalWriteHead, this, args);
+  } as ServerResponse['writeHead'];
+}
