@@ -37,6 +37,8 @@ export interface CacheEventMap {
   lookup: [{ key: string; result: LookupResult }];
   load: [{ key: string; durationSeconds: number; failed: boolean; error?: unknown }];
   coalesced: [{ key: string }];
+  /** A stale entry was found still current by its loader (an HTTP 304) and made fresh again. */
+  revalidated: [{ key: string }];
   'store-operation': [{ operation: StoreOperation; durationSeconds: number; failed: boolean }];
   failure: [{ operation: FailureOperation; error: unknown; key?: string }];
   recovery: [{ operation: FailureOperation }];

@@ -359,6 +359,55 @@ export function describeStoreContract(
         expect(await storedText('c:item')).to.equal(undefined);
       });
 
+      describe('renew (a stale entry found still current)', () => {
+        const renewal = (taken: Lease, expected: Buffer, times: Buffer) => ({
+          offset: 2,
+          expected,
+          times,
+          ttlMs: MINUTE_MS,
+          tagKeys: [tag('items')],
+          lease: taken,
+        });
+        const renewOf = (candidate: CacheStore) => {
+          if (candidate.renew === undefined) throw new Error(`${candidate.name} has no renew`);
+          return candidate.renew.bind(candidate);
+        };
+
+        it('rewrites the bytes at the offset in place, keeping the rest, and indexes the tags', async () => {
+          await put('c:item', 'ab1234cd');
+          const taken = await lease();
+          expect(await renewOf(store)('c:item', renewal(taken, bytes('1234'), bytes('5678')))).to.equal(
+            'stored',
+          );
+          expect(await storedText('c:item')).to.equal('ab5678cd');
+          await store.deleteTagged([tag('items')]);
+          expect(await storedText('c:item')).to.equal(undefined);
+        });
+
+        it('says changed when the entry is not the one read (replaced or gone), and writes nothing', async () => {
+          await put('c:item', 'ab9999cd');
+          const taken = await lease();
+          expect(await renewOf(store)('c:item', renewal(taken, bytes('1234'), bytes('5678')))).to.equal(
+            'changed',
+          );
+          expect(await storedText('c:item')).to.equal('ab9999cd');
+          expect(await renewOf(store)('c:gone', renewal(taken, bytes('1234'), bytes('5678')))).to.equal(
+            'changed',
+          );
+          expect(await store.get('c:gone')).to.equal(undefined);
+        });
+
+        it('is refused under a lease that an invalidation of the entry voided', async () => {
+          await put('c:item', 'ab1234cd');
+          const taken = await lease();
+          await store.expire('c:item', 60);
+          expect(await renewOf(store)('c:item', renewal(taken, bytes('1234'), bytes('5678')))).to.equal(
+            'invalidated',
+          );
+          expect(await storedText('c:item')).to.equal('ab1234cd');
+        });
+      });
+
       it('counts each invalidation: a later lease has a higher generation', async () => {
         const first = await lease();
         await store.delete(['c:item']);

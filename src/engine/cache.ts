@@ -103,11 +103,11 @@ export class Cache {
     }
     const stale = stored !== undefined && now < stored.staleUntilMs ? stored : undefined;
     if (stale !== undefined && this.#parts.failSafe.staleWhileRevalidate) {
-      this.#parts.loads.refreshInBackground(request);
+      this.#parts.loads.refreshInBackground({ ...request, stale });
       return this.#serveStale(key, stale);
     }
     const flight = this.#parts.loads.load(
-      stale === undefined ? request : { ...request, cause: 'stale-fallback', stale: stale.value },
+      stale === undefined ? request : { ...request, cause: 'stale-fallback', stale },
     );
     if (stale === undefined) return this.#awaitLoad(key, flight);
     // Stale-if-error: the load decides unless it fails or is too slow; then the stale entry answers.

@@ -1,12 +1,23 @@
 import type { CacheEvents } from '../events.js';
 import { nonNegativeNumber } from '../options.js';
+import { encodeTimes, timesOffset } from '../serialization/entry-envelope.js';
 import type { Serializer } from '../serialization/serializer.js';
+import type { Lease, StoreWriteResult } from '../store/cache-store.js';
 import type { ResilientStore } from '../store/resilient-store.js';
 import { decodeValue, encodeValue, type StoredValue } from './entry-codec.js';
 import { type EntryOptions, resolveTtlSeconds } from './entry-options.js';
 import type { KeySpace } from './key-space.js';
 import { LoadLease } from './load-lease.js';
 import type { MemoryTier, PendingFill } from './memory-tier.js';
+
+/** Whether two values serialize to the same bytes: then only the times of their entry differ. */
+function encodesAlike<T>(serializer: Serializer, left: T, right: T): boolean {
+  try {
+    return serializer.serialize(left).equals(serializer.serialize(right));
+  } catch {
+    return false;
+  }
+}
 
 /** What {@link EntryIO} needs. */
 export interface EntryIOParts {
@@ -121,14 +132,78 @@ export class EntryIO {
    */
   async write<T>(entryKey: string, value: T, options: EntryOptions<T>): Promise<void> {
     if (value === null || value === undefined) return;
-    const grant = options.lease === undefined ? 'none' : LoadLease.grantOf(options.lease, this);
-    if (grant === 'unavailable') {
-      // Without a lease nothing tells whether an invalidation came after the load began.
-      this.#parts.events.emit('write-refused', { key: entryKey, reason: 'lease-unavailable' });
-      return;
+    const grant = this.#grantOf(entryKey, options);
+    if (grant === 'unavailable') return;
+    const entry = this.#entryOf(value, options);
+    if (entry === undefined) return;
+    const bytes = this.#encode(entryKey, entry.stored, options);
+    if (bytes === undefined) return;
+    const { stored, ttlMs, tagKeys } = entry;
+    await this.#hold(entryKey, stored, bytes.length, () =>
+      this.#parts.store.write(
+        entryKey,
+        bytes,
+        grant === 'none' ? { ttlMs, tagKeys } : { ttlMs, tagKeys, lease: grant },
+      ),
+    );
+  }
+
+  /**
+   * Makes a stale entry fresh again, its loader having found it still current (RFC 9111 §4.3.4). When
+   * `value` encodes as the stale value did, only the entry's times are rewritten in place, a small
+   * write; otherwise (changed headers, a store that cannot) the entry is written whole.
+   */
+  async renew<T>(entryKey: string, stale: StoredValue<T>, value: T, options: EntryOptions<T>): Promise<void> {
+    const serializer = options.serializer ?? this.#parts.serializer;
+    const grant = this.#grantOf(entryKey, options);
+    if (grant === 'unavailable') return;
+    const entry = this.#entryOf(value, options);
+    if (grant === 'none' || entry === undefined || !encodesAlike(serializer, value, stale.value)) {
+      return this.write(entryKey, value, options);
     }
+    const bytes = this.#encode(entryKey, entry.stored, options);
+    if (bytes === undefined) return;
+    const { stored, ttlMs, tagKeys } = entry;
+    const renewal = {
+      offset: timesOffset(serializer.name),
+      expected: encodeTimes(stale.createdAtMs, stale.freshUntilMs, stale.staleUntilMs),
+      times: encodeTimes(stored.createdAtMs, stored.freshUntilMs, stored.staleUntilMs),
+      ttlMs,
+      tagKeys,
+      lease: grant,
+    };
+    let wholeWriteNeeded = false;
+    await this.#hold(entryKey, stored, bytes.length, async () => {
+      const renewed = await this.#parts.store.renew(entryKey, renewal);
+      // Replaced or deleted since it was read, or a store that cannot renew: written whole.
+      if (renewed === 'changed' || renewed === 'unsupported') {
+        wholeWriteNeeded = true;
+        return 'failed';
+      }
+      return renewed;
+    });
+    if (wholeWriteNeeded) await this.write(entryKey, value, options);
+  }
+
+  /** The lease to write under (`'none'`: the application's own write); reports a lease that failed. */
+  #grantOf<T>(entryKey: string, options: EntryOptions<T>): Lease | 'none' | 'unavailable' {
+    const grant = options.lease === undefined ? 'none' : LoadLease.grantOf(options.lease, this);
+    // Without a lease nothing tells whether an invalidation came after the load began.
+    if (grant === 'unavailable')
+      this.#parts.events.emit('write-refused', { key: entryKey, reason: 'lease-unavailable' });
+    return grant;
+  }
+
+  /**
+   * The entry a value makes under `options`: its times, lifetime in the store and tag index keys;
+   * `undefined` when it is not to be stored (a ttl of 0, or older than its ttl already).
+   */
+  #entryOf<T>(
+    value: T,
+    options: EntryOptions<T>,
+  ): { stored: StoredValue<T>; ttlMs: number; tagKeys: string[] } | undefined {
     const ttlSeconds = resolveTtlSeconds(options.ttl, value, this.#parts.ttlSeconds);
-    if (ttlSeconds === 0) return;
+    if (ttlSeconds === 0) return undefined;
     const staleTtl = typeof options.staleTtl === 'function' ? options.staleTtl(value) : options.staleTtl;
     const staleTtlSeconds = nonNegativeNumber(staleTtl, 'staleTtl', this.#parts.staleTtlSeconds);
     const ageSeconds = nonNegativeNumber(options.age?.(value), 'age', 0);
@@ -139,30 +214,39 @@ export class EntryIO {
     const createdAtMs = now - ageSeconds * 1000;
     const freshUntilMs = createdAtMs + ttlSeconds * 1000;
     // Arrived already stale: it is not stored as fresh.
-    if (freshUntilMs <= now) return;
-    const stored = { value, createdAtMs, freshUntilMs, staleUntilMs: freshUntilMs + staleTtlSeconds * 1000 };
-    let bytes: Buffer;
+    if (freshUntilMs <= now) return undefined;
+    const staleUntilMs = freshUntilMs + staleTtlSeconds * 1000;
+    return { stored: { value, createdAtMs, freshUntilMs, staleUntilMs }, ttlMs: staleUntilMs - now, tagKeys };
+  }
+
+  #encode<T>(entryKey: string, stored: StoredValue<T>, options: EntryOptions<T>): Buffer | undefined {
     try {
-      bytes = encodeValue(options.serializer ?? this.#parts.serializer, stored);
+      return encodeValue(options.serializer ?? this.#parts.serializer, stored);
     } catch (error) {
       this.#parts.events.emit('failure', { operation: 'encode', error, key: entryKey });
-      return;
+      return undefined;
     }
+  }
+
+  /**
+   * Runs a store write and keeps its value in memory only if the store took it: a write it refused left
+   * no tag index there, so no later invalidation could find the value. (The caller still gets its
+   * value; it just is not kept.)
+   */
+  async #hold<T>(
+    entryKey: string,
+    stored: StoredValue<T>,
+    byteLength: number,
+    storeWrite: () => Promise<StoreWriteResult | 'failed'>,
+  ): Promise<void> {
     const memory = this.#parts.memory;
     const fill = memory?.beginFill(entryKey);
-    const ttlMs = stored.staleUntilMs - now;
-    const written = await this.#parts.store.write(
-      entryKey,
-      bytes,
-      grant === 'none' ? { ttlMs, tagKeys } : { ttlMs, tagKeys, lease: grant },
-    );
+    const written = await storeWrite();
     if (written === 'invalidated' || written === 'lease-expired') {
       this.#parts.events.emit('write-refused', { key: entryKey, reason: written });
     }
     if (memory === undefined || fill === undefined) return;
-    // Memory holds only what the store took: a write it refused left no tag index there, so no later
-    // invalidation could find the value. (The caller still gets its value; it just is not kept.)
-    if (written === 'stored') memory.set(entryKey, stored, bytes.length, Date.now(), fill);
+    if (written === 'stored') memory.set(entryKey, stored, byteLength, Date.now(), fill);
     else memory.endFill(fill);
   }
 

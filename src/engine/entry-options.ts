@@ -11,11 +11,34 @@ import { LoadLease } from './load-lease.js';
  */
 export type LoadCause = 'miss' | 'stale-fallback' | 'background-refresh';
 
+/**
+ * What a loader returns, through `context.revalidated()`, when its source says the stale value is still
+ * current (an HTTP `304 Not Modified`).
+ */
+export class Revalidated<T> {
+  /** The value to keep: the stale value, or the stale value with updates (new headers). */
+  readonly value: T;
+
+  constructor(value: T) {
+    this.value = value;
+  }
+}
+
 /** What the engine tells a loader about the load it asks for. */
 export interface LoadContext<T = unknown> {
   readonly cause: LoadCause;
-  /** With cause `stale-fallback`: the stale value that answers should this load fail or be slow. */
+  /**
+   * With cause `stale-fallback` or `background-refresh`: the stale value, which answers should a
+   * fallback load fail or be slow.
+   */
   readonly stale?: T;
+  /**
+   * With a stale value: return `context.revalidated()` when the source says it is still current. The
+   * entry is then made fresh again in place, its `ttl` counting from now, without writing its value
+   * again; pass `revalidated(updated)` to keep the value with changes (written whole if they change
+   * its bytes, only freshened if not).
+   */
+  readonly revalidated?: (updated?: T) => Revalidated<T>;
   /**
    * The lease of this load: pass it as `set`'s `lease` for entries the loader writes itself, so that
    * they are not stored if an invalidation comes after the load began, like the value it returns.
@@ -23,8 +46,14 @@ export interface LoadContext<T = unknown> {
   readonly lease?: LoadLease;
 }
 
-/** Produces the value of a key on a miss. `null` and `undefined` are returned but never cached. */
-export type Loader<T> = (key: string, context: LoadContext<T>) => T | Promise<T>;
+/**
+ * Produces the value of a key on a miss. `null` and `undefined` are returned but never cached. With a
+ * stale value in `context`, it may instead return `context.revalidated()`.
+ */
+export type Loader<T> = (
+  key: string,
+  context: LoadContext<T>,
+) => T | Revalidated<T> | Promise<T | Revalidated<T>>;
 
 /** Produces the values of the missing keys of `getMany`, in the order of `keys`. */
 export type BatchLoader<T> = (keys: string[]) => readonly T[] | Promise<readonly T[]>;

@@ -4,7 +4,14 @@ import { globToRegExp } from '../store/glob-to-regexp.js';
 import type { DistributedLock, PeerResult } from './distributed-lock.js';
 import type { StoredValue } from './entry-codec.js';
 import type { EntryIO } from './entry-io.js';
-import type { EntryOptions, LoadCause, Loader, LookupOutcome } from './entry-options.js';
+import {
+  type EntryOptions,
+  type LoadCause,
+  type LoadContext,
+  type Loader,
+  type LookupOutcome,
+  Revalidated,
+} from './entry-options.js';
 import type { KeySpace } from './key-space.js';
 import type { LoadLease } from './load-lease.js';
 import { SingleFlight } from './single-flight.js';
@@ -26,8 +33,8 @@ export interface LoadRequest<T> {
   lease?: boolean;
   /** Why the load runs, as told to the loader. Default `'miss'`. */
   cause?: LoadCause;
-  /** With cause `stale-fallback`: the stale value, as told to the loader. */
-  stale?: T;
+  /** With cause `stale-fallback` or a background refresh: the stale entry, as told to the loader. */
+  stale?: StoredValue<T>;
 }
 
 /** What {@link LoadCoordinator} needs. */
@@ -186,11 +193,31 @@ export class LoadCoordinator {
     leased: Promise<LoadLease> = this.#parts.io.beginLease(),
   ): Promise<T> {
     const lease = await leased;
-    const context =
-      cause === 'stale-fallback' ? { cause, stale: request.stale as T, lease } : { cause, lease };
-    const value = await this.timeLoad(request.key, () => request.loader(request.key, context));
-    await this.#parts.io.write(request.entryKey, value, { ...request.options, lease });
-    return value;
+    const { stale } = request;
+    const context: LoadContext<T> =
+      stale === undefined
+        ? { cause, lease }
+        : {
+            cause,
+            lease,
+            stale: stale.value,
+            revalidated: (updated?: T) => new Revalidated(updated === undefined ? stale.value : updated),
+          };
+    const loaded: T | Revalidated<T> = await this.timeLoad(request.key, () =>
+      request.loader(request.key, context),
+    );
+    const options = { ...request.options, lease };
+    if (loaded instanceof Revalidated) {
+      const { value } = loaded;
+      if (stale === undefined) await this.#parts.io.write(request.entryKey, value, options);
+      else {
+        await this.#parts.io.renew(request.entryKey, stale, value, options);
+        this.#parts.events.emit('revalidated', { key: request.key });
+      }
+      return value;
+    }
+    await this.#parts.io.write(request.entryKey, loaded, options);
+    return loaded;
   }
 }
 

@@ -12,6 +12,12 @@ export interface CacheStatusEntry {
   ttlSeconds?: number;
   /** The request shared another request's handler run (RFC 9211 §2.5). */
   collapsed?: boolean;
+  /**
+   * `false` when the response is known, as its headers go out, not to be stored (RFC 9211 §2.6).
+   * Whether it will be stored is not known then (a hook, its size, an invalidation may still stop it),
+   * so `true` is never said.
+   */
+  stored?: false;
   detail?: string;
   /** Read when the headers go out: why the response will not be stored, as `detail`. */
   whyNotStored?: (res: ServerResponse) => string | undefined;
@@ -27,6 +33,7 @@ export function formatCacheStatus(cacheName: string, entry: CacheStatusEntry): s
   if (entry.fwd !== undefined) member += `; fwd=${entry.fwd}`;
   if (entry.fwdStatus !== undefined) member += `; fwd-status=${entry.fwdStatus}`;
   if (entry.ttlSeconds !== undefined) member += `; ttl=${entry.ttlSeconds}`;
+  if (entry.stored === false) member += '; stored=?0';
   if (entry.collapsed === true) member += '; collapsed';
   if (entry.detail !== undefined) member += `; detail=${sfItem(entry.detail)}`;
   return member;
@@ -73,11 +80,14 @@ export function addCacheStatusWhenHeadersGo(
         status.fwd === undefined || status.fwd === 'stale'
           ? status
           : { ...status, fwdStatus: this.statusCode };
-      const detail = status.detail ?? status.whyNotStored?.(this);
-      appendCacheStatus(
-        this,
-        formatCacheStatus(cacheName, detail === undefined ? forwarded : { ...forwarded, detail }),
-      );
+      const whyNotStored = status.whyNotStored?.(this);
+      const detail = status.detail ?? whyNotStored;
+      const member = {
+        ...forwarded,
+        ...(detail === undefined ? {} : { detail }),
+        ...(whyNotStored === undefined ? {} : { stored: false as const }),
+      };
+      appendCacheStatus(this, formatCacheStatus(cacheName, member));
     }
     return Reflect.apply(originalWriteHead, this, args);
   } as ServerResponse['writeHead'];

@@ -194,7 +194,11 @@ function applyHeaderArray(res: ServerResponse, headers: unknown[]): void {
   }
 }
 
-function storedHeaders(res: ServerResponse, inherited: OutgoingHttpHeaders): StoredHeader[] {
+/**
+ * The headers of `res` to store: those the handler set or changed relative to `inherited`, without
+ * hop-by-hop and per-response fields; and, as `[name, []]`, inherited ones the handler removed.
+ */
+export function storedHeaders(res: ServerResponse, inherited: OutgoingHttpHeaders): StoredHeader[] {
   const listedInConnection = connectionOptions(res.getHeader('connection'));
   const headers: StoredHeader[] = [];
   // Node ≥ 15.13 keeps the names as the handler spelled them; the replay sends them the same way.

@@ -2,8 +2,11 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import type { Request } from 'express';
+import type { Revalidated } from '../engine/entry-options.js';
 import type { LoadLease } from '../engine/load-lease.js';
 import type { CachedEntry } from './cached-response.js';
+import type { ConditionalHeaders } from './conditional-headers.js';
+import { type Revalidation, validatorsOf } from './revalidation.js';
 
 /** What the route's middleware does when the refresh request reaches it. */
 export interface RefreshJob {
@@ -13,8 +16,10 @@ export interface RefreshJob {
   readonly variantNames: readonly string[] | undefined;
   /** The lease of the engine's load, for the entries the route writes itself (a `Vary` variant). */
   readonly lease: LoadLease | undefined;
+  /** The stale response this refresh revalidates (its validators are on the copy of the request). */
+  readonly revalidation: Revalidation | undefined;
   /** Hands over the load of the entry; called at most once. */
-  start(load: Promise<CachedEntry | undefined> | undefined): void;
+  start(load: Promise<CachedEntry | Revalidated<CachedEntry | undefined> | undefined> | undefined): void;
 }
 
 /** Longest a background refresh may take before it is given up (the stale entry stays), in ms. */
@@ -61,7 +66,8 @@ export function refreshInBackground(
   owner: object,
   variantNames: readonly string[] | undefined,
   lease: LoadLease | undefined,
-): Promise<CachedEntry | undefined> {
+  revalidation?: Revalidation,
+): Promise<CachedEntry | Revalidated<CachedEntry | undefined> | undefined> {
   const app = req.app as { handle?: unknown } | undefined;
   if (typeof app?.handle !== 'function') return Promise.resolve(undefined);
   const handle = app.handle as (
@@ -69,7 +75,7 @@ export function refreshInBackground(
     res: ServerResponse,
     done: (error?: unknown) => void,
   ) => void;
-  const refreshRequest = copyRequest(req);
+  const refreshRequest = copyRequest(req, revalidation === undefined ? {} : validatorsOf(revalidation.stale));
   const refreshResponse = discardingResponse(refreshRequest);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
@@ -79,8 +85,8 @@ export function refreshInBackground(
     );
     timer.unref();
   });
-  const refreshed = new Promise<CachedEntry | undefined>((resolve) => {
-    jobs.set(refreshRequest, { owner, variantNames, lease, start: resolve });
+  const refreshed = new Promise<CachedEntry | Revalidated<CachedEntry | undefined> | undefined>((resolve) => {
+    jobs.set(refreshRequest, { owner, variantNames, lease, revalidation, start: resolve });
     // Whatever answered without reaching the route (an earlier middleware, a 404) refreshed nothing.
     refreshResponse.once('finish', () => resolve(undefined));
     refreshResponse.once('close', () => resolve(undefined));
@@ -103,7 +109,8 @@ export function refreshInBackground(
   return Promise.race([refreshed, timedOut]).finally(() => clearTimeout(timer));
 }
 
-function copyRequest(req: Request): IncomingMessage {
+/** A GET copy of `req` without its validators and body headers, with `validators` instead. */
+function copyRequest(req: Request, validators: Partial<ConditionalHeaders>): IncomingMessage {
   const socket = new Socket();
   // Express reads the client address and TLS state from the socket (`req.ip`, `req.protocol`).
   Object.defineProperty(socket, 'remoteAddress', { value: req.socket?.remoteAddress });
@@ -122,6 +129,11 @@ function copyRequest(req: Request): IncomingMessage {
     if (value === undefined || NOT_REPEATED.has(name)) continue;
     headers[name] = value;
     for (const item of Array.isArray(value) ? value : [value]) rawHeaders.push(name, item);
+  }
+  for (const [name, value] of Object.entries(validators)) {
+    if (value === undefined) continue;
+    headers[name] = value;
+    rawHeaders.push(name, value);
   }
   copy.headers = headers;
   copy.rawHeaders = rawHeaders;

@@ -1,12 +1,18 @@
 import type { ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import type { Loader, LookupOutcome } from '../engine/cache.js';
+import type { LoadContext, Revalidated } from '../engine/entry-options.js';
 import type { LoadLease } from '../engine/load-lease.js';
 import type { RequestResult } from '../events.js';
 import { buildCacheKey } from './build-cache-key.js';
 import { addCacheStatusWhenHeadersGo, type CacheStatusEntry } from './cache-status.js';
 import type { CachedEntry, CachedResponse } from './cached-response.js';
-import { type CapturedResponse, captureResponse } from './capture-response.js';
+import { type CapturedResponse, captureResponse, storedHeaders } from './capture-response.js';
+import {
+  type ConditionalHeaders,
+  conditionalHeadersOf,
+  setConditionalHeaders,
+} from './conditional-headers.js';
 import { credentialOf, customTarget } from './key-function-results.js';
 import { refreshInBackground, refreshJobOf } from './refresh-in-background.js';
 import { replayResponse } from './replay-response.js';
@@ -14,11 +20,15 @@ import { type RequestOrigin, requestOrigin } from './request-origin.js';
 import { type BypassReason, bypassReason, hasAuthorization, hasCookie } from './request-policy.js';
 import { applyQueryFilter, requestTarget } from './request-target.js';
 import { notStorableReason } from './response-policy.js';
+import { hasValidator, type Revalidation, validatorsOf } from './revalidation.js';
 import type { RequestReason, RouteCaching } from './route-caching.js';
 import { routePatternOf, UNMATCHED_ROUTE } from './route-pattern.js';
-import { toCachedResponse } from './to-cached-response.js';
+import { freshenedResponse, toCachedResponse } from './to-cached-response.js';
 import { whenResponseDone } from './when-response-done.js';
 import { type WithheldResponse, withholdResponse } from './withhold-response.js';
+
+/** A request that asks for the full representation, whatever the client holds. */
+const NO_CONDITIONS: ConditionalHeaders = { 'if-none-match': undefined, 'if-modified-since': undefined };
 
 /** The origin of a request not keyed yet (a bypassed one never is). */
 const NO_ORIGIN: RequestOrigin = { scheme: '', authority: '' };
@@ -43,7 +53,7 @@ export class RequestExchange {
   /** A background refresh (see `refreshInBackground`): it leads, and it is no client's request. */
   #isRefresh = false;
   /** The background refresh of the variants record this request started, if any. */
-  #recordRefresh: Promise<CachedEntry | undefined> | undefined;
+  #recordRefresh: Promise<CachedEntry | Revalidated<CachedEntry | undefined> | undefined> | undefined;
   /**
    * The handler's response to this request while the stale entry may still answer instead (stale-if-
    * error): it reaches the client only once its status shows it is no server error.
@@ -53,6 +63,10 @@ export class RequestExchange {
   #cacheStatus: CacheStatusEntry | undefined;
   /** The base key led to a `Vary` record, and this request's variant was not stored. */
   #varyMiss = false;
+  /** The handler answered this request's revalidation of the stale entry with 304. */
+  #revalidatedHere = false;
+  /** The client's conditional headers, while the request carries the stale entry's validators. */
+  #clientConditions: ConditionalHeaders | undefined;
   /**
    * Read on entry: once a handler passes an error on, Express restores `req.baseUrl` before the error
    * handler responds. `undefined` when the middleware runs before routing (`app.use`).
@@ -78,7 +92,7 @@ export class RequestExchange {
     const bypass = this.#keyRequest();
     if (job?.owner === this.#caching && bypass === undefined) {
       this.#isRefresh = true;
-      job.start(this.#lead(job.variantNames, false, job.lease));
+      job.start(this.#lead(job.variantNames, false, job.lease, job.revalidation));
     } else if (bypass === undefined) {
       this.#serve().catch((error: unknown) => this.#recover(error));
     } else {
@@ -150,16 +164,30 @@ export class RequestExchange {
       // withheld until its status shows it is no server error, so that the client gets either it or
       // the stale entry, never a second run. (A stale variants record has no response to fall back on:
       // it is refreshed through a copy of the request, as in the background.)
-      if (cause === 'stale-fallback' && (context.stale as CachedEntry | undefined)?.kind === 'response') {
+      if (cause === 'stale-fallback' && context.stale?.kind === 'response') {
         if (!mayRun) throw new Error('the handler already ran for this request');
-        return this.#lead(variantNames, true, context.lease);
+        // With the stale response's validators: the handler may answer 304 (RFC 9111 §4.3).
+        const revalidation = revalidationOf(context);
+        if (revalidation !== undefined) {
+          // The client's own conditions come back for the answer (a replay may answer them with 304).
+          this.#clientConditions = conditionalHeadersOf(this.#req);
+          setConditionalHeaders(this.#req, validatorsOf(revalidation.stale));
+        }
+        return this.#lead(variantNames, true, context.lease, revalidation);
       }
       // Otherwise the handler runs for a copy of the request, in the background, after this request got
       // the stale entry. Refreshing the variants record rewrites this request's variant too.
       if (cause === 'background-refresh' && variantNames !== undefined && this.#recordRefresh !== undefined) {
         return undefined;
       }
-      const refresh = refreshInBackground(this.#req, this.#caching, variantNames, context.lease);
+      // A stale response with a validator is revalidated: the handler may answer 304 (RFC 9111 §4.3).
+      const refresh = refreshInBackground(
+        this.#req,
+        this.#caching,
+        variantNames,
+        context.lease,
+        revalidationOf(context),
+      );
       if (variantNames === undefined) this.#recordRefresh = refresh;
       return refresh;
     };
@@ -174,13 +202,14 @@ export class RequestExchange {
     variantNames: readonly string[] | undefined,
     withhold: boolean,
     lease: LoadLease | undefined,
-  ): Promise<CachedEntry | undefined> {
+    revalidation?: Revalidation,
+  ): Promise<CachedEntry | Revalidated<CachedEntry | undefined> | undefined> {
     const req = this.#req;
     const res = this.#res;
     // The leading request runs the handler without the client's validators, so that what it stores is
-    // the complete response (RFC 9111 §4.3.1 lets a cache choose the conditions it sends on).
-    delete req.headers['if-none-match'];
-    delete req.headers['if-modified-since'];
+    // the complete response (RFC 9111 §4.3.1 lets a cache choose the conditions it sends on); a
+    // revalidation carries the stale entry's own.
+    if (revalidation === undefined) setConditionalHeaders(req, NO_CONDITIONS);
     const storage = this.#caching.config.storage;
     const inherited = res.getHeaders();
     const abandon = new AbortController();
@@ -205,6 +234,7 @@ export class RequestExchange {
         onSend: () => this.#answeredByHandler('MISS', 'miss', undefined),
         // Another answer replaced the handler's response: nothing of it is stored.
         onTakeOver: () => abandon.abort(),
+        holdNotModified: revalidation !== undefined,
       });
       res.setHeader('X-Cache', 'MISS');
       this.#next();
@@ -213,11 +243,38 @@ export class RequestExchange {
         abandon.abort();
         throw new Error('the handler answered with a server error');
       }
+      if (decision === 'not-modified' && revalidation !== undefined) {
+        abandon.abort();
+        const freshened = freshenedResponse(
+          revalidation.stale,
+          storedHeaders(res, inherited),
+          req,
+          res,
+          this.#caching,
+          this.#requestTimeMs,
+        );
+        // A 304 that leaves the response stale (its new headers say so): the stale entry answers.
+        if (freshened === undefined) throw new Error('the revalidated response is not fresh');
+        this.#revalidatedHere = true;
+        return revalidation.revalidated(freshened);
+      }
     } else {
       this.#runHandler('MISS', 'miss', undefined);
     }
     if (capturing === undefined) return undefined;
     const outcome = await capturing;
+    if (revalidation !== undefined && res.statusCode === 304) {
+      // RFC 9111 §4.3.4: the stale response is still current; its headers take the 304's.
+      const freshened = freshenedResponse(
+        revalidation.stale,
+        storedHeaders(res, inherited),
+        req,
+        res,
+        this.#caching,
+        this.#requestTimeMs,
+      );
+      return freshened === undefined ? undefined : revalidation.revalidated(freshened);
+    }
     if (outcome.reason !== undefined) {
       this.#reason = outcome.reason;
       return undefined;
@@ -269,15 +326,23 @@ export class RequestExchange {
   }
 
   #replay(entry: CachedResponse, outcome: LookupOutcome<CachedEntry | undefined>): void {
-    const label = outcome.result === 'hit' ? 'HIT' : outcome.result === 'stale' ? 'STALE' : 'MISS';
+    // Revalidated for this request: the handler said 304, and the stored response answers, fresh again.
+    const revalidated = this.#revalidatedHere;
+    const label =
+      revalidated || outcome.result === 'hit' ? 'HIT' : outcome.result === 'stale' ? 'STALE' : 'MISS';
     const ageSeconds =
-      outcome.createdAtMs === undefined
-        ? undefined
-        : Math.max(0, Math.floor((Date.now() - outcome.createdAtMs) / 1000));
+      outcome.createdAtMs !== undefined
+        ? Math.max(0, Math.floor((Date.now() - outcome.createdAtMs) / 1000))
+        : revalidated && entry.ageSeconds !== undefined
+          ? Math.floor(entry.ageSeconds)
+          : undefined;
+    if (this.#clientConditions !== undefined) setConditionalHeaders(this.#req, this.#clientConditions);
     const send = () => replayResponse(this.#req, this.#res, entry, label, ageSeconds);
     this.#cacheStatus = replayStatus(
+      entry,
       outcome,
       this.#withheld === undefined ? undefined : this.#res.statusCode,
+      revalidated,
     );
     if (this.#withheld === undefined) {
       send();
@@ -289,8 +354,8 @@ export class RequestExchange {
     this.#handledBy = 'replay';
     // The whole body went out in one `end` call: the response is complete from here on.
     this.#emit(
-      outcome.result,
-      outcome.coalesced ? 'coalesced' : undefined,
+      revalidated ? 'hit' : outcome.result,
+      revalidated ? 'revalidated' : outcome.coalesced ? 'coalesced' : undefined,
       this.#routeOnEntry ?? entry.route,
     );
   }
@@ -372,15 +437,29 @@ function bypassForward(reason: RequestReason | undefined): CacheStatusEntry['fwd
     : 'bypass';
 }
 
+/** How to revalidate the stale response of `context`, when it has a validator (RFC 9111 §4.3.1). */
+function revalidationOf(context: LoadContext<CachedEntry | undefined>): Revalidation | undefined {
+  const { stale, revalidated } = context;
+  if (stale?.kind !== 'response' || revalidated === undefined) return undefined;
+  if (!hasValidator(stale)) return undefined;
+  return { stale, revalidated: (updated: CachedResponse) => revalidated(updated) };
+}
+
 /**
  * A replayed entry: a hit, with its freshness left (negative once stale); served stale because the
- * handler's own response failed, a forward that fell back on the stale entry; shared from another
- * request's handler run, a collapsed miss.
+ * handler's own response failed, a forward that fell back on the stale entry; revalidated for this
+ * request, a forward answered 304; shared from another request's handler run, a collapsed miss.
  */
 function replayStatus(
+  entry: CachedResponse,
   outcome: LookupOutcome<CachedEntry | undefined>,
   handlerStatus: number | undefined,
+  revalidated: boolean,
 ): CacheStatusEntry {
+  if (revalidated) {
+    const ttlSeconds = Math.floor((entry.ttlSeconds ?? 0) - (entry.ageSeconds ?? 0));
+    return { fwd: 'stale', fwdStatus: 304, ttlSeconds };
+  }
   const ttlSeconds =
     outcome.freshUntilMs === undefined ? undefined : Math.floor((outcome.freshUntilMs - Date.now()) / 1000);
   const ttl = ttlSeconds === undefined ? {} : { ttlSeconds };

@@ -21,4 +21,11 @@ export interface RouteCaching {
  * Why a request got the outcome it got, in the `reason` of its `request` event: a bypass reason, why
  * the handler's response was not stored, or how a request that did not run the handler was served.
  */
-export type RequestReason = BypassReason | NotStoredReason | 'coalesced' | 'head' | 'uncacheable' | 'error';
+export type RequestReason =
+  | BypassReason
+  | NotStoredReason
+  | 'coalesced'
+  | 'head'
+  | 'uncacheable'
+  | 'error'
+  | 'revalidated';

@@ -1,12 +1,13 @@
 import type { Request, Response } from 'express';
 import { CacheOptionError } from '../errors.js';
 import { tagsAddedTo } from './cache-tags.js';
-import { type CachedResponse, findStoredHeader } from './cached-response.js';
+import { type CachedResponse, findStoredHeader, type StoredHeader } from './cached-response.js';
 import type { CapturedResponse } from './capture-response.js';
 import { computeEntityTag } from './entity-tag.js';
 import { responseFreshness } from './freshness.js';
 import type { ResolvedResponseCacheConfig } from './response-cache-options.js';
 import { parseVary } from './response-policy.js';
+import { freshenedHeaders } from './revalidation.js';
 import type { RouteCaching } from './route-caching.js';
 
 /** `createCache`'s default `ttl`, for an engine that does not say its own. */
@@ -33,14 +34,10 @@ export function toCachedResponse(
   route: string,
   requestTimeMs: number,
 ): StorableResponse | undefined {
-  const { config, cache } = caching;
+  const { config } = caching;
   const freshness = responseFreshness(
     captured,
-    {
-      fromCacheControl: config.ttlFromCacheControl,
-      routeTtlSeconds: routeTtlOf(req, res, config) ?? cache.defaultTtlSeconds ?? DEFAULT_TTL_SECONDS,
-      staleWhileRevalidate: cache.staleWhileRevalidate ?? true,
-    },
+    freshnessPolicy(req, res, caching),
     requestTimeMs,
     Date.now(),
   );
@@ -70,6 +67,54 @@ export function toCachedResponse(
   return { response, varyNames };
 }
 
+/**
+ * A stale response made current again by a `304 Not Modified` (RFC 9111 §4.3.4): its headers
+ * updated with the 304's, its freshness worked out afresh from them, its tags as the route gives them
+ * now. `undefined` when the updated response is not fresh at all.
+ */
+export function freshenedResponse(
+  stale: CachedResponse,
+  notModified: readonly StoredHeader[],
+  req: Request,
+  res: Response,
+  caching: Pick<RouteCaching, 'cache' | 'config'>,
+  requestTimeMs: number,
+): CachedResponse | undefined {
+  const headers = freshenedHeaders(stale.headers, notModified);
+  const freshness = responseFreshness(
+    {
+      cacheControl: headerValue(findStoredHeader(headers, 'cache-control')),
+      expires: headerValue(findStoredHeader(headers, 'expires')),
+      date: res.getHeader('date'),
+      age: res.getHeader('age'),
+    },
+    freshnessPolicy(req, res, caching),
+    requestTimeMs,
+    Date.now(),
+  );
+  if (freshness.lifetimeSeconds === 0) return undefined;
+  return {
+    ...stale,
+    headers,
+    ttlSeconds: freshness.lifetimeSeconds,
+    ageSeconds: freshness.initialAgeSeconds,
+    staleTtlSeconds: freshness.staleTtlSeconds,
+    tags: tagsOf(req, res, caching.config),
+  };
+}
+
+function freshnessPolicy(
+  req: Request,
+  res: Response,
+  { cache, config }: Pick<RouteCaching, 'cache' | 'config'>,
+) {
+  return {
+    fromCacheControl: config.ttlFromCacheControl,
+    routeTtlSeconds: routeTtlOf(req, res, config) ?? cache.defaultTtlSeconds ?? DEFAULT_TTL_SECONDS,
+    staleWhileRevalidate: cache.staleWhileRevalidate ?? true,
+  };
+}
+
 function routeTtlOf(req: Request, res: Response, config: ResolvedResponseCacheConfig): number | undefined {
   const ttl = typeof config.ttl === 'function' ? config.ttl(req, res) : config.ttl;
   if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 0)) {
@@ -86,4 +131,8 @@ function tagsOf(req: Request, res: Response, config: ResolvedResponseCacheConfig
   }
   const added = tagsAddedTo(res);
   return added.length === 0 ? routeTags : [...routeTags, ...added];
+}
+
+function headerValue(value: string | readonly string[] | undefined): string | string[] | undefined {
+  return value === undefined || typeof value === 'string' ? value : [...value];
 }

@@ -1,7 +1,7 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 
 /** What became of a withheld response: it went out, it is a server error held back, or the client left. */
-export type WithholdDecision = 'sent' | 'server-error' | 'closed';
+export type WithholdDecision = 'sent' | 'server-error' | 'not-modified' | 'closed';
 
 /** A handler's response that reaches the client only once its status shows it is no server error. */
 export interface WithheldResponse {
@@ -38,6 +38,8 @@ export function withholdResponse(
     onSend: () => void;
     /** Called when `takeOver` lets another answer replace the response. */
     onTakeOver: () => void;
+    /** Holds a `304 Not Modified` too: the handler answered a revalidation the client did not ask for. */
+    holdNotModified?: boolean;
   },
 ): WithheldResponse {
   const originalWriteHead = res.writeHead;
@@ -74,10 +76,10 @@ export function withholdResponse(
     if (passes()) return Reflect.apply(originalWriteHead, this, args);
     if (state !== 'pending') return this;
     const status = typeof args[0] === 'number' ? args[0] : this.statusCode;
-    if (status >= 500) {
+    if (status >= 500 || (status === 304 && options.holdNotModified === true)) {
       state = 'held';
       held?.push({ method: 'writeHead', args });
-      decide('server-error');
+      decide(status === 304 ? 'not-modified' : 'server-error');
       return this;
     }
     state = 'sent';

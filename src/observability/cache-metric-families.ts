@@ -13,6 +13,7 @@ export interface CacheMetricFamilies {
   errors: Counter<'cache' | 'operation'>;
   redisDurationSeconds: Histogram<'cache' | 'operation'>;
   coalesced: Counter<'cache'>;
+  revalidations: Counter<'cache'>;
   invalidations: Counter<'cache' | 'kind'>;
   refusedWrites: Counter<'cache' | 'reason'>;
   circuitOpen: Gauge<'cache'>;
@@ -104,6 +105,12 @@ function createFamilies(registry: AnyRegistry, prefix: string): CacheMetricFamil
     coalesced: new Counter({
       name: name('coalesced_total'),
       help: "Lookups served by another caller's load of the same key instead of loading again.",
+      labelNames: ['cache'],
+      registers,
+    }),
+    revalidations: new Counter({
+      name: name('revalidations_total'),
+      help: 'Stale entries found still current by their loader (an HTTP 304 from the handler) and made fresh again.',
       labelNames: ['cache'],
       registers,
     }),

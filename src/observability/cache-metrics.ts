@@ -63,6 +63,7 @@ export function attachCacheMetrics(events: CacheEvents, options: CacheMetricsOpt
   for (const reason of REFUSED_WRITE_REASONS) metrics.refusedWrites.inc({ cache, reason }, 0);
   for (const operation of COMMON_STORE_OPERATIONS) metrics.redisDurationSeconds.zero({ cache, operation });
   metrics.coalesced.inc({ cache }, 0);
+  metrics.revalidations.inc({ cache }, 0);
   metrics.loadDurationSeconds.zero({ cache });
   metrics.circuitOpen.set({ cache }, 0);
 
@@ -73,6 +74,7 @@ export function attachCacheMetrics(events: CacheEvents, options: CacheMetricsOpt
   events.on('lookup', ({ result }) => metrics.lookups.inc({ cache, result }));
   events.on('load', ({ durationSeconds }) => metrics.loadDurationSeconds.observe({ cache }, durationSeconds));
   events.on('coalesced', () => metrics.coalesced.inc({ cache }));
+  events.on('revalidated', () => metrics.revalidations.inc({ cache }));
   events.on('store-operation', ({ operation, durationSeconds }) =>
     metrics.redisDurationSeconds.observe({ cache, operation }, durationSeconds),
   );

@@ -62,3 +62,17 @@ export function decodeEntry(bytes: Buffer): EntryEnvelope {
     payload: bytes.subarray(timesAt + TIMES_BYTES),
   };
 }
+
+/** Where the times of an entry written by `serializerName` start: they can be rewritten in place. */
+export function timesOffset(serializerName: string): number {
+  return 4 + Buffer.byteLength(serializerName, 'utf8');
+}
+
+/** The 24 bytes of an entry's times, as the envelope holds them. */
+export function encodeTimes(createdAtMs: number, freshUntilMs: number, staleUntilMs: number): Buffer {
+  const times = Buffer.allocUnsafe(TIMES_BYTES);
+  times.writeDoubleBE(createdAtMs, 0);
+  times.writeDoubleBE(freshUntilMs, 8);
+  times.writeDoubleBE(staleUntilMs, 16);
+  return times;
+}

@@ -36,6 +36,24 @@ export interface StoreSetOptions {
 /** What became of a write: stored, or refused because the lease was voided by an invalidation or expired. */
 export type StoreWriteResult = 'stored' | 'invalidated' | 'lease-expired';
 
+/**
+ * A stale entry found still current (an HTTP 304): its times are rewritten in place, the rest of its
+ * bytes untouched, under the lease of the load that revalidated it.
+ */
+export interface StoreRenewal {
+  /** Byte offset of the times in the stored value. */
+  offset: number;
+  /** The times found there when the entry was read: the entry must not have been replaced since. */
+  expected: Buffer;
+  /** The new times, as many bytes as `expected`. */
+  times: Buffer;
+  /** New lifetime of the stored bytes, in milliseconds. */
+  ttlMs: number;
+  /** Tag index sets that must list the entry (and live as long). */
+  tagKeys: readonly string[];
+  lease: Lease;
+}
+
 /** What `deleteTagged` removed. */
 export interface TaggedDeletion {
   /** Keys that the tag index sets listed. */
@@ -61,6 +79,11 @@ export interface CacheStore {
   /** Writes an entry; a store without leases resolves to nothing, which counts as `'stored'`. */
   // biome-ignore lint/suspicious/noConfusingVoidType: stores written before leases resolve to nothing
   set(key: string, value: Buffer, options: StoreSetOptions): Promise<StoreWriteResult | void>;
+  /**
+   * Optional: renews a stale entry in place (a small write instead of the whole value). Resolves to
+   * `'changed'` when the entry is no longer the one that was revalidated; the cache then writes it whole.
+   */
+  renew?(key: string, renewal: StoreRenewal): Promise<StoreWriteResult | 'changed'>;
   /**
    * Optional: the lease a load takes before it reads its source. A store that has it refuses stale sets,
    * and counts every invalidation (`delete`, `deleteTagged`, `deleteMatching`, `expire`, and `set`

@@ -5,6 +5,7 @@ import {
   type LockAndValue,
   MAX_LEASE_AGE_MS,
   STAMP_TTL_MS,
+  type StoreRenewal,
   type StoreSetOptions,
   type StoreWriteResult,
   type TaggedDeletion,
@@ -90,15 +91,35 @@ export class MemoryStore implements CacheStore {
         return 'invalidated';
       }
     }
-    for (const tagKey of tagKeys) {
-      let members = this.#tagIndex.get(tagKey);
-      if (members === undefined) {
-        members = new Set();
-        this.#tagIndex.set(tagKey, members);
-      }
-      members.add(key);
-    }
+    for (const tagKey of tagKeys) this.#index(tagKey, key);
     this.#entries.set(key, value, { ttl: options.ttlMs });
+    return 'stored';
+  }
+
+  #index(tagKey: string, key: string): void {
+    let members = this.#tagIndex.get(tagKey);
+    if (members === undefined) {
+      members = new Set();
+      this.#tagIndex.set(tagKey, members);
+    }
+    members.add(key);
+  }
+
+  async renew(key: string, renewal: StoreRenewal): Promise<StoreWriteResult | 'changed'> {
+    const { lease } = renewal;
+    if (Date.now() - lease.startedAtMs > MAX_LEASE_AGE_MS) return 'lease-expired';
+    if ([key, PATTERN_STAMP, ...renewal.tagKeys].some((name) => this.#stampOf(name) > lease.generation)) {
+      return 'invalidated';
+    }
+    const current = this.#entries.get(key);
+    const { offset, expected } = renewal;
+    if (current === undefined || !current.subarray(offset, offset + expected.length).equals(expected)) {
+      return 'changed';
+    }
+    const renewed = Buffer.from(current);
+    renewal.times.copy(renewed, offset);
+    this.#entries.set(key, renewed, { ttl: renewal.ttlMs });
+    for (const tagKey of renewal.tagKeys) this.#index(tagKey, key);
     return 'stored';
   }
 

@@ -5,6 +5,7 @@ import {
   type LockAndValue,
   MAX_LEASE_AGE_MS,
   STAMP_TTL_MS,
+  type StoreRenewal,
   type StoreSetOptions,
   type StoreWriteResult,
   type TaggedDeletion,
@@ -16,6 +17,7 @@ import {
   GUARDED_WRITE_SCRIPT,
   NEXT_GENERATION_SCRIPT,
   READ_LEASE_SCRIPT,
+  RENEW_SCRIPT,
   STAMPED_DELETE_SCRIPT,
   STAMPED_EXPIRE_SCRIPT,
   STAMPED_WRITE_SCRIPT,
@@ -146,6 +148,30 @@ export class RedisStore implements CacheStore {
       return outcome === 'stored';
     });
     return result;
+  }
+
+  async renew(key: string, renewal: StoreRenewal): Promise<StoreWriteResult | 'changed'> {
+    const { lease } = renewal;
+    const ttlMs = String(Math.max(1, Math.ceil(renewal.ttlMs)));
+    const leaseArgs = [String(lease.generation), String(lease.startedAtMs), String(MAX_LEASE_AGE_MS)];
+    // The tags first, each under the lease in its own slot: an entry must stay reachable from its tags
+    // for as long as it now lives.
+    for (const tagKey of renewal.tagKeys) {
+      const reply = await GUARDED_WRITE_SCRIPT.run(
+        this.#client,
+        [this.stampKeys.of(tagKey), tagKey],
+        ['1', '1', ...leaseArgs, ttlMs, key],
+      );
+      const outcome = WRITE_RESULTS[Number(reply)] ?? 'stored';
+      if (outcome !== 'stored') return outcome;
+    }
+    const checks = [this.stampKeys.of(key), this.stampKeys.pattern(this.slotOf(key))];
+    const reply = await RENEW_SCRIPT.run(
+      this.#client,
+      [...checks, key],
+      [String(checks.length), ...leaseArgs, String(renewal.offset), renewal.expected, renewal.times, ttlMs],
+    );
+    return Number(reply) === 3 ? 'changed' : (WRITE_RESULTS[Number(reply)] ?? 'stored');
   }
 
   /**

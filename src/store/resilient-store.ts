@@ -14,7 +14,7 @@ import {
 } from 'cockatiel';
 import { CacheError } from '../errors.js';
 import type { CacheEvents, StoreOperation } from '../events.js';
-import type { CacheStore, Lease, StoreSetOptions, StoreWriteResult } from './cache-store.js';
+import type { CacheStore, Lease, StoreRenewal, StoreSetOptions, StoreWriteResult } from './cache-store.js';
 
 /** Outcome of {@link ResilientStore.tryLock}. */
 export type LockAttempt = 'acquired' | 'held' | 'unavailable';
@@ -103,6 +103,24 @@ export class ResilientStore {
     return this.#failOpen<StoreWriteResult | 'failed'>(
       'set',
       async () => (await this.#store.set(key, value, options)) ?? 'stored',
+      'failed',
+      key,
+    );
+  }
+
+  /**
+   * Renews a stale entry in place; `'unsupported'` when the store cannot (the cache then writes the
+   * whole entry), `'failed'` when it failed (reported).
+   */
+  async renew(
+    key: string,
+    renewal: StoreRenewal,
+  ): Promise<StoreWriteResult | 'changed' | 'unsupported' | 'failed'> {
+    const renew = this.#store.renew?.bind(this.#store);
+    if (renew === undefined) return 'unsupported';
+    return this.#failOpen<StoreWriteResult | 'changed' | 'failed'>(
+      'set',
+      () => renew(key, renewal),
       'failed',
       key,
     );

@@ -22,12 +22,12 @@ const ALLOW_OOM = '#!lua flags=allow-oom\n';
 
 /**
  * KEYS[1]: the counter. Takes the next invalidation count and replies it. The count is never below
- * the server's clock in milliseconds, so a counter lost with its Redis (a restart without persistence,
+ * the server's clock in microseconds (exact in a Lua number until the year 2255), so a counter lost with its Redis (a restart without persistence,
  * a failover to a replica that lagged, an eviction) comes back above every lease handed out before.
  */
 export const NEXT_GENERATION_SCRIPT = new RedisScript(`${ALLOW_OOM}
 local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local next = tonumber(redis.call('GET', KEYS[1]) or '0') + 1
 if now > next then next = now end
 local text = string.format('%.0f', next)
@@ -68,6 +68,30 @@ for i = checks + 1, checks + tags do
   redis.call('PEXPIRE', KEYS[i], ARGV[6], 'GT')
 end
 if #KEYS > checks + tags then redis.call('SET', KEYS[#KEYS], ARGV[8], 'PX', ARGV[6]) end
+return 0
+`);
+
+/**
+ * A stale entry renewed in place under a lease (RFC 9111 §4.3.4: a 304 freshens the stored response).
+ * KEYS: the stamps to check, then the entry. ARGV: stamps count, lease count, lease start (ms),
+ * longest lease age (ms), offset of the times, the times expected there, the new times, the entry's
+ * new lifetime (ms). Replies as the guarded write, or 3 when the entry is not the one revalidated.
+ */
+export const RENEW_SCRIPT = new RedisScript(`
+local checks = tonumber(ARGV[1])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+if now - tonumber(ARGV[3]) > tonumber(ARGV[4]) then return 2 end
+local since = tonumber(ARGV[2])
+for i = 1, checks do
+  local stamp = redis.call('GET', KEYS[i])
+  if stamp and tonumber(stamp) > since then return 1 end
+end
+local entry = KEYS[#KEYS]
+local offset = tonumber(ARGV[5])
+if redis.call('GETRANGE', entry, offset, offset + #ARGV[6] - 1) ~= ARGV[6] then return 3 end
+redis.call('SETRANGE', entry, offset, ARGV[7])
+redis.call('PEXPIRE', entry, ARGV[8])
 return 0
 `);
 

@@ -4,7 +4,7 @@ import { createClient } from 'redis';
 import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
 import { LOCK_THEN_GET_SCRIPT, RELEASE_LOCK_SCRIPT } from '../../../src/store/redis-store.js';
-import { GUARDED_WRITE_SCRIPT, READ_LEASE_SCRIPT } from '../../../src/store/stamp-scripts.js';
+import { GUARDED_WRITE_SCRIPT, READ_LEASE_SCRIPT, RENEW_SCRIPT } from '../../../src/store/stamp-scripts.js';
 import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
 import { silentLogger } from '../../unit/engine/make-cache.js';
@@ -18,6 +18,7 @@ const SCRIPTS = new Map<string, string>([
   [READ_LEASE_SCRIPT.sha1, 'lease'],
   [GUARDED_WRITE_SCRIPT.sha1, 'write'],
   [RELEASE_LOCK_SCRIPT.sha1, 'release'],
+  [RENEW_SCRIPT.sha1, 'renew'],
 ]);
 
 /**
@@ -66,9 +67,13 @@ class CommandLog {
 
 /** A script's source as MONITOR prints it (quotes and backslashes escaped). */
 function sourceOf(name: string): string | undefined {
-  const script = [LOCK_THEN_GET_SCRIPT, READ_LEASE_SCRIPT, GUARDED_WRITE_SCRIPT, RELEASE_LOCK_SCRIPT].find(
-    (candidate) => SCRIPTS.get(candidate.sha1) === name,
-  );
+  const script = [
+    LOCK_THEN_GET_SCRIPT,
+    READ_LEASE_SCRIPT,
+    GUARDED_WRITE_SCRIPT,
+    RELEASE_LOCK_SCRIPT,
+    RENEW_SCRIPT,
+  ].find((candidate) => SCRIPTS.get(candidate.sha1) === name);
   return script?.source.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
@@ -169,5 +174,29 @@ describe('Redis round trips of a lookup, as MONITOR sees them', () => {
     );
     expect(loads).to.equal(1);
     expect(await observer.exists('rt:__ca:lock:{rt:item}'), 'lock released').to.equal(0);
+  });
+
+  it('a revalidation (the loader says the stale value is current): the times renewed in place, the value not written again', async () => {
+    await cache.get('item', async () => 'a large value', { ttl: 0.05, staleTtl: 60 });
+    await sleep(100);
+    const log = await logCommands();
+    let asked = 0;
+    const served = await cache.lookup(
+      'item',
+      async (_key, context) => {
+        asked++;
+        return context.revalidated?.() ?? 'not revalidated';
+      },
+      { ttl: 60, staleTtl: 60 },
+    );
+    expect(served).to.deep.include({ result: 'stale', value: 'a large value' });
+    const sent = await log.until(5);
+    expect(asked).to.equal(1);
+    expect(sent).to.include('evalsha renew');
+    expect(sent, 'no write of the whole entry').to.not.include('evalsha write');
+    expect(await cache.lookup('item', async () => 'not called')).to.deep.include({
+      result: 'hit',
+      value: 'a large value',
+    });
   });
 });

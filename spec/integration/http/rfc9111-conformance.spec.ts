@@ -743,4 +743,65 @@ describe('HTTP caching standards: RFC 9111, RFC 5861 and RFC 9211 conformance of
       }
     });
   });
+
+  /**
+   * An origin whose representation is `"v1"` and fresh for 1 s: it answers a matching `If-None-Match`
+   * with 304 (and `notModifiedHeaders`), anything else with 200 and the body `v1`.
+   */
+  function conditionalOrigin(notModifiedHeaders: ReplyHeaders = {}): OriginProgram {
+    const headers = { etag: '"v1"', 'cache-control': 'max-age=1' };
+    return (request) =>
+      request.headers['if-none-match'] === '"v1"'
+        ? { status: 304, headers: { ...headers, ...notModifiedHeaders } }
+        : { status: 200, headers, body: 'v1' };
+  }
+
+  for (const setup of SETUPS) {
+    describe(`${setup}: RFC 9111 §4.3 validation`, () => {
+      it('RFC 9111 §4.3.1, §4.3.4: a stale entry is revalidated in the background with If-None-Match; the 304 makes it fresh again', async () => {
+        const rig = await start(setup, { cache: STALE_WHILE_REVALIDATE });
+        rig.program(conditionalOrigin());
+        await get(rig);
+        await rig.loadsFinished(1);
+        await sleep(PAST_ONE_SECOND_MS);
+        const stale = await get(rig);
+        expect([stale.headers['x-cache'], stale.text]).to.deep.equal(['STALE', 'v1']);
+        await rig.originReached(2);
+        await rig.loadsFinished(2);
+        const hit = await get(rig);
+        expect([hit.headers['x-cache'], hit.status, hit.text]).to.deep.equal(['HIT', 200, 'v1']);
+        expect(rig.originRequests(), 'the origin answered the revalidation only').to.equal(2);
+      });
+
+      it("RFC 9111 §4.3.4, RFC 9211 §2.2: with stale-if-error, the client's request revalidates: a 304 gives it the stored 200", async () => {
+        const rig = await start(setup, { cache: STALE_IF_ERROR });
+        rig.program(conditionalOrigin());
+        await get(rig);
+        await rig.loadsFinished(1);
+        await sleep(PAST_ONE_SECOND_MS);
+        const revalidated = await get(rig);
+        expect([revalidated.status, revalidated.headers['x-cache'], revalidated.text]).to.deep.equal([
+          200,
+          'HIT',
+          'v1',
+        ]);
+        const status = ours(revalidated);
+        expect([status.params.get('fwd'), status.params.get('fwd-status')]).to.deep.equal(['stale', 304]);
+        expect(rig.originRequests()).to.equal(2);
+      });
+
+      it("RFC 9111 §4.3.4: the 304's Cache-Control replaces the stored one, and with it the freshness", async () => {
+        const rig = await start(setup, { cache: STALE_WHILE_REVALIDATE });
+        rig.program(conditionalOrigin({ 'cache-control': 'max-age=600' }));
+        await get(rig);
+        await rig.loadsFinished(1);
+        await sleep(PAST_ONE_SECOND_MS);
+        await get(rig);
+        await rig.loadsFinished(2);
+        const hit = await get(rig);
+        expect([hit.headers['x-cache'], hit.headers['cache-control']]).to.deep.equal(['HIT', 'max-age=600']);
+        expectWithin(ours(hit).params.get('ttl'), 590, 600, 'ttl after the 304');
+      });
+    });
+  }
 });

@@ -54,10 +54,10 @@ describe('responseCache Cache-Status (RFC 9211)', () => {
     const { application, store } = app();
     const server = await served(application);
     expect((await request(server).get('/item?status=500')).headers['cache-status']).to.equal(
-      'shop; fwd=uri-miss; fwd-status=500; detail=status',
+      'shop; fwd=uri-miss; fwd-status=500; stored=?0; detail=status',
     );
     expect((await request(server).get('/item?cookie')).headers['cache-status']).to.equal(
-      'shop; fwd=uri-miss; fwd-status=200; detail=set-cookie',
+      'shop; fwd=uri-miss; fwd-status=200; stored=?0; detail=set-cookie',
     );
     await request(server).get('/item');
     await eventually(() => store.writes.length > 0);

@@ -22,6 +22,7 @@ const FAMILIES = [
   'cache_aside_refused_writes_total',
   'cache_aside_request_duration_seconds',
   'cache_aside_requests_total',
+  'cache_aside_revalidations_total',
 ];
 
 describe('cache metrics (prom-client)', () => {

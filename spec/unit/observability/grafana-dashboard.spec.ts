@@ -174,7 +174,7 @@ describe('Grafana dashboard (grafana/dashboards/express-cache-aside.json)', () =
           'Hit ratio over time',
           'Requests per second by result',
           'Lookups per second by result',
-          'Stale serves',
+          'Stale serves and revalidations',
           'Coalesced requests',
         ],
         Latency: ['Request latency by result (p50 / p95 / p99)', 'Loader latency (p50 / p95 / p99)'],

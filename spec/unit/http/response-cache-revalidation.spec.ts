@@ -1,0 +1,113 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'chai';
+import express from 'express';
+import request from 'supertest';
+import { responseCache } from '../../../src/index.js';
+import { served } from '../../support/served.js';
+import { createTestCache, eventually } from './http-spec-helpers.js';
+
+// RFC 9111 §4.3: a stale entry with a validator is refreshed by asking the handler whether it changed.
+describe('responseCache revalidation (RFC 9111 §4.3)', () => {
+  /** A route fresh for 50 ms, then servable stale for a minute while one background refresh runs. */
+  function app(body: () => unknown, headers: Record<string, string> = {}) {
+    const { cache, store } = createTestCache({ staleTtl: 60 });
+    const revalidated: string[] = [];
+    cache.events.on('revalidated', ({ key }) => revalidated.push(key));
+    const conditions: (string | undefined)[] = [];
+    const application = express();
+    application.get('/item', responseCache(cache, { ttl: 0.05 }), (req, res) => {
+      conditions.push(req.get('if-none-match'));
+      res.set(headers).json(body());
+    });
+    return { store, application, conditions, revalidated };
+  }
+
+  it("RFC 9111 §4.3.1, §4.3.4: Express's own 304 renews the stale entry without writing its body again", async () => {
+    const { store, application, conditions, revalidated } = app(() => ({ id: 1, name: 'same' }));
+    const server = await served(application);
+    const miss = await request(server).get('/item');
+    await eventually(() => store.writes.length === 1);
+    await sleep(100);
+
+    const stale = await request(server).get('/item');
+    expect(stale.headers['x-cache']).to.equal('STALE');
+    await eventually(() => revalidated.length === 1);
+
+    // The refresh asked with the stored ETag; Express answered 304; the entry is fresh again, and the
+    // store took no second write of the whole entry (its times were renewed in place).
+    expect(conditions).to.deep.equal([undefined, miss.headers.etag]);
+    expect(store.writes).to.have.lengthOf(1);
+    const hit = await request(server).get('/item');
+    expect([hit.headers['x-cache'], hit.body]).to.deep.equal(['HIT', { id: 1, name: 'same' }]);
+  });
+
+  it('stores the new response when the handler answers 200 because the resource changed', async () => {
+    let version = 1;
+    const { store, application, revalidated } = app(() => ({ id: 1, version }));
+    const server = await served(application);
+    await request(server).get('/item');
+    await eventually(() => store.writes.length === 1);
+    await sleep(100);
+    version = 2;
+    await request(server).get('/item');
+    await eventually(() => store.writes.length === 2);
+    expect(revalidated).to.deep.equal([]);
+    expect((await request(server).get('/item')).body).to.deep.equal({ id: 1, version: 2 });
+  });
+
+  it('RFC 9111 §4.3.4: a 304 whose headers differ updates the stored ones, the body kept', async () => {
+    let stamp = 'a';
+    const { cache, store } = createTestCache({ staleTtl: 60 });
+    const revalidated: string[] = [];
+    cache.events.on('revalidated', ({ key }) => revalidated.push(key));
+    const application = express();
+    application.get('/item', responseCache(cache, { ttl: 0.05 }), (req, res) => {
+      res.set('X-Stamp', stamp).set('ETag', '"v1"');
+      if (req.get('if-none-match') === '"v1"') res.status(304).end();
+      else res.send('body');
+    });
+    const server = await served(application);
+    await request(server).get('/item');
+    await eventually(() => store.writes.length === 1);
+    await sleep(100);
+    stamp = 'b';
+    await request(server).get('/item');
+    // The headers changed, so the entry is written whole: with the stored body and the new header.
+    await eventually(() => store.writes.length === 2);
+    expect(revalidated).to.have.lengthOf(1);
+    const hit = await request(server).get('/item');
+    expect([hit.headers['x-cache'], hit.headers['x-stamp'], hit.text]).to.deep.equal(['HIT', 'b', 'body']);
+  });
+});
+
+describe('responseCache revalidation with stale-if-error (RFC 9111 §4.3, for the client request itself)', () => {
+  it("RFC 9111 §4.3.4: the client's request carries the validators; Express's 304 renews the entry, and the client gets the stored 200", async () => {
+    const { cache, store, requests } = createTestCache({ staleTtl: 60, staleWhileRevalidate: false });
+    const revalidated: string[] = [];
+    cache.events.on('revalidated', ({ key }) => revalidated.push(key));
+    const conditions: (string | undefined)[] = [];
+    const application = express();
+    application.get('/item', responseCache(cache, { ttl: 0.05 }), (req, res) => {
+      conditions.push(req.get('if-none-match'));
+      res.json({ id: 1 });
+    });
+    const server = await served(application);
+    const miss = await request(server).get('/item');
+    await eventually(() => store.writes.length === 1);
+    await sleep(100);
+
+    const revalidatedAnswer = await request(server).get('/item');
+
+    expect(conditions).to.deep.equal([undefined, miss.headers.etag]);
+    expect([
+      revalidatedAnswer.status,
+      revalidatedAnswer.headers['x-cache'],
+      revalidatedAnswer.body,
+    ]).to.deep.equal([200, 'HIT', { id: 1 }]);
+    expect(revalidatedAnswer.headers['cache-status']).to.match(/; fwd=stale; fwd-status=304; ttl=\d+$/);
+    expect(revalidated).to.have.lengthOf(1);
+    expect(store.writes, 'renewed in place, not written again').to.have.lengthOf(1);
+    expect(requests.at(-1)).to.include({ result: 'hit', reason: 'revalidated' });
+    expect((await request(server).get('/item')).headers['x-cache']).to.equal('HIT');
+  });
+});

@@ -1,0 +1,40 @@
+import type { IncomingMessage } from 'node:http';
+
+/** The request fields that make a request conditional on the validators a client holds. */
+export type ConditionalHeaders = Record<'if-none-match' | 'if-modified-since', string | undefined>;
+
+/** The request's conditional fields as they are now. */
+export function conditionalHeadersOf(req: IncomingMessage): ConditionalHeaders {
+  const { headers } = req;
+  return {
+    'if-none-match': single(headers['if-none-match']),
+    'if-modified-since': single(headers['if-modified-since']),
+  };
+}
+
+/**
+ * Replaces the request's conditional fields with `conditions` (`undefined` removes one), in
+ * `req.headers` and in `req.rawHeaders` alike: a handler that forwards the raw field lines (a
+ * proxy) must see the same conditions as one that reads `req.get()`.
+ */
+export function setConditionalHeaders(req: IncomingMessage, conditions: ConditionalHeaders): void {
+  const names = new Set(Object.keys(conditions));
+  const raw: string[] = [];
+  for (let index = 0; index + 1 < req.rawHeaders.length; index += 2) {
+    const name = req.rawHeaders[index] as string;
+    if (!names.has(name.toLowerCase())) raw.push(name, req.rawHeaders[index + 1] as string);
+  }
+  for (const [name, value] of Object.entries(conditions)) {
+    if (value === undefined) {
+      delete req.headers[name];
+    } else {
+      req.headers[name] = value;
+      raw.push(name, value);
+    }
+  }
+  req.rawHeaders = raw;
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
