@@ -149,20 +149,30 @@ export class EntryIO {
   }
 
   /**
-   * Makes a stale entry fresh again, its loader having found it still current (RFC 9111 §4.3.4). When
-   * `value` encodes as the stale value did, only the entry's times are rewritten in place, a small
-   * write; otherwise (changed headers, a store that cannot) the entry is written whole.
+   * Makes a stale entry fresh again, its loader having found it still current (RFC 9111 §4.3.4), only
+   * if it is still the entry that was read (compared by its times, in the same step): its times are
+   * rewritten in place, a small write, or, when `value` no longer encodes as the stale value did
+   * (updated headers), the whole entry. An entry replaced or deleted since is left alone. A store
+   * without leases or without `renew` gets the whole entry written, as any load's value. Resolves to
+   * whether it was renewed.
    */
-  async renew<T>(entryKey: string, stale: StoredValue<T>, value: T, options: EntryOptions<T>): Promise<void> {
-    const serializer = options.serializer ?? this.#parts.serializer;
+  async renew<T>(
+    entryKey: string,
+    stale: StoredValue<T>,
+    value: T,
+    options: EntryOptions<T>,
+  ): Promise<boolean> {
     const grant = this.#grantOf(entryKey, options);
-    if (grant === 'unavailable') return;
-    const entry = this.#entryOf(value, options);
-    if (grant === 'none' || entry === undefined || !encodesAlike(serializer, value, stale.value)) {
-      return this.write(entryKey, value, options);
+    if (grant === 'unavailable') return false;
+    if (grant === 'none') {
+      await this.write(entryKey, value, options);
+      return true;
     }
+    const entry = this.#entryOf(value, options);
+    if (entry === undefined) return false;
     const bytes = this.#encode(entryKey, entry.stored, options);
-    if (bytes === undefined) return;
+    if (bytes === undefined) return false;
+    const serializer = options.serializer ?? this.#parts.serializer;
     const { stored, ttlMs, tagKeys } = entry;
     const renewal = {
       offset: timesOffset(serializer.name),
@@ -171,18 +181,18 @@ export class EntryIO {
       ttlMs,
       tagKeys,
       lease: grant,
+      ...(encodesAlike(serializer, value, stale.value) ? {} : { value: bytes }),
     };
-    let wholeWriteNeeded = false;
+    const renewed: { outcome: Awaited<ReturnType<ResilientStore['renew']>> } = { outcome: 'failed' };
     await this.#hold(entryKey, stored, bytes.length, async () => {
-      const renewed = await this.#parts.store.renew(entryKey, renewal);
-      // Replaced or deleted since it was read, or a store that cannot renew: written whole.
-      if (renewed === 'changed' || renewed === 'unsupported') {
-        wholeWriteNeeded = true;
-        return 'failed';
-      }
-      return renewed;
+      const outcome = await this.#parts.store.renew(entryKey, renewal);
+      renewed.outcome = outcome;
+      // Replaced or deleted since it was read (an invalidation, a newer write): nothing to renew.
+      return outcome === 'changed' || outcome === 'unsupported' ? 'failed' : outcome;
     });
-    if (wholeWriteNeeded) await this.write(entryKey, value, options);
+    if (renewed.outcome !== 'unsupported') return renewed.outcome === 'stored';
+    await this.write(entryKey, value, options);
+    return true;
   }
 
   /** The lease to write under (`'none'`: the application's own write); reports a lease that failed. */

@@ -211,8 +211,8 @@ export class LoadCoordinator {
       const { value } = loaded;
       if (stale === undefined) await this.#parts.io.write(request.entryKey, value, options);
       else {
-        await this.#parts.io.renew(request.entryKey, stale, value, options);
-        this.#parts.events.emit('revalidated', { key: request.key });
+        const renewed = await this.#parts.io.renew(request.entryKey, stale, value, options);
+        if (renewed) this.#parts.events.emit('revalidated', { key: request.key });
       }
       return value;
     }

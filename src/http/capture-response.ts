@@ -162,7 +162,7 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions): P
  * Applies the headers given to `writeHead(status, [message], headers)` with `setHeader`, as
  * `on-headers` does, so that everyone reads them from the response; returns the arguments to forward.
  */
-function applyWriteHeadArguments(res: ServerResponse, args: unknown[]): unknown[] {
+export function applyWriteHeadArguments(res: ServerResponse, args: unknown[]): unknown[] {
   const hasReason = typeof args[1] === 'string';
   // Node reads the headers from the third argument whenever the second is no reason phrase.
   const headers = hasReason ? args[2] : (args[2] ?? args[1]);

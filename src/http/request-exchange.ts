@@ -167,7 +167,7 @@ export class RequestExchange {
       if (cause === 'stale-fallback' && context.stale?.kind === 'response') {
         if (!mayRun) throw new Error('the handler already ran for this request');
         // With the stale response's validators: the handler may answer 304 (RFC 9111 §4.3).
-        const revalidation = revalidationOf(context);
+        const revalidation = revalidationOf(context, this.#caching.config.revalidate);
         if (revalidation !== undefined) {
           // The client's own conditions come back for the answer (a replay may answer them with 304).
           this.#clientConditions = conditionalHeadersOf(this.#req);
@@ -186,7 +186,7 @@ export class RequestExchange {
         this.#caching,
         variantNames,
         context.lease,
-        revalidationOf(context),
+        revalidationOf(context, this.#caching.config.revalidate),
       );
       if (variantNames === undefined) this.#recordRefresh = refresh;
       return refresh;
@@ -438,9 +438,12 @@ function bypassForward(reason: RequestReason | undefined): CacheStatusEntry['fwd
 }
 
 /** How to revalidate the stale response of `context`, when it has a validator (RFC 9111 §4.3.1). */
-function revalidationOf(context: LoadContext<CachedEntry | undefined>): Revalidation | undefined {
+function revalidationOf(
+  context: LoadContext<CachedEntry | undefined>,
+  enabled: boolean,
+): Revalidation | undefined {
   const { stale, revalidated } = context;
-  if (stale?.kind !== 'response' || revalidated === undefined) return undefined;
+  if (!enabled || stale?.kind !== 'response' || revalidated === undefined) return undefined;
   if (!hasValidator(stale)) return undefined;
   return { stale, revalidated: (updated: CachedResponse) => revalidated(updated) };
 }

@@ -72,6 +72,12 @@ export interface ResponseCacheOptions<P = ParamsDictionary> {
    * `X-Cache`. Default `true`.
    */
   cacheStatus?: boolean;
+  /**
+   * Whether a stale entry with a validator is refreshed by asking the handler if it changed
+   * (`If-None-Match` / `If-Modified-Since`; a 304 renews it). Turn it off for a handler whose `ETag`
+   * or `Last-Modified` does not cover its whole body. Default `true`.
+   */
+  revalidate?: boolean;
 }
 
 /** {@link ResponseCacheOptions} after validation, with defaults applied. */
@@ -88,6 +94,7 @@ export interface ResolvedResponseCacheConfig {
   credentials: CredentialPolicy;
   query: QueryFilter | undefined;
   cacheStatus: boolean;
+  revalidate: boolean;
 }
 
 /** Default largest stored body: 1 MiB. */
@@ -105,6 +112,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
   'credentialKey',
   'query',
   'cacheStatus',
+  'revalidate',
 ]);
 // RFC 9110 §5.1: a field name is a token.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -140,6 +148,7 @@ export function resolveResponseCacheOptions(options: ResponseCacheOptions): Reso
     query: queryFilter(options.query),
     cacheStatus:
       options.cacheStatus === undefined ? true : optionalBoolean(options.cacheStatus, 'cacheStatus'),
+    revalidate: options.revalidate === undefined ? true : optionalBoolean(options.revalidate, 'revalidate'),
   };
 }
 

@@ -6,6 +6,7 @@ import {
   type StoredHeader,
 } from './cached-response.js';
 import type { ConditionalHeaders } from './conditional-headers.js';
+import { computeEntityTag } from './entity-tag.js';
 
 /** A stale response to revalidate with the handler, and how to tell the engine it is still current. */
 export interface Revalidation {
@@ -20,10 +21,14 @@ export interface Revalidation {
 export function validatorsOf(stale: CachedResponse): ConditionalHeaders {
   const etag = findStoredHeader(stale.headers, 'etag');
   const lastModified = findStoredHeader(stale.headers, 'last-modified');
-  return {
-    'if-none-match': typeof etag === 'string' ? etag : undefined,
-    'if-modified-since': typeof lastModified === 'string' ? lastModified : undefined,
-  };
+  const modifiedSince = typeof lastModified === 'string' ? lastModified : undefined;
+  // A tag the cache may have made itself (the one it computes from the body, as Express does) is sent
+  // only when there is no Last-Modified: a handler that validates by date alone must ignore
+  // If-Modified-Since when If-None-Match is present (RFC 9110 §13.1.3), and would then never say 304.
+  const tagMaybeOurs = etag === computeEntityTag(stale.body);
+  const noneMatch =
+    typeof etag === 'string' && (modifiedSince === undefined || !tagMaybeOurs) ? etag : undefined;
+  return { 'if-none-match': noneMatch, 'if-modified-since': modifiedSince };
 }
 
 /** Whether `stale` has a validator to revalidate with. */
@@ -31,6 +36,14 @@ export function hasValidator(stale: CachedResponse): boolean {
   const validators = validatorsOf(stale);
   return validators['if-none-match'] !== undefined || validators['if-modified-since'] !== undefined;
 }
+
+const KEPT_FROM_THE_STORED_RESPONSE: ReadonlySet<string> = new Set([
+  'content-encoding',
+  'content-length',
+  'content-range',
+  'content-type',
+  'set-cookie',
+]);
 
 /**
  * RFC 9111 §4.3.4: the stored headers, each replaced by the field of the same name that the 304
@@ -41,8 +54,12 @@ export function freshenedHeaders(
   notModified: readonly StoredHeader[],
 ): StoredHeader[] {
   const updates = new Map<string, StoredHeader>();
-  // A header the 304 "removed" only says it was not sent again: the stored one stays.
-  for (const header of notModified) if (header[1].length > 0) updates.set(header[0].toLowerCase(), header);
+  for (const header of notModified) {
+    const lowerName = header[0].toLowerCase();
+    // A header the 304 "removed" only says it was not sent again: the stored one stays. Fields that
+    // describe the stored bytes (RFC 9111 §3.2) or belong to one client are never taken from a 304.
+    if (header[1].length > 0 && !KEPT_FROM_THE_STORED_RESPONSE.has(lowerName)) updates.set(lowerName, header);
+  }
   const headers = stored.map((header) => {
     const lowerName = header[0].toLowerCase();
     const update = updates.get(lowerName);

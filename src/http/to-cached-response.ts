@@ -6,7 +6,7 @@ import type { CapturedResponse } from './capture-response.js';
 import { computeEntityTag } from './entity-tag.js';
 import { responseFreshness } from './freshness.js';
 import type { ResolvedResponseCacheConfig } from './response-cache-options.js';
-import { parseVary } from './response-policy.js';
+import { notStorableReason, parseVary } from './response-policy.js';
 import { freshenedHeaders } from './revalidation.js';
 import type { RouteCaching } from './route-caching.js';
 
@@ -70,7 +70,9 @@ export function toCachedResponse(
 /**
  * A stale response made current again by a `304 Not Modified` (RFC 9111 §4.3.4): its headers
  * updated with the 304's, its freshness worked out afresh from them, its tags as the route gives them
- * now. `undefined` when the updated response is not fresh at all.
+ * now. `undefined` when it must not be renewed: the 304 sets a cookie (whoever set it), the updated
+ * headers forbid storing it (`no-store`, `private`, `no-cache`, `Vary: *`), its `Vary` changed, or it
+ * is not fresh at all. The route's `ttl` and `tags` functions see the stored status, not 304.
  */
 export function freshenedResponse(
   stale: CachedResponse,
@@ -80,7 +82,33 @@ export function freshenedResponse(
   caching: Pick<RouteCaching, 'cache' | 'config'>,
   requestTimeMs: number,
 ): CachedResponse | undefined {
+  if (res.getHeader('set-cookie') !== undefined) return undefined;
   const headers = freshenedHeaders(stale.headers, notModified);
+  const updated = {
+    statusCode: stale.status,
+    getHeader: (name: string) => headerValue(findStoredHeader(headers, name)),
+  };
+  if (notStorableReason(updated, caching.config.storage) !== undefined) return undefined;
+  const varyBefore = parseVary(headerValue(findStoredHeader(stale.headers, 'vary')));
+  const varyAfter = parseVary(updated.getHeader('vary'));
+  if (JSON.stringify(varyBefore) !== JSON.stringify(varyAfter)) return undefined;
+  const notModifiedStatus = res.statusCode;
+  res.statusCode = stale.status;
+  try {
+    return freshenedWithPolicy(stale, headers, req, res, caching, requestTimeMs);
+  } finally {
+    res.statusCode = notModifiedStatus;
+  }
+}
+
+function freshenedWithPolicy(
+  stale: CachedResponse,
+  headers: StoredHeader[],
+  req: Request,
+  res: Response,
+  caching: Pick<RouteCaching, 'cache' | 'config'>,
+  requestTimeMs: number,
+): CachedResponse | undefined {
   const freshness = responseFreshness(
     {
       cacheControl: headerValue(findStoredHeader(headers, 'cache-control')),
@@ -93,9 +121,11 @@ export function freshenedResponse(
     Date.now(),
   );
   if (freshness.lifetimeSeconds === 0) return undefined;
+  const etag = findStoredHeader(headers, 'etag');
   return {
     ...stale,
     headers,
+    etag: typeof etag === 'string' ? etag : stale.etag,
     ttlSeconds: freshness.lifetimeSeconds,
     ageSeconds: freshness.initialAgeSeconds,
     staleTtlSeconds: freshness.staleTtlSeconds,

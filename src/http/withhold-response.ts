@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { applyWriteHeadArguments } from './capture-response.js';
 
 /** What became of a withheld response: it went out, it is a server error held back, or the client left. */
 export type WithholdDecision = 'sent' | 'server-error' | 'not-modified' | 'closed';
@@ -78,7 +79,8 @@ export function withholdResponse(
     const status = typeof args[0] === 'number' ? args[0] : this.statusCode;
     if (status >= 500 || (status === 304 && options.holdNotModified === true)) {
       state = 'held';
-      held?.push({ method: 'writeHead', args });
+      // The headers given to writeHead go on the response now, where the cache reads a 304's.
+      held?.push({ method: 'writeHead', args: applyWriteHeadArguments(this, args) });
       decide(status === 304 ? 'not-modified' : 'server-error');
       return this;
     }

@@ -47,6 +47,8 @@ export interface StoreRenewal {
   expected: Buffer;
   /** The new times, as many bytes as `expected`. */
   times: Buffer;
+  /** The whole new value, when more than the times changed: written instead, on the same condition. */
+  value?: Buffer;
   /** New lifetime of the stored bytes, in milliseconds. */
   ttlMs: number;
   /** Tag index sets that must list the entry (and live as long). */

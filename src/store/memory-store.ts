@@ -116,8 +116,8 @@ export class MemoryStore implements CacheStore {
     if (current === undefined || !current.subarray(offset, offset + expected.length).equals(expected)) {
       return 'changed';
     }
-    const renewed = Buffer.from(current);
-    renewal.times.copy(renewed, offset);
+    const renewed = renewal.value ?? Buffer.from(current);
+    if (renewal.value === undefined) renewal.times.copy(renewed, offset);
     this.#entries.set(key, renewed, { ttl: renewal.ttlMs });
     for (const tagKey of renewal.tagKeys) this.#index(tagKey, key);
     return 'stored';

@@ -169,7 +169,15 @@ export class RedisStore implements CacheStore {
     const reply = await RENEW_SCRIPT.run(
       this.#client,
       [...checks, key],
-      [String(checks.length), ...leaseArgs, String(renewal.offset), renewal.expected, renewal.times, ttlMs],
+      [
+        String(checks.length),
+        ...leaseArgs,
+        String(renewal.offset),
+        renewal.expected,
+        renewal.times,
+        ttlMs,
+        ...(renewal.value === undefined ? [] : [renewal.value]),
+      ],
     );
     return Number(reply) === 3 ? 'changed' : (WRITE_RESULTS[Number(reply)] ?? 'stored');
   }

@@ -75,7 +75,8 @@ return 0
  * A stale entry renewed in place under a lease (RFC 9111 §4.3.4: a 304 freshens the stored response).
  * KEYS: the stamps to check, then the entry. ARGV: stamps count, lease count, lease start (ms),
  * longest lease age (ms), offset of the times, the times expected there, the new times, the entry's
- * new lifetime (ms). Replies as the guarded write, or 3 when the entry is not the one revalidated.
+ * new lifetime (ms), and optionally the whole new value (headers changed): written instead, on the
+ * same condition. Replies as the guarded write, or 3 when the entry is not the one revalidated.
  */
 export const RENEW_SCRIPT = new RedisScript(`
 local checks = tonumber(ARGV[1])
@@ -90,8 +91,12 @@ end
 local entry = KEYS[#KEYS]
 local offset = tonumber(ARGV[5])
 if redis.call('GETRANGE', entry, offset, offset + #ARGV[6] - 1) ~= ARGV[6] then return 3 end
-redis.call('SETRANGE', entry, offset, ARGV[7])
-redis.call('PEXPIRE', entry, ARGV[8])
+if ARGV[9] then
+  redis.call('SET', entry, ARGV[9], 'PX', ARGV[8])
+else
+  redis.call('SETRANGE', entry, offset, ARGV[7])
+  redis.call('PEXPIRE', entry, ARGV[8])
+end
 return 0
 `);
 

@@ -72,11 +72,85 @@ describe('responseCache revalidation (RFC 9111 §4.3)', () => {
     await sleep(100);
     stamp = 'b';
     await request(server).get('/item');
-    // The headers changed, so the entry is written whole: with the stored body and the new header.
-    await eventually(() => store.writes.length === 2);
-    expect(revalidated).to.have.lengthOf(1);
+    // The headers changed: the entry is rewritten whole (through the store's renew, on the condition
+    // that it is still the one read), with the stored body and the new header.
+    await eventually(() => revalidated.length === 1);
+    expect(store.writes).to.have.lengthOf(1);
     const hit = await request(server).get('/item');
     expect([hit.headers['x-cache'], hit.headers['x-stamp'], hit.text]).to.deep.equal(['HIT', 'b', 'body']);
+  });
+
+  describe('a 304 that must not renew the shared entry (RFC 9111 §3, §4.3.4)', () => {
+    for (const [what, extra] of [
+      ['sets a cookie', { 'Set-Cookie': 'sid=SECRET; Path=/' }],
+      ['says private', { 'Cache-Control': 'private, max-age=60' }],
+      ['says no-store', { 'Cache-Control': 'no-store' }],
+      ['changes Vary', { Vary: 'Accept-Language' }],
+    ] as const) {
+      for (const staleWhileRevalidate of [true, false]) {
+        it(`is not taken when it ${what} (staleWhileRevalidate: ${staleWhileRevalidate})`, async () => {
+          const { cache, store } = createTestCache({ staleTtl: 60, staleWhileRevalidate });
+          const revalidated: string[] = [];
+          cache.events.on('revalidated', ({ key }) => revalidated.push(key));
+          const application = express();
+          application.get('/item', responseCache(cache, { ttl: 0.05 }), (req, res) => {
+            res.set('ETag', '"v1"').set('Cache-Control', 'public, max-age=60');
+            if (req.get('if-none-match') === '"v1"') res.set(extra).status(304).end();
+            else res.send('body');
+          });
+          const server = await served(application);
+          await request(server).get('/item');
+          await eventually(() => store.writes.length === 1);
+          await sleep(100);
+          await request(server).get('/item');
+          await sleep(50);
+          // Another client: nothing of the 304 reached the shared entry.
+          const other = await request(server).get('/item').set('Accept-Language', 'fr');
+          expect(other.headers['set-cookie']).to.equal(undefined);
+          expect(other.headers['cache-control']).to.equal('public, max-age=60');
+          expect(other.headers.vary).to.equal(undefined);
+          expect(revalidated).to.deep.equal([]);
+        });
+      }
+    }
+  });
+
+  it("lets the route's ttl function see the stored status, not the 304", async () => {
+    const { cache, store } = createTestCache({ staleTtl: 60 });
+    const revalidated: string[] = [];
+    cache.events.on('revalidated', ({ key }) => revalidated.push(key));
+    const application = express();
+    const ttl = (_req: express.Request, res: express.Response) => (res.statusCode === 200 ? 0.05 : 0);
+    application.get('/item', responseCache(cache, { ttl }), (_req, res) => res.json({ id: 1 }));
+    const server = await served(application);
+    await request(server).get('/item');
+    await eventually(() => store.writes.length === 1);
+    await sleep(100);
+    await request(server).get('/item');
+    await eventually(() => revalidated.length === 1);
+  });
+
+  it('does not bring back an entry invalidated while its revalidation ran', async () => {
+    const { cache, store } = createTestCache({ staleTtl: 60 });
+    const application = express();
+    let release: () => void = () => {};
+    let hold = false;
+    application.get('/item', responseCache(cache, { ttl: 0.05, tags: ['items'] }), async (_req, res) => {
+      if (hold) await new Promise<void>((resolve) => (release = resolve));
+      res.json({ id: 1 });
+    });
+    const server = await served(application);
+    await request(server).get('/item');
+    await eventually(() => store.writes.length === 1);
+    await sleep(100);
+    hold = true;
+    await request(server).get('/item');
+    await cache.invalidateTags(['items']);
+    hold = false;
+    release();
+    await cache.close();
+    const after = await request(server).get('/item');
+    expect(after.headers['x-cache']).to.equal('MISS');
   });
 });
 
