@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { appendCacheStatus } from './cache-status.js';
 import type { CachedResponse } from './cached-response.js';
 import { isNotModified } from './conditional-request.js';
 
@@ -25,6 +26,7 @@ export function replayResponse(
   cached: CachedResponse,
   label: ReplayLabel,
   ageSeconds: number | undefined,
+  cacheStatus?: string,
 ): void {
   const notModified = isNotModified(req.headers, cached);
   res.statusCode = notModified ? 304 : cached.status;
@@ -34,6 +36,7 @@ export function replayResponse(
     else res.setHeader(name, value);
   }
   res.setHeader('X-Cache', label);
+  if (cacheStatus !== undefined) appendCacheStatus(res, cacheStatus);
   if (ageSeconds !== undefined) res.setHeader('Age', ageSeconds);
   if (notModified) {
     res.end();

@@ -5,7 +5,7 @@ import type { LoadContext, Revalidated } from '../engine/entry-options.js';
 import type { LoadLease } from '../engine/load-lease.js';
 import type { RequestResult } from '../events.js';
 import { buildCacheKey } from './build-cache-key.js';
-import { addCacheStatusWhenHeadersGo, type CacheStatusEntry } from './cache-status.js';
+import { addCacheStatusWhenHeadersGo, type CacheStatusEntry, formatCacheStatus } from './cache-status.js';
 import type { CachedEntry, CachedResponse } from './cached-response.js';
 import { type CapturedResponse, captureResponse, storedHeaders } from './capture-response.js';
 import {
@@ -61,6 +61,10 @@ export class RequestExchange {
   #withheld: WithheldResponse | undefined;
   /** What the response's `Cache-Status` says, set before its headers go out (RFC 9211). */
   #cacheStatus: CacheStatusEntry | undefined;
+  /** The cache's name in `Cache-Status`; `undefined` when this response carries none. */
+  #cacheStatusName: string | undefined;
+  /** Whether `Cache-Status` is added when the handler's headers go out (see `#watchHandlerHeaders`). */
+  #cacheStatusHooked = false;
   /** The base key led to a `Vary` record, and this request's variant was not stored. */
   #varyMiss = false;
   /** The handler answered this request's revalidation of the stale entry with 304. */
@@ -84,10 +88,8 @@ export class RequestExchange {
   /** Serves the request; never throws (errors of the route's own functions go to `next`). */
   start(): void {
     const job = refreshJobOf(this.#req);
-    // First, so that a capture installed later sees the handler's own `Cache-Status`, not ours.
     if (this.#caching.config.cacheStatus && job === undefined) {
-      const cacheName = this.#caching.cache.name ?? 'express-cache-aside';
-      addCacheStatusWhenHeadersGo(this.#res, () => this.#cacheStatus, cacheName);
+      this.#cacheStatusName = this.#caching.cache.name ?? 'express-cache-aside';
     }
     const bypass = this.#keyRequest();
     if (job?.owner === this.#caching && bypass === undefined) {
@@ -212,6 +214,7 @@ export class RequestExchange {
     if (revalidation === undefined) setConditionalHeaders(req, NO_CONDITIONS);
     const storage = this.#caching.config.storage;
     const inherited = res.getHeaders();
+    this.#watchHandlerHeaders();
     const abandon = new AbortController();
     const capturing =
       req.method === 'HEAD'
@@ -337,13 +340,18 @@ export class RequestExchange {
           ? Math.floor(entry.ageSeconds)
           : undefined;
     if (this.#clientConditions !== undefined) setConditionalHeaders(this.#req, this.#clientConditions);
-    const send = () => replayResponse(this.#req, this.#res, entry, label, ageSeconds);
     this.#cacheStatus = replayStatus(
       entry,
       outcome,
       this.#withheld === undefined ? undefined : this.#res.statusCode,
       revalidated,
     );
+    // A plain replay sets its `Cache-Status` itself; once the handler ran, its headers hook does.
+    const cacheStatus =
+      this.#cacheStatusName === undefined || this.#cacheStatusHooked
+        ? undefined
+        : formatCacheStatus(this.#cacheStatusName, this.#cacheStatus);
+    const send = () => replayResponse(this.#req, this.#res, entry, label, ageSeconds, cacheStatus);
     if (this.#withheld === undefined) {
       send();
     } else {
@@ -360,7 +368,19 @@ export class RequestExchange {
     );
   }
 
+  /**
+   * Adds `Cache-Status` when the handler's headers go out. Installed before any capture, so that what a
+   * capture stores is the handler's own `Cache-Status`, never ours; only when the handler runs, so that
+   * a hit pays for no wrapper.
+   */
+  #watchHandlerHeaders(): void {
+    if (this.#cacheStatusName === undefined || this.#cacheStatusHooked) return;
+    this.#cacheStatusHooked = true;
+    addCacheStatusWhenHeadersGo(this.#res, () => this.#cacheStatus, this.#cacheStatusName);
+  }
+
   #runHandler(label: 'MISS' | 'BYPASS', result: RequestResult, reason: RequestReason | undefined): void {
+    this.#watchHandlerHeaders();
     this.#answeredByHandler(label, result, reason);
     this.#next();
   }
