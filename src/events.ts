@@ -35,7 +35,8 @@ export type InvalidationKind = 'key' | 'tag' | 'pattern';
 /** Events the engine and the middleware emit; metrics and logs are their observers. */
 export interface CacheEventMap {
   lookup: [{ key: string; result: LookupResult }];
-  load: [{ key: string; durationSeconds: number; failed: boolean; error?: unknown }];
+  /** A loader ran; `revalidated` when it found the stale value still current (an HTTP 304). */
+  load: [{ key: string; durationSeconds: number; failed: boolean; error?: unknown; revalidated?: boolean }];
   coalesced: [{ key: string }];
   /** A stale entry was found still current by its loader (an HTTP 304) and made fresh again. */
   revalidated: [{ key: string }];

@@ -130,7 +130,15 @@ export class LoadCoordinator {
     const startedAt = performance.now();
     try {
       const value = await load();
-      this.#parts.events.emit('load', { key, durationSeconds: secondsSince(startedAt), failed: false });
+      const durationSeconds = secondsSince(startedAt);
+      // A loader that found its stale value still current (an HTTP 304) says so.
+      const revalidated = value instanceof Revalidated;
+      this.#parts.events.emit(
+        'load',
+        revalidated
+          ? { key, durationSeconds, failed: false, revalidated }
+          : { key, durationSeconds, failed: false },
+      );
       return value;
     } catch (error) {
       this.#parts.events.emit('load', { key, durationSeconds: secondsSince(startedAt), failed: true, error });

@@ -13,17 +13,19 @@ describe('responseCache revalidation (RFC 9111 §4.3)', () => {
     const { cache, store } = createTestCache({ staleTtl: 60 });
     const revalidated: string[] = [];
     cache.events.on('revalidated', ({ key }) => revalidated.push(key));
+    const loads: boolean[] = [];
+    cache.events.on('load', (event) => loads.push(event.revalidated === true));
     const conditions: (string | undefined)[] = [];
     const application = express();
     application.get('/item', responseCache(cache, { ttl: 0.05 }), (req, res) => {
       conditions.push(req.get('if-none-match'));
       res.set(headers).json(body());
     });
-    return { store, application, conditions, revalidated };
+    return { store, application, conditions, revalidated, loads };
   }
 
   it("RFC 9111 §4.3.1, §4.3.4: Express's own 304 renews the stale entry without writing its body again", async () => {
-    const { store, application, conditions, revalidated } = app(() => ({ id: 1, name: 'same' }));
+    const { store, application, conditions, revalidated, loads } = app(() => ({ id: 1, name: 'same' }));
     const server = await served(application);
     const miss = await request(server).get('/item');
     await eventually(() => store.writes.length === 1);
@@ -36,6 +38,7 @@ describe('responseCache revalidation (RFC 9111 §4.3)', () => {
     // The refresh asked with the stored ETag; Express answered 304; the entry is fresh again, and the
     // store took no second write of the whole entry (its times were renewed in place).
     expect(conditions).to.deep.equal([undefined, miss.headers.etag]);
+    expect(loads, 'the load event says so').to.deep.equal([false, true]);
     expect(store.writes).to.have.lengthOf(1);
     const hit = await request(server).get('/item');
     expect([hit.headers['x-cache'], hit.body]).to.deep.equal(['HIT', { id: 1, name: 'same' }]);
