@@ -1,12 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
+import express from 'express';
 import { createClient } from 'redis';
+import request from 'supertest';
 import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
+import { responseCache } from '../../../src/http/response-cache.js';
 import { LOCK_THEN_GET_SCRIPT, RELEASE_LOCK_SCRIPT } from '../../../src/store/redis-store.js';
 import { GUARDED_WRITE_SCRIPT, READ_LEASE_SCRIPT, RENEW_SCRIPT } from '../../../src/store/stamp-scripts.js';
 import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
+import { served } from '../../support/served.js';
 import { silentLogger } from '../../unit/engine/make-cache.js';
 
 const connect = (url: string) => createClient({ url }).connect();
@@ -198,5 +202,26 @@ describe('Redis round trips of a lookup, as MONITOR sees them', () => {
       result: 'hit',
       value: 'a large value',
     });
+  });
+
+  it("Express's own 304 to a revalidation renews a response entry with one small script, no body write", async () => {
+    const app = express();
+    let runs = 0;
+    app.get('/item', responseCache(cache, { ttl: 0.05, staleTtl: 60 }), (_req, res) => {
+      runs++;
+      res.json({ id: 1, text: 'x'.repeat(2048) });
+    });
+    const server = await served(app);
+    await request(server).get('/item');
+    await sleep(150);
+    const log = await logCommands();
+    const stale = await request(server).get('/item');
+    expect(stale.headers['x-cache']).to.equal('STALE');
+    // The background refresh: its lease and lock, then the renewal (the entry's times, by SETRANGE).
+    const sent = await log.before('evalsha release');
+    expect(runs, 'the handler ran again, and answered 304').to.equal(2);
+    expect(sent).to.include('evalsha renew');
+    expect(sent, 'no write of the whole entry').to.not.include('evalsha write');
+    expect((await request(server).get('/item')).headers['x-cache']).to.equal('HIT');
   });
 });
