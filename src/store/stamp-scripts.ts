@@ -20,6 +20,22 @@ end
 // a refused invalidation would leave stale entries as hits.
 const ALLOW_OOM = '#!lua flags=allow-oom\n';
 
+// Why a write under a lease must not land: 2 when the lease is older than its longest age, measured
+// on the server's clock when the script runs; 1 when one of the first `checks` KEYS (stamps) is newer
+// than the lease's count; 0 when it may.
+const LEASE_REFUSAL = `
+local function leaseRefusal(checks, since, startedAt, maxAge)
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  if now - tonumber(startedAt) > tonumber(maxAge) then return 2 end
+  for i = 1, checks do
+    local stamp = redis.call('GET', KEYS[i])
+    if stamp and tonumber(stamp) > tonumber(since) then return 1 end
+  end
+  return 0
+end
+`;
+
 /**
  * KEYS[1]: the counter. Takes the next invalidation count and replies it. The count is never below
  * the server's clock in microseconds (exact in a Lua number until the year 2255), so a counter lost with its Redis (a restart without persistence,
@@ -52,16 +68,10 @@ export const READ_LEASE_SCRIPT = new RedisScript(
  * The age is measured on the server's clock when the script runs, so a write that waited in a queue
  * (a reconnecting client, a paused server) is judged by when it lands.
  */
-export const GUARDED_WRITE_SCRIPT = new RedisScript(`
+export const GUARDED_WRITE_SCRIPT = new RedisScript(`${LEASE_REFUSAL}
 local checks, tags = tonumber(ARGV[1]), tonumber(ARGV[2])
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-if now - tonumber(ARGV[4]) > tonumber(ARGV[5]) then return 2 end
-local since = tonumber(ARGV[3])
-for i = 1, checks do
-  local stamp = redis.call('GET', KEYS[i])
-  if stamp and tonumber(stamp) > since then return 1 end
-end
+local refusal = leaseRefusal(checks, ARGV[3], ARGV[4], ARGV[5])
+if refusal ~= 0 then return refusal end
 for i = checks + 1, checks + tags do
   redis.call('SADD', KEYS[i], ARGV[7])
   redis.call('PEXPIRE', KEYS[i], ARGV[6], 'NX')
@@ -78,16 +88,9 @@ return 0
  * new lifetime (ms), and optionally the whole new value (headers changed): written instead, on the
  * same condition. Replies as the guarded write, or 3 when the entry is not the one revalidated.
  */
-export const RENEW_SCRIPT = new RedisScript(`
-local checks = tonumber(ARGV[1])
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-if now - tonumber(ARGV[3]) > tonumber(ARGV[4]) then return 2 end
-local since = tonumber(ARGV[2])
-for i = 1, checks do
-  local stamp = redis.call('GET', KEYS[i])
-  if stamp and tonumber(stamp) > since then return 1 end
-end
+export const RENEW_SCRIPT = new RedisScript(`${LEASE_REFUSAL}
+local refusal = leaseRefusal(tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4])
+if refusal ~= 0 then return refusal end
 local entry = KEYS[#KEYS]
 local offset = tonumber(ARGV[5])
 if redis.call('GETRANGE', entry, offset, offset + #ARGV[6] - 1) ~= ARGV[6] then return 3 end
