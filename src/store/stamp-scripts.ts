@@ -20,6 +20,20 @@ end
 // a refused invalidation would leave stale entries as hits.
 const ALLOW_OOM = '#!lua flags=allow-oom\n';
 
+// Adds the entry `member` to the `tags` index sets that follow the first `skip` KEYS, each living as
+// long as its longest-lived entry (NX gives a new set a lifetime, GT stretches it), then writes the
+// entry (the last key) when this slot holds it.
+const INDEX_AND_WRITE = `
+local function indexAndWrite(skip, tags, member, ttl, value)
+  for i = skip + 1, skip + tags do
+    redis.call('SADD', KEYS[i], member)
+    redis.call('PEXPIRE', KEYS[i], ttl, 'NX')
+    redis.call('PEXPIRE', KEYS[i], ttl, 'GT')
+  end
+  if #KEYS > skip + tags then redis.call('SET', KEYS[#KEYS], value, 'PX', ttl) end
+end
+`;
+
 // Why a write under a lease must not land: 2 when the lease is older than its longest age, measured
 // on the server's clock when the script runs; 1 when one of the first `checks` KEYS (stamps) is newer
 // than the lease's count; 0 when it may.
@@ -68,16 +82,11 @@ export const READ_LEASE_SCRIPT = new RedisScript(
  * The age is measured on the server's clock when the script runs, so a write that waited in a queue
  * (a reconnecting client, a paused server) is judged by when it lands.
  */
-export const GUARDED_WRITE_SCRIPT = new RedisScript(`${LEASE_REFUSAL}
+export const GUARDED_WRITE_SCRIPT = new RedisScript(`${LEASE_REFUSAL}${INDEX_AND_WRITE}
 local checks, tags = tonumber(ARGV[1]), tonumber(ARGV[2])
 local refusal = leaseRefusal(checks, ARGV[3], ARGV[4], ARGV[5])
 if refusal ~= 0 then return refusal end
-for i = checks + 1, checks + tags do
-  redis.call('SADD', KEYS[i], ARGV[7])
-  redis.call('PEXPIRE', KEYS[i], ARGV[6], 'NX')
-  redis.call('PEXPIRE', KEYS[i], ARGV[6], 'GT')
-end
-if #KEYS > checks + tags then redis.call('SET', KEYS[#KEYS], ARGV[8], 'PX', ARGV[6]) end
+indexAndWrite(checks, tags, ARGV[7], ARGV[6], ARGV[8])
 return 0
 `);
 
@@ -108,15 +117,10 @@ return 0
  * stamps to raise, the tag index sets, then the entry if this slot holds it. ARGV: stamps count, tags
  * count, invalidation count, stamp lifetime (ms), entry lifetime (ms), entry key, value.
  */
-export const STAMPED_WRITE_SCRIPT = new RedisScript(`${STAMP}
+export const STAMPED_WRITE_SCRIPT = new RedisScript(`${STAMP}${INDEX_AND_WRITE}
 local stamps, tags = tonumber(ARGV[1]), tonumber(ARGV[2])
 for i = 1, stamps do stamp(KEYS[i], ARGV[3], ARGV[4]) end
-for i = stamps + 1, stamps + tags do
-  redis.call('SADD', KEYS[i], ARGV[6])
-  redis.call('PEXPIRE', KEYS[i], ARGV[5], 'NX')
-  redis.call('PEXPIRE', KEYS[i], ARGV[5], 'GT')
-end
-if #KEYS > stamps + tags then redis.call('SET', KEYS[#KEYS], ARGV[7], 'PX', ARGV[5]) end
+indexAndWrite(stamps, tags, ARGV[6], ARGV[5], ARGV[7])
 return 0
 `);
 
