@@ -12,6 +12,12 @@ export interface FailureAudit {
    * older copy may be served after an invalidation, so there was nothing to fall back on.
    */
   nothingCachedToServe: number;
+  /**
+   * GETs refused while the data source was down, by an instance that could not read Redis for them
+   * either (its connection was still coming back, or its circuit was still open after an outage):
+   * this instance had nothing it could have served.
+   */
+  redisUnreadable: number;
   /** PUTs refused because the data source was down: the fault itself, reported as such to the client. */
   writesRefusedByDataSource: number;
 }
@@ -27,9 +33,15 @@ export function auditFailures(
   gets: readonly GetRecord[],
   puts: readonly PutRecord[],
   faults: readonly FaultRecord[],
-  entryLifetimeMs: number,
+  lifetimes: EntryLifetimes,
 ): FailureAudit {
-  const audit: FailureAudit = { total: 0, failed: [], nothingCachedToServe: 0, writesRefusedByDataSource: 0 };
+  const audit: FailureAudit = {
+    total: 0,
+    failed: [],
+    nothingCachedToServe: 0,
+    redisUnreadable: 0,
+    writesRefusedByDataSource: 0,
+  };
   const servedFromCache = cachedAnswersByEntry(gets);
   for (const put of puts) {
     if (put.failure === undefined) continue;
@@ -44,6 +56,10 @@ export function auditFailures(
       audit.failed.push(get);
       continue;
     }
+    if (get.redisReadFailed === true) {
+      audit.redisUnreadable += 1;
+      continue;
+    }
     // A write refused by the data source invalidated nothing: the app invalidates after a write only.
     const writes = puts.filter(
       (put) => put.product === get.product && put.failure !== 'data-source' && put.startMs < get.endMs,
@@ -56,15 +72,28 @@ export function auditFailures(
     // has not expired yet; a stall may have removed it (a write lost while Redis did not answer).
     const lastSureRemovalMs = Math.max(0, ...writes.map((put) => put.endMs), ...before(['redis-kill']));
     const lastRemovalMs = Math.max(lastSureRemovalMs, ...before(['redis-pause']));
+    // The tiered instance may answer from memory for a while after Redis lost everything: only
+    // its answers begun after that while are evidence of an entry in Redis.
+    const evidenceFrom = (earlier: GetRecord) =>
+      earlier.instance === lifetimes.tieredInstance ? lastRemovalMs + lifetimes.tierMs : lastRemovalMs;
     const entryExisted =
-      get.startMs < lastSureRemovalMs + entryLifetimeMs &&
+      get.startMs < lastSureRemovalMs + lifetimes.entryMs &&
       (servedFromCache.get(entryOf(get)) ?? []).some(
-        (earlier) => earlier.startMs >= lastRemovalMs && earlier.endMs <= get.startMs,
+        (earlier) => earlier.startMs >= evidenceFrom(earlier) && earlier.endMs <= get.startMs,
       );
     if (entryExisted) audit.failed.push(get);
     else audit.nothingCachedToServe += 1;
   }
   return audit;
+}
+
+/** How long what the instances served from may outlive its removal from Redis. */
+export interface EntryLifetimes {
+  /** `ttl + staleTtl` of the entries in Redis. */
+  entryMs: number;
+  /** The instance with an in-process tier, and that tier's lifetime. */
+  tieredInstance: string;
+  tierMs: number;
 }
 
 function entryOf(get: GetRecord): string {

@@ -1,5 +1,10 @@
 /** Header naming why a request failed: `data-source` (the injected fault) or `app` (anything else). */
 export const FAILURE_HEADER = 'x-soak-failure';
+/**
+ * Beside a `data-source` failure of a GET: `failed` when the cache could not read the entry from
+ * Redis either (a timeout, a lost connection, an open circuit), `ok` when Redis answered.
+ */
+export const REDIS_READ_HEADER = 'x-soak-redis-read';
 
 /** How the driver configures one app instance (passed as JSON in its argv). */
 export interface InstanceConfig {

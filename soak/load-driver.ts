@@ -1,5 +1,5 @@
 import { type HttpAnswer, httpCall } from './http-call.js';
-import { FAILURE_HEADER } from './instance-protocol.js';
+import { FAILURE_HEADER, REDIS_READ_HEADER } from './instance-protocol.js';
 import { PUBLIC_HOST } from './product-keys.js';
 import type { RunClock } from './run-clock.js';
 import type { FailureCause, GetRecord, PutRecord } from './soak-records.js';
@@ -95,6 +95,8 @@ export class LoadDriver {
       const version = answer.status === 200 ? versionIn(answer.body) : undefined;
       if (version !== undefined) record.version = version;
       else Object.assign(record, { failure: failureOf(answer), detail: answer.body.slice(0, 200) });
+      if (record.failure === 'data-source')
+        record.redisReadFailed = answer.headers[REDIS_READ_HEADER] === 'failed';
     }
     this.gets.push(record);
   }

@@ -1,8 +1,9 @@
-import express, { type ErrorRequestHandler, type Express } from 'express';
-import { type Cache, responseCache } from '../src/index.js';
+import express, { type ErrorRequestHandler, type Express, type Response } from 'express';
+import { type Cache, responseCache, responseCacheKey } from '../src/index.js';
 import { type DataSourceClient, DataSourceError, type Product } from './data-source-client.js';
-import { FAILURE_HEADER } from './instance-protocol.js';
-import { engineKeyOf, tagsOf } from './product-keys.js';
+import { FAILURE_HEADER, REDIS_READ_HEADER } from './instance-protocol.js';
+import { CACHE_PREFIX, engineKeyOf, PUBLIC_HOST, tagsOf } from './product-keys.js';
+import { RedisReadWatch } from './redis-read-watch.js';
 
 /** What the product app needs besides its cache. */
 export interface ProductAppOptions {
@@ -21,6 +22,17 @@ export interface ProductAppOptions {
 export function createProductApp(cache: Cache, options: ProductAppOptions): Express {
   const { dataSource } = options;
   const app = express();
+  const reads = new RedisReadWatch(cache);
+  // Whether Redis could be read for a GET is known only inside this process: the error handler says it.
+  app.get('/engine/products/:id', (req, res, next) => {
+    watchReads(res, reads, CACHE_PREFIX + engineKeyOf(String(req.params.id)));
+    next();
+  });
+  app.get('/http/products/:id', (req, res, next) => {
+    const url = `http://${PUBLIC_HOST}/http/products/${String(req.params.id)}`;
+    watchReads(res, reads, CACHE_PREFIX + responseCacheKey(url));
+    next();
+  });
 
   app.get('/engine/products/:id', async (req, res) => {
     const { id } = req.params;
@@ -71,7 +83,12 @@ export function createProductApp(cache: Cache, options: ProductAppOptions): Expr
       return;
     }
     if (error instanceof DataSourceError) {
-      res.status(503).set(FAILURE_HEADER, 'data-source').json({ error: error.message });
+      const readFailed = (res.locals as WatchedLocals).stopReadWatch?.() ?? false;
+      res
+        .status(503)
+        .set(FAILURE_HEADER, 'data-source')
+        .set(REDIS_READ_HEADER, readFailed ? 'failed' : 'ok')
+        .json({ error: error.message });
       return;
     }
     options.onAppError(error);
@@ -82,4 +99,19 @@ export function createProductApp(cache: Cache, options: ProductAppOptions): Expr
   };
   app.use(handleError);
   return app;
+}
+
+interface WatchedLocals {
+  stopReadWatch?: () => boolean;
+}
+
+function watchReads(res: Response, reads: RedisReadWatch, entryKey: string): void {
+  const stop = reads.watch(entryKey);
+  let stopped: boolean | undefined;
+  const stopOnce = () => {
+    stopped ??= stop();
+    return stopped;
+  };
+  (res.locals as WatchedLocals).stopReadWatch = stopOnce;
+  res.once('close', stopOnce);
 }

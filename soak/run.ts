@@ -120,12 +120,11 @@ async function main(settings: SoakSettings): Promise<boolean> {
     gets: driver.gets,
     puts: driver.puts,
     skippedByDriver: driver.skipped,
-    audit: auditFailures(
-      driver.gets,
-      driver.puts,
-      faults,
-      (settings.ttlSeconds + settings.staleTtlSeconds) * 1000,
-    ),
+    audit: auditFailures(driver.gets, driver.puts, faults, {
+      entryMs: (settings.ttlSeconds + settings.staleTtlSeconds) * 1000,
+      tieredInstance: TIERED,
+      tierMs: settings.memoryTierTtlMs,
+    }),
     verdict: judgeReads(driver.gets, driver.puts, {
       tieredInstance: TIERED,
       tierBoundMs: settings.memoryTierTtlMs,

@@ -22,6 +22,8 @@ export interface GetRecord {
   /** `X-Cache` of the answer (HIT, MISS, STALE, BYPASS). */
   cache?: string;
   failure?: FailureCause;
+  /** For a GET the data source refused: whether the instance could not read Redis for it either. */
+  redisReadFailed?: boolean;
   detail?: string;
 }
 

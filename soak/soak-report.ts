@@ -126,6 +126,7 @@ export function renderText(result: SoakResult): string {
     '',
     `failed requests: ${failures.failed}`,
     `  GETs refused while the data source was down, with nothing cached that could be served: ${failures.nothingCachedToServe} (not counted as failed; see soak/README.md)`,
+    `  GETs refused while the data source was down, by an instance that could not read Redis for them either: ${failures.redisUnreadable} (not counted as failed)`,
     ...failures.samples.slice(0, 10).map((record) => `  e.g. ${JSON.stringify(record)}`),
     '',
     `version oracle: ${oracle.readsChecked} reads checked, ${oracle.readsAfterAnAck} began after an acknowledged write of their product`,
@@ -170,6 +171,10 @@ export function renderMarkdown(result: SoakResult): string {
     ['Requests', `${requests.gets + requests.puts} (${requests.gets} GET, ${requests.puts} PUT)`],
     ['Failed requests', String(failures.failed)],
     ['GETs with nothing cached while the data source was down', String(failures.nothingCachedToServe)],
+    [
+      'GETs while the data source was down and Redis unreadable from their instance',
+      String(failures.redisUnreadable),
+    ],
     [
       'PUTs acknowledged / not acknowledged / refused by the data source',
       `${puts.acknowledged} / ${puts.notAcknowledged} / ${puts.refusedByDataSource}`,
