@@ -183,6 +183,8 @@ describe('memory tier over real Redis', function () {
       redis: await connect(),
       prefix: 'soak:',
       registry: new Registry(),
+      // Only what Redis stored enters the tier: on a busy machine the default 200 ms would refuse writes.
+      redisTimeoutMs: 10_000,
       memoryTier: { maxEntries: 100_000, maxBytes, ttlMs: 60_000 },
     });
     caches.push(cache);
