@@ -108,6 +108,19 @@ function describeRenewCases({ test, store }: ContractSuite, lease: () => Promise
       assert.equal(await textOf(store(), 'c:item'), undefined);
     });
 
+    it('writes the whole new value instead when the renewal carries one, on the same condition', async () => {
+      await put(store(), 'c:item', 'ab1234cd');
+      const taken = await lease();
+      const whole = {
+        ...renewal(taken, bytes('1234'), bytes('5678')),
+        value: bytes('ab5678cd, body changed'),
+      };
+      assert.equal(await renew('c:item', { ...whole, expected: bytes('9999') }), 'changed');
+      assert.equal(await textOf(store(), 'c:item'), 'ab1234cd');
+      assert.equal(await renew('c:item', whole), 'stored');
+      assert.equal(await textOf(store(), 'c:item'), 'ab5678cd, body changed');
+    });
+
     it('says changed when the entry is not the one read (replaced or gone), and writes nothing', async () => {
       await put(store(), 'c:item', 'ab9999cd');
       const taken = await lease();

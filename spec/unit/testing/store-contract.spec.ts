@@ -92,10 +92,10 @@ describe('describeStoreContract', () => {
     );
     expect(grouped(none, 'leases')).to.deep.equal([]);
     expect(grouped(none, 'acquireLockAndGet')).to.deep.equal([]);
-    expect(grouped(all, 'leases')).to.have.lengthOf(13);
+    expect(grouped(all, 'leases')).to.have.lengthOf(14);
     expect(grouped(all, 'acquireLockAndGet')).to.have.lengthOf(3);
     expect(grouped(leases, 'leases')).to.have.lengthOf(10);
-    expect(all.length - none.length).to.equal(16);
+    expect(all.length - none.length).to.equal(17);
   });
 
   it('fails a store that offers an optional method it does not declare, so that its contract is checked', async () => {
