@@ -5,11 +5,19 @@ import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
 const [root, check] = process.argv.slice(2);
+const SOURCE_CONDITION = 'express-cache-aside:source';
 const files = listFiles(root);
 const problems = [];
 
 if (check === 'e') {
-  for (const required of ['LICENSE', 'CHANGELOG.md', 'README.md', 'package.json', 'dist/index.d.ts']) {
+  for (const required of [
+    'LICENSE',
+    'CHANGELOG.md',
+    'README.md',
+    'package.json',
+    'dist/index.d.ts',
+    'dist/testing/index.d.ts',
+  ]) {
     if (!files.includes(required)) problems.push(`missing ${required}`);
   }
   if (!files.some((file) => file.startsWith('grafana/'))) problems.push('missing grafana/');
@@ -22,11 +30,21 @@ if (check === 'e') {
     problems.push('LICENSE is not the MIT licence of express-cache-aside contributors');
   }
   if (files.some((file) => file.startsWith('dist/demo/'))) problems.push('dist/demo/ is published');
-  // The entry points exist, and TypeScript finds the declarations first.
+  // The entry points exist, and TypeScript finds the declarations first. The repository's own
+  // condition (tsc and mocha set it to import `./testing` from src/, which is not published) is left out.
   const manifest = JSON.parse(read('package.json'));
-  const entry = manifest.exports?.['.'] ?? {};
-  if (Object.keys(entry)[0] !== 'types') problems.push('exports["."] does not list `types` first');
-  for (const target of [manifest.main, manifest.types, ...Object.values(entry)]) {
+  const targets = [manifest.main, manifest.types];
+  for (const [subpath, entry] of Object.entries(manifest.exports ?? {})) {
+    if (typeof entry === 'string') {
+      targets.push(entry);
+      continue;
+    }
+    const published = Object.entries(entry).filter(([condition]) => condition !== SOURCE_CONDITION);
+    if (published[0]?.[0] !== 'types') problems.push(`exports["${subpath}"] does not list \`types\` first`);
+    targets.push(...published.map(([, target]) => target));
+  }
+  if (manifest.exports?.['./testing'] === undefined) problems.push('no exports["./testing"]');
+  for (const target of targets) {
     if (typeof target === 'string' && !inTarball('.', target)) problems.push(`missing entry point ${target}`);
   }
   // Every source map, and every file that names one, must point inside the tarball.
@@ -46,7 +64,7 @@ if (check === 'e') {
     }
   }
   report(
-    `${files.length} files, ${maps.length} source maps, entry points, LICENSE, CHANGELOG.md, README.md, dist/index.d.ts, grafana/`,
+    `${files.length} files, ${maps.length} source maps, entry points, LICENSE, CHANGELOG.md, README.md, dist/index.d.ts, dist/testing/, grafana/`,
   );
 } else if (check === 'f') {
   // A published module may import Node, its dependencies and its peers, nothing else (no dev-only module).

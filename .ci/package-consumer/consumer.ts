@@ -1,5 +1,6 @@
 // (c) What a TypeScript app compiles against: the published declarations, under --strict, NodeNext.
 
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import express from 'express';
 import {
   type Cache,
@@ -12,6 +13,11 @@ import {
   responseCache,
   responseCacheKey,
 } from 'express-cache-aside';
+import {
+  describeStoreContract,
+  type StoreContractOptions,
+  type StoreContractTestFunctions,
+} from 'express-cache-aside/testing';
 import { createClient } from 'redis';
 
 // The app's own node-redis client is what `redis` takes.
@@ -45,6 +51,15 @@ app.get('/metrics', metricsHandler());
 const value: Promise<{ name: string }> = cache.get('user:1', async () => ({ name: 'Ada' }));
 void value;
 
+// A custom store's author runs the contract with their test framework's functions (node:test's here).
+const framework: StoreContractTestFunctions = { describe, it, beforeEach, afterEach };
+const contract: StoreContractOptions = {
+  name: 'MemoryStore',
+  create: () => ({ store: new MemoryStore(), cleanup: () => undefined }),
+  capabilities: ['readLease', 'renew', 'acquireLockAndGet'],
+};
+describeStoreContract(framework, contract);
+
 // The declarations are real types, not `any`: each line below must be an error.
 // @ts-expect-error ttl is a number or a function
 responseCache(cache, { ttl: 'one minute' });
@@ -53,3 +68,5 @@ createCache({ store: 'memory' });
 // @ts-expect-error responseCacheKey returns a string
 const notANumber: number = responseCacheKey('https://shop.example/items/1');
 void notANumber;
+// @ts-expect-error capabilities are the optional CacheStore methods, by name
+describeStoreContract(framework, { ...contract, capabilities: ['leases'] });

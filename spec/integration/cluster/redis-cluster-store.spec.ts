@@ -1,11 +1,11 @@
 import { expect } from 'chai';
+import { describeStoreContract } from 'express-cache-aside/testing';
 import fc from 'fast-check';
 import { createCache } from '../../../src/create-cache.js';
 import { keySlot } from '../../../src/store/key-slot.js';
 import { RedisClusterStore } from '../../../src/store/redis-cluster-store.js';
 import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { type ClusterClient, startRedisCluster, type TestRedisCluster } from '../../support/redis-cluster.js';
-import { describeStoreContract } from '../../support/store-contract.js';
 import { silentLogger } from '../../unit/engine/make-cache.js';
 
 const MINUTE_MS = 60_000;
@@ -63,15 +63,24 @@ describe('RedisClusterStore on a real Redis Cluster (3 masters)', function () {
   });
 
   describeStoreContract(
-    'RedisClusterStore',
-    () => new RedisClusterStore(client),
-    () => cluster.flushAll(),
+    { describe, it, beforeEach, afterEach },
+    {
+      name: 'RedisClusterStore',
+      create: () => ({ store: new RedisClusterStore(client), cleanup: () => cluster.flushAll() }),
+      capabilities: ['readLease', 'renew', 'acquireLockAndGet'],
+    },
   );
 
   describeStoreContract(
-    'RedisClusterStore with batches of 2',
-    () => new RedisClusterStore(client, { batchSize: 2 }),
-    () => cluster.flushAll(),
+    { describe, it, beforeEach, afterEach },
+    {
+      name: 'RedisClusterStore with batches of 2',
+      create: () => ({
+        store: new RedisClusterStore(client, { batchSize: 2 }),
+        cleanup: () => cluster.flushAll(),
+      }),
+      capabilities: ['readLease', 'renew', 'acquireLockAndGet'],
+    },
   );
 
   it("computes each key's slot as the servers do, braces and UTF-8 included (property, CLUSTER KEYSLOT)", async () => {

@@ -1,8 +1,15 @@
 import { expect } from 'chai';
+import { describeStoreContract } from 'express-cache-aside/testing';
 import { MemoryStore } from '../../../src/store/memory-store.js';
-import { describeStoreContract } from '../../support/store-contract.js';
 
-describeStoreContract('MemoryStore', () => new MemoryStore());
+describeStoreContract(
+  { describe, it, beforeEach, afterEach },
+  {
+    name: 'MemoryStore',
+    create: () => ({ store: new MemoryStore() }),
+    capabilities: ['readLease', 'renew', 'acquireLockAndGet'],
+  },
+);
 
 describe('MemoryStore', () => {
   const ttl = { ttlMs: 60_000 };

@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import type { CacheStore, TaggedDeletion } from '../store/cache-store.js';
+import { type ContractSuite, eventually, MINUTE_MS, put, SHORT_TTL_MS, tagKey } from './contract-suite.js';
+
+/** Deleting many entries at once: by tag index (`deleteTagged`) and by Redis glob (`deleteMatching`). */
+export function describeInvalidationCases({ test, store }: ContractSuite): void {
+  const { describe, it } = test;
+  /** The deletion as a plain object, whatever class the store answers with. */
+  const deleteTagged = async (tagKeys: string[]): Promise<TaggedDeletion> => {
+    const { keys, deleted } = await store().deleteTagged(tagKeys);
+    return { keys, deleted };
+  };
+
+  describe('deleteTagged', () => {
+    it('deletes every entry listed under any of the tags, each counted once', async () => {
+      await put(store(), 'c:item:1', 'one', MINUTE_MS, [tagKey('item:1'), tagKey('items')]);
+      await put(store(), 'c:item:2', 'two', MINUTE_MS, [tagKey('items')]);
+      await put(store(), 'c:list', 'list', MINUTE_MS, [tagKey('item:1'), tagKey('item:2')]);
+      await put(store(), 'c:other', 'other', MINUTE_MS, [tagKey('other')]);
+      await put(store(), 'c:untagged');
+      const { deleted } = await deleteTagged([tagKey('item:1'), tagKey('items')]);
+      assert.equal(deleted, 3);
+      const left = await store().getMany(['c:item:1', 'c:item:2', 'c:list', 'c:other', 'c:untagged']);
+      assert.deepEqual(
+        left.map((value) => value?.toString()),
+        [undefined, undefined, undefined, 'other', 'c:untagged'],
+      );
+    });
+
+    it('reports the keys the tags listed, so in-process copies can be dropped too', async () => {
+      await put(store(), 'c:a', 'a', MINUTE_MS, [tagKey('t')]);
+      await put(store(), 'c:b', 'b', MINUTE_MS, [tagKey('t'), tagKey('u')]);
+      const { keys } = await deleteTagged([tagKey('t'), tagKey('u')]);
+      assert.deepEqual([...new Set(keys)].sort(), ['c:a', 'c:b']);
+    });
+
+    it('answers nothing deleted for a tag nobody used', async () => {
+      assert.deepEqual(await deleteTagged([tagKey('nobody')]), { keys: [], deleted: 0 });
+    });
+
+    it('consumes the tag index: a second deleteTagged finds nothing', async () => {
+      await put(store(), 'c:a', 'a', MINUTE_MS, [tagKey('t')]);
+      assert.equal((await deleteTagged([tagKey('t')])).deleted, 1);
+      assert.deepEqual(await deleteTagged([tagKey('t')]), { keys: [], deleted: 0 });
+    });
+
+    it('reaches an entry tagged again after a deleteTagged', async () => {
+      await put(store(), 'c:a', 'a', MINUTE_MS, [tagKey('t')]);
+      await deleteTagged([tagKey('t')]);
+      await put(store(), 'c:a', 'a again', MINUTE_MS, [tagKey('t')]);
+      assert.equal((await deleteTagged([tagKey('t')])).deleted, 1);
+      assert.equal(await store().get('c:a'), undefined);
+    });
+
+    it('does not count tagged entries that already expired', async () => {
+      await put(store(), 'c:short', 'x', SHORT_TTL_MS, [tagKey('t')]);
+      await put(store(), 'c:long', 'y', MINUTE_MS, [tagKey('t')]);
+      await eventually(async () => (await store().get('c:short')) === undefined);
+      assert.equal((await deleteTagged([tagKey('t')])).deleted, 1);
+    });
+
+    it('deletes more tagged entries than fit in one batch', async () => {
+      const keys = Array.from({ length: 1_200 }, (_, index) => `c:many:${index}`);
+      await Promise.all(keys.map((key) => put(store(), key, key, MINUTE_MS, [tagKey('many')])));
+      const deletion = await deleteTagged([tagKey('many')]);
+      assert.equal(deletion.deleted, keys.length);
+      assert.equal(deletion.keys.length, keys.length);
+      assert.equal(
+        (await store().getMany(keys)).every((value) => value === undefined),
+        true,
+      );
+    });
+  });
+
+  describe('deleteMatching (Redis glob semantics)', () => {
+    const seed = async (keys: string[]) => {
+      for (const key of keys) await put(store(), key);
+    };
+
+    it('`*` matches any run of characters, the empty run and `:` included', async () => {
+      await seed(['c:user:1', 'c:user:22', 'c:user:', 'c:user', 'c:users:1', 'd:user:1']);
+      assert.equal(await store().deleteMatching('c:user:*'), 3);
+      assert.deepEqual(
+        await survivors(store(), ['c:user:1', 'c:user:22', 'c:user:', 'c:user', 'c:users:1', 'd:user:1']),
+        ['c:user', 'c:users:1', 'd:user:1'],
+      );
+    });
+
+    it('`?` matches exactly one character', async () => {
+      await seed(['c:k1', 'c:k22', 'c:k']);
+      assert.equal(await store().deleteMatching('c:k?'), 1);
+      assert.deepEqual(await survivors(store(), ['c:k1', 'c:k22', 'c:k']), ['c:k22', 'c:k']);
+    });
+
+    it('`[ab]` matches one character of a set', async () => {
+      await seed(['c:a', 'c:b', 'c:d']);
+      assert.equal(await store().deleteMatching('c:[ab]'), 2);
+      assert.deepEqual(await survivors(store(), ['c:a', 'c:b', 'c:d']), ['c:d']);
+    });
+
+    it('`[^a]` matches one character outside a set', async () => {
+      await seed(['c:a', 'c:b', 'c:d', 'c:bb']);
+      assert.equal(await store().deleteMatching('c:[^a]'), 2);
+      assert.deepEqual(await survivors(store(), ['c:a', 'c:b', 'c:d', 'c:bb']), ['c:a', 'c:bb']);
+    });
+
+    it('`[a-c]` matches one character of a range', async () => {
+      await seed(['c:a', 'c:c', 'c:x']);
+      assert.equal(await store().deleteMatching('c:[a-c]'), 2);
+      assert.deepEqual(await survivors(store(), ['c:a', 'c:c', 'c:x']), ['c:x']);
+    });
+
+    it('a backslash makes a glob character literal', async () => {
+      await seed(['c:a*b', 'c:axb', 'c:a?b', 'c:a[x]b']);
+      assert.equal(await store().deleteMatching('c:a\\*b'), 1);
+      assert.equal(await store().deleteMatching('c:a\\?b'), 1);
+      assert.equal(await store().deleteMatching('c:a\\[x\\]b'), 1);
+      assert.deepEqual(await survivors(store(), ['c:a*b', 'c:axb', 'c:a?b', 'c:a[x]b']), ['c:axb']);
+    });
+
+    it('characters that are special in regular expressions match only themselves', async () => {
+      await seed(['c:a.b', 'c:axb', 'c:(x)+$', 'c:^a|b']);
+      assert.equal(await store().deleteMatching('c:a.b'), 1);
+      assert.equal(await store().deleteMatching('c:(x)+$'), 1);
+      assert.equal(await store().deleteMatching('c:^a|b'), 1);
+      assert.deepEqual(await survivors(store(), ['c:a.b', 'c:axb', 'c:(x)+$', 'c:^a|b']), ['c:axb']);
+    });
+
+    it('answers 0 when nothing matches', async () => {
+      await seed(['c:a']);
+      assert.equal(await store().deleteMatching('c:zzz*'), 0);
+      assert.deepEqual(await survivors(store(), ['c:a']), ['c:a']);
+    });
+
+    it('deletes matches beyond one batch', async () => {
+      const keys = Array.from({ length: 1_200 }, (_, index) => `c:bulk:${index}`);
+      await Promise.all(keys.map((key) => put(store(), key)));
+      await put(store(), 'c:keep');
+      assert.equal(await store().deleteMatching('c:bulk:*'), keys.length);
+      assert.deepEqual(await survivors(store(), [...keys, 'c:keep']), ['c:keep']);
+    });
+
+    it('deletes entries only: a tag index that matches the pattern keeps working', async () => {
+      const indexKey = 'c:__ca:tag:item:1';
+      await put(store(), 'c:list', 'list', MINUTE_MS, [indexKey]);
+      assert.equal(await store().deleteMatching('c:*:1'), 0);
+      assert.equal((await deleteTagged([indexKey])).deleted, 1);
+      assert.equal(await store().get('c:list'), undefined);
+    });
+  });
+}
+
+/** The values still stored under `keys` (each entry's value is its key), in the order of `keys`. */
+async function survivors(store: CacheStore, keys: string[]): Promise<string[]> {
+  return (await store.getMany(keys))
+    .map((value) => value?.toString())
+    .filter((value): value is string => value !== undefined);
+}
