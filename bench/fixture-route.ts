@@ -7,10 +7,10 @@ export const ITEM_COUNT = 100;
 export const ITEM_ROUTE = '/items/:id';
 
 /** How long the slow handler waits before answering, in milliseconds (a database call, say). */
-export const HANDLER_DELAY_MS = 20;
+const HANDLER_DELAY_MS = 20;
 
 /** One item of the fixture: about 2 KB once serialized, the same bytes for a given id in every process. */
-export interface Item {
+interface Item {
   id: number;
   sku: string;
   name: string;
@@ -55,7 +55,7 @@ function words(seed: number, count: number): string {
 }
 
 /** Builds item `id` (0 ≤ id < ITEM_COUNT); deterministic, so every variant serves the same bytes. */
-export function buildItem(id: number): Item {
+function buildItem(id: number): Item {
   return {
     id,
     sku: `SKU-${String(id).padStart(6, '0')}`,

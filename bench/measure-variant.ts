@@ -17,7 +17,7 @@ export interface MeasureSettings {
 }
 
 /** One measured run, with what the server process did during it. */
-export interface MeasuredRun extends LoadResult {
+interface MeasuredRun extends LoadResult {
   /** Handler runs during the unrecorded warm-up before the run. */
   warmupHandlerRuns: number;
   /** Handler runs during the measured run. */
@@ -37,7 +37,7 @@ export interface MeasureOptions extends VariantProcessOptions {
 }
 
 /** A miss run at another concurrency than the main runs'. */
-export interface SweepRun {
+interface SweepRun {
   connections: number;
   run: MeasuredRun;
 }

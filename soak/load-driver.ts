@@ -5,7 +5,7 @@ import type { RunClock } from './run-clock.js';
 import type { FailureCause, GetRecord, PutRecord } from './soak-records.js';
 
 /** An instance the driver sends requests to. */
-export interface Target {
+interface Target {
   name: string;
   baseUrl: string;
 }

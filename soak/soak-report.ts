@@ -30,7 +30,7 @@ export interface SoakResult {
 }
 
 /** GETs of one instance and route. */
-export interface TargetFigures {
+interface TargetFigures {
   requests: number;
   /** Without a 200 and a version: failed, or refused by the failing data source with nothing cached. */
   unanswered: number;
@@ -40,7 +40,7 @@ export interface TargetFigures {
 }
 
 /** How the driver's subscriber fared through the faults. */
-export interface SubscriberCounters {
+interface SubscriberCounters {
   reconnections: number;
   connectionErrors: number;
   /** Messages on the channel that were not announcements. */

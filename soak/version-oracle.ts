@@ -2,7 +2,7 @@ import type { GetRecord, PutRecord } from './soak-records.js';
 import { type Spread, spreadOf } from './statistics.js';
 
 /** A read that returned a version older than one whose invalidation was acknowledged before it began. */
-export interface Violation {
+interface Violation {
   product: number;
   instance: string;
   route: GetRecord['route'];
