@@ -3,6 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Loader, LookupOutcome } from '../engine/cache.js';
 import type { LoadContext, Revalidated } from '../engine/entry-options.js';
 import type { LoadLease } from '../engine/load-lease.js';
+import { CacheOptionError } from '../errors.js';
 import type { RequestResult } from '../events.js';
 import { buildCacheKey } from './build-cache-key.js';
 import { addCacheStatusWhenHeadersGo, type CacheStatusEntry, formatCacheStatus } from './cache-status.js';
@@ -13,7 +14,6 @@ import {
   conditionalHeadersOf,
   setConditionalHeaders,
 } from './conditional-headers.js';
-import { credentialOf, customTarget } from './key-function-results.js';
 import { refreshInBackground, refreshJobOf } from './refresh-in-background.js';
 import { replayResponse } from './replay-response.js';
 import { type RequestOrigin, requestOrigin } from './request-origin.js';
@@ -22,10 +22,11 @@ import { applyQueryFilter, requestTarget } from './request-target.js';
 import { notStorableReason } from './response-policy.js';
 import { hasValidator, type Revalidation, validatorsOf } from './revalidation.js';
 import type { RequestReason, RouteCaching } from './route-caching.js';
-import { routePatternOf, UNMATCHED_ROUTE } from './route-pattern.js';
 import { freshenedResponse, toCachedResponse } from './to-cached-response.js';
-import { whenResponseDone } from './when-response-done.js';
 import { type WithheldResponse, withholdResponse } from './withhold-response.js';
+
+/** The `route` of requests that matched no Express route (a 404, or a hit before any route ran). */
+const UNMATCHED_ROUTE = '<unmatched>';
 
 /** A request that asks for the full representation, whatever the client holds. */
 const NO_CONDITIONS: ConditionalHeaders = { 'if-none-match': undefined, 'if-modified-since': undefined };
@@ -498,4 +499,55 @@ function replayStatus(
 
 function sameNames(left: readonly string[], right: readonly string[]): boolean {
   return left.length === right.length && left.every((name, index) => name === right[index]);
+}
+
+/**
+ * The Express route pattern that handles `req` (`req.baseUrl + req.route.path`, e.g.
+ * `/api/items/:id`), never the raw URL, so metrics labels stay bounded; `undefined` before routing.
+ */
+function routePatternOf(req: Request): string | undefined {
+  const route = req.route as { path?: unknown } | undefined;
+  if (route?.path === undefined) return undefined;
+  return req.baseUrl + (typeof route.path === 'string' ? route.path : String(route.path));
+}
+
+/** The result of a route's `key` function, checked: a non-empty string, else a `TypeError`. */
+function customTarget(target: unknown): string {
+  if (typeof target !== 'string' || target.length === 0) {
+    throw new CacheOptionError(
+      `responseCache: \`key\` must return a non-empty string, got ${describe(target)}`,
+    );
+  }
+  return target;
+}
+
+/**
+ * The result of a route's `credentialKey` function, checked: a non-empty string or a finite number (a
+ * numeric user id) is an identity, as text; `undefined` or `null` means none; anything else is a
+ * `TypeError` (an empty string would put every user in one entry).
+ */
+function credentialOf(credential: unknown): string | undefined {
+  if (credential === undefined || credential === null) return undefined;
+  if (typeof credential === 'string' && credential.length > 0) return credential;
+  if (typeof credential === 'number' && Number.isFinite(credential)) return String(credential);
+  throw new CacheOptionError(
+    `responseCache: \`credentialKey\` must return a non-empty string, a finite number or undefined, got ${describe(credential)}`,
+  );
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number') return String(value);
+  return value === null ? 'null' : typeof value;
+}
+
+/** Calls `callback` once, when `res` has finished or closed, whichever comes first. */
+function whenResponseDone(res: ServerResponse, callback: () => void): void {
+  const done = () => {
+    res.off('finish', done);
+    res.off('close', done);
+    callback();
+  };
+  res.on('finish', done);
+  res.on('close', done);
 }
