@@ -95,7 +95,7 @@ export class RequestExchange {
     const bypass = this.#keyRequest();
     const job = this.#refreshJob;
     if (bypass !== undefined) {
-      this.#runHandler('BYPASS', 'bypass', bypass);
+      this.#bypass(bypass);
     } else if (job?.owner === this.#caching) {
       this.#enter(REFRESHING);
       job.start(this.#lead(job.variantNames, false, job.lease, job.revalidation, undefined));
@@ -156,7 +156,7 @@ export class RequestExchange {
     if (state.name === 'running-handler' || state.name === 'not-stored') return;
     if (entry?.kind === 'response') this.#replay(entry, outcome);
     else if (state.name === 'revalidating' || state.name === 'revalidated') this.#sendWithheld(state);
-    else this.#runHandler('MISS', 'miss', this.#req.method === 'HEAD' ? 'head' : 'uncacheable');
+    else this.#runHandler(this.#req.method === 'HEAD' ? 'head' : 'uncacheable');
   }
 
   #loaderFor(variantNames: readonly string[] | undefined): Loader<CachedEntry | undefined> {
@@ -245,7 +245,7 @@ export class RequestExchange {
       const withheld = withholdResponse(res, {
         inherited,
         maxHeldBytes: storage.maxBodyBytes,
-        onSend: () => this.#answeredByHandler('MISS', 'miss', undefined),
+        onSend: () => this.#answeredByHandler(undefined),
         // Another answer replaced the handler's response: nothing of it is stored.
         onTakeOver: () => abandon.abort(),
         holdNotModified: revalidation !== undefined,
@@ -275,7 +275,7 @@ export class RequestExchange {
         return revalidation.revalidated(freshened);
       }
     } else {
-      this.#answeredByHandler('MISS', 'miss', undefined);
+      this.#answeredByHandler(undefined);
       this.#next();
     }
     if (capturing === undefined) return undefined;
@@ -414,38 +414,44 @@ export class RequestExchange {
     return 'cacheStatus' in state ? state.cacheStatus : undefined;
   }
 
-  /** The handler answers a request that did not lead a load: a bypass, or a miss it cannot store. */
-  #runHandler(label: 'MISS' | 'BYPASS', result: RequestResult, reason: RequestReason): void {
+  /** The request may not use the cache: the handler answers it, and nothing is looked up or stored. */
+  #bypass(reason: BypassReason): void {
     this.#watchHandlerHeaders();
-    this.#answeredByHandler(label, result, reason);
+    this.#res.setHeader('X-Cache', 'BYPASS');
+    this.#enter({ name: 'bypassed', reason, cacheStatus: { fwd: bypassForward(reason), detail: reason } });
+    this.#emitWhenDone('bypass');
+    this.#next();
+  }
+
+  /** The handler answers a miss this request did not lead: its response is not stored, for `reason`. */
+  #runHandler(reason: RequestReason): void {
+    this.#watchHandlerHeaders();
+    this.#answeredByHandler(reason);
     this.#next();
   }
 
   /**
-   * The handler's response is this request's answer; its `request` event goes out when it is done. A
-   * background refresh has no client: its response gets `X-Cache` only.
+   * The handler's response is this request's answer to a miss; `reason`, when it is known already not to
+   * be stored. A background refresh has no client: its response gets `X-Cache` only.
    */
-  #answeredByHandler(
-    label: 'MISS' | 'BYPASS',
-    result: RequestResult,
-    reason: RequestReason | undefined,
-  ): void {
-    this.#res.setHeader('X-Cache', label);
+  #answeredByHandler(reason: RequestReason | undefined): void {
+    this.#res.setHeader('X-Cache', 'MISS');
     const from = this.#state;
     if (from.name === 'refreshing') return;
-    const varyMiss = 'varyMiss' in from && from.varyMiss;
-    const storage = this.#caching.config.storage;
-    const cacheStatus: CacheStatusEntry = {
-      fwd: label === 'BYPASS' ? bypassForward(reason) : varyMiss ? 'vary-miss' : 'uri-miss',
-      ...(reason === undefined ? {} : { detail: reason }),
+    const fwd = 'varyMiss' in from && from.varyMiss ? 'vary-miss' : 'uri-miss';
+    if (reason === undefined) {
+      const storage = this.#caching.config.storage;
       // A miss's reason not to store is known from the handler's headers as they go out.
-      ...(label === 'MISS' && reason === undefined
-        ? { whyNotStored: (res: ServerResponse) => notStorableReason(res, storage) }
-        : {}),
-    };
-    if (label === 'BYPASS') this.#enter({ name: 'bypassed', reason: reason as BypassReason, cacheStatus });
-    else if (reason === undefined) this.#enter({ name: 'running-handler', cacheStatus });
-    else this.#enter({ name: 'not-stored', reason, cacheStatus });
+      const whyNotStored = (res: ServerResponse) => notStorableReason(res, storage);
+      this.#enter({ name: 'running-handler', cacheStatus: { fwd, whyNotStored } });
+    } else {
+      this.#enter({ name: 'not-stored', reason, cacheStatus: { fwd, detail: reason } });
+    }
+    this.#emitWhenDone('miss');
+  }
+
+  /** The `request` event of a response the handler made goes out when it is done. */
+  #emitWhenDone(result: 'miss' | 'bypass'): void {
     whenResponseDone(this.#res, () => {
       const state = this.#state;
       // A response that closed before `end` was never complete (its capture, if any, stored nothing).
@@ -465,7 +471,7 @@ export class RequestExchange {
       this.#emit('miss', 'aborted', this.#routePattern() ?? UNMATCHED_ROUTE);
       return;
     }
-    this.#answeredByHandler('MISS', 'miss', 'status');
+    this.#answeredByHandler('status');
     withheld.release();
   }
 
@@ -474,7 +480,7 @@ export class RequestExchange {
     // unless the handler already ran for it.
     const state = this.#state;
     if (state.name === 'revalidating' || state.name === 'revalidated') this.#sendWithheld(state);
-    else if (state.name === 'looking-up') this.#runHandler('MISS', 'miss', 'error');
+    else if (state.name === 'looking-up') this.#runHandler('error');
     else if (state.name === 'replayed' && !this.#res.headersSent) this.#next(error);
   }
 
@@ -499,7 +505,7 @@ export class RequestExchange {
 }
 
 /** RFC 9211 §2.2: why a bypassed request went to the handler. */
-function bypassForward(reason: RequestReason | undefined): CacheStatusEntry['fwd'] {
+function bypassForward(reason: BypassReason): CacheStatusEntry['fwd'] {
   if (reason === 'method') return 'method';
   return reason === 'authorization' || reason === 'cookie' || reason === 'body' || reason === 'range'
     ? 'request'
