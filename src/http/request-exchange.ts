@@ -1,12 +1,18 @@
 import type { ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import type { Loader, LookupOutcome } from '../engine/cache.js';
-import type { LoadContext, Revalidated } from '../engine/entry-options.js';
+import type { Revalidated } from '../engine/entry-options.js';
 import type { LoadLease } from '../engine/load-lease.js';
 import { CacheOptionError } from '../errors.js';
 import type { RequestResult } from '../events.js';
 import { buildCacheKey } from './build-cache-key.js';
-import { addCacheStatusWhenHeadersGo, type CacheStatusEntry, formatCacheStatus } from './cache-status.js';
+import {
+  addCacheStatusWhenHeadersGo,
+  bypassForward,
+  type CacheStatusEntry,
+  formatCacheStatus,
+  replayStatus,
+} from './cache-status.js';
 import type { CachedEntry, CachedResponse } from './cached-response.js';
 import { type CapturedResponse, captureResponse, storedHeaders } from './capture-response.js';
 import {
@@ -21,7 +27,7 @@ import { type RequestOrigin, requestOrigin } from './request-origin.js';
 import { type BypassReason, bypassReason, hasAuthorization, hasCookie } from './request-policy.js';
 import { applyQueryFilter, requestTarget } from './request-target.js';
 import { notStorableReason } from './response-policy.js';
-import { hasValidator, type Revalidation, validatorsOf } from './revalidation.js';
+import { type Revalidation, revalidationOf, validatorsOf } from './revalidation.js';
 import type { RequestReason, RouteCaching } from './route-caching.js';
 import { freshenedResponse, toCachedResponse } from './to-cached-response.js';
 import { withholdResponse } from './withhold-response.js';
@@ -502,53 +508,6 @@ export class RequestExchange {
         : { route, method, result, durationSeconds, reason },
     );
   }
-}
-
-/** RFC 9211 §2.2: why a bypassed request went to the handler. */
-function bypassForward(reason: BypassReason): CacheStatusEntry['fwd'] {
-  if (reason === 'method') return 'method';
-  return reason === 'authorization' || reason === 'cookie' || reason === 'body' || reason === 'range'
-    ? 'request'
-    : 'bypass';
-}
-
-/** How to revalidate the stale response of `context`, when it has a validator (RFC 9111 §4.3.1). */
-function revalidationOf(
-  context: LoadContext<CachedEntry | undefined>,
-  enabled: boolean,
-): Revalidation | undefined {
-  const { stale, revalidated } = context;
-  if (!enabled || stale?.kind !== 'response' || revalidated === undefined) return undefined;
-  if (!hasValidator(stale)) return undefined;
-  return { stale, revalidated: (updated: CachedResponse) => revalidated(updated) };
-}
-
-/**
- * A replayed entry: a hit, with its freshness left (negative once stale); served stale because the
- * handler's own response failed, a forward that fell back on the stale entry; revalidated for this
- * request, a forward answered 304; shared from another request's handler run, a collapsed miss.
- */
-function replayStatus(
-  entry: CachedResponse,
-  outcome: LookupOutcome<CachedEntry | undefined>,
-  handlerStatus: number | undefined,
-  revalidated: boolean,
-): CacheStatusEntry {
-  if (revalidated) {
-    const ttlSeconds = Math.floor((entry.ttlSeconds ?? 0) - (entry.ageSeconds ?? 0));
-    return { fwd: 'stale', fwdStatus: 304, ttlSeconds };
-  }
-  const ttlSeconds =
-    outcome.freshUntilMs === undefined ? undefined : Math.floor((outcome.freshUntilMs - Date.now()) / 1000);
-  const ttl = ttlSeconds === undefined ? {} : { ttlSeconds };
-  if (outcome.result === 'miss') return { fwd: 'uri-miss', collapsed: true, ...ttl };
-  if (handlerStatus !== undefined) {
-    // The handler's own answer, when it came (a server error); a slow handler has none yet.
-    return handlerStatus >= 500
-      ? { fwd: 'stale', fwdStatus: handlerStatus, ...ttl }
-      : { fwd: 'stale', ...ttl };
-  }
-  return { hit: true, ...ttl };
 }
 
 function sameNames(left: readonly string[], right: readonly string[]): boolean {
