@@ -1,4 +1,7 @@
 import type { ServerResponse } from 'node:http';
+import type { LookupOutcome } from '../engine/cache.js';
+import type { CachedEntry, CachedResponse } from './cached-response.js';
+import type { BypassReason } from './request-policy.js';
 
 /**
  * What this cache did for one response, as one member of RFC 9211's `Cache-Status` list: `hit` with
@@ -91,4 +94,40 @@ export function addCacheStatusWhenHeadersGo(
     }
     return Reflect.apply(originalWriteHead, this, args);
   } as ServerResponse['writeHead'];
+}
+
+/** RFC 9211 §2.2: why a bypassed request went to the handler. */
+export function bypassForward(reason: BypassReason): CacheStatusEntry['fwd'] {
+  if (reason === 'method') return 'method';
+  return reason === 'authorization' || reason === 'cookie' || reason === 'body' || reason === 'range'
+    ? 'request'
+    : 'bypass';
+}
+
+/**
+ * A replayed entry: a hit, with its freshness left (negative once stale); served stale because the
+ * handler's own response failed, a forward that fell back on the stale entry; revalidated for this
+ * request, a forward answered 304; shared from another request's handler run, a collapsed miss.
+ */
+export function replayStatus(
+  entry: CachedResponse,
+  outcome: LookupOutcome<CachedEntry | undefined>,
+  handlerStatus: number | undefined,
+  revalidated: boolean,
+): CacheStatusEntry {
+  if (revalidated) {
+    const ttlSeconds = Math.floor((entry.ttlSeconds ?? 0) - (entry.ageSeconds ?? 0));
+    return { fwd: 'stale', fwdStatus: 304, ttlSeconds };
+  }
+  const ttlSeconds =
+    outcome.freshUntilMs === undefined ? undefined : Math.floor((outcome.freshUntilMs - Date.now()) / 1000);
+  const ttl = ttlSeconds === undefined ? {} : { ttlSeconds };
+  if (outcome.result === 'miss') return { fwd: 'uri-miss', collapsed: true, ...ttl };
+  if (handlerStatus !== undefined) {
+    // The handler's own answer, when it came (a server error); a slow handler has none yet.
+    return handlerStatus >= 500
+      ? { fwd: 'stale', fwdStatus: handlerStatus, ...ttl }
+      : { fwd: 'stale', ...ttl };
+  }
+  return { hit: true, ...ttl };
 }

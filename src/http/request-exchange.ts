@@ -1,11 +1,18 @@
 import type { ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import type { Loader, LookupOutcome } from '../engine/cache.js';
-import type { LoadContext, Revalidated } from '../engine/entry-options.js';
+import type { Revalidated } from '../engine/entry-options.js';
 import type { LoadLease } from '../engine/load-lease.js';
+import { CacheOptionError } from '../errors.js';
 import type { RequestResult } from '../events.js';
 import { buildCacheKey } from './build-cache-key.js';
-import { addCacheStatusWhenHeadersGo, type CacheStatusEntry, formatCacheStatus } from './cache-status.js';
+import {
+  addCacheStatusWhenHeadersGo,
+  bypassForward,
+  type CacheStatusEntry,
+  formatCacheStatus,
+  replayStatus,
+} from './cache-status.js';
 import type { CachedEntry, CachedResponse } from './cached-response.js';
 import { type CapturedResponse, captureResponse, storedHeaders } from './capture-response.js';
 import {
@@ -13,19 +20,20 @@ import {
   conditionalHeadersOf,
   setConditionalHeaders,
 } from './conditional-headers.js';
-import { credentialOf, customTarget } from './key-function-results.js';
-import { refreshInBackground, refreshJobOf } from './refresh-in-background.js';
+import { checkedTransition, type ExchangeState } from './exchange-state.js';
+import { type RefreshJob, refreshInBackground, refreshJobOf } from './refresh-in-background.js';
 import { replayResponse } from './replay-response.js';
 import { type RequestOrigin, requestOrigin } from './request-origin.js';
 import { type BypassReason, bypassReason, hasAuthorization, hasCookie } from './request-policy.js';
 import { applyQueryFilter, requestTarget } from './request-target.js';
 import { notStorableReason } from './response-policy.js';
-import { hasValidator, type Revalidation, validatorsOf } from './revalidation.js';
+import { type Revalidation, revalidationOf, validatorsOf } from './revalidation.js';
 import type { RequestReason, RouteCaching } from './route-caching.js';
-import { routePatternOf, UNMATCHED_ROUTE } from './route-pattern.js';
 import { freshenedResponse, toCachedResponse } from './to-cached-response.js';
-import { whenResponseDone } from './when-response-done.js';
-import { type WithheldResponse, withholdResponse } from './withhold-response.js';
+import { withholdResponse } from './withhold-response.js';
+
+/** The `route` of requests that matched no Express route (a 404, or a hit before any route ran). */
+const UNMATCHED_ROUTE = '<unmatched>';
 
 /** A request that asks for the full representation, whatever the client holds. */
 const NO_CONDITIONS: ConditionalHeaders = { 'if-none-match': undefined, 'if-modified-since': undefined };
@@ -33,9 +41,19 @@ const NO_CONDITIONS: ConditionalHeaders = { 'if-none-match': undefined, 'if-modi
 /** The origin of a request not keyed yet (a bypassed one never is). */
 const NO_ORIGIN: RequestOrigin = { scheme: '', authority: '' };
 
+/** A request whose handler runs with the stale entry waiting as the fallback. */
+type StaleFallbackState = Extract<ExchangeState, { name: 'revalidating' | 'revalidated' }>;
+
+/** The states without data, shared by every request: entering them allocates nothing. */
+const ARRIVED: ExchangeState = { name: 'arrived' };
+const LOOKING_UP: ExchangeState = { name: 'looking-up', varyMiss: false };
+const LOOKING_UP_VARIANT: ExchangeState = { name: 'looking-up', varyMiss: true };
+const REFRESHING: ExchangeState = { name: 'refreshing' };
+
 /**
  * One request through the cache: bypass, or look up (following a `Vary` record to its variant), then
- * replay a stored response or run the handler, capturing its response for the key when it leads.
+ * replay a stored response or run the handler, capturing its response for the key when it leads. Where
+ * the request stands is one {@link ExchangeState}, changed only by `#enter`.
  */
 export class RequestExchange {
   readonly #caching: RouteCaching;
@@ -45,37 +63,25 @@ export class RequestExchange {
   readonly #startedAtMs = performance.now();
   /** When the request came in, on the wall clock: the `request_time` of RFC 9111 §4.2.3. */
   readonly #requestTimeMs = Date.now();
-  #origin: RequestOrigin = NO_ORIGIN;
-  #target = '';
-  #credential: string | undefined;
-  #handledBy: 'nobody' | 'handler' | 'replay' = 'nobody';
-  #reason: RequestReason | undefined;
-  /** A background refresh (see `refreshInBackground`): it leads, and it is no client's request. */
-  #isRefresh = false;
-  /** The background refresh of the variants record this request started, if any. */
-  #recordRefresh: Promise<CachedEntry | Revalidated<CachedEntry | undefined> | undefined> | undefined;
-  /**
-   * The handler's response to this request while the stale entry may still answer instead (stale-if-
-   * error): it reaches the client only once its status shows it is no server error.
-   */
-  #withheld: WithheldResponse | undefined;
-  /** What the response's `Cache-Status` says, set before its headers go out (RFC 9211). */
-  #cacheStatus: CacheStatusEntry | undefined;
+  /** Set when the request is a background refresh (see `refreshInBackground`). */
+  readonly #refreshJob: RefreshJob | undefined;
   /** The cache's name in `Cache-Status`; `undefined` when this response carries none. */
-  #cacheStatusName: string | undefined;
-  /** Whether `Cache-Status` is added when the handler's headers go out (see `#watchHandlerHeaders`). */
-  #cacheStatusHooked = false;
-  /** The base key led to a `Vary` record, and this request's variant was not stored. */
-  #varyMiss = false;
-  /** The handler answered this request's revalidation of the stale entry with 304. */
-  #revalidatedHere = false;
-  /** The client's conditional headers, while the request carries the stale entry's validators. */
-  #clientConditions: ConditionalHeaders | undefined;
+  readonly #cacheStatusName: string | undefined;
   /**
    * Read on entry: once a handler passes an error on, Express restores `req.baseUrl` before the error
    * handler responds. `undefined` when the middleware runs before routing (`app.use`).
    */
   readonly #routeOnEntry: string | undefined;
+  #state: ExchangeState = ARRIVED;
+  /** The key parts, set once when the request is keyed (a bypassed one never is). */
+  #origin: RequestOrigin = NO_ORIGIN;
+  #target = '';
+  #credential: string | undefined;
+  /**
+   * This request started the background refresh of the variants record. Not a state of the request:
+   * the engine may start that refresh after the request was answered.
+   */
+  #refreshesRecord = false;
 
   constructor(route: RouteCaching, req: Request, res: Response, next: NextFunction) {
     this.#caching = route;
@@ -83,23 +89,31 @@ export class RequestExchange {
     this.#res = res;
     this.#next = next;
     this.#routeOnEntry = routePatternOf(req);
+    this.#refreshJob = refreshJobOf(req);
+    this.#cacheStatusName =
+      route.config.cacheStatus && this.#refreshJob === undefined
+        ? (route.cache.name ?? 'express-cache-aside')
+        : undefined;
   }
 
   /** Serves the request; never throws (errors of the route's own functions go to `next`). */
   start(): void {
-    const job = refreshJobOf(this.#req);
-    if (this.#caching.config.cacheStatus && job === undefined) {
-      this.#cacheStatusName = this.#caching.cache.name ?? 'express-cache-aside';
-    }
     const bypass = this.#keyRequest();
-    if (job?.owner === this.#caching && bypass === undefined) {
-      this.#isRefresh = true;
-      job.start(this.#lead(job.variantNames, false, job.lease, job.revalidation));
-    } else if (bypass === undefined) {
-      this.#serve().catch((error: unknown) => this.#recover(error));
+    const job = this.#refreshJob;
+    if (bypass !== undefined) {
+      this.#bypass(bypass);
+    } else if (job?.owner === this.#caching) {
+      this.#enter(REFRESHING);
+      job.start(this.#lead(job.variantNames, false, job.lease, job.revalidation, undefined));
     } else {
-      this.#runHandler('BYPASS', 'bypass', bypass);
+      this.#enter(LOOKING_UP);
+      this.#serve().catch((error: unknown) => this.#recover(error));
     }
+  }
+
+  /** The one place the state changes: every transition is checked (see `checkedTransition`). */
+  #enter(next: ExchangeState): void {
+    this.#state = checkedTransition(this.#state, next);
   }
 
   /**
@@ -138,16 +152,17 @@ export class RequestExchange {
       entryOptions,
     );
     let entry = outcome.value;
-    if (this.#handledBy === 'nobody' && entry?.kind === 'variants') {
-      this.#varyMiss = true;
+    if (this.#state.name === 'looking-up' && entry?.kind === 'variants') {
+      this.#enter(LOOKING_UP_VARIANT);
       outcome = await cache.lookup(this.#keyFor(entry.names), this.#loaderFor(entry.names), entryOptions);
       entry = outcome.value;
     }
+    const state = this.#state;
     // This request ran the handler on a miss: the handler answers it.
-    if (this.#handledBy === 'handler') return;
+    if (state.name === 'running-handler' || state.name === 'not-stored') return;
     if (entry?.kind === 'response') this.#replay(entry, outcome);
-    else if (this.#withheld !== undefined) this.#sendWithheld();
-    else this.#runHandler('MISS', 'miss', this.#req.method === 'HEAD' ? 'head' : 'uncacheable');
+    else if (state.name === 'revalidating' || state.name === 'revalidated') this.#sendWithheld(state);
+    else this.#runHandler(this.#req.method === 'HEAD' ? 'head' : 'uncacheable');
   }
 
   #loaderFor(variantNames: readonly string[] | undefined): Loader<CachedEntry | undefined> {
@@ -155,11 +170,11 @@ export class RequestExchange {
       // An engine that does not say why it loads is asking for a miss.
       const cause = context?.cause ?? 'miss';
       // One client request, one handler run: a request whose handler already ran loads nothing more.
-      const mayRun = this.#handledBy === 'nobody' && this.#withheld === undefined;
+      const mayRun = this.#state.name === 'looking-up';
       // On a miss this request runs the handler, unless it is already answered (then it cannot).
       if (cause === 'miss') {
         return mayRun && this.#req.method !== 'HEAD'
-          ? this.#lead(variantNames, false, context.lease)
+          ? this.#lead(variantNames, false, context.lease, undefined, undefined)
           : undefined;
       }
       // A stale response waits as the fallback: the handler runs for this very request, its response
@@ -170,16 +185,17 @@ export class RequestExchange {
         if (!mayRun) throw new Error('the handler already ran for this request');
         // With the stale response's validators: the handler may answer 304 (RFC 9111 §4.3).
         const revalidation = revalidationOf(context, this.#caching.config.revalidate);
+        let clientConditions: ConditionalHeaders | undefined;
         if (revalidation !== undefined) {
           // The client's own conditions come back for the answer (a replay may answer them with 304).
-          this.#clientConditions = conditionalHeadersOf(this.#req);
+          clientConditions = conditionalHeadersOf(this.#req);
           setConditionalHeaders(this.#req, validatorsOf(revalidation.stale));
         }
-        return this.#lead(variantNames, true, context.lease, revalidation);
+        return this.#lead(variantNames, true, context.lease, revalidation, clientConditions);
       }
       // Otherwise the handler runs for a copy of the request, in the background, after this request got
       // the stale entry. Refreshing the variants record rewrites this request's variant too.
-      if (cause === 'background-refresh' && variantNames !== undefined && this.#recordRefresh !== undefined) {
+      if (cause === 'background-refresh' && variantNames !== undefined && this.#refreshesRecord) {
         return undefined;
       }
       // A stale response with a validator is revalidated: the handler may answer 304 (RFC 9111 §4.3).
@@ -190,7 +206,7 @@ export class RequestExchange {
         context.lease,
         revalidationOf(context, this.#caching.config.revalidate),
       );
-      if (variantNames === undefined) this.#recordRefresh = refresh;
+      if (variantNames === undefined) this.#refreshesRecord = true;
       return refresh;
     };
   }
@@ -204,7 +220,8 @@ export class RequestExchange {
     variantNames: readonly string[] | undefined,
     withhold: boolean,
     lease: LoadLease | undefined,
-    revalidation?: Revalidation,
+    revalidation: Revalidation | undefined,
+    clientConditions: ConditionalHeaders | undefined,
   ): Promise<CachedEntry | Revalidated<CachedEntry | undefined> | undefined> {
     const req = this.#req;
     const res = this.#res;
@@ -224,24 +241,26 @@ export class RequestExchange {
             decide: (head) => {
               // Known now, before the response can finish: its `request` event must carry it.
               const why = notStorableReason(head, storage);
-              if (why !== undefined) this.#reason = why;
+              if (why !== undefined) this.#noteNotStored(why);
               return why;
             },
             inherited,
             signal: abandon.signal,
           });
     if (withhold) {
-      this.#withheld = withholdResponse(res, {
+      const withheld = withholdResponse(res, {
         inherited,
         maxHeldBytes: storage.maxBodyBytes,
-        onSend: () => this.#answeredByHandler('MISS', 'miss', undefined),
+        onSend: () => this.#answeredByHandler(undefined),
         // Another answer replaced the handler's response: nothing of it is stored.
         onTakeOver: () => abandon.abort(),
         holdNotModified: revalidation !== undefined,
       });
+      const varyMiss = this.#state.name === 'looking-up' && this.#state.varyMiss;
+      this.#enter({ name: 'revalidating', withheld, clientConditions, varyMiss });
       res.setHeader('X-Cache', 'MISS');
       this.#next();
-      const decision = await this.#withheld.decision;
+      const decision = await withheld.decision;
       if (decision === 'server-error') {
         abandon.abort();
         throw new Error('the handler answered with a server error');
@@ -258,11 +277,12 @@ export class RequestExchange {
         );
         // A 304 that leaves the response stale (its new headers say so): the stale entry answers.
         if (freshened === undefined) throw new Error('the revalidated response is not fresh');
-        this.#revalidatedHere = true;
+        this.#enter({ name: 'revalidated', withheld, clientConditions, varyMiss });
         return revalidation.revalidated(freshened);
       }
     } else {
-      this.#runHandler('MISS', 'miss', undefined);
+      this.#answeredByHandler(undefined);
+      this.#next();
     }
     if (capturing === undefined) return undefined;
     const outcome = await capturing;
@@ -279,14 +299,25 @@ export class RequestExchange {
       return freshened === undefined ? undefined : revalidation.revalidated(freshened);
     }
     if (outcome.reason !== undefined) {
-      this.#reason = outcome.reason;
+      this.#noteNotStored(outcome.reason);
       return undefined;
     }
     try {
       return await this.#toEntry(outcome.captured, variantNames, lease);
     } catch (error) {
-      this.#reason = 'error';
+      this.#noteNotStored('error');
       throw error;
+    }
+  }
+
+  /**
+   * Why the handler's response to this request is not stored, once known. Only a response that answers
+   * this request has a say: one that another answer replaced, or a background refresh's, has none.
+   */
+  #noteNotStored(reason: RequestReason): void {
+    const state = this.#state;
+    if (state.name === 'running-handler' || state.name === 'not-stored') {
+      this.#enter({ name: 'not-stored', reason, cacheStatus: state.cacheStatus });
     }
   }
 
@@ -306,14 +337,14 @@ export class RequestExchange {
       this.#requestTimeMs,
     );
     if (storable === undefined) {
-      this.#reason = 'zero-ttl';
+      this.#noteNotStored('zero-ttl');
       return undefined;
     }
     const { response, varyNames } = storable;
     if (sameNames(varyNames, variantNames ?? config.varyHeaders)) return response;
     if (variantNames !== undefined) {
       // The handler changed its Vary since the record was written; the record expires with its TTL.
-      this.#reason = 'vary-changed';
+      this.#noteNotStored('vary-changed');
       return undefined;
     }
     // RFC 9111 §4.1: the response is selected by the Vary'd request headers, so it is stored under a
@@ -329,8 +360,11 @@ export class RequestExchange {
   }
 
   #replay(entry: CachedResponse, outcome: LookupOutcome<CachedEntry | undefined>): void {
+    const state = this.#state;
+    // The handler ran for this request, its response withheld, and the stored response answers instead.
+    const fallback = state.name === 'revalidating' || state.name === 'revalidated' ? state : undefined;
     // Revalidated for this request: the handler said 304, and the stored response answers, fresh again.
-    const revalidated = this.#revalidatedHere;
+    const revalidated = state.name === 'revalidated';
     const label =
       revalidated || outcome.result === 'hit' ? 'HIT' : outcome.result === 'stale' ? 'STALE' : 'MISS';
     const ageSeconds =
@@ -339,27 +373,29 @@ export class RequestExchange {
         : revalidated && entry.ageSeconds !== undefined
           ? Math.floor(entry.ageSeconds)
           : undefined;
-    if (this.#clientConditions !== undefined) setConditionalHeaders(this.#req, this.#clientConditions);
-    this.#cacheStatus = replayStatus(
+    if (fallback?.clientConditions !== undefined) setConditionalHeaders(this.#req, fallback.clientConditions);
+    const cacheStatus = replayStatus(
       entry,
       outcome,
-      this.#withheld === undefined ? undefined : this.#res.statusCode,
+      fallback === undefined ? undefined : this.#res.statusCode,
       revalidated,
     );
-    // A plain replay sets its `Cache-Status` itself; once the handler ran, its headers hook does.
-    const cacheStatus =
-      this.#cacheStatusName === undefined || this.#cacheStatusHooked
-        ? undefined
-        : formatCacheStatus(this.#cacheStatusName, this.#cacheStatus);
-    const send = () => replayResponse(this.#req, this.#res, entry, label, ageSeconds, cacheStatus);
-    if (this.#withheld === undefined) {
-      send();
+    if (fallback === undefined) {
+      // A plain replay sets its `Cache-Status` itself.
+      const member =
+        this.#cacheStatusName === undefined
+          ? undefined
+          : formatCacheStatus(this.#cacheStatusName, cacheStatus);
+      replayResponse(this.#req, this.#res, entry, label, ageSeconds, member);
+      this.#enter({ name: 'replayed', cacheStatus });
     } else {
       // The handler ran for this request and its response has not gone out (a server error, or slower
       // than the cache waits): the stale entry answers, and what the handler sends is dropped, unstored.
-      if (!this.#withheld.takeOver(send)) return;
+      // Entered before the answer goes out: the handler's headers hook reads `cacheStatus` from it.
+      this.#enter({ name: 'replayed', cacheStatus });
+      const send = () => replayResponse(this.#req, this.#res, entry, label, ageSeconds, undefined);
+      if (!fallback.withheld.takeOver(send)) return;
     }
-    this.#handledBy = 'replay';
     // The whole body went out in one `end` call: the response is complete from here on.
     this.#emit(
       revalidated ? 'hit' : outcome.result,
@@ -371,61 +407,87 @@ export class RequestExchange {
   /**
    * Adds `Cache-Status` when the handler's headers go out. Installed before any capture, so that what a
    * capture stores is the handler's own `Cache-Status`, never ours; only when the handler runs, so that
-   * a hit pays for no wrapper.
+   * a hit pays for no wrapper. The handler runs at most once per request, so this is installed once.
    */
   #watchHandlerHeaders(): void {
-    if (this.#cacheStatusName === undefined || this.#cacheStatusHooked) return;
-    this.#cacheStatusHooked = true;
-    addCacheStatusWhenHeadersGo(this.#res, () => this.#cacheStatus, this.#cacheStatusName);
+    if (this.#cacheStatusName === undefined) return;
+    addCacheStatusWhenHeadersGo(this.#res, () => this.#cacheStatus(), this.#cacheStatusName);
   }
 
-  #runHandler(label: 'MISS' | 'BYPASS', result: RequestResult, reason: RequestReason | undefined): void {
+  /** What `Cache-Status` says so far: nothing until the request is answered. */
+  #cacheStatus(): CacheStatusEntry | undefined {
+    const state = this.#state;
+    return 'cacheStatus' in state ? state.cacheStatus : undefined;
+  }
+
+  /** The request may not use the cache: the handler answers it, and nothing is looked up or stored. */
+  #bypass(reason: BypassReason): void {
     this.#watchHandlerHeaders();
-    this.#answeredByHandler(label, result, reason);
+    this.#res.setHeader('X-Cache', 'BYPASS');
+    this.#enter({ name: 'bypassed', reason, cacheStatus: { fwd: bypassForward(reason), detail: reason } });
+    this.#emitWhenDone('bypass');
     this.#next();
   }
 
-  /** The handler's response is this request's answer; its `request` event goes out when it is done. */
-  #answeredByHandler(
-    label: 'MISS' | 'BYPASS',
-    result: RequestResult,
-    reason: RequestReason | undefined,
-  ): void {
-    this.#handledBy = 'handler';
-    this.#reason = reason;
-    this.#res.setHeader('X-Cache', label);
-    const storage = this.#caching.config.storage;
-    this.#cacheStatus = {
-      fwd: label === 'BYPASS' ? bypassForward(reason) : this.#varyMiss ? 'vary-miss' : 'uri-miss',
-      ...(reason === undefined ? {} : { detail: reason }),
+  /** The handler answers a miss this request did not lead: its response is not stored, for `reason`. */
+  #runHandler(reason: RequestReason): void {
+    this.#watchHandlerHeaders();
+    this.#answeredByHandler(reason);
+    this.#next();
+  }
+
+  /**
+   * The handler's response is this request's answer to a miss; `reason`, when it is known already not to
+   * be stored. A background refresh has no client: its response gets `X-Cache` only.
+   */
+  #answeredByHandler(reason: RequestReason | undefined): void {
+    this.#res.setHeader('X-Cache', 'MISS');
+    const from = this.#state;
+    if (from.name === 'refreshing') return;
+    const fwd = 'varyMiss' in from && from.varyMiss ? 'vary-miss' : 'uri-miss';
+    if (reason === undefined) {
+      const storage = this.#caching.config.storage;
       // A miss's reason not to store is known from the handler's headers as they go out.
-      ...(label === 'MISS' && reason === undefined
-        ? { whyNotStored: (res: ServerResponse) => notStorableReason(res, storage) }
-        : {}),
-    };
+      const whyNotStored = (res: ServerResponse) => notStorableReason(res, storage);
+      this.#enter({ name: 'running-handler', cacheStatus: { fwd, whyNotStored } });
+    } else {
+      this.#enter({ name: 'not-stored', reason, cacheStatus: { fwd, detail: reason } });
+    }
+    this.#emitWhenDone('miss');
+  }
+
+  /** The `request` event of a response the handler made goes out when it is done. */
+  #emitWhenDone(result: 'miss' | 'bypass'): void {
     whenResponseDone(this.#res, () => {
+      const state = this.#state;
       // A response that closed before `end` was never complete (its capture, if any, stored nothing).
-      const why = this.#reason ?? (result === 'miss' && !this.#res.writableEnded ? 'aborted' : undefined);
+      const why =
+        state.name === 'not-stored' || state.name === 'bypassed'
+          ? state.reason
+          : result === 'miss' && !this.#res.writableEnded
+            ? 'aborted'
+            : undefined;
       this.#emit(result, why, this.#routePattern() ?? UNMATCHED_ROUTE);
     });
   }
 
   /** Nothing else can answer a request whose handler already ran: its held server error goes out. */
-  #sendWithheld(): void {
+  #sendWithheld({ withheld }: StaleFallbackState): void {
     if (this.#res.destroyed) {
       this.#emit('miss', 'aborted', this.#routePattern() ?? UNMATCHED_ROUTE);
       return;
     }
-    this.#answeredByHandler('MISS', 'miss', 'status');
-    this.#withheld?.release();
+    this.#answeredByHandler('status');
+    withheld.release();
   }
 
   #recover(error: unknown): void {
     // Fail open: a request the cache could not serve runs the handler (the engine reported the cause),
     // unless the handler already ran for it.
-    if (this.#handledBy === 'nobody' && this.#withheld !== undefined) this.#sendWithheld();
-    else if (this.#handledBy === 'nobody') this.#runHandler('MISS', 'miss', 'error');
-    else if (this.#handledBy === 'replay' && !this.#res.headersSent) this.#next(error);
+    const state = this.#state;
+    if (state.name === 'revalidating' || state.name === 'revalidated') this.#sendWithheld(state);
+    else if (state.name === 'looking-up') this.#runHandler('error');
+    else if (state.name === 'replayed' && !this.#res.headersSent) this.#next(error);
   }
 
   #routePattern(): string | undefined {
@@ -437,7 +499,6 @@ export class RequestExchange {
   }
 
   #emit(result: RequestResult, reason: RequestReason | undefined, route: string): void {
-    if (this.#isRefresh) return;
     const durationSeconds = (performance.now() - this.#startedAtMs) / 1000;
     const method = this.#req.method;
     this.#caching.cache.events.emit(
@@ -449,53 +510,57 @@ export class RequestExchange {
   }
 }
 
-/** RFC 9211 §2.2: why a bypassed request went to the handler. */
-function bypassForward(reason: RequestReason | undefined): CacheStatusEntry['fwd'] {
-  if (reason === 'method') return 'method';
-  return reason === 'authorization' || reason === 'cookie' || reason === 'body' || reason === 'range'
-    ? 'request'
-    : 'bypass';
-}
-
-/** How to revalidate the stale response of `context`, when it has a validator (RFC 9111 §4.3.1). */
-function revalidationOf(
-  context: LoadContext<CachedEntry | undefined>,
-  enabled: boolean,
-): Revalidation | undefined {
-  const { stale, revalidated } = context;
-  if (!enabled || stale?.kind !== 'response' || revalidated === undefined) return undefined;
-  if (!hasValidator(stale)) return undefined;
-  return { stale, revalidated: (updated: CachedResponse) => revalidated(updated) };
+function sameNames(left: readonly string[], right: readonly string[]): boolean {
+  return left.length === right.length && left.every((name, index) => name === right[index]);
 }
 
 /**
- * A replayed entry: a hit, with its freshness left (negative once stale); served stale because the
- * handler's own response failed, a forward that fell back on the stale entry; revalidated for this
- * request, a forward answered 304; shared from another request's handler run, a collapsed miss.
+ * The Express route pattern that handles `req` (`req.baseUrl + req.route.path`, e.g.
+ * `/api/items/:id`), never the raw URL, so metrics labels stay bounded; `undefined` before routing.
  */
-function replayStatus(
-  entry: CachedResponse,
-  outcome: LookupOutcome<CachedEntry | undefined>,
-  handlerStatus: number | undefined,
-  revalidated: boolean,
-): CacheStatusEntry {
-  if (revalidated) {
-    const ttlSeconds = Math.floor((entry.ttlSeconds ?? 0) - (entry.ageSeconds ?? 0));
-    return { fwd: 'stale', fwdStatus: 304, ttlSeconds };
-  }
-  const ttlSeconds =
-    outcome.freshUntilMs === undefined ? undefined : Math.floor((outcome.freshUntilMs - Date.now()) / 1000);
-  const ttl = ttlSeconds === undefined ? {} : { ttlSeconds };
-  if (outcome.result === 'miss') return { fwd: 'uri-miss', collapsed: true, ...ttl };
-  if (handlerStatus !== undefined) {
-    // The handler's own answer, when it came (a server error); a slow handler has none yet.
-    return handlerStatus >= 500
-      ? { fwd: 'stale', fwdStatus: handlerStatus, ...ttl }
-      : { fwd: 'stale', ...ttl };
-  }
-  return { hit: true, ...ttl };
+function routePatternOf(req: Request): string | undefined {
+  const route = req.route as { path?: unknown } | undefined;
+  if (route?.path === undefined) return undefined;
+  return req.baseUrl + (typeof route.path === 'string' ? route.path : String(route.path));
 }
 
-function sameNames(left: readonly string[], right: readonly string[]): boolean {
-  return left.length === right.length && left.every((name, index) => name === right[index]);
+/** The result of a route's `key` function, checked: a non-empty string, else a `TypeError`. */
+function customTarget(target: unknown): string {
+  if (typeof target !== 'string' || target.length === 0) {
+    throw new CacheOptionError(
+      `responseCache: \`key\` must return a non-empty string, got ${describe(target)}`,
+    );
+  }
+  return target;
+}
+
+/**
+ * The result of a route's `credentialKey` function, checked: a non-empty string or a finite number (a
+ * numeric user id) is an identity, as text; `undefined` or `null` means none; anything else is a
+ * `TypeError` (an empty string would put every user in one entry).
+ */
+function credentialOf(credential: unknown): string | undefined {
+  if (credential === undefined || credential === null) return undefined;
+  if (typeof credential === 'string' && credential.length > 0) return credential;
+  if (typeof credential === 'number' && Number.isFinite(credential)) return String(credential);
+  throw new CacheOptionError(
+    `responseCache: \`credentialKey\` must return a non-empty string, a finite number or undefined, got ${describe(credential)}`,
+  );
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number') return String(value);
+  return value === null ? 'null' : typeof value;
+}
+
+/** Calls `callback` once, when `res` has finished or closed, whichever comes first. */
+function whenResponseDone(res: ServerResponse, callback: () => void): void {
+  const done = () => {
+    res.off('finish', done);
+    res.off('close', done);
+    callback();
+  };
+  res.on('finish', done);
+  res.on('close', done);
 }

@@ -1,4 +1,4 @@
-import type { Revalidated } from '../engine/entry-options.js';
+import type { LoadContext, Revalidated } from '../engine/entry-options.js';
 import {
   type CachedEntry,
   type CachedResponse,
@@ -12,6 +12,17 @@ import { computeEntityTag } from './entity-tag.js';
 export interface Revalidation {
   readonly stale: CachedResponse;
   readonly revalidated: (updated: CachedResponse) => Revalidated<CachedEntry | undefined>;
+}
+
+/** How to revalidate the stale response of `context`, when it has a validator (RFC 9111 §4.3.1). */
+export function revalidationOf(
+  context: LoadContext<CachedEntry | undefined>,
+  enabled: boolean,
+): Revalidation | undefined {
+  const { stale, revalidated } = context;
+  if (!enabled || stale?.kind !== 'response' || revalidated === undefined) return undefined;
+  if (!hasValidator(stale)) return undefined;
+  return { stale, revalidated: (updated: CachedResponse) => revalidated(updated) };
 }
 
 /**
@@ -32,7 +43,7 @@ export function validatorsOf(stale: CachedResponse): ConditionalHeaders {
 }
 
 /** Whether `stale` has a validator to revalidate with. */
-export function hasValidator(stale: CachedResponse): boolean {
+function hasValidator(stale: CachedResponse): boolean {
   const validators = validatorsOf(stale);
   return validators['if-none-match'] !== undefined || validators['if-modified-since'] !== undefined;
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { CachedResponse } from '../../../src/http/cached-response.js';
-import { isNotModified } from '../../../src/http/conditional-request.js';
 import { computeEntityTag, matchesIfNoneMatch } from '../../../src/http/entity-tag.js';
+import { isNotModified } from '../../../src/http/replay-response.js';
 
 function cached(overrides: Partial<CachedResponse> = {}): CachedResponse {
   return {
