@@ -222,7 +222,7 @@ export function storedHeaders(res: ServerResponse, inherited: OutgoingHttpHeader
  * only an earlier middleware's hook added. That middleware (`compression` mounted before the cache)
  * encodes after this capture, which stores the identity bytes, and it negotiates afresh on every hit.
  */
-export function varyOfStoredBytes(
+function varyOfStoredBytes(
   beforeHooks: OutgoingHttpHeader | undefined,
   sent: OutgoingHttpHeader | undefined,
 ): OutgoingHttpHeader | undefined {

@@ -50,7 +50,7 @@ export function hasCookie(headers: IncomingHttpHeaders): boolean {
  * RFC 9110 §14.2: a range request asks for part of the representation. This cache neither stores
  * parts (RFC 9111 §3.3) nor slices stored bodies, so the handler answers range requests itself.
  */
-export function isRangeRequest(headers: IncomingHttpHeaders): boolean {
+function isRangeRequest(headers: IncomingHttpHeaders): boolean {
   return headers.range !== undefined;
 }
 

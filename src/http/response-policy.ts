@@ -50,22 +50,22 @@ export function notStorableReason(head: ResponseHead, policy: StoragePolicy): No
  * RFC 9111 §3: only final responses with a status the route allows are stored. 206 is never stored
  * (RFC 9111 §3.3: it holds a part of the representation) nor 304 (it has no content to replay).
  */
-export function isStorableStatus(status: number, statuses: ReadonlySet<number>): boolean {
+function isStorableStatus(status: number, statuses: ReadonlySet<number>): boolean {
   return status !== 206 && status !== 304 && statuses.has(status);
 }
 
 /** RFC 9111 §7.3 and RFC 6265 §3: a response that sets a cookie is personal; replaying it leaks a session. */
-export function setsCookie(head: ResponseHead): boolean {
+function setsCookie(head: ResponseHead): boolean {
   return head.getHeader('set-cookie') !== undefined;
 }
 
 /** RFC 9111 §5.2.2.5: `no-store` forbids storing any part of the response. */
-export function hasNoStore(directives: CacheControl): boolean {
+function hasNoStore(directives: CacheControl): boolean {
   return directives.has('no-store');
 }
 
 /** RFC 9111 §5.2.2.7: a shared cache must not store a `private` response (qualified or not). */
-export function isPrivate(directives: CacheControl): boolean {
+function isPrivate(directives: CacheControl): boolean {
   return directives.has('private');
 }
 
@@ -73,17 +73,17 @@ export function isPrivate(directives: CacheControl): boolean {
  * RFC 9111 §5.2.2.4: a `no-cache` response must not be reused without revalidation with the origin;
  * this cache never revalidates, so it does not store it (qualified or not).
  */
-export function requiresRevalidation(directives: CacheControl): boolean {
+function requiresRevalidation(directives: CacheControl): boolean {
   return directives.has('no-cache');
 }
 
 /** RFC 9111 §4.1: `Vary: *` never matches a later request, so storing it is pointless. */
-export function variesOnEverything(vary: OutgoingHttpHeader | undefined): boolean {
+function variesOnEverything(vary: OutgoingHttpHeader | undefined): boolean {
   return parseVary(vary) === '*';
 }
 
 /** A declared `Content-Length` over the limit: the body is passed through without being buffered. */
-export function exceedsBodyLimit(
+function exceedsBodyLimit(
   contentLength: OutgoingHttpHeader | undefined,
   maxBodyBytes: number,
 ): boolean {
