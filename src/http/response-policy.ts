@@ -83,10 +83,7 @@ function variesOnEverything(vary: OutgoingHttpHeader | undefined): boolean {
 }
 
 /** A declared `Content-Length` over the limit: the body is passed through without being buffered. */
-function exceedsBodyLimit(
-  contentLength: OutgoingHttpHeader | undefined,
-  maxBodyBytes: number,
-): boolean {
+function exceedsBodyLimit(contentLength: OutgoingHttpHeader | undefined, maxBodyBytes: number): boolean {
   return contentLength !== undefined && Number(contentLength) > maxBodyBytes;
 }
 
