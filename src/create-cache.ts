@@ -10,6 +10,7 @@ import { LoadCoordinator } from './engine/load-coordinator.js';
 import { MemoryTier } from './engine/memory-tier.js';
 import { CacheOptionError } from './errors.js';
 import { CacheEvents } from './events.js';
+import { isClusterSafePrefix } from './keys/same-slot-key.js';
 import { attachCacheLogger } from './observability/cache-logger.js';
 import { attachCacheMetrics } from './observability/cache-metrics.js';
 import { createDefaultLogger } from './observability/create-default-logger.js';
@@ -22,7 +23,6 @@ import { RedisClusterStore } from './store/redis-cluster-store.js';
 import { isRedisPublisherLike, RedisInvalidationBus } from './store/redis-invalidation-bus.js';
 import { RedisStore } from './store/redis-store.js';
 import { ResilientStore } from './store/resilient-store.js';
-import { isClusterSafePrefix } from './store/same-slot-key.js';
 
 /**
  * Creates a cache-aside cache over Redis. Metrics go to prom-client's default registry unless
