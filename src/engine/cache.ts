@@ -1,5 +1,5 @@
 import type { CacheEvents } from '../events.js';
-import { nonNegativeNumber } from '../options.js';
+import { nonNegativeNumber } from '../option-values.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { ResilientStore } from '../store/resilient-store.js';
 import type { CacheStats, CacheStatsRecorder } from './cache-stats.js';

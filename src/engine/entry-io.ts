@@ -1,5 +1,5 @@
 import type { CacheEvents } from '../events.js';
-import { nonNegativeNumber } from '../options.js';
+import { nonNegativeNumber } from '../option-values.js';
 import { encodeTimes, timesOffset } from '../serialization/entry-envelope.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { Lease, StoreWriteResult } from '../store/cache-store.js';
