@@ -12,17 +12,10 @@ import {
   noop,
   retry,
 } from 'cockatiel';
+import type { CacheBackend, LockAttempt, LockedRead } from '../engine/cache-backend.js';
 import { CacheError } from '../errors.js';
 import type { CacheEvents, StoreOperation } from '../events.js';
 import type { CacheStore, Lease, StoreRenewal, StoreSetOptions, StoreWriteResult } from './cache-store.js';
-
-/** Outcome of {@link ResilientStore.tryLock}. */
-export type LockAttempt = 'acquired' | 'held' | 'unavailable';
-
-/** Outcome of {@link ResilientStore.tryLockThenRead}: with the lock comes the entry as it was then. */
-export type LockedRead =
-  | { lock: 'acquired'; value: Buffer | undefined | 'unavailable' }
-  | { lock: 'held' | 'unavailable' };
 
 /** Failure policy of a {@link ResilientStore}. */
 export interface ResilienceConfig {
@@ -44,7 +37,7 @@ export interface ResilienceConfig {
  * open (a failed read is a miss, a failed write is forgotten); invalidations retry with backoff and
  * then reject, because a lost invalidation would serve stale data as fresh.
  */
-export class ResilientStore {
+export class ResilientStore implements CacheBackend {
   readonly #store: CacheStore;
   readonly #events: CacheEvents;
   readonly #config: ResilienceConfig;
