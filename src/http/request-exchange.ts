@@ -3,7 +3,6 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Loader, LookupOutcome } from '../engine/cache.js';
 import type { LoadContext, Revalidated } from '../engine/entry-options.js';
 import type { LoadLease } from '../engine/load-lease.js';
-import type { RequestResult } from '../events.js';
 import { buildCacheKey } from './build-cache-key.js';
 import { addCacheStatusWhenHeadersGo, type CacheStatusEntry, formatCacheStatus } from './cache-status.js';
 import type { CachedEntry, CachedResponse } from './cached-response.js';
@@ -16,6 +15,7 @@ import {
 import { credentialOf, customTarget } from './key-function-results.js';
 import { refreshInBackground, refreshJobOf } from './refresh-in-background.js';
 import { replayResponse } from './replay-response.js';
+import type { RequestResult } from './request-events.js';
 import { type RequestOrigin, requestOrigin } from './request-origin.js';
 import { type BypassReason, bypassReason, hasAuthorization, hasCookie } from './request-policy.js';
 import { applyQueryFilter, requestTarget } from './request-target.js';
