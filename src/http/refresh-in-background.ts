@@ -55,7 +55,8 @@ export function refreshJobOf(req: IncomingMessage): RefreshJob | undefined {
  * that must not see it twice (access logs, rate limits) can skip it. Clients cannot forge it.
  */
 export function isBackgroundRefresh(req: IncomingMessage): boolean {
-  return (req as RefreshRequest)[REFRESH_JOB] !== undefined;
+  // A JavaScript caller may pass anything: `undefined` or `null` is no refresh, not a TypeError.
+  return (req as RefreshRequest | undefined)?.[REFRESH_JOB] !== undefined;
 }
 
 /**
