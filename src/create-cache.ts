@@ -10,9 +10,9 @@ import { LoadCoordinator } from './engine/load-coordinator.js';
 import { MemoryTier } from './engine/memory-tier.js';
 import { CacheOptionError } from './errors.js';
 import { CacheEvents } from './events.js';
-import { attachCacheLogger } from './observability/cache-logger.js';
+import { isClusterSafePrefix } from './keys/same-slot-key.js';
+import { attachCacheLogger, createDefaultLogger } from './observability/cache-logger.js';
 import { attachCacheMetrics } from './observability/cache-metrics.js';
-import { createDefaultLogger } from './observability/create-default-logger.js';
 import { type CacheOptions, type ResolvedCacheConfig, resolveCacheOptions } from './options.js';
 import type { CacheStore } from './store/cache-store.js';
 import type { InvalidationBus } from './store/invalidation-bus.js';
@@ -22,7 +22,6 @@ import { RedisClusterStore } from './store/redis-cluster-store.js';
 import { isRedisPublisherLike, RedisInvalidationBus } from './store/redis-invalidation-bus.js';
 import { RedisStore } from './store/redis-store.js';
 import { ResilientStore } from './store/resilient-store.js';
-import { isClusterSafePrefix } from './store/same-slot-key.js';
 
 /**
  * Creates a cache-aside cache over Redis. Metrics go to prom-client's default registry unless

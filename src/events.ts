@@ -3,9 +3,6 @@ import { EventEmitter } from 'node:events';
 /** How a lookup was answered: from a fresh entry, by loading, or from a stale entry. */
 export type LookupResult = 'hit' | 'miss' | 'stale';
 
-/** How the HTTP middleware answered a request. */
-export type RequestResult = LookupResult | 'bypass';
-
 /** Backend operations, as labelled in metrics and logs. */
 export type StoreOperation =
   | 'get'
@@ -32,7 +29,10 @@ export type RefusedWriteReason = 'invalidated' | 'lease-expired' | 'lease-unavai
 /** Kinds of invalidation. */
 export type InvalidationKind = 'key' | 'tag' | 'pattern';
 
-/** Events the engine and the middleware emit; metrics and logs are their observers. */
+/**
+ * Events the engine and the middleware emit; metrics and logs are their observers. The HTTP
+ * middleware's own events (`request`, `key-error`) are added to this map by `http/request-events.ts`.
+ */
 export interface CacheEventMap {
   lookup: [{ key: string; result: LookupResult }];
   /** A loader ran; `revalidated` when it found the stale value still current (an HTTP 304). */
@@ -47,11 +47,6 @@ export interface CacheEventMap {
   /** A loaded value was not stored, so that nothing older than an invalidation is served after it. */
   'write-refused': [{ key: string; reason: RefusedWriteReason }];
   circuit: [{ open: boolean }];
-  /** A route's `key` or `credentialKey` threw or gave something unusable (its requests bypass); once per route. */
-  'key-error': [{ route: string; option: 'key' | 'credentialKey'; error: unknown }];
-  request: [
-    { route: string; method: string; result: RequestResult; durationSeconds: number; reason?: string },
-  ];
 }
 
 /**

@@ -16,11 +16,11 @@ export type {
   InvalidationKind,
   LookupResult,
   RefusedWriteReason,
-  RequestResult,
 } from './events.js';
 export { addCacheTags } from './http/cache-tags.js';
 export { type InvalidateOnSuccessOptions, invalidateOnSuccess } from './http/invalidate-on-success.js';
 export { isBackgroundRefresh } from './http/refresh-in-background.js';
+export type { RequestResult } from './http/request-events.js';
 export { responseCache } from './http/response-cache.js';
 export { type ResponseCacheKeyTarget, responseCacheKey } from './http/response-cache-key.js';
 export type { ResponseCacheOptions } from './http/response-cache-options.js';

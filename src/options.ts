@@ -4,7 +4,14 @@ import type { FailSafeConfig } from './engine/cache.js';
 import type { DistributedLockConfig } from './engine/distributed-lock.js';
 import type { MemoryTierConfig } from './engine/memory-tier.js';
 import { CacheOptionError } from './errors.js';
-import { describeValue, unknownOptionMessage } from './option-names.js';
+import { unknownOptionMessage } from './option-names.js';
+import {
+  nonEmptyString,
+  nonNegativeInteger,
+  nonNegativeNumber,
+  positiveInteger,
+  positiveNumber,
+} from './option-values.js';
 import { jsonSerializer } from './serialization/json-serializer.js';
 import type { Serializer } from './serialization/serializer.js';
 import type { CacheStore } from './store/cache-store.js';
@@ -203,36 +210,6 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheConfig 
   };
 }
 
-/** Validates a TTL given per call; `name` is used in the error message. */
-export function positiveNumber(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new CacheOptionError(
-      `\`${name}\` must be a positive number${unitOf(name)}, got ${describeValue(value)}`,
-    );
-  }
-  return value;
-}
-
-/** Validates a number that may be zero. */
-export function nonNegativeNumber(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new CacheOptionError(
-      `\`${name}\` must be a number${unitOf(name)} of at least 0, got ${describeValue(value)}`,
-    );
-  }
-  return value;
-}
-
-/** The unit an option's name says it is in, for error messages. */
-function unitOf(name: string): string {
-  if (name.endsWith('Ms')) return ' of milliseconds';
-  if (name.endsWith('Bytes')) return ' of bytes';
-  if (/(^|\.)(ttl|staleTtl|seconds)$/.test(name)) return ' of seconds';
-  return '';
-}
-
 function resolveMemoryTier(options: MemoryTierOptions | false | undefined): MemoryTierConfig | undefined {
   if (options === undefined || options === false) return undefined;
   if (typeof options !== 'object' || options === null) {
@@ -249,28 +226,6 @@ function resolveMemoryTier(options: MemoryTierOptions | false | undefined): Memo
     maxBytes: positiveInteger(options.maxBytes, 'memoryTier.maxBytes', 64 * 1024 * 1024),
     ttlMs: positiveNumber(options.ttlMs, 'memoryTier.ttlMs', 1000),
   };
-}
-
-function positiveInteger(value: unknown, name: string, fallback: number): number {
-  const number = positiveNumber(value, name, fallback);
-  if (!Number.isInteger(number))
-    throw new CacheOptionError(`\`${name}\` must be a whole number, got ${number}`);
-  return number;
-}
-
-function nonNegativeInteger(value: unknown, name: string, fallback: number): number {
-  const number = nonNegativeNumber(value, name, fallback);
-  if (!Number.isInteger(number))
-    throw new CacheOptionError(`\`${name}\` must be a whole number, got ${number}`);
-  return number;
-}
-
-function nonEmptyString(value: unknown, name: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new CacheOptionError(`\`${name}\` must be a non-empty string`);
-  }
-  return value;
 }
 
 /** Every option `createCache` takes, to reject misspelt ones (the type keeps it complete). */

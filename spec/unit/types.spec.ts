@@ -11,6 +11,7 @@ import {
   createCache,
   type LookupOutcome,
   MemoryStore,
+  type RequestResult,
 } from '../../src/index.js';
 
 const logger = winston.createLogger({ silent: true });
@@ -142,6 +143,25 @@ describe('public API types', () => {
       const cache = createCache(options);
       await cache.set('k', 'value');
       expect(cache.stats().errors).to.equal(1);
+    });
+  });
+
+  describe('cache.events', () => {
+    it('types the middleware events (request, key-error) beside the engine ones', () => {
+      const cache = memoryCache();
+      const seen: string[] = [];
+      cache.events.on('request', ({ route, method, result, durationSeconds, reason }) => {
+        const answered: RequestResult = result;
+        seen.push(`${method} ${route} ${answered} ${durationSeconds} ${reason ?? ''}`);
+      });
+      cache.events.on('key-error', ({ route, option }) => seen.push(`${route} ${option}`));
+      cache.events.on('lookup', ({ key, result }) => seen.push(`${key} ${result}`));
+      // @ts-expect-error a request result is a lookup result or bypass
+      const result: RequestResult = 'error';
+      // @ts-expect-error events are a closed set
+      cache.events.on('requests', () => undefined);
+      cache.events.emit('request', { route: '/a', method: 'GET', result: 'bypass', durationSeconds: 0 });
+      expect([seen, result]).to.deep.equal([['GET /a bypass 0 '], 'error']);
     });
   });
 });

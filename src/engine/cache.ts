@@ -1,7 +1,7 @@
 import type { CacheEvents } from '../events.js';
-import { nonNegativeNumber } from '../options.js';
+import { nonNegativeNumber } from '../option-values.js';
 import type { Serializer } from '../serialization/serializer.js';
-import type { ResilientStore } from '../store/resilient-store.js';
+import type { CacheBackend } from './cache-backend.js';
 import type { CacheStats, CacheStatsRecorder } from './cache-stats.js';
 import type { StoredValue } from './entry-codec.js';
 import type { EntryIO } from './entry-io.js';
@@ -35,7 +35,7 @@ export interface CacheParts {
   ttlSeconds: number;
   keys: KeySpace;
   serializer: Serializer;
-  store: ResilientStore;
+  store: CacheBackend;
   io: EntryIO;
   loads: LoadCoordinator;
   invalidator: Invalidator;

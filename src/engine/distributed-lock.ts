@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ResilientStore } from '../store/resilient-store.js';
+import type { CacheBackend } from './cache-backend.js';
 
 /** Settings of the cross-instance stampede lock. */
 export interface DistributedLockConfig {
@@ -35,10 +35,10 @@ export type LockContention = 'wait' | 'skip';
  * lock problem can delay a request by at most `waitMs` and a Redis outage delays it not at all.
  */
 export class DistributedLock {
-  readonly #store: ResilientStore;
+  readonly #store: CacheBackend;
   readonly #config: DistributedLockConfig;
 
-  constructor(store: ResilientStore, config: DistributedLockConfig) {
+  constructor(store: CacheBackend, config: DistributedLockConfig) {
     this.#store = store;
     this.#config = config;
   }

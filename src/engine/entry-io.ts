@@ -1,9 +1,9 @@
 import type { CacheEvents } from '../events.js';
-import { nonNegativeNumber } from '../options.js';
+import { nonNegativeNumber } from '../option-values.js';
 import { encodeTimes, timesOffset } from '../serialization/entry-envelope.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { Lease, StoreWriteResult } from '../store/cache-store.js';
-import type { ResilientStore } from '../store/resilient-store.js';
+import type { CacheBackend } from './cache-backend.js';
 import { decodeValue, encodeValue, type StoredValue } from './entry-codec.js';
 import { type EntryOptions, resolveTtlSeconds } from './entry-options.js';
 import type { KeySpace } from './key-space.js';
@@ -22,7 +22,7 @@ function encodesAlike<T>(serializer: Serializer, left: T, right: T): boolean {
 /** What {@link EntryIO} needs. */
 export interface EntryIOParts {
   keys: KeySpace;
-  store: ResilientStore;
+  store: CacheBackend;
   memory: MemoryTier | undefined;
   events: CacheEvents;
   serializer: Serializer;
@@ -183,7 +183,7 @@ export class EntryIO {
       lease: grant,
       ...(encodesAlike(serializer, value, stale.value) ? {} : { value: bytes }),
     };
-    const renewed: { outcome: Awaited<ReturnType<ResilientStore['renew']>> } = { outcome: 'failed' };
+    const renewed: { outcome: Awaited<ReturnType<CacheBackend['renew']>> } = { outcome: 'failed' };
     await this.#hold(entryKey, stored, bytes.length, async () => {
       const outcome = await this.#parts.store.renew(entryKey, renewal);
       renewed.outcome = outcome;

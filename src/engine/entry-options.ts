@@ -1,6 +1,6 @@
 import { CacheOptionError } from '../errors.js';
 import type { LookupResult } from '../events.js';
-import { nonNegativeNumber } from '../options.js';
+import { nonNegativeNumber } from '../option-values.js';
 import type { Serializer } from '../serialization/serializer.js';
 import { LoadLease } from './load-lease.js';
 

@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { CacheError } from '../errors.js';
 import type { CacheEvents } from '../events.js';
 import type { InvalidationBus, InvalidationMessage } from '../store/invalidation-bus.js';
-import type { ResilientStore } from '../store/resilient-store.js';
+import type { CacheBackend } from './cache-backend.js';
 import type { LoadCoordinator } from './load-coordinator.js';
 import type { MemoryTier } from './memory-tier.js';
 import { withSoftTimeout } from './soft-timeout.js';
 
 /** What {@link Invalidator} needs. */
 export interface InvalidatorParts {
-  store: ResilientStore;
+  store: CacheBackend;
   memory: MemoryTier | undefined;
   /** Loads under way, which must not be shared past an invalidation they crossed. */
   loads: Pick<LoadCoordinator, 'detach'>;

@@ -1,6 +1,6 @@
 import { CacheOptionError } from '../errors.js';
-import { escapeGlob } from '../store/glob-to-regexp.js';
-import { sameSlotKey } from '../store/same-slot-key.js';
+import { escapeGlob } from '../keys/glob-to-regexp.js';
+import { sameSlotKey } from '../keys/same-slot-key.js';
 
 const RESERVED = '__ca:';
 

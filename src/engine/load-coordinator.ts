@@ -1,6 +1,6 @@
 import type { CacheEvents } from '../events.js';
+import { globToRegExp } from '../keys/glob-to-regexp.js';
 import type { Serializer } from '../serialization/serializer.js';
-import { globToRegExp } from '../store/glob-to-regexp.js';
 import type { DistributedLock, PeerResult } from './distributed-lock.js';
 import type { StoredValue } from './entry-codec.js';
 import type { EntryIO } from './entry-io.js';

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { globToRegExp } from '../store/glob-to-regexp.js';
+import { globToRegExp } from '../keys/glob-to-regexp.js';
 import type { StoredValue } from './entry-codec.js';
 
 /** Bounds of the in-process tier. */

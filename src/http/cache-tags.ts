@@ -1,7 +1,11 @@
 import type { ServerResponse } from 'node:http';
 import { CacheOptionError } from '../errors.js';
 
-const tagsAddedByHandlers = new WeakMap<ServerResponse, string[]>();
+// A property of the response itself (not enumerable, and a symbol no other code holds), so that
+// the tags live and die with the response and no state is shared between apps of one process.
+const HANDLER_TAGS = Symbol('express-cache-aside handler tags');
+
+type TaggedResponse = ServerResponse & { [HANDLER_TAGS]?: string[] };
 
 /**
  * Adds invalidation tags to the response being cached, from inside the handler (when only the
@@ -14,12 +18,13 @@ export function addCacheTags(res: ServerResponse, ...tags: string[]): void {
       throw new CacheOptionError(`addCacheTags: tags must be non-empty strings, got ${JSON.stringify(tag)}`);
     }
   }
-  const added = tagsAddedByHandlers.get(res);
-  if (added === undefined) tagsAddedByHandlers.set(res, tags);
+  const tagged = res as TaggedResponse;
+  const added = tagged[HANDLER_TAGS];
+  if (added === undefined) Object.defineProperty(tagged, HANDLER_TAGS, { value: tags });
   else added.push(...tags);
 }
 
 /** Tags the handler added to `res` with {@link addCacheTags}. */
 export function tagsAddedTo(res: ServerResponse): readonly string[] {
-  return tagsAddedByHandlers.get(res) ?? [];
+  return (res as TaggedResponse)[HANDLER_TAGS] ?? [];
 }

@@ -39,11 +39,15 @@ const NOT_REPEATED: ReadonlySet<string> = new Set([
   'expect',
 ]);
 
-const jobs = new WeakMap<IncomingMessage, RefreshJob>();
+// The job rides on the copy of the request itself, under a symbol no other code holds (so clients
+// cannot forge it) and not enumerable: it lives and dies with the request, shared with no other app.
+const REFRESH_JOB = Symbol('express-cache-aside refresh job');
+
+type RefreshRequest = IncomingMessage & { [REFRESH_JOB]?: RefreshJob };
 
 /** The refresh job `req` carries, when it is a background refresh this package dispatched. */
 export function refreshJobOf(req: IncomingMessage): RefreshJob | undefined {
-  return jobs.get(req);
+  return (req as RefreshRequest)[REFRESH_JOB];
 }
 
 /**
@@ -51,7 +55,8 @@ export function refreshJobOf(req: IncomingMessage): RefreshJob | undefined {
  * that must not see it twice (access logs, rate limits) can skip it. Clients cannot forge it.
  */
 export function isBackgroundRefresh(req: IncomingMessage): boolean {
-  return jobs.has(req);
+  // A JavaScript caller may pass anything: `undefined` or `null` is no refresh, not a TypeError.
+  return (req as RefreshRequest | undefined)?.[REFRESH_JOB] !== undefined;
 }
 
 /**
@@ -86,7 +91,8 @@ export function refreshInBackground(
     timer.unref();
   });
   const refreshed = new Promise<CachedEntry | Revalidated<CachedEntry | undefined> | undefined>((resolve) => {
-    jobs.set(refreshRequest, { owner, variantNames, lease, revalidation, start: resolve });
+    const job: RefreshJob = { owner, variantNames, lease, revalidation, start: resolve };
+    Object.defineProperty(refreshRequest, REFRESH_JOB, { value: job });
     // Whatever answered without reaching the route (an earlier middleware, a 404) refreshed nothing.
     refreshResponse.once('finish', () => resolve(undefined));
     refreshResponse.once('close', () => resolve(undefined));

@@ -4,7 +4,6 @@ import type { Loader, LookupOutcome } from '../engine/cache.js';
 import type { Revalidated } from '../engine/entry-options.js';
 import type { LoadLease } from '../engine/load-lease.js';
 import { CacheOptionError } from '../errors.js';
-import type { RequestResult } from '../events.js';
 import { buildCacheKey } from './build-cache-key.js';
 import {
   addCacheStatusWhenHeadersGo,
@@ -23,6 +22,7 @@ import {
 import { checkedTransition, type ExchangeState } from './exchange-state.js';
 import { type RefreshJob, refreshInBackground, refreshJobOf } from './refresh-in-background.js';
 import { replayResponse } from './replay-response.js';
+import type { RequestResult } from './request-events.js';
 import { type RequestOrigin, requestOrigin } from './request-origin.js';
 import { type BypassReason, bypassReason, hasAuthorization, hasCookie } from './request-policy.js';
 import { applyQueryFilter, requestTarget } from './request-target.js';

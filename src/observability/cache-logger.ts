@@ -1,7 +1,20 @@
-import type { Logger } from 'winston';
+import { createHash } from 'node:crypto';
+import winston, { type Logger } from 'winston';
 import type { CacheEvents, FailureOperation } from '../events.js';
 import { FailureStreak } from './failure-streak.js';
-import { hashCacheKey } from './hash-cache-key.js';
+
+/**
+ * The logger a cache uses when none is given: JSON lines with a timestamp on the console, at
+ * `level` (`createCache`'s `logLevel`, default `'warn'`, so a healthy cache says nothing).
+ */
+export function createDefaultLogger(level: string): Logger {
+  return winston.createLogger({
+    level,
+    format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+    defaultMeta: { component: 'express-cache-aside' },
+    transports: [new winston.transports.Console()],
+  });
+}
 
 /**
  * Writes structured log entries for the events of one cache (named `cacheName`). Keys appear only
@@ -137,4 +150,12 @@ function describeError(error: unknown): { error: string; errorCode?: string } {
 
 function toMs(seconds: number): number {
   return Math.round(seconds * 1e6) / 1e3;
+}
+
+/**
+ * A short, stable stand-in for a cache key in logs: keys can hold user data (ids, e-mails, query
+ * strings), a hash still lets one correlate entries about the same key. 16 hex characters.
+ */
+export function hashCacheKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }

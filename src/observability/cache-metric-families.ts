@@ -31,8 +31,13 @@ const REDIS_BUCKETS_SECONDS: readonly number[] = [
 
 type AnyRegistry = Registry<RegistryContentType>;
 
-// Keyed by registry (weakly, so a dropped registry frees its families) and then by name prefix.
-const familiesByRegistry = new WeakMap<AnyRegistry, Map<string, CacheMetricFamilies>>();
+// The families live on the registry that holds them, by name prefix: under a symbol no other code
+// holds and not enumerable, so they go with the registry, and apps that do not share a registry
+// share nothing. The objects themselves are kept (not only found again by name) so that they come
+// back after `registry.clear()`, where the caches attached before still count.
+const FAMILIES = Symbol('express-cache-aside metric families');
+
+type FamilyHolder = AnyRegistry & { [FAMILIES]?: Map<string, CacheMetricFamilies> };
 
 /**
  * The families named `prefix…` in `registry`, created on first use and shared afterwards, so that
@@ -40,10 +45,11 @@ const familiesByRegistry = new WeakMap<AnyRegistry, Map<string, CacheMetricFamil
  * Throws `CacheOptionError` when the registry holds a same-named metric that is not ours.
  */
 export function cacheMetricFamilies(registry: AnyRegistry, prefix: string): CacheMetricFamilies {
-  let byPrefix = familiesByRegistry.get(registry);
+  const holder = registry as FamilyHolder;
+  let byPrefix = holder[FAMILIES];
   if (byPrefix === undefined) {
     byPrefix = new Map();
-    familiesByRegistry.set(registry, byPrefix);
+    Object.defineProperty(holder, FAMILIES, { value: byPrefix });
   }
   const known = byPrefix.get(prefix);
   if (known !== undefined) {

@@ -1,4 +1,4 @@
-import { keySlot } from './key-slot.js';
+import { keySlot } from '../keys/key-slot.js';
 
 /** Keys that share one Redis Cluster hash slot, with where each sits in the caller's list. */
 export interface SlotGroup {

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { globToRegExp } from '../keys/glob-to-regexp.js';
 import {
   type CacheStore,
   type Lease,
@@ -10,7 +11,6 @@ import {
   type StoreWriteResult,
   type TaggedDeletion,
 } from './cache-store.js';
-import { globToRegExp } from './glob-to-regexp.js';
 import { lockThenGet } from './lock-then-get.js';
 
 /** Bounds of a {@link MemoryStore}. */

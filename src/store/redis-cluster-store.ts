@@ -1,6 +1,6 @@
+import { keySlot, SLOT_COUNT } from '../keys/key-slot.js';
 import { type LockAndValue, STAMP_TTL_MS } from './cache-store.js';
 import { groupBySlot } from './group-by-slot.js';
-import { keySlot, SLOT_COUNT } from './key-slot.js';
 import { lockThenGet } from './lock-then-get.js';
 import { type RedisClientLike, withoutClientTimeout } from './redis-client-like.js';
 import type { RedisClusterLike } from './redis-cluster-like.js';

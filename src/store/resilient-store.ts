@@ -1,28 +1,9 @@
-import {
-  BrokenCircuitError,
-  type CircuitBreakerPolicy,
-  CircuitState,
-  ConsecutiveBreaker,
-  circuitBreaker,
-  ExponentialBackoff,
-  handleAll,
-  handleWhen,
-  type IPolicy,
-  noJitterGenerator,
-  noop,
-  retry,
-} from 'cockatiel';
+import { ExponentialBackoff, handleAll, type IPolicy, noJitterGenerator, noop, retry } from 'cockatiel';
+import type { CacheBackend, LockAttempt, LockedRead } from '../engine/cache-backend.js';
 import { CacheError } from '../errors.js';
 import type { CacheEvents, StoreOperation } from '../events.js';
 import type { CacheStore, Lease, StoreRenewal, StoreSetOptions, StoreWriteResult } from './cache-store.js';
-
-/** Outcome of {@link ResilientStore.tryLock}. */
-export type LockAttempt = 'acquired' | 'held' | 'unavailable';
-
-/** Outcome of {@link ResilientStore.tryLockThenRead}: with the lock comes the entry as it was then. */
-export type LockedRead =
-  | { lock: 'acquired'; value: Buffer | undefined | 'unavailable' }
-  | { lock: 'held' | 'unavailable' };
+import { CircuitBreaker, isCircuitOpenError, isOutage } from './circuit-breaker.js';
 
 /** Failure policy of a {@link ResilientStore}. */
 export interface ResilienceConfig {
@@ -44,12 +25,11 @@ export interface ResilienceConfig {
  * open (a failed read is a miss, a failed write is forgotten); invalidations retry with backoff and
  * then reject, because a lost invalidation would serve stale data as fresh.
  */
-export class ResilientStore {
+export class ResilientStore implements CacheBackend {
   readonly #store: CacheStore;
   readonly #events: CacheEvents;
   readonly #config: ResilienceConfig;
-  readonly #circuit: CircuitBreakerPolicy | undefined;
-  readonly #breaker: IPolicy;
+  readonly #breaker: CircuitBreaker;
   readonly #invalidationRetry: IPolicy;
   #failing = false;
   #unreachable = false;
@@ -58,8 +38,10 @@ export class ResilientStore {
     this.#store = store;
     this.#events = events;
     this.#config = config;
-    this.#circuit = config.breakerThreshold > 0 ? this.#createBreaker() : undefined;
-    this.#breaker = this.#circuit ?? noop;
+    this.#breaker = new CircuitBreaker(
+      { threshold: config.breakerThreshold, halfOpenAfterMs: config.breakerHalfOpenAfterMs },
+      (open) => events.emit('circuit', { open }),
+    );
     this.#invalidationRetry =
       config.invalidationAttempts > 1
         ? retry(handleAll, {
@@ -215,9 +197,6 @@ export class ResilientStore {
   async #call<T>(operation: StoreOperation, task: () => Promise<T>, key?: string): Promise<T> {
     const startedAt = performance.now();
     try {
-      // cockatiel holds every call behind the half-open probe; a cache must not hold requests
-      // behind a Redis that may still be down, so they skip it as while the circuit is open.
-      if (this.#circuit?.state === CircuitState.HalfOpen) throw new BrokenCircuitError();
       const result = await this.#breaker.execute(() =>
         withTimeout(task(), this.#config.timeoutMs, operation),
       );
@@ -248,16 +227,6 @@ export class ResilientStore {
       throw error;
     }
   }
-
-  #createBreaker(): CircuitBreakerPolicy {
-    const breaker = circuitBreaker(handleWhen(isOutage), {
-      halfOpenAfter: this.#config.breakerHalfOpenAfterMs,
-      breaker: new ConsecutiveBreaker(this.#config.breakerThreshold),
-    });
-    breaker.onBreak(() => this.#events.emit('circuit', { open: true }));
-    breaker.onReset(() => this.#events.emit('circuit', { open: false }));
-    return breaker;
-  }
 }
 
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number, operation: StoreOperation): Promise<T> {
@@ -271,24 +240,9 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number, operation: Store
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/**
- * Whether a failure says Redis is unreachable or too slow (timeouts, connection errors): only those
- * open the circuit. An error reply (OOM, READONLY, WRONGTYPE…) comes from a Redis that answers; it
- * refused one command, and skipping Redis for every key would only lose the hits it still serves.
- * Replies are matched by class name (node-redis `ErrorReply`, ioredis `ReplyError`), so a client
- * built with another copy of the library is recognised too.
- */
-function isOutage(error: unknown): boolean {
-  for (let proto = Object.getPrototypeOf(error); proto !== null; proto = Object.getPrototypeOf(proto)) {
-    const name = (proto as { constructor?: { name?: string } }).constructor?.name;
-    if (name === 'ErrorReply' || name === 'ReplyError') return false;
-  }
-  return true;
-}
-
 function toCacheError(error: unknown, operation: StoreOperation): CacheError {
   if (error instanceof CacheError) return error;
-  if (error instanceof BrokenCircuitError) {
+  if (isCircuitOpenError(error)) {
     return new CacheError('E_CIRCUIT_OPEN', `${operation} skipped: the circuit is open`, { cause: error });
   }
   return new CacheError('E_STORE_FAILED', `${operation} failed: ${describe(error)}`, { cause: error });

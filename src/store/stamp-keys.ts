@@ -1,4 +1,4 @@
-import { hasBraces, keyInSlot, sameSlotKey } from './same-slot-key.js';
+import { hasBraces, keyInSlot, sameSlotKey } from '../keys/same-slot-key.js';
 
 /**
  * Names the keys through which a Redis store refuses stale sets (see `StoreSetOptions.lease`): the

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { describeStoreContract } from 'express-cache-aside/testing';
 import fc from 'fast-check';
 import { createCache } from '../../../src/create-cache.js';
-import { keySlot } from '../../../src/store/key-slot.js';
+import { keySlot } from '../../../src/keys/key-slot.js';
 import { RedisClusterStore } from '../../../src/store/redis-cluster-store.js';
 import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { type ClusterClient, startRedisCluster, type TestRedisCluster } from '../../support/redis-cluster.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { createClient } from 'redis';
-import { globToRegExp } from '../../../src/store/glob-to-regexp.js';
+import { globToRegExp } from '../../../src/keys/glob-to-regexp.js';
 import { START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { KeySpace } from '../../../src/engine/key-space.js';
-import { keySlot } from '../../../src/store/key-slot.js';
+import { keySlot } from '../../../src/keys/key-slot.js';
 
 describe('KeySpace', () => {
   describe('lockKey', () => {

@@ -3,8 +3,7 @@ import sinon from 'sinon';
 import winston from 'winston';
 import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
-import { createDefaultLogger } from '../../../src/observability/create-default-logger.js';
-import { hashCacheKey } from '../../../src/observability/hash-cache-key.js';
+import { createDefaultLogger, hashCacheKey } from '../../../src/observability/cache-logger.js';
 import type { CacheOptions } from '../../../src/options.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import { ChaosStore } from '../../support/chaos-store.js';
@@ -254,3 +253,19 @@ describe('cache logging (winston)', () => {
 function withoutSeconds(request: { route: string; method: string; durationSeconds: number }) {
   return { route: request.route, method: request.method, durationMs: request.durationSeconds * 1000 };
 }
+
+describe('hashCacheKey', () => {
+  it('is 16 hex characters that do not reveal the key', () => {
+    const hash = hashCacheKey('user:alice@example.com');
+    expect(hash).to.match(/^[0-9a-f]{16}$/);
+    expect(hash).to.not.include('alice');
+  });
+
+  it('is stable across calls, so entries about one key can be correlated', () => {
+    expect(hashCacheKey('GET /api/items/1')).to.equal(hashCacheKey('GET /api/items/1'));
+  });
+
+  it('differs between keys', () => {
+    expect(hashCacheKey('GET /api/items/1')).to.not.equal(hashCacheKey('GET /api/items/2'));
+  });
+});

@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { keySlot } from '../../../src/store/key-slot.js';
-import { isClusterSafePrefix, keyInSlot, sameSlotKey } from '../../../src/store/same-slot-key.js';
-import { StampKeys } from '../../../src/store/stamp-keys.js';
+import { keySlot } from '../../../src/keys/key-slot.js';
+import { isClusterSafePrefix, keyInSlot, sameSlotKey } from '../../../src/keys/same-slot-key.js';
 
 // Keys made of characters that matter to Redis's hash tags, and a few others.
 const keyText = fc.string({ unit: fc.constantFrom('{', '}', 'a', 'b', ':', '/', '?', 'é'), maxLength: 12 });
@@ -49,16 +48,5 @@ describe('isClusterSafePrefix', () => {
       ['{}x:', false],
       ['x{:', false],
     ]);
-  });
-});
-
-describe('StampKeys', () => {
-  it('keeps one pattern stamp per slot, or one in all when the namespace has a hash tag', () => {
-    const perSlot = new StampKeys('shop:__ca:');
-    expect(perSlot.patterns([0, 1, 2])).to.have.lengthOf(3);
-    expect(keySlot(perSlot.pattern(1234))).to.equal(1234);
-    expect(perSlot.pattern(undefined)).to.equal('shop:__ca:pattern');
-    const tagged = new StampKeys('{shop}:__ca:');
-    expect(tagged.patterns([0, 1, 2])).to.deep.equal(['{shop}:__ca:pattern']);
   });
 });

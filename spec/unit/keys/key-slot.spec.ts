@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { keySlot } from '../../../src/store/key-slot.js';
+import { keySlot } from '../../../src/keys/key-slot.js';
 
 describe('keySlot', () => {
   it("gives Redis Cluster's slots for the examples of its specification", () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { escapeGlob, globToRegExp } from '../../../src/store/glob-to-regexp.js';
+import { escapeGlob, globToRegExp } from '../../../src/keys/glob-to-regexp.js';
 
 describe('globToRegExp', () => {
   const matches = (glob: string, text: string) => globToRegExp(glob).test(text);

@@ -1,0 +1,65 @@
+import {
+  BrokenCircuitError,
+  type CircuitBreakerPolicy,
+  CircuitState,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  handleWhen,
+} from 'cockatiel';
+
+/** When the circuit opens, and for how long. */
+export interface CircuitBreakerConfig {
+  /** Consecutive outages that open the circuit; 0 disables the breaker (every call goes through). */
+  threshold: number;
+  /** How long the circuit stays open before one probe call is let through, in milliseconds. */
+  halfOpenAfterMs: number;
+}
+
+/**
+ * Stops calling a backend that is down: after `threshold` consecutive outages (see {@link isOutage})
+ * every call is refused at once, without reaching the backend, until one probe after
+ * `halfOpenAfterMs` succeeds. Refused calls reject with an error that {@link isCircuitOpenError}
+ * recognises. `onChange` hears the circuit open (`true`) and close again (`false`).
+ */
+export class CircuitBreaker {
+  readonly #policy: CircuitBreakerPolicy | undefined;
+
+  constructor(config: CircuitBreakerConfig, onChange: (open: boolean) => void) {
+    if (config.threshold <= 0) return;
+    this.#policy = circuitBreaker(handleWhen(isOutage), {
+      halfOpenAfter: config.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(config.threshold),
+    });
+    this.#policy.onBreak(() => onChange(true));
+    this.#policy.onReset(() => onChange(false));
+  }
+
+  /** Runs `task` unless the circuit is open; its outcome counts towards opening or closing it. */
+  async execute<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#policy === undefined) return task();
+    // cockatiel holds every call behind the half-open probe; a cache must not hold requests
+    // behind a Redis that may still be down, so they skip it as while the circuit is open.
+    if (this.#policy.state === CircuitState.HalfOpen) throw new BrokenCircuitError();
+    return this.#policy.execute(task);
+  }
+}
+
+/** Whether `error` is a call the open circuit refused (it never reached the backend). */
+export function isCircuitOpenError(error: unknown): boolean {
+  return error instanceof BrokenCircuitError;
+}
+
+/**
+ * Whether a failure says Redis is unreachable or too slow (timeouts, connection errors): only those
+ * open the circuit. An error reply (OOM, READONLY, WRONGTYPE…) comes from a Redis that answers; it
+ * refused one command, and skipping Redis for every key would only lose the hits it still serves.
+ * Replies are matched by class name (node-redis `ErrorReply`, ioredis `ReplyError`), so a client
+ * built with another copy of the library is recognised too.
+ */
+export function isOutage(error: unknown): boolean {
+  for (let proto = Object.getPrototypeOf(error); proto !== null; proto = Object.getPrototypeOf(proto)) {
+    const name = (proto as { constructor?: { name?: string } }).constructor?.name;
+    if (name === 'ErrorReply' || name === 'ReplyError') return false;
+  }
+  return true;
+}
