@@ -41,6 +41,7 @@ export type {
   CacheStore,
   Lease,
   LockAndValue,
+  StoreRenewal,
   StoreSetOptions,
   StoreWriteResult,
   TaggedDeletion,

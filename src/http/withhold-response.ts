@@ -2,7 +2,7 @@ import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { applyWriteHeadArguments } from './capture-response.js';
 
 /** What became of a withheld response: it went out, it is a server error held back, or the client left. */
-export type WithholdDecision = 'sent' | 'server-error' | 'not-modified' | 'closed';
+type WithholdDecision = 'sent' | 'server-error' | 'not-modified' | 'closed';
 
 /** A handler's response that reaches the client only once its status shows it is no server error. */
 export interface WithheldResponse {
