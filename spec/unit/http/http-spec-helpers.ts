@@ -41,14 +41,3 @@ export function rawBytes(response: unknown, callback: (error: Error | null, body
   stream.on('data', (chunk: Buffer) => chunks.push(chunk));
   stream.on('end', () => callback(null, Buffer.concat(chunks)));
 }
-
-/**
- * Resolves once `condition()` holds, checking every 2 ms for at most `attempts` checks (counted
- * rather than timed, so that it also works while `Date` is faked).
- */
-export async function eventually(condition: () => boolean, attempts = 1000): Promise<void> {
-  for (let attempt = 0; !condition(); attempt++) {
-    if (attempt >= attempts) throw new Error(`condition not met after ${attempts} checks`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}

@@ -13,8 +13,8 @@ import {
   responseCache,
 } from '../../../src/index.js';
 import { Gate } from '../../support/app-factory.js';
+import { eventually } from '../../support/eventually.js';
 import { served } from '../../support/served.js';
-import { eventually } from './http-spec-helpers.js';
 
 /** What the handler answers. Only `storable` may be shared; each of the others is for its own request. */
 type Outcome = 'storable' | 'no-store' | 'set-cookie' | 'server-error' | 'thrown' | 'too-large';
