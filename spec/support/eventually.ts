@@ -15,7 +15,7 @@ export interface EventuallyBounds {
 /**
  * Tries `assertion` until it holds: it returns anything but `false` without throwing. Throws once
  * `maxTries` tries were made or `timeoutMs` passed, whichever comes first, with the last failure as
- * `cause`. An assertion that throws counts as not holding yet (a reconnecting client's command may
+ * `cause` (and its message appended). An assertion that throws counts as not holding yet (a reconnecting client's command may
  * fail until it is back), so both a predicate and a chai `expect` serve as the assertion.
  */
 export async function eventually(
@@ -33,7 +33,10 @@ export async function eventually(
       lastFailure = error;
     }
     if (tries >= maxTries || performance.now() >= deadline) {
-      throw new Error(`${message} after ${tries} tries in at most ${timeoutMs} ms`, { cause: lastFailure });
+      const last = lastFailure instanceof Error ? `: ${lastFailure.message}` : '';
+      throw new Error(`${message} after ${tries} tries in at most ${timeoutMs} ms${last}`, {
+        cause: lastFailure,
+      });
     }
     await sleep(intervalMs);
   }

@@ -6,7 +6,7 @@ import type { CacheOptions } from '../../../src/options.js';
 import { msgpackSerializer } from '../../../src/serialization/msgpack-serializer.js';
 import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { type RunningRedisTarget, redisTargets, type TargetClient } from '../../support/redis-targets.js';
-import { silentLogger } from '../../unit/engine/make-cache.js';
+import { silentLogger } from '../../support/silent-logger.js';
 
 interface User {
   id: number;

@@ -4,7 +4,7 @@ import { type Cache, type CacheOptions, createCache, type RefusedWriteReason } f
 import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { GatedSource } from '../../support/gated-source.js';
 import { type RunningRedisTarget, redisTargets } from '../../support/redis-targets.js';
-import { silentLogger } from '../../unit/engine/make-cache.js';
+import { silentLogger } from '../../support/silent-logger.js';
 
 type Versioned = { version: number };
 

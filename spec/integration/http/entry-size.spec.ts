@@ -2,11 +2,11 @@ import { expect } from 'chai';
 import express from 'express';
 import { createClient } from 'redis';
 import request from 'supertest';
-import winston from 'winston';
 import { createCache, responseCache, responseCacheKey } from '../../../src/index.js';
 import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
 import { originOf, served } from '../../support/served.js';
+import { silentLogger } from '../../support/silent-logger.js';
 
 const BODY_BYTES = 2048;
 
@@ -30,7 +30,7 @@ describe('What one cached response costs in Redis', () => {
       redis: client,
       prefix: 'shop:',
       registry: false,
-      logger: winston.createLogger({ silent: true }),
+      logger: silentLogger,
       // A busy machine's slow write must not be given up: the spec measures what it stores.
       redisTimeoutMs: PATIENT_REDIS_TIMEOUT_MS,
     });

@@ -13,7 +13,7 @@ import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../suppor
 import { GatedSource } from '../../support/gated-source.js';
 import { type RunningRedisTarget, redisTargets } from '../../support/redis-targets.js';
 import { served } from '../../support/served.js';
-import { silentLogger } from '../../unit/engine/make-cache.js';
+import { silentLogger } from '../../support/silent-logger.js';
 
 // The "stale set" race through the middleware, against a real Redis: a request runs the handler, which
 // reads version 1 and is held; the application writes version 2 and its tag invalidation is
