@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findFreePort } from '../bench/free-port.js';
+import { findFreePort } from '../spec/support/find-free-port.js';
 import { measureAnnouncementDelays } from './announcement-delays.js';
 import { AnnouncementListener } from './announcement-listener.js';
 import { AppInstance } from './app-instance.js';

@@ -8,9 +8,9 @@ import { createRedisClient, type RedisConnection } from '../../../src/redis-conn
 import { PATIENT_REDIS_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { eventually } from '../../support/eventually.js';
 import { rawGet } from '../../support/raw-request.js';
+import { type RedisProcess, spawnRedis } from '../../support/redis-server.js';
 import { silentLogger } from '../../support/silent-logger.js';
 import { type CachedApp, startCachedApp } from './support/cached-app.js';
-import { type RedisProcess, spawnRedis } from './support/redis-process.js';
 
 /** The host every request names, as behind a load balancer: the primary's and the replica's apps share entries. */
 const HOST = 'shop.example';

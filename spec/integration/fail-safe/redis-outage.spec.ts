@@ -7,9 +7,9 @@ import { responseCacheKey } from '../../../src/http/response-cache-key.js';
 import { createRedisClient } from '../../../src/redis-connection.js';
 import { START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { type OutageScenario, withRedisOutage } from '../../support/redis-outage.js';
+import { type RedisProcess, spawnRedis } from '../../support/redis-server.js';
 import { silentLogger } from '../../support/silent-logger.js';
 import { type CachedApp, startCachedApp } from './support/cached-app.js';
-import { type RedisProcess, spawnRedis } from './support/redis-process.js';
 import {
   hitSince,
   type LoadSample,

@@ -4,9 +4,9 @@ import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
 import { createRedisClient, type RedisConnection } from '../../../src/redis-connection.js';
 import { START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
+import { type RedisProcess, spawnRedis } from '../../support/redis-server.js';
 import { silentLogger } from '../../support/silent-logger.js';
 import { type CachedApp, startCachedApp } from './support/cached-app.js';
-import { type RedisProcess, spawnRedis } from './support/redis-process.js';
 import { hitSince, largest, median, startSteadyLoad, warmUp } from './support/steady-load.js';
 
 // Latencies here are compared with what a request costs on this machine at this moment (the

@@ -6,9 +6,9 @@ import type { FailureOperation } from '../../../src/events.js';
 import { createRedisClient } from '../../../src/redis-connection.js';
 import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { withRedisOutage } from '../../support/redis-outage.js';
+import { type RedisProcess, spawnRedis } from '../../support/redis-server.js';
 import { silentLogger } from '../../support/silent-logger.js';
 import { type VersionedCache, versionedCache } from '../../support/versioned-cache.js';
-import { type RedisProcess, spawnRedis } from '../fail-safe/support/redis-process.js';
 
 /** Longer than any test: only an invalidation, or Redis's own answer, can change what memory serves. */
 const TIER = { maxEntries: 1000, maxBytes: 1_000_000, ttlMs: 60_000 };
