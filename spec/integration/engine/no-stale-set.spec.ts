@@ -47,10 +47,7 @@ for (const target of redisTargets()) {
 
         const held = source.holdNextRead();
         const loading = cache.get('product:1', loader, options);
-        await held.taken;
-        source.write();
-        await acknowledge(cache, source);
-        held.release();
+        await source.writeWhileHeld(held, () => acknowledge(cache, source));
 
         expect(await loading, 'the call that ran the load gets what it read').to.deep.equal({ version: 1 });
         expect(refusals).to.deep.equal(['invalidated']);
@@ -87,10 +84,7 @@ for (const target of redisTargets()) {
 
       const held = source.holdNextRead();
       const loading = cache.getMany(keys, loader, { tags: ['products'] });
-      await held.taken;
-      source.write();
-      await cache.invalidateTags(['products']);
-      held.release();
+      await source.writeWhileHeld(held, () => cache.invalidateTags(['products']));
 
       expect(await loading).to.deep.equal([{ version: 1 }, { version: 1 }]);
       expect(refusals).to.deep.equal(['invalidated', 'invalidated']);
@@ -117,10 +111,7 @@ for (const target of redisTargets()) {
       const held = source.holdNextRead();
       const served = await cache.lookup('product:1', loader, { tags: ['products'] });
       expect(served).to.deep.include({ result: 'stale', value: { version: 1 } });
-      await held.taken;
-      source.write();
-      await cache.invalidateTags(['products']);
-      held.release();
+      await source.writeWhileHeld(held, () => cache.invalidateTags(['products']));
       // close() waits for the background refresh to end.
       await cache.close();
 
@@ -138,10 +129,7 @@ for (const target of redisTargets()) {
 
       const held = source.holdNextRead();
       const loading = cache.lookup('product:1', loader, { tags: ['products'] });
-      await held.taken;
-      source.write();
-      await cache.invalidateTags(['products']);
-      held.release();
+      await source.writeWhileHeld(held, () => cache.invalidateTags(['products']));
 
       expect(await loading).to.deep.include({ result: 'miss', value: { version: 1 } });
       expect(refusals).to.deep.equal(['invalidated']);

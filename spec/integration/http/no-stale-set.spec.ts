@@ -41,10 +41,7 @@ for (const target of redisTargets()) {
       const held = source.holdNextRead();
       const missing = request(server).get('/products/1');
       const answered = missing.then((response) => response);
-      await held.taken;
-      source.write();
-      await cache.invalidateTags(['products']);
-      held.release();
+      await source.writeWhileHeld(held, () => cache.invalidateTags(['products']));
 
       const first = await answered;
       expect([first.headers['x-cache'], first.body]).to.deep.equal(['MISS', { version: 1 }]);
@@ -80,10 +77,7 @@ for (const target of redisTargets()) {
       const answered = request(server)
         .get('/products/1')
         .then((response) => response);
-      await held.taken;
-      source.write();
-      await cache.invalidateTags(['products']);
-      held.release();
+      await source.writeWhileHeld(held, () => cache.invalidateTags(['products']));
 
       // The request revalidated the stale entry (its ETag): the handler read version 1, the same as
       // stored, so Express answered 304 and the client got the stored version 1; renewing the entry
@@ -109,10 +103,7 @@ for (const target of redisTargets()) {
       const held = source.holdNextRead();
       const stale = await request(server).get('/products/1');
       expect([stale.headers['x-cache'], stale.body]).to.deep.equal(['STALE', { version: 1 }]);
-      await held.taken;
-      source.write();
-      await cache.invalidateTags(['products']);
-      held.release();
+      await source.writeWhileHeld(held, () => cache.invalidateTags(['products']));
       // close() waits for the background refresh to end.
       await cache.close();
 
