@@ -15,8 +15,9 @@ export interface EventuallyBounds {
 /**
  * Tries `assertion` until it holds: it returns anything but `false` without throwing. Throws once
  * `maxTries` tries were made or `timeoutMs` passed, whichever comes first, with the last failure as
- * `cause` (and its message appended). An assertion that throws counts as not holding yet (a reconnecting client's command may
- * fail until it is back), so both a predicate and a chai `expect` serve as the assertion.
+ * `cause` (and its message appended). An assertion that throws counts as not holding yet (a
+ * reconnecting client's command may fail until it is back), so both a predicate and a chai
+ * `expect` serve as the assertion.
  */
 export async function eventually(
   assertion: () => unknown | Promise<unknown>,
