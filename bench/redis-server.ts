@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createClient } from 'redis';
+import { spawnRedis } from '../spec/support/redis-server.js';
 import { pinToCpu } from './cpu-pinning.js';
-import { findFreePort } from './free-port.js';
 
 /** A redis-server the benchmark started and must stop. */
 export interface RunningRedis {
@@ -13,80 +13,38 @@ export interface RunningRedis {
   stop(): Promise<void>;
 }
 
-const STARTUP_TIMEOUT_MS = 10_000;
-
-/** Starts `redis-server` (from PATH) on a free 127.0.0.1 port, without persistence, pinned to `cpu` if given. */
+/**
+ * Starts `redis-server` (from PATH) on a free 127.0.0.1 port, without persistence, pinned to `cpu`
+ * if given: the specs' own launcher, so that the benchmark and the specs run the same server.
+ */
 export async function startRedisServer(cpu?: number): Promise<RunningRedis> {
-  const port = await findFreePort();
-  const server = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--loglevel',
-      'warning',
-    ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  const stopServer = () => stopProcess(server);
-  process.once('exit', () => server.kill('SIGKILL'));
-  if (cpu !== undefined && server.pid !== undefined && !pinToCpu(server.pid, cpu)) {
-    await stopServer();
+  const server = await spawnRedis();
+  if (cpu !== undefined && (server.pid === undefined || !pinToCpu(server.pid, cpu))) {
+    await server.dispose();
     throw new Error(`could not pin redis-server to CPU ${cpu}`);
   }
-  const url = `redis://127.0.0.1:${port}`;
+  const client = createClient({ url: server.url, socket: { reconnectStrategy: false } });
+  client.on('error', () => {});
   try {
-    const client = await connectWhenUp(url, server);
+    await client.connect();
     const info = await client.info('server');
     const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
     return {
-      url,
-      port,
+      url: server.url,
+      port: server.port,
       version,
       flush: async () => {
         await client.flushAll();
       },
       stop: async () => {
         client.destroy();
-        await stopServer();
+        await server.dispose();
       },
     };
   } catch (error) {
-    await stopServer();
+    client.destroy();
+    await server.dispose();
     throw error;
-  }
-}
-
-function createAdminClient(url: string) {
-  const client = createClient({ url, socket: { reconnectStrategy: false } });
-  client.on('error', () => {});
-  return client;
-}
-
-async function connectWhenUp(
-  url: string,
-  server: ChildProcess,
-): Promise<ReturnType<typeof createAdminClient>> {
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  for (;;) {
-    if (server.exitCode !== null) throw new Error(`redis-server exited with code ${server.exitCode}`);
-    const client = createAdminClient(url);
-    try {
-      await client.connect();
-      await client.ping();
-      return client;
-    } catch (error) {
-      client.destroy();
-      if (Date.now() > deadline)
-        throw new Error('redis-server did not accept connections in time', { cause: error });
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
   }
 }
 

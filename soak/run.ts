@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findFreePort } from '../bench/free-port.js';
 import { measureAnnouncementDelays } from './announcement-delays.js';
 import { AnnouncementListener } from './announcement-listener.js';
 import { AppInstance } from './app-instance.js';
@@ -45,7 +44,7 @@ async function main(settings: SoakSettings): Promise<boolean> {
     code: codeVersion(),
     startedAt: new Date().toISOString(),
   };
-  const redis = await RedisProcess.start(await findFreePort());
+  const redis = await RedisProcess.start();
   const dataSource = new DataSource(settings.products, settings.dataSourceLatencyMs);
   await dataSource.start();
   const instanceConfig = (name: string, memoryTierTtlMs: number | undefined): InstanceConfig => ({

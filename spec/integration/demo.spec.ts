@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { findFreePorts } from '../support/find-free-port.js';
+import { findFreePort } from '../support/find-free-port.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -54,7 +54,7 @@ describe('The demo (npm start)', function () {
     // A PATH with node and nothing else: no redis-server to find, and nothing to download.
     binDirectory = await mkdtemp(path.join(os.tmpdir(), 'demo-path-'));
     await symlink(process.execPath, path.join(binDirectory, 'node'));
-    const [port] = await findFreePorts(1);
+    const port = await findFreePort();
     const demo = await startDemo({
       PATH: binDirectory,
       PORT: String(port),

@@ -1,20 +1,11 @@
 import { expect } from 'chai';
 import { createClient } from 'redis';
 import { connectRedis } from '../../src/redis-connection.js';
-import { START_UP_HOOK_TIMEOUT_MS } from '../support/busy-machine.js';
-import { startRedis, type TestRedis } from '../support/redis-server.js';
+import { startRedis } from '../support/redis-server.js';
+import { useRedisServer } from '../support/redis-server-fixture.js';
 
 describe('connectRedis against a real Redis', () => {
-  let server: TestRedis;
-
-  before(async function () {
-    this.timeout(START_UP_HOOK_TIMEOUT_MS);
-    server = await startRedis();
-  });
-
-  after(async () => {
-    await server?.stop();
-  });
+  const server = useRedisServer();
 
   it('connects with a URL and answers commands', async () => {
     const client = await connectRedis({ url: server.url });

@@ -10,7 +10,6 @@ import {
   type ResponseCacheOptions,
   responseCache,
 } from '../../src/index.js';
-import { silentLogger } from '../unit/engine/make-cache.js';
 import { PATIENT_REDIS_TIMEOUT_MS } from './busy-machine.js';
 import { proxyTo } from './origin-proxy.js';
 import {
@@ -21,6 +20,7 @@ import {
   startOrigin,
 } from './origin-server.js';
 import { served } from './served.js';
+import { silentLogger } from './silent-logger.js';
 
 /**
  * Where the responses come from:

@@ -3,11 +3,11 @@
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import express from 'express';
-import winston from 'winston';
 import { createCache } from '../../src/create-cache.js';
 import type { Cache } from '../../src/engine/cache.js';
 import { responseCache } from '../../src/http/response-cache.js';
 import { createRedisClient } from '../../src/redis-connection.js';
+import { silentLogger } from './silent-logger.js';
 import type { FailSafeWorkerConfig, WorkerLoads, WorkerReply, WorkerRequest } from './worker-cluster.js';
 
 const config = JSON.parse(process.env.FAIL_SAFE_WORKER_CONFIG ?? '{}') as FailSafeWorkerConfig;
@@ -15,11 +15,10 @@ const loads: WorkerLoads = { locked: 0, unlocked: 0, http: 0 };
 
 // Connected before the caches are made: createCache refuses a client that is not.
 const redis = await createRedisClient({ url: config.redisUrl }).connect();
-const logger = winston.createLogger({ silent: true });
 const common = {
   redis,
   registry: false as const,
-  logger,
+  logger: silentLogger,
   ...(config.redisTimeoutMs === undefined ? {} : { redisTimeoutMs: config.redisTimeoutMs }),
 };
 const lockedCache = createCache({ ...common, prefix: config.prefix });

@@ -19,6 +19,13 @@ export async function findFreePorts(count: number): Promise<number[]> {
   }
 }
 
+/** A TCP port on 127.0.0.1 that nothing listened on a moment ago. */
+export async function findFreePort(): Promise<number> {
+  const [port] = await findFreePorts(1);
+  if (port === undefined) throw new Error('no port assigned');
+  return port;
+}
+
 function listenOnAnyPort(server: Server): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -38,6 +38,20 @@ export class GatedSource {
     return version;
   }
 
+  /**
+   * The race, step by step: once the `held` read took its version, writes the next version and
+   * awaits `acknowledge` (the application's invalidation of it); only then lets the read return.
+   */
+  async writeWhileHeld(
+    held: { taken: Promise<void>; release: () => void },
+    acknowledge: () => Promise<unknown>,
+  ): Promise<void> {
+    await held.taken;
+    this.write();
+    await acknowledge();
+    held.release();
+  }
+
   /** A write that the application acknowledges only after its invalidation: see each spec. */
   write(): number {
     this.version++;

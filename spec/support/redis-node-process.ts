@@ -13,6 +13,8 @@ export interface RedisNodeProcess {
   readonly url: string;
   /** `<host>:<port>`, as CLUSTER NODES and redis-cli spell a node. */
   readonly address: string;
+  /** The process id (to pin it to a CPU, or signal it); undefined if the spawn failed. */
+  readonly pid: number | undefined;
   readonly running: boolean;
   /** Connected while the server runs; closed by `kill()`. */
   readonly admin: AdminClient;
@@ -89,6 +91,7 @@ export async function spawnRedisNode(settings: RedisNodeSettings): Promise<Redis
     port,
     url: `redis://${HOST}:${port}`,
     address: `${HOST}:${port}`,
+    pid: child.pid,
     get running() {
       return running();
     },

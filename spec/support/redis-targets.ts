@@ -108,35 +108,28 @@ async function startStandaloneTarget(): Promise<RunningRedisTarget> {
 
 async function startClusterTarget(): Promise<RunningRedisTarget> {
   // Three masters, no replicas: the shape of a production Cluster, at a third of the start-up cost.
-  const cluster = await startRedisCluster({ masters: 3 });
-  try {
-    const connect = () => cluster.connect();
-    return {
-      name: 'cluster',
-      client: await connect(),
-      connect,
-      flushAll: () => cluster.flushAll(),
-      stop: () => cluster.stop(),
-    };
-  } catch (error) {
-    await cluster.stop();
-    throw error;
-  }
+  return targetOver('cluster', await startRedisCluster({ masters: 3 }));
 }
 
 async function startSentinelTarget(): Promise<RunningRedisTarget> {
-  const sentinel = await startRedisSentinel();
+  return targetOver('sentinel', await startRedisSentinel());
+}
+
+/** A target over a deployment that connects, empties and stops itself; stopped if its first client fails. */
+async function targetOver(
+  name: RedisTargetName,
+  deployment: { connect(): Promise<TargetClient>; flushAll(): Promise<void>; stop(): Promise<void> },
+): Promise<RunningRedisTarget> {
   try {
-    const connect = () => sentinel.connect();
     return {
-      name: 'sentinel',
-      client: await connect(),
-      connect,
-      flushAll: () => sentinel.flushAll(),
-      stop: () => sentinel.stop(),
+      name,
+      client: await deployment.connect(),
+      connect: () => deployment.connect(),
+      flushAll: () => deployment.flushAll(),
+      stop: () => deployment.stop(),
     };
   } catch (error) {
-    await sentinel.stop();
+    await deployment.stop();
     throw error;
   }
 }

@@ -1,9 +1,9 @@
 // Entry point of one cache instance in a child process (see tier-worker-process.ts): a cache over
 // the spec's Redis, with or without a memory tier, that runs the spec process's calls over IPC.
-import winston from 'winston';
 import { createCache } from '../../src/create-cache.js';
 import { createRedisClient } from '../../src/redis-connection.js';
 import { PATIENT_REDIS_TIMEOUT_MS } from './busy-machine.js';
+import { silentLogger } from './silent-logger.js';
 import type { TierWorkerConfig, TierWorkerReply, TierWorkerRequest } from './tier-worker-process.js';
 import { versionedCache } from './versioned-cache.js';
 
@@ -15,7 +15,7 @@ const cache = createCache({
   redis,
   prefix: config.prefix,
   registry: false,
-  logger: winston.createLogger({ silent: true }),
+  logger: silentLogger,
   memoryTier:
     config.memoryTierTtlMs === false
       ? false

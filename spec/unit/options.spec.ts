@@ -6,8 +6,8 @@ import { type CacheOptions, resolveCacheOptions } from '../../src/options.js';
 import { jsonSerializer } from '../../src/serialization/json-serializer.js';
 import { msgpackSerializer } from '../../src/serialization/msgpack-serializer.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
+import { silentLogger } from '../support/silent-logger.js';
 import { createStubRedisClient } from '../support/stub-redis-client.js';
-import { silentLogger } from './engine/make-cache.js';
 
 /** Options as a JavaScript caller might pass them: anything goes. */
 type LooseOptions = Record<string, unknown>;

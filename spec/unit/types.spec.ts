@@ -2,7 +2,6 @@
 // fails if one compiles), and each call is also run to show what a JavaScript caller would get.
 import { expect } from 'chai';
 import { createClient, createCluster } from 'redis';
-import winston from 'winston';
 import {
   type Cache,
   type CacheErrorCode,
@@ -13,8 +12,9 @@ import {
   MemoryStore,
   type RequestResult,
 } from '../../src/index.js';
+import { silentLogger } from '../support/silent-logger.js';
 
-const logger = winston.createLogger({ silent: true });
+const logger = silentLogger;
 const memoryCache = (): Cache => createCache({ store: new MemoryStore(), registry: false, logger });
 
 async function rejection(run: () => Promise<unknown>): Promise<unknown> {

@@ -5,12 +5,13 @@ import express from 'express';
 import type { Cache } from '../../../src/engine/cache.js';
 import { createCache, responseCache } from '../../../src/index.js';
 import { START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
+import { eventually, holdsWithin } from '../../support/eventually.js';
 import {
   type ClusterConnectOptions,
   startRedisCluster,
   type TestRedisCluster,
 } from '../../support/redis-cluster.js';
-import { silentLogger } from '../../unit/engine/make-cache.js';
+import { silentLogger } from '../../support/silent-logger.js';
 
 const IDS = Array.from({ length: 30 }, (_, index) => index);
 const CLIENTS = 6;
@@ -77,12 +78,6 @@ function steadyLoad(baseUrl: string) {
   };
 }
 
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-  return condition();
-}
-
 describe('Failover of a Redis Cluster master under steady HTTP load (3 masters, 3 replicas)', function () {
   this.timeout(4 * RESUME_TIMEOUT_MS);
   let cluster: TestRedisCluster;
@@ -131,10 +126,11 @@ describe('Failover of a Redis Cluster master under steady HTTP load (3 masters, 
     await new Promise((resolve) => listening.once('listening', resolve));
     const load = steadyLoad(`http://127.0.0.1:${(listening.address() as AddressInfo).port}`);
     try {
-      expect(
-        await until(() => load.everyIdHitSince(0), WARM_UP_TIMEOUT_MS),
-        'every id is cached before the kill',
-      ).to.equal(true);
+      await eventually(() => load.everyIdHitSince(0), {
+        timeoutMs: WARM_UP_TIMEOUT_MS,
+        intervalMs: 20,
+        message: 'every id is cached before the kill',
+      });
       const [victim] = await cluster.replicatedMasters();
       expect(victim, 'a master with a replica').to.not.equal(undefined);
       const killedAtMs = Date.now();
@@ -142,7 +138,10 @@ describe('Failover of a Redis Cluster master under steady HTTP load (3 masters, 
 
       await cluster.waitUntilHealthy(RESUME_TIMEOUT_MS);
       const promotedAtMs = Date.now();
-      const resumed = await until(() => load.everyIdHitSince(promotedAtMs), RESUME_TIMEOUT_MS);
+      const resumed = await holdsWithin(() => load.everyIdHitSince(promotedAtMs), {
+        timeoutMs: RESUME_TIMEOUT_MS,
+        intervalMs: 20,
+      });
       const resumedAtMs = Date.now();
       await load.stop();
 

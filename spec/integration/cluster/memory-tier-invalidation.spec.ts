@@ -2,24 +2,11 @@ import { expect } from 'chai';
 import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
 import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
+import { eventually } from '../../support/eventually.js';
 import { type ClusterClient, startRedisCluster, type TestRedisCluster } from '../../support/redis-cluster.js';
-import { silentLogger } from '../../unit/engine/make-cache.js';
+import { silentLogger } from '../../support/silent-logger.js';
 
 const CHANNEL = 'tier:__ca:invalidations';
-
-/**
- * Polls `condition` every 10 ms until it holds or `timeoutMs` passed; answers whether it held. The
- * deadline bounds a hang, not speed; it stays far below the memory tier's 60 s lifetime, so only an
- * announcement can explain a copy dropped before it.
- */
-async function eventually(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return condition();
-}
 
 describe('Memory tier invalidation over a Redis Cluster (3 masters)', function () {
   this.timeout(60_000);
@@ -73,7 +60,7 @@ describe('Memory tier invalidation over a Redis Cluster (3 masters)', function (
       for (const master of masters) await master.admin.publish('tier:probe', `from ${master.port}`);
       await client.publish('tier:probe', 'from the cluster client');
 
-      expect(await eventually(async () => received.length === 4)).to.equal(true);
+      await eventually(async () => received.length === 4);
       expect(received).to.have.members([
         ...masters.map((master) => `from ${master.port}`),
         'from the cluster client',
@@ -87,10 +74,7 @@ describe('Memory tier invalidation over a Redis Cluster (3 masters)', function (
     const admin = await cluster.connect();
     const a = await instance(await cluster.connect());
     const b = await instance(await cluster.connect());
-    expect(
-      await eventually(async () => (await subscribers(CHANNEL)) === 2),
-      'both instances listen',
-    ).to.equal(true);
+    await eventually(async () => (await subscribers(CHANNEL)) === 2, { message: 'both instances listen' });
     let version = 1;
     const loader = async () => ({ version });
     const readByB = async (key: string) => (await b.get(key, loader)).version;
@@ -109,10 +93,10 @@ describe('Memory tier invalidation over a Redis Cluster (3 masters)', function (
     expect(await readByB('user:1'), 'B serves its in-memory copy while nobody announces').to.equal(1);
 
     await a.invalidate('user:1');
-    expect(await eventually(async () => (await readByB('user:1')) === 2)).to.equal(true);
+    await eventually(async () => (await readByB('user:1')) === 2);
     await a.invalidateTags(['users']);
-    expect(await eventually(async () => (await readByB('user:2')) === 2)).to.equal(true);
+    await eventually(async () => (await readByB('user:2')) === 2);
     await a.invalidatePattern('user:3*');
-    expect(await eventually(async () => (await readByB('user:3')) === 2)).to.equal(true);
+    await eventually(async () => (await readByB('user:3')) === 2);
   });
 });

@@ -3,22 +3,13 @@ import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
 import type { CacheOptions } from '../../../src/options.js';
 import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
+import { eventually } from '../../support/eventually.js';
 import {
   type SentinelClient,
   startRedisSentinel,
   type TestRedisSentinel,
 } from '../../support/redis-sentinel.js';
-import { silentLogger } from '../../unit/engine/make-cache.js';
-
-/** Polls `condition` until it holds; false after `timeoutMs`, which bounds a hang, not speed. */
-async function eventually(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return condition();
-}
+import { silentLogger } from '../../support/silent-logger.js';
 
 describe('Cache over a node-redis Sentinel client (master, replica, one sentinel)', function () {
   this.timeout(90_000);
@@ -83,7 +74,7 @@ describe('Cache over a node-redis Sentinel client (master, replica, one sentinel
       >;
       return reply['sn:__ca:invalidations'] === 2;
     };
-    expect(await eventually(listening, 15_000), 'both instances listen').to.equal(true);
+    await eventually(listening, { timeoutMs: 15_000, intervalMs: 20, message: 'both instances listen' });
     let version = 1;
     // Stored by A's load, which announces nothing (a set is announced, and a read of B's that
     // crossed that announcement would not be kept in memory).
@@ -99,9 +90,10 @@ describe('Cache over a node-redis Sentinel client (master, replica, one sentinel
     await a.invalidate('item:1');
 
     // B's copy lives 60 s in memory: only the announcement can drop it before this deadline.
-    expect(
-      await eventually(async () => (await b.get('item:1', async () => ({ version }))).version === 2, 15_000),
-    ).to.equal(true);
+    await eventually(async () => (await b.get('item:1', async () => ({ version }))).version === 2, {
+      timeoutMs: 15_000,
+      intervalMs: 20,
+    });
   });
 
   it('keeps answering while the master is killed, and caches again once the sentinel promotes the replica', async () => {
@@ -112,11 +104,11 @@ describe('Cache over a node-redis Sentinel client (master, replica, one sentinel
     const killedPort = sentinel.master.port;
     await sentinel.master.kill();
 
-    const promoted = await eventually(
-      async () => (await sentinel.masterPort()) === sentinel.replica.port,
-      30_000,
-    );
-    expect(promoted, 'the sentinel promoted the replica').to.equal(true);
+    await eventually(async () => (await sentinel.masterPort()) === sentinel.replica.port, {
+      timeoutMs: 30_000,
+      intervalMs: 20,
+      message: 'the sentinel promoted the replica',
+    });
     // Caching works again when a read right after another one runs no loader.
     const secondReadHits = async () => {
       await cache.get('steady', loader);
@@ -124,9 +116,11 @@ describe('Cache over a node-redis Sentinel client (master, replica, one sentinel
       await cache.get('steady', loader);
       return loads === runs;
     };
-    expect(await eventually(secondReadHits, 30_000), 'caching resumed on the promoted replica').to.equal(
-      true,
-    );
+    await eventually(secondReadHits, {
+      timeoutMs: 30_000,
+      intervalMs: 20,
+      message: 'caching resumed on the promoted replica',
+    });
     expect(await sentinel.replica.admin.exists('sn:steady')).to.equal(1);
     expect(killedPort).to.not.equal(sentinel.replica.port);
   });

@@ -1,12 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
 import type { CacheOptions } from '../../../src/options.js';
 import { msgpackSerializer } from '../../../src/serialization/msgpack-serializer.js';
-import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
-import { type RunningRedisTarget, redisTargets, type TargetClient } from '../../support/redis-targets.js';
-import { silentLogger } from '../../unit/engine/make-cache.js';
+import { useRedisTarget } from '../../support/redis-target-fixture.js';
+import { redisTargets, type TargetClient } from '../../support/redis-targets.js';
 
 interface User {
   id: number;
@@ -42,38 +40,15 @@ class SlowDataStore {
 // One suite, run against each Redis deployment (standalone and Cluster): see spec/support/redis-targets.ts.
 for (const target of redisTargets()) {
   describe(`Cache over a real Redis (${target.name})`, () => {
-    let redis: RunningRedisTarget;
+    const fixture = useRedisTarget(target, { prefix: 'test:', ttl: 60 });
     let client: TargetClient;
-    const caches: Cache[] = [];
 
     function cacheOverRedis(options: Partial<CacheOptions> = {}): Cache {
-      const cache = createCache({
-        redis: client,
-        prefix: 'test:',
-        ttl: 60,
-        registry: false,
-        logger: silentLogger,
-        // Not about timeouts: a busy machine's slow reply must not count as a failed call (a miss, an error).
-        redisTimeoutMs: PATIENT_REDIS_TIMEOUT_MS,
-        ...options,
-      });
-      caches.push(cache);
-      return cache;
+      return fixture.cacheOver(client, options);
     }
 
-    before(async function () {
-      this.timeout(START_UP_HOOK_TIMEOUT_MS);
-      redis = await target.start();
-      client = redis.client;
-    });
-
-    afterEach(async () => {
-      await Promise.all(caches.splice(0).map((cache) => cache.close()));
-      await redis.flushAll();
-    });
-
-    after(async () => {
-      await redis?.stop();
+    before(() => {
+      client = fixture.redis.client;
     });
 
     describe('stampede prevention', () => {

@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import { type Cache, type CacheOptions, createCache, type RefusedWriteReason } from '../../../src/index.js';
-import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
+import type { Cache, CacheOptions, RefusedWriteReason } from '../../../src/index.js';
 import { GatedSource } from '../../support/gated-source.js';
-import { type RunningRedisTarget, redisTargets } from '../../support/redis-targets.js';
-import { silentLogger } from '../../unit/engine/make-cache.js';
+import { useRedisTarget } from '../../support/redis-target-fixture.js';
+import { redisTargets } from '../../support/redis-targets.js';
 
 type Versioned = { version: number };
 
@@ -24,22 +23,10 @@ const INVALIDATIONS: [string, (cache: Cache, source: GatedSource) => Promise<unk
 for (const target of redisTargets()) {
   describe(`No stale set after an acknowledged invalidation (${target.name})`, function () {
     this.timeout(30_000);
-    let redis: RunningRedisTarget;
-    const caches: Cache[] = [];
+    const fixture = useRedisTarget(target, { prefix: 'ss:', ttl: 60 });
 
     async function makeCache(options: Partial<CacheOptions> = {}): Promise<Cache> {
-      const cache = createCache({
-        redis: await redis.connect(),
-        prefix: 'ss:',
-        ttl: 60,
-        registry: false,
-        logger: silentLogger,
-        // Not about timeouts: a busy machine's slow reply must not count as a failed call.
-        redisTimeoutMs: PATIENT_REDIS_TIMEOUT_MS,
-        ...options,
-      });
-      caches.push(cache);
-      return cache;
+      return fixture.cacheOver(await fixture.redis.connect(), options);
     }
 
     /** The reasons of the cache's refused writes, as they happen. */
@@ -48,20 +35,6 @@ for (const target of redisTargets()) {
       cache.events.on('write-refused', ({ reason }) => reasons.push(reason));
       return reasons;
     }
-
-    before(async function () {
-      this.timeout(START_UP_HOOK_TIMEOUT_MS);
-      redis = await target.start();
-    });
-
-    afterEach(async () => {
-      await Promise.all(caches.splice(0).map((cache) => cache.close()));
-      await redis.flushAll();
-    });
-
-    after(async () => {
-      await redis?.stop();
-    });
 
     for (const [name, acknowledge] of INVALIDATIONS) {
       it(`get: a load that read before ${name} does not store its result after it`, async () => {
@@ -74,10 +47,7 @@ for (const target of redisTargets()) {
 
         const held = source.holdNextRead();
         const loading = cache.get('product:1', loader, options);
-        await held.taken;
-        source.write();
-        await acknowledge(cache, source);
-        held.release();
+        await source.writeWhileHeld(held, () => acknowledge(cache, source));
 
         expect(await loading, 'the call that ran the load gets what it read').to.deep.equal({ version: 1 });
         expect(refusals).to.deep.equal(['invalidated']);
@@ -114,10 +84,7 @@ for (const target of redisTargets()) {
 
       const held = source.holdNextRead();
       const loading = cache.getMany(keys, loader, { tags: ['products'] });
-      await held.taken;
-      source.write();
-      await cache.invalidateTags(['products']);
-      held.release();
+      await source.writeWhileHeld(held, () => cache.invalidateTags(['products']));
 
       expect(await loading).to.deep.equal([{ version: 1 }, { version: 1 }]);
       expect(refusals).to.deep.equal(['invalidated', 'invalidated']);
@@ -144,10 +111,7 @@ for (const target of redisTargets()) {
       const held = source.holdNextRead();
       const served = await cache.lookup('product:1', loader, { tags: ['products'] });
       expect(served).to.deep.include({ result: 'stale', value: { version: 1 } });
-      await held.taken;
-      source.write();
-      await cache.invalidateTags(['products']);
-      held.release();
+      await source.writeWhileHeld(held, () => cache.invalidateTags(['products']));
       // close() waits for the background refresh to end.
       await cache.close();
 
@@ -165,10 +129,7 @@ for (const target of redisTargets()) {
 
       const held = source.holdNextRead();
       const loading = cache.lookup('product:1', loader, { tags: ['products'] });
-      await held.taken;
-      source.write();
-      await cache.invalidateTags(['products']);
-      held.release();
+      await source.writeWhileHeld(held, () => cache.invalidateTags(['products']));
 
       expect(await loading).to.deep.include({ result: 'miss', value: { version: 1 } });
       expect(refusals).to.deep.equal(['invalidated']);

@@ -1,20 +1,10 @@
 import { spawn } from 'node:child_process';
 import { expect } from 'chai';
-import { START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
-import { startRedis, type TestRedis } from '../../support/redis-server.js';
+import { useRedisServer } from '../../support/redis-server-fixture.js';
 
 describe('a process that quits its Redis client without closing the cache', function () {
   this.timeout(60_000);
-  let redis: TestRedis;
-
-  before(async function () {
-    this.timeout(START_UP_HOOK_TIMEOUT_MS);
-    redis = await startRedis();
-  });
-
-  after(async () => {
-    await redis?.stop();
-  });
+  const redis = useRedisServer();
 
   it('exits by itself: the cache’s invalidation subscriber does not keep it alive', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'spec/support/quit-without-close.ts'], {

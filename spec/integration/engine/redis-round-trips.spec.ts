@@ -11,7 +11,7 @@ import { GUARDED_WRITE_SCRIPT, READ_LEASE_SCRIPT, RENEW_SCRIPT } from '../../../
 import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
 import { served } from '../../support/served.js';
-import { silentLogger } from '../../unit/engine/make-cache.js';
+import { silentLogger } from '../../support/silent-logger.js';
 
 const connect = (url: string) => createClient({ url }).connect();
 type Client = Awaited<ReturnType<typeof connect>>;

@@ -1,24 +1,15 @@
 import { expect } from 'chai';
 import { createClient } from 'redis';
 import { createCache } from '../../../src/index.js';
-import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
-import { startRedis, type TestRedis } from '../../support/redis-server.js';
-
-const connectTo = (url: string) => createClient({ url }).connect();
+import { PATIENT_REDIS_TIMEOUT_MS } from '../../support/busy-machine.js';
+import { type RedisClient, useRedisServer } from '../../support/redis-server-fixture.js';
 
 describe("the cache's own keys over real Redis", () => {
-  let redis: TestRedis;
-  let client: Awaited<ReturnType<typeof connectTo>>;
+  const redis = useRedisServer();
+  let client: RedisClient;
 
-  before(async function () {
-    this.timeout(START_UP_HOOK_TIMEOUT_MS);
-    redis = await startRedis();
-    client = await connectTo(redis.url);
-  });
-
-  after(async () => {
-    await client.close();
-    await redis.stop();
+  before(async () => {
+    client = await redis.connect();
   });
 
   it('keeps a held stampede lock when invalidatePattern matches everything', async () => {

@@ -1,19 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import winston from 'winston';
 import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
 import type { FailureOperation } from '../../../src/events.js';
 import { responseCacheKey } from '../../../src/http/response-cache-key.js';
 import { createRedisClient, type RedisConnection } from '../../../src/redis-connection.js';
 import { PATIENT_REDIS_TIMEOUT_MS } from '../../support/busy-machine.js';
+import { eventually } from '../../support/eventually.js';
 import { rawGet } from '../../support/raw-request.js';
+import { type RedisProcess, spawnRedis } from '../../support/redis-server.js';
+import { silentLogger } from '../../support/silent-logger.js';
 import { type CachedApp, startCachedApp } from './support/cached-app.js';
-import { type RedisProcess, spawnRedis } from './support/redis-process.js';
 
 /** The host every request names, as behind a load balancer: the primary's and the replica's apps share entries. */
 const HOST = 'shop.example';
+/** Bounds of a wait for Redis to hold a write: a hang, not speed. */
+const WAIT = { timeoutMs: 15_000, intervalMs: 20 };
 
 interface Observed {
   failures: { operation: FailureOperation; message: string }[];
@@ -53,7 +55,7 @@ class Harness {
       redis: client,
       prefix,
       registry: false,
-      logger: winston.createLogger({ silent: true }),
+      logger: silentLogger,
       // About error replies, not timeouts: a busy machine's slow reply must not count as a failure.
       redisTimeoutMs: PATIENT_REDIS_TIMEOUT_MS,
     });
@@ -79,7 +81,7 @@ class Harness {
   /** Requests `id` once and waits until its entry is in Redis (the response goes out before the write). */
   async warm(id: string): Promise<void> {
     await this.get(id);
-    await until(async () => (await this.admin.type(this.entryKey(id))) === 'string');
+    await eventually(async () => (await this.admin.type(this.entryKey(id))) === 'string', WAIT);
   }
 
   /** One concurrent request per id, as a burst of traffic would send them. */
@@ -97,15 +99,6 @@ class Harness {
     await this.cache.close();
     this.client.destroy();
     this.admin.destroy();
-  }
-}
-
-/** Polls `condition` every 20 ms, for 15 s at most (a bound on a hang, not on speed). */
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  const deadline = performance.now() + 15_000;
-  while (!(await condition())) {
-    if (performance.now() > deadline) throw new Error('condition not met within 15 s');
-    await sleep(20);
   }
 }
 
@@ -177,7 +170,7 @@ describe('Misbehaving Redis: every request still succeeds, every error is observ
         await onPrimary.stop();
       }
       harness = await Harness.start(replica, 'replica:');
-      await until(async () => (await harness?.admin.exists(harness.entryKey('cached'))) === 1);
+      await eventually(async () => (await harness?.admin.exists(harness.entryKey('cached'))) === 1, WAIT);
 
       const misses = await harness.burst(ids('new', 20));
       const cached = await harness.burst(Array.from({ length: 5 }, () => 'cached'));
@@ -207,7 +200,7 @@ describe('Misbehaving Redis: every request still succeeds, every error is observ
       expect([other.status, other.body.id]).to.deep.equal([200, 'other']);
       expect(harness.failuresOf('get', 'WRONGTYPE'), 'observed').to.be.at.least(2);
       expect(cached.xCache, 'other keys are unaffected').to.equal('HIT');
-      await until(async () => (await harness?.admin.type(harness.entryKey('hot'))) === 'string');
+      await eventually(async () => (await harness?.admin.type(harness.entryKey('hot'))) === 'string', WAIT);
       expect((await harness.get('hot')).xCache, 'the bad key was overwritten').to.equal('HIT');
       expect(harness.observed.circuitOpened, 'one bad key does not open the circuit for all').to.equal(false);
     });
@@ -233,7 +226,7 @@ describe('Misbehaving Redis: every request still succeeds, every error is observ
       expect([text.status, text.body.id]).to.deep.equal([200, 'text']);
       expect(harness.failuresOf('decode', ''), 'observed').to.be.at.least(2);
       for (const [id, garbage] of Object.entries(garbageAt)) {
-        await until(async () => (await harness?.admin.get(harness.entryKey(id))) !== garbage);
+        await eventually(async () => (await harness?.admin.get(harness.entryKey(id))) !== garbage, WAIT);
       }
       expect((await harness.get('hot')).xCache).to.equal('HIT');
       expect((await harness.get('text')).xCache).to.equal('HIT');

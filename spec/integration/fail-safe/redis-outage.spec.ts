@@ -1,15 +1,24 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { createClient } from 'redis';
-import winston from 'winston';
 import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
 import { responseCacheKey } from '../../../src/http/response-cache-key.js';
 import { createRedisClient } from '../../../src/redis-connection.js';
 import { START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
+import { type OutageScenario, withRedisOutage } from '../../support/redis-outage.js';
+import { type RedisProcess, spawnRedis } from '../../support/redis-server.js';
+import { silentLogger } from '../../support/silent-logger.js';
 import { type CachedApp, startCachedApp } from './support/cached-app.js';
-import { type RedisProcess, spawnRedis } from './support/redis-process.js';
-import { eventually, type LoadSample, largest, median, startSteadyLoad } from './support/steady-load.js';
+import {
+  hitSince,
+  type LoadSample,
+  largest,
+  median,
+  type SteadyLoad,
+  startSteadyLoad,
+  warmUp,
+} from './support/steady-load.js';
 
 // Latencies here are compared with what a request cost on this machine just before Redis stopped
 // (the baseline), not with fixed limits: a busy machine slows every request, not only those that
@@ -62,6 +71,15 @@ function openedSince(timeline: Timeline, sinceMs: number): number {
   return timeline.circuit.find((c) => c.open && c.atMs >= sinceMs)?.atMs ?? Number.NaN;
 }
 
+/** Redis stays down until the circuit opened (15 s at most), then 2.5 s more. */
+function downWithCircuitOpen(timeline: Timeline): OutageScenario {
+  return {
+    noticed: ({ stoppingAtMs }) => !Number.isNaN(openedSince(timeline, stoppingAtMs)),
+    noticedWithin: { timeoutMs: 15_000, intervalMs: 20, message: 'circuit opens' },
+    whileDown: () => sleep(2500),
+  };
+}
+
 function failed(samples: readonly LoadSample[]): LoadSample[] {
   return samples.filter(
     (sample) => sample.status !== 200 || !sample.body.includes(`"id":"${sample.path.split('/').pop()}"`),
@@ -102,7 +120,7 @@ describe('Redis stopped under steady load, then started again', function () {
       prefix: 'outage:',
       ttl: 60,
       registry: false,
-      logger: winston.createLogger({ silent: true }),
+      logger: silentLogger,
       redisTimeoutMs: REDIS_TIMEOUT_MS,
       circuitBreakerHalfOpenAfterMs: HALF_OPEN_AFTER_MS,
     });
@@ -111,20 +129,9 @@ describe('Redis stopped under steady load, then started again', function () {
     return { app, timeline };
   }
 
-  /**
-   * Waits for steady hits with the circuit closed (a busy machine may have opened it), and answers
-   * the requests made so far: the baseline of what a request costs on this machine now.
-   */
-  async function warmUp(load: { samples: readonly LoadSample[] }, timeline: Timeline): Promise<LoadSample[]> {
-    expect(
-      await eventually(
-        () =>
-          load.samples.filter((s) => s.xCache === 'HIT').length >= 20 &&
-          timeline.circuit.at(-1)?.open !== true,
-        20_000,
-      ),
-      'hits before, with the circuit closed',
-    ).to.equal(true);
+  /** The baseline of what a request costs on this machine now: the requests made once warm. */
+  async function baseline(load: SteadyLoad, timeline: Timeline): Promise<LoadSample[]> {
+    await warmUp(load, () => timeline.circuit.at(-1)?.open === true, 'hits before, with the circuit closed');
     return [...load.samples];
   }
 
@@ -134,21 +141,10 @@ describe('Redis stopped under steady load, then started again', function () {
     redisClient.on('ready', () => readyAtMs.push(performance.now()));
     const { app, timeline } = await startApp(redisClient);
     const load = startSteadyLoad({ baseUrl: app.baseUrl, paths: PATHS, intervalMs: 15 });
-    const beforeStop = await warmUp(load, timeline);
+    const beforeStop = await baseline(load, timeline);
 
-    const stoppingAtMs = performance.now();
-    await redis.stop();
-    expect(
-      await eventually(() => !Number.isNaN(openedSince(timeline, stoppingAtMs)), 15_000),
-      'circuit opens',
-    ).to.equal(true);
-    await sleep(2500);
-    await redis.start();
-    const restartedAtMs = performance.now();
-    const recovered = await eventually(
-      () => load.samples.some((s) => s.sentAtMs > restartedAtMs && s.xCache === 'HIT'),
-      20_000,
-    );
+    const { stoppingAtMs, restartedAtMs } = await withRedisOutage(redis, downWithCircuitOpen(timeline));
+    const recovered = await hitSince(load, restartedAtMs);
     await sleep(200);
     const samples = await load.stop();
 
@@ -196,22 +192,13 @@ describe('Redis stopped under steady load, then started again', function () {
   it('a plain createClient() (commands queue while offline): no request fails, and none waits once the circuit is open', async () => {
     const { app, timeline } = await startApp(createClient({ url: redis.url }));
     const load = startSteadyLoad({ baseUrl: app.baseUrl, paths: PATHS, intervalMs: 15 });
-    const beforeStop = await warmUp(load, timeline);
+    const beforeStop = await baseline(load, timeline);
 
-    const stoppingAtMs = performance.now();
-    await redis.stop();
-    const stoppedAtMs = performance.now();
-    expect(
-      await eventually(() => !Number.isNaN(openedSince(timeline, stoppingAtMs)), 15_000),
-      'circuit opens',
-    ).to.equal(true);
-    await sleep(2500);
-    await redis.start();
-    const restartedAtMs = performance.now();
-    const recovered = await eventually(
-      () => load.samples.some((s) => s.sentAtMs > restartedAtMs && s.xCache === 'HIT'),
-      20_000,
+    const { stoppingAtMs, stoppedAtMs, restartedAtMs } = await withRedisOutage(
+      redis,
+      downWithCircuitOpen(timeline),
     );
+    const recovered = await hitSince(load, restartedAtMs);
     const samples = await load.stop();
 
     expect(failed(samples), 'failed or wrong answers').to.deep.equal([]);

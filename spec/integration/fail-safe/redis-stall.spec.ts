@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import winston from 'winston';
 import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
 import { createRedisClient, type RedisConnection } from '../../../src/redis-connection.js';
 import { START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
+import { type RedisProcess, spawnRedis } from '../../support/redis-server.js';
+import { silentLogger } from '../../support/silent-logger.js';
 import { type CachedApp, startCachedApp } from './support/cached-app.js';
-import { type RedisProcess, spawnRedis } from './support/redis-process.js';
-import { eventually, largest, median, startSteadyLoad } from './support/steady-load.js';
+import { hitSince, largest, median, startSteadyLoad, warmUp } from './support/steady-load.js';
 
 // Latencies here are compared with what a request costs on this machine at this moment (the
 // requests answered before the stall), not with fixed limits: a busy machine slows every request,
@@ -38,7 +38,7 @@ describe('Redis stalled (CLIENT PAUSE) under steady load', function () {
       redis: client,
       prefix: 'stall:',
       registry: false,
-      logger: winston.createLogger({ silent: true }),
+      logger: silentLogger,
       redisTimeoutMs: REDIS_TIMEOUT_MS,
       circuitBreakerHalfOpenAfterMs: HALF_OPEN_AFTER_MS,
     });
@@ -62,13 +62,7 @@ describe('Redis stalled (CLIENT PAUSE) under steady load', function () {
       callStartsMs.push(performance.now() - durationSeconds * 1000);
     });
     const load = startSteadyLoad({ baseUrl: app.baseUrl, paths: PATHS, intervalMs: 10 });
-    expect(
-      await eventually(
-        () => load.samples.filter((s) => s.xCache === 'HIT').length >= 20 && circuit.at(-1)?.open !== true,
-        20_000,
-      ),
-      'hits before the stall, with the circuit closed',
-    ).to.equal(true);
+    await warmUp(load, () => circuit.at(-1)?.open === true, 'hits before the stall, with the circuit closed');
 
     await admin.sendCommand(['CLIENT', 'PAUSE', String(PAUSE_MS), 'ALL']);
     const pausedAtMs = performance.now();
@@ -76,10 +70,7 @@ describe('Redis stalled (CLIENT PAUSE) under steady load', function () {
     const beforeStall = [...load.samples];
     await sleep(PAUSE_MS);
     const resumedAtMs = performance.now();
-    const recovered = await eventually(
-      () => load.samples.some((s) => s.sentAtMs > resumedAtMs && s.xCache === 'HIT'),
-      20_000,
-    );
+    const recovered = await hitSince(load, resumedAtMs);
     const samples = await load.stop();
 
     expect(samples.filter((s) => s.status !== 200)).to.deep.equal([]);

@@ -2,13 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import request from 'supertest';
-import winston from 'winston';
 import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
 import type { CacheOptions } from '../../../src/options.js';
 import { connectRedis, type RedisConnection } from '../../../src/redis-connection.js';
 import { START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
+import { eventually } from '../../support/eventually.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
+import { silentLogger } from '../../support/silent-logger.js';
 import { type CachedApp, startCachedApp } from './support/cached-app.js';
 
 // Entries are fresh for 300 ms and usable stale for a minute after: specs wait 400 ms to go stale.
@@ -23,15 +24,6 @@ interface Answer {
   xCache: string | undefined;
   age: string | undefined;
   body: { id?: string; version?: number; error?: string };
-}
-
-/** Waits until `condition` holds, checking every 10 ms; the deadline bounds a hang, not speed. */
-async function until(description: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`${description}: not within ${timeoutMs} ms`);
-    await sleep(10);
-  }
 }
 
 describe('Stale responses over Redis (responseCache)', function () {
@@ -70,7 +62,7 @@ describe('Stale responses over Redis (responseCache)', function () {
       ttl: FRESH_SECONDS,
       staleTtl: 60,
       registry: false,
-      logger: winston.createLogger({ silent: true }),
+      logger: silentLogger,
       ...options,
     });
     stored = 0;
@@ -101,7 +93,7 @@ describe('Stale responses over Redis (responseCache)', function () {
    */
   async function cacheThenGoStale(): Promise<void> {
     expect(await get()).to.deep.include({ status: 200, xCache: 'MISS' });
-    await until('the first response is stored', () => stored === 1);
+    await eventually(() => stored === 1, { message: 'the first response is stored' });
     await sleep(GO_STALE_MS);
   }
 
@@ -123,7 +115,7 @@ describe('Stale responses over Redis (responseCache)', function () {
         runsEndedMeanwhile,
         'all answered while the source still held the refresh: none waited for it',
       ).to.equal(1);
-      await until('the refresh stores its response', () => stored === 2);
+      await eventually(() => stored === 2, { message: 'the refresh stores its response' });
       expect(app.handlerRuns(), 'the first run and one refresh').to.equal(2);
       expect(await get()).to.deep.include({ xCache: 'HIT', body: { id: '1', version: 2 } });
     });
@@ -181,14 +173,16 @@ describe('Stale responses over Redis (responseCache)', function () {
       ).to.equal(1);
       // The late run ends its load once the source answers; had it stored that response, the next
       // request (on the same Redis connection, so after that write) would find it.
-      await until('the late run ends', () => loadsEnded === 2 && app.handlerRunsEnded() === 2);
+      await eventually(() => loadsEnded === 2 && app.handlerRunsEnded() === 2, {
+        message: 'the late run ends',
+      });
       // One run for that request; its late response, made for a client that got the stale body, is
       // not stored. Once the source answers in time, the next request refreshes the entry.
       expect(app.handlerRuns()).to.equal(2);
       expect(stored, 'only the first response was stored').to.equal(1);
       app.source.delayMs = 0;
       expect(await get()).to.deep.include({ xCache: 'MISS', body: { id: '1', version: 3 } });
-      await until('the refreshed response is stored', () => stored === 2);
+      await eventually(() => stored === 2, { message: 'the refreshed response is stored' });
       expect(await get()).to.deep.include({ xCache: 'HIT', body: { id: '1', version: 3 } });
     });
   });
@@ -212,7 +206,7 @@ describe('Stale responses over Redis (responseCache)', function () {
     it('passes the error on once the entry is past its grace period', async () => {
       const app = await start({ staleTtl: 0.2 });
       await get();
-      await until('the response is stored', () => stored === 1);
+      await eventually(() => stored === 1, { message: 'the response is stored' });
       await sleep(FRESH_SECONDS * 1000 + 300);
       app.source.failing = true;
 

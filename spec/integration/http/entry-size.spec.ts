@@ -1,28 +1,20 @@
 import { expect } from 'chai';
 import express from 'express';
-import { createClient } from 'redis';
 import request from 'supertest';
-import winston from 'winston';
 import { createCache, responseCache, responseCacheKey } from '../../../src/index.js';
-import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
-import { startRedis, type TestRedis } from '../../support/redis-server.js';
+import { PATIENT_REDIS_TIMEOUT_MS } from '../../support/busy-machine.js';
+import { type RedisClient, useRedisServer } from '../../support/redis-server-fixture.js';
 import { originOf, served } from '../../support/served.js';
+import { silentLogger } from '../../support/silent-logger.js';
 
 const BODY_BYTES = 2048;
 
 describe('What one cached response costs in Redis', () => {
-  let redis: TestRedis;
-  let client: Awaited<ReturnType<typeof connect>>;
-  const connect = (url: string) => createClient({ url }).connect();
+  const redis = useRedisServer();
+  let client: RedisClient;
 
-  before(async function () {
-    this.timeout(START_UP_HOOK_TIMEOUT_MS);
-    redis = await startRedis();
-    client = await connect(redis.url);
-  });
-  after(async () => {
-    await client?.quit();
-    await redis?.stop();
+  before(async () => {
+    client = await redis.connect();
   });
 
   it('stores a 2 KiB JSON response in at most 1.5 times its size, key and tag index included', async () => {
@@ -30,7 +22,7 @@ describe('What one cached response costs in Redis', () => {
       redis: client,
       prefix: 'shop:',
       registry: false,
-      logger: winston.createLogger({ silent: true }),
+      logger: silentLogger,
       // A busy machine's slow write must not be given up: the spec measures what it stores.
       redisTimeoutMs: PATIENT_REDIS_TIMEOUT_MS,
     });

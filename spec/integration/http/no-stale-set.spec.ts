@@ -2,18 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import express from 'express';
 import request from 'supertest';
-import {
-  type Cache,
-  type CacheOptions,
-  createCache,
-  type RefusedWriteReason,
-  responseCache,
-} from '../../../src/index.js';
-import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
+import { type Cache, type CacheOptions, type RefusedWriteReason, responseCache } from '../../../src/index.js';
 import { GatedSource } from '../../support/gated-source.js';
-import { type RunningRedisTarget, redisTargets } from '../../support/redis-targets.js';
+import { useRedisTarget } from '../../support/redis-target-fixture.js';
+import { redisTargets } from '../../support/redis-targets.js';
 import { served } from '../../support/served.js';
-import { silentLogger } from '../../unit/engine/make-cache.js';
 
 // The "stale set" race through the middleware, against a real Redis: a request runs the handler, which
 // reads version 1 and is held; the application writes version 2 and its tag invalidation is
@@ -22,8 +15,7 @@ import { silentLogger } from '../../unit/engine/make-cache.js';
 for (const target of redisTargets()) {
   describe(`responseCache: no stale set after an acknowledged invalidation (${target.name})`, function () {
     this.timeout(30_000);
-    let redis: RunningRedisTarget;
-    const caches: Cache[] = [];
+    const fixture = useRedisTarget(target, { prefix: 'ssh:' });
 
     /** An app whose route stores responses fresh for `ttl` seconds, tagged `products`. */
     async function appOver(
@@ -31,16 +23,7 @@ for (const target of redisTargets()) {
       options: Partial<CacheOptions> = {},
       ttl = 60,
     ): Promise<{ cache: Cache; app: express.Express; refusals: RefusedWriteReason[] }> {
-      const cache = createCache({
-        redis: await redis.connect(),
-        prefix: 'ssh:',
-        registry: false,
-        logger: silentLogger,
-        // Not about timeouts: a busy machine's slow reply must not count as a failed call.
-        redisTimeoutMs: PATIENT_REDIS_TIMEOUT_MS,
-        ...options,
-      });
-      caches.push(cache);
+      const cache = fixture.cacheOver(await fixture.redis.connect(), options);
       const refusals: RefusedWriteReason[] = [];
       cache.events.on('write-refused', ({ reason }) => refusals.push(reason));
       const app = express();
@@ -50,20 +33,6 @@ for (const target of redisTargets()) {
       return { cache, app, refusals };
     }
 
-    before(async function () {
-      this.timeout(START_UP_HOOK_TIMEOUT_MS);
-      redis = await target.start();
-    });
-
-    afterEach(async () => {
-      await Promise.all(caches.splice(0).map((cache) => cache.close()));
-      await redis.flushAll();
-    });
-
-    after(async () => {
-      await redis?.stop();
-    });
-
     it('a miss whose handler read before the invalidation is answered, not stored', async () => {
       const source = new GatedSource();
       const { cache, app, refusals } = await appOver(source);
@@ -72,10 +41,7 @@ for (const target of redisTargets()) {
       const held = source.holdNextRead();
       const missing = request(server).get('/products/1');
       const answered = missing.then((response) => response);
-      await held.taken;
-      source.write();
-      await cache.invalidateTags(['products']);
-      held.release();
+      await source.writeWhileHeld(held, () => cache.invalidateTags(['products']));
 
       const first = await answered;
       expect([first.headers['x-cache'], first.body]).to.deep.equal(['MISS', { version: 1 }]);
@@ -111,10 +77,7 @@ for (const target of redisTargets()) {
       const answered = request(server)
         .get('/products/1')
         .then((response) => response);
-      await held.taken;
-      source.write();
-      await cache.invalidateTags(['products']);
-      held.release();
+      await source.writeWhileHeld(held, () => cache.invalidateTags(['products']));
 
       // The request revalidated the stale entry (its ETag): the handler read version 1, the same as
       // stored, so Express answered 304 and the client got the stored version 1; renewing the entry
@@ -140,10 +103,7 @@ for (const target of redisTargets()) {
       const held = source.holdNextRead();
       const stale = await request(server).get('/products/1');
       expect([stale.headers['x-cache'], stale.body]).to.deep.equal(['STALE', { version: 1 }]);
-      await held.taken;
-      source.write();
-      await cache.invalidateTags(['products']);
-      held.release();
+      await source.writeWhileHeld(held, () => cache.invalidateTags(['products']));
       // close() waits for the background refresh to end.
       await cache.close();
 

@@ -7,7 +7,7 @@ import { createFixtureApp, type FixtureApp, type FixtureAppOptions } from '../..
 import { START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { type RunningRedisTarget, redisTargets } from '../../support/redis-targets.js';
 import { originOf } from '../../support/served.js';
-import { silentLogger } from '../../unit/engine/make-cache.js';
+import { silentLogger } from '../../support/silent-logger.js';
 import { rawBytes } from '../../unit/http/http-spec-helpers.js';
 
 // The whole request path (Express → middleware → engine → real Redis and back), for each Redis deployment.

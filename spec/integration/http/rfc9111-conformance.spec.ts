@@ -1,9 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import { createClient } from 'redis';
 import type { Response } from 'supertest';
 import type { CacheOptions } from '../../../src/index.js';
-import { START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { type CacheStatusEntry, lastCacheStatus, parseCacheStatus } from '../../support/cache-status.js';
 import {
   httpDate,
@@ -16,7 +14,7 @@ import {
   startRig,
 } from '../../support/caching-rig.js';
 import type { OriginProgram, ReplyHeaders } from '../../support/origin-server.js';
-import { startRedis, type TestRedis } from '../../support/redis-server.js';
+import { type RedisClient, useRedisServer } from '../../support/redis-server-fixture.js';
 
 // Conformance of responseCache to the HTTP caching standards, by section: RFC 9111 (freshness, age,
 // Cache-Control, Expires), RFC 5861 (stale-while-revalidate, stale-if-error) and RFC 9211
@@ -25,9 +23,6 @@ import { startRedis, type TestRedis } from '../../support/redis-server.js';
 // origin's headers itself). Ages and lifetimes come from the origin's Age, Date and Expires, so that a
 // response is old or stale when it arrives; where a lifetime must run out, it is 1 s and the spec waits
 // a little longer. The assertions are on causes: requests that reached the origin, and header values.
-
-const connectTo = (url: string) => createClient({ url }).connect();
-type Client = Awaited<ReturnType<typeof connectTo>>;
 
 /** The `Cache-Status` identifier of the rig's caches: their name, by default the prefix without `:`. */
 const DEFAULT_CACHE_NAME = RIG_PREFIX.replace(/:+$/, '');
@@ -75,22 +70,16 @@ function ageOf(response: Response): number {
 
 describe('HTTP caching standards: RFC 9111, RFC 5861 and RFC 9211 conformance of responseCache', function () {
   this.timeout(30_000);
-  let redisServer: TestRedis;
-  let redis: Client;
+  const redisServer = useRedisServer();
+  let redis: RedisClient;
   const rigs: Rig[] = [];
 
-  before(async function () {
-    this.timeout(START_UP_HOOK_TIMEOUT_MS);
-    redisServer = await startRedis();
-    redis = await connectTo(redisServer.url);
+  before(async () => {
+    redis = await redisServer.connect();
   });
   afterEach(async () => {
     await Promise.all(rigs.splice(0).map((rig) => rig.close()));
     await redis.flushAll();
-  });
-  after(async () => {
-    redis?.destroy();
-    await redisServer?.stop();
   });
 
   async function start(setup: SetupName, options: RigOptions = {}): Promise<Rig> {

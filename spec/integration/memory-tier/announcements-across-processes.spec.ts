@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { createClient } from 'redis';
-import winston from 'winston';
 import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
 import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
-import { pollUntil } from '../../support/poll-until.js';
+import { eventually } from '../../support/eventually.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
+import { silentLogger } from '../../support/silent-logger.js';
 import { startTierWorker, type TierWorker } from '../../support/tier-worker-process.js';
 import { type VersionedCache, type VersionedRead, versionedCache } from '../../support/versioned-cache.js';
 
@@ -104,7 +104,7 @@ describe('Invalidations announced across processes', function () {
       redis: client,
       prefix: PREFIX,
       registry: false,
-      logger: winston.createLogger({ silent: true }),
+      logger: silentLogger,
       memoryTier: tier ? { maxEntries: 1000, maxBytes: 1_000_000, ttlMs: TIER_TTL_MS } : false,
       // Not about timeouts: a busy machine's slow reply must not fail a read or an invalidation.
       redisTimeoutMs: PATIENT_REDIS_TIMEOUT_MS,
@@ -135,12 +135,10 @@ describe('Invalidations announced across processes', function () {
   const INSTANCES = 4;
 
   async function expectListeners(count: number): Promise<void> {
-    let last: number | undefined;
-    const listening = await pollUntil(async () => {
-      last = (await admin.pubSubNumSub(CHANNEL))[CHANNEL];
-      return last === count;
+    await eventually(async () => {
+      const listening = (await admin.pubSubNumSub(CHANNEL))[CHANNEL];
+      expect(listening, `${count} instances listen on ${CHANNEL} (PUBSUB NUMSUB)`).to.equal(count);
     });
-    expect(listening, `${count} instances listen on ${CHANNEL} (last PUBSUB NUMSUB: ${last})`).to.equal(true);
   }
 
   /** Puts `{ version }` at `key` in Redis with no announcement, as another writer than the cache would. */
@@ -179,13 +177,13 @@ describe('Invalidations announced across processes', function () {
     await change.run(announcer, keys, 3);
 
     let last: VersionedRead | undefined;
-    const dropped = await pollUntil(async () => {
+    await eventually(async () => {
       last = await holder.read(key, 3, [tag]);
-      return last.version !== 1;
+      expect(
+        last.version,
+        `${change.name} reached the holder's tier (read: ${JSON.stringify(last)})`,
+      ).not.to.equal(1);
     }, DELIVERY_BOUNDS);
-    expect(dropped, `${change.name} reached the holder's tier (last read: ${JSON.stringify(last)})`).to.equal(
-      true,
-    );
     // A removal leaves Redis empty, so the holder loads version 3; a set gives it version 3 from Redis.
     expect(last, 'what the holder reads once its copy is gone').to.deep.equal({
       version: 3,

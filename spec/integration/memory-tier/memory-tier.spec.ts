@@ -4,6 +4,7 @@ import { createClient } from 'redis';
 import type { Cache } from '../../../src/index.js';
 import { createCache } from '../../../src/index.js';
 import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
+import { eventually } from '../../support/eventually.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
 
 const connectTo = (url: string) => createClient({ url }).connect();
@@ -14,14 +15,8 @@ async function getCalls(client: Client): Promise<number> {
   return Number(/cmdstat_get:calls=(\d+)/.exec(info)?.[1] ?? 0);
 }
 
-/** Polls `condition` until it holds; false after `timeoutMs`, which bounds a hang, not speed. */
-async function until(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return condition();
+async function subscribers(admin: Client): Promise<number | undefined> {
+  return (await admin.pubSubNumSub('tier:__ca:invalidations'))['tier:__ca:invalidations'];
 }
 
 describe('memory tier over real Redis', function () {
@@ -84,35 +79,29 @@ describe('memory tier over real Redis', function () {
     const b = await instance();
     const admin = await connect();
     // Both subscribers must be listening before the first announcement.
-    expect(
-      await until(async () => {
-        const counts = await admin.pubSubNumSub('tier:__ca:invalidations');
-        return counts['tier:__ca:invalidations'] === 2;
-      }),
-      'both instances listen',
-    ).to.equal(true);
+    await eventually(async () => (await subscribers(admin)) === 2, { message: 'both instances listen' });
     let version = 1;
     const loader = async () => ({ version });
     expect(await a.get('user:1', loader)).to.deep.equal({ version: 1 });
     expect(await b.get('user:1', loader)).to.deep.equal({ version: 1 });
     version = 2;
     // B's copy lives 60 s in its memory tier: only A's announcement, delivered over pub/sub, can
-    // make B read the entry again before the deadline of `until` (10 s at most, a bound on a hang).
+    // make B read the entry again before the deadline of `eventually` (10 s at most, a bound on a hang).
     await a.invalidate('user:1');
-    expect(await until(async () => (await b.get('user:1', loader)).version === 2)).to.equal(true);
+    await eventually(async () => (await b.get('user:1', loader)).version === 2);
 
     await a.set('user:1', { version: 3 });
-    expect(await until(async () => (await b.get('user:1', loader)).version === 3)).to.equal(true);
+    await eventually(async () => (await b.get('user:1', loader)).version === 3);
 
     await a.set('user:2', { version: 1 }, { tags: ['users'] });
     expect(await b.get('user:2', loader)).to.deep.equal({ version: 1 });
     await a.invalidateTags(['users']);
-    expect(await until(async () => (await b.get('user:2', loader)).version === 2)).to.equal(true);
+    await eventually(async () => (await b.get('user:2', loader)).version === 2);
 
     await a.set('user:3', { version: 1 });
     expect(await b.get('user:3', loader)).to.deep.equal({ version: 1 });
     await a.invalidatePattern('user:*');
-    expect(await until(async () => (await b.get('user:3', loader)).version === 2)).to.equal(true);
+    await eventually(async () => (await b.get('user:3', loader)).version === 2);
   });
 
   it('hears the invalidations of an instance that has no tier of its own', async () => {
@@ -120,13 +109,7 @@ describe('memory tier over real Redis', function () {
     const tiered = await instance();
     const admin = await connect();
     // Both listen (every instance does); the tiered one must before the first announcement.
-    expect(
-      await until(async () => {
-        const counts = await admin.pubSubNumSub('tier:__ca:invalidations');
-        return counts['tier:__ca:invalidations'] === 2;
-      }),
-      'both instances listen',
-    ).to.equal(true);
+    await eventually(async () => (await subscribers(admin)) === 2, { message: 'both instances listen' });
     let version = 1;
     const loader = async () => ({ version });
     const changes: [string, () => Promise<unknown>][] = [
@@ -141,9 +124,10 @@ describe('memory tier over real Redis', function () {
       expect(await tiered.get('user:1', loader), `${name}: held`).to.deep.equal({ version });
       version++;
       await change();
-      // The tier holds its copy 60 s: only the announcement can drop it before the deadline of `until`.
-      const dropped = await until(async () => (await tiered.get('user:1', loader)).version === version);
-      expect(dropped, `${name} reached the other instance's tier`).to.equal(true);
+      // The tier holds its copy 60 s: only the announcement can drop it before the deadline of `eventually`.
+      await eventually(async () => (await tiered.get('user:1', loader)).version === version, {
+        message: `${name} reached the other instance's tier`,
+      });
     }
   });
 

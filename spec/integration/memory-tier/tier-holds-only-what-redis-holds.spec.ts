@@ -1,14 +1,14 @@
 import { expect } from 'chai';
 import { createClient } from 'redis';
-import winston from 'winston';
 import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
 import type { FailureOperation } from '../../../src/events.js';
 import { createRedisClient } from '../../../src/redis-connection.js';
 import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
-import { pollUntil } from '../../support/poll-until.js';
+import { withRedisOutage } from '../../support/redis-outage.js';
+import { type RedisProcess, spawnRedis } from '../../support/redis-server.js';
+import { silentLogger } from '../../support/silent-logger.js';
 import { type VersionedCache, versionedCache } from '../../support/versioned-cache.js';
-import { type RedisProcess, spawnRedis } from '../fail-safe/support/redis-process.js';
 
 /** Longer than any test: only an invalidation, or Redis's own answer, can change what memory serves. */
 const TIER = { maxEntries: 1000, maxBytes: 1_000_000, ttlMs: 60_000 };
@@ -55,7 +55,7 @@ function tieredCache(client: AnyRedisClient, options: CacheOptionsForSpec): Subj
     redis: client,
     prefix: 'consistency:',
     registry: false,
-    logger: winston.createLogger({ silent: true }),
+    logger: silentLogger,
     memoryTier: TIER,
     ...options,
   });
@@ -215,40 +215,41 @@ describe('The in-process tier holds only what Redis holds', function () {
           circuitBreakerHalfOpenAfterMs: 100,
         });
 
-        await redis.stop();
-        expect(
-          await pollUntil(async () => !client.isReady, { timeoutMs: 10_000, maxTries: 1000 }),
-          'the client saw Redis go',
-        ).to.equal(true);
-        expect(await reader.read('user:1', 1, ['users']), 'the caller gets the loaded value').to.deep.equal({
-          version: 1,
-          loads: 1,
-        });
-        expect(observed.callFailures(), 'the cache saw its Redis calls fail').to.be.greaterThan(0);
-        expect(
-          await reader.read('user:1', 2, ['users']),
-          'the next get runs the loader again: nothing was kept',
-        ).to.deep.equal({ version: 2, loads: 2 });
-        // The application's own write fails too (a queued one may reach Redis once it is back).
-        await cache.set('user:1', { version: 10 }, { tags: ['users'] });
-        expect(
-          await reader.read('user:1', 3, ['users']),
-          'nothing was kept from the set either',
-        ).to.deep.equal({ version: 3, loads: 3 });
-        expect(observed.writesTaken, 'Redis took no write while down').to.equal(0);
-        expect(cache.stats().memoryEntries, 'nothing in memory').to.equal(0);
-
-        await redis.start();
-        // Until the cache reaches Redis again: the client reconnected (and sent what it had queued,
-        // before this call), and the circuit's probe passed.
-        expect(
-          await pollUntil(async () => (await cache.ttl('user:1')) >= -2, {
+        await withRedisOutage(redis, {
+          noticed: () => !client.isReady,
+          noticedWithin: { timeoutMs: 10_000, maxTries: 1000, message: 'the client saw Redis go' },
+          whileDown: async () => {
+            expect(
+              await reader.read('user:1', 1, ['users']),
+              'the caller gets the loaded value',
+            ).to.deep.equal({
+              version: 1,
+              loads: 1,
+            });
+            expect(observed.callFailures(), 'the cache saw its Redis calls fail').to.be.greaterThan(0);
+            expect(
+              await reader.read('user:1', 2, ['users']),
+              'the next get runs the loader again: nothing was kept',
+            ).to.deep.equal({ version: 2, loads: 2 });
+            // The application's own write fails too (a queued one may reach Redis once it is back).
+            await cache.set('user:1', { version: 10 }, { tags: ['users'] });
+            expect(
+              await reader.read('user:1', 3, ['users']),
+              'nothing was kept from the set either',
+            ).to.deep.equal({ version: 3, loads: 3 });
+            expect(observed.writesTaken, 'Redis took no write while down').to.equal(0);
+            expect(cache.stats().memoryEntries, 'nothing in memory').to.equal(0);
+          },
+          // Until the cache reaches Redis again: the client reconnected (and sent what it had queued,
+          // before this call), and the circuit's probe passed.
+          recovered: async () => (await cache.ttl('user:1')) >= -2,
+          recoveredWithin: {
             timeoutMs: 20_000,
             maxTries: 400,
             intervalMs: 50,
-          }),
-          'the cache reaches Redis again',
-        ).to.equal(true);
+            message: 'the cache reaches Redis again',
+          },
+        });
         // Whatever of the failed writes reached Redis late is tagged, and goes now.
         expect(await cache.invalidateTags(['users']), 'the invalidation succeeds').to.be.a('number');
         expect(await reader.read('user:1', 4, ['users']), 'no old value is served').to.deep.equal({

@@ -6,12 +6,13 @@ import { expect } from 'chai';
 import express from 'express';
 import { Histogram, Registry } from 'prom-client';
 import { createClient } from 'redis';
-import winston from 'winston';
 import { type Cache, createCache, metricsHandler, responseCache } from '../../../src/index.js';
 import { START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { ChaosStore } from '../../support/chaos-store.js';
+import { eventually } from '../../support/eventually.js';
 import { startPrometheus, type TestPrometheus } from '../../support/prometheus-server.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
+import { silentLogger } from '../../support/silent-logger.js';
 import {
   dashboardTargets,
   labelValuesQueries,
@@ -34,21 +35,12 @@ function substituteVariables(expr: string): string {
   return substituted;
 }
 
-async function waitFor(description: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}`);
-    await sleep(200);
-  }
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 describe('Grafana dashboard against a real Prometheus', function () {
   this.timeout(180_000);
-  const silentLogger = winston.createLogger({ silent: true });
   const registry = new Registry();
   let redis: TestRedis;
   let redisClient: ReturnType<typeof createClient>;
@@ -135,11 +127,11 @@ describe('Grafana dashboard against a real Prometheus', function () {
     const running = prometheus;
     // The zero-initialised series must be scraped before the traffic, so that rates see it.
     // Deadlines bound a hang, not speed: a busy machine may take many seconds.
-    await waitFor(
-      'the first scrape',
-      async () => (await running.query('up{job="app"} == 1')).length > 0,
-      60_000,
-    );
+    await eventually(async () => (await running.query('up{job="app"} == 1')).length > 0, {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      message: 'the first scrape',
+    });
 
     const trafficEndsAt = Date.now() + TRAFFIC_MS;
     for (let round = 0; Date.now() < trafficEndsAt && round < 100; round++) {
@@ -147,11 +139,10 @@ describe('Grafana dashboard against a real Prometheus', function () {
       await sleep(ROUND_PAUSE_MS);
     }
     const expected = await appRequestCount();
-    await waitFor(
-      `Prometheus to scrape all ${expected} requests`,
+    await eventually(
       async () =>
         Number((await running.query('sum(cache_aside_requests_total{job="app"})'))[0]?.value[1]) === expected,
-      60_000,
+      { timeoutMs: 60_000, intervalMs: 200, message: `Prometheus to scrape all ${expected} requests` },
     );
   });
 

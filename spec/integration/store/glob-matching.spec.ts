@@ -1,36 +1,24 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { createClient } from 'redis';
 import { globToRegExp } from '../../../src/keys/glob-to-regexp.js';
-import { START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
-import { startRedis, type TestRedis } from '../../support/redis-server.js';
-
-const connect = (url: string) => createClient({ url }).connect();
-type Client = Awaited<ReturnType<typeof connect>>;
+import { type RedisClient, useRedisServer } from '../../support/redis-server-fixture.js';
 
 const ALPHABET = ['a', 'b', 'c', ']', '[', '-', '^', '\\', '*', '?'];
 
 // The memory store and the memory tier match keys with globToRegExp; Redis matches them with its
 // own glob. Any difference means an invalidatePattern that deletes different entries per tier.
 describe('globToRegExp agrees with Redis glob matching', () => {
-  let server: TestRedis;
-  let client: Client;
+  const server = useRedisServer();
+  let client: RedisClient;
   const keys: string[] = [];
 
-  before(async function () {
-    this.timeout(START_UP_HOOK_TIMEOUT_MS);
-    server = await startRedis();
-    client = await connect(server.url);
+  before(async () => {
+    client = await server.connect();
     for (const first of ALPHABET) {
       keys.push(first);
       for (const second of ALPHABET) keys.push(first + second);
     }
     await client.mSet(keys.map((key) => [key, '1'] as [string, string]));
-  });
-
-  after(async () => {
-    client?.destroy();
-    await server?.stop();
   });
 
   async function compare(pattern: string): Promise<void> {

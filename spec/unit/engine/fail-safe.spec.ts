@@ -4,6 +4,7 @@ import sinon from 'sinon';
 import type { Cache } from '../../../src/engine/cache.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import { ChaosStore } from '../../support/chaos-store.js';
+import { eventually } from '../../support/eventually.js';
 import { makeCache, rejectionOf } from './make-cache.js';
 
 // Freshness is driven by a fake `Date` (entries go stale without waiting for them); timeouts,
@@ -74,7 +75,7 @@ describe('Fail-safe (engine)', () => {
       const loader = countingLoader(() => slowRefresh.promise);
 
       const outcomes = await Promise.all(Array.from({ length: 20 }, () => cache.lookup('item', loader.load)));
-      await waitUntil(async () => loader.calls > 0);
+      await eventually(async () => loader.calls > 0);
       await sleep(20);
 
       expect(outcomes.map((outcome) => [outcome.result, outcome.value])).to.deep.equal(
@@ -89,7 +90,7 @@ describe('Fail-safe (engine)', () => {
       goStale();
 
       await cache.lookup('item', async () => 'v2');
-      await waitUntil(async () => (await cache.lookup('item', async () => 'unused')).result === 'hit');
+      await eventually(async () => (await cache.lookup('item', async () => 'unused')).result === 'hit');
 
       expect(await cache.lookup('item', async () => 'unused')).to.include({ result: 'hit', value: 'v2' });
     });
@@ -127,7 +128,7 @@ describe('Fail-safe (engine)', () => {
 
       for (let attempt = 0; attempt < 3; attempt++) {
         expect(await cache.lookup('item', failing.load)).to.include({ result: 'stale', value: 'v1' });
-        await waitUntil(async () => cache.stats().loadErrors > attempt);
+        await eventually(async () => cache.stats().loadErrors > attempt);
       }
 
       expect(cache.stats()).to.include({ stale: 3, loadErrors: 3 });
@@ -228,7 +229,7 @@ describe('Fail-safe (engine)', () => {
       const answeredBeforeLaterTimer = !laterTimerFired;
       clearTimeout(laterTimer);
       slowLoad.resolve('v2');
-      await waitUntil(async () => (await cache.lookup('item', async () => 'unused')).result === 'hit');
+      await eventually(async () => (await cache.lookup('item', async () => 'unused')).result === 'hit');
 
       expect(outcome).to.include({ result: 'stale', value: 'v1' });
       expect(waitedMs, 'it waited loadTimeoutMs for the load first').to.be.at.least(35);
@@ -375,12 +376,3 @@ describe('Fail-safe (engine)', () => {
     });
   });
 });
-
-/** Polls `condition` (real time) until it holds; fails after `timeoutMs`, which bounds a hang, not speed. */
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await sleep(5);
-  }
-}

@@ -1,4 +1,3 @@
-import winston from 'winston';
 import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
 import { encodeValue } from '../../../src/engine/entry-codec.js';
@@ -6,10 +5,11 @@ import type { CacheOptions } from '../../../src/options.js';
 import { jsonSerializer } from '../../../src/serialization/json-serializer.js';
 import type { Serializer } from '../../../src/serialization/serializer.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
+import { silentLogger } from '../../support/silent-logger.js';
 import type { StubRedisClient } from '../../support/stub-redis-client.js';
 
-/** A winston logger that writes nothing, so specs that provoke failures stay quiet. */
-export const silentLogger = winston.createLogger({ silent: true });
+// Kept for the specs that still import it from here; new ones import it from spec/support.
+export { silentLogger };
 
 /** A cache over a fresh `MemoryStore` (or `options.store`), with no metrics and no log output. */
 export function makeCache(options: Partial<CacheOptions> = {}): Cache {

@@ -1,7 +1,7 @@
-import winston from 'winston';
 import type { CacheEventMap } from '../../../src/events.js';
 import { type Cache, type CacheOptions, createCache, MemoryStore } from '../../../src/index.js';
 import type { StoreSetOptions, StoreWriteResult } from '../../../src/store/cache-store.js';
+import { silentLogger } from '../../support/silent-logger.js';
 
 /** A memory store that counts reads (round trips) and remembers every write. */
 export class RecordingStore extends MemoryStore {
@@ -27,8 +27,7 @@ export function createTestCache(options: Omit<CacheOptions, 'store' | 'redis'> =
 } {
   const store = new RecordingStore();
   // Failures the specs provoke on purpose would otherwise be logged to the console.
-  const logger = winston.createLogger({ silent: true });
-  const cache = createCache({ store, registry: false, logger, ...options });
+  const cache = createCache({ store, registry: false, logger: silentLogger, ...options });
   const requests: CacheEventMap['request'][0][] = [];
   cache.events.on('request', (event) => requests.push(event));
   return { cache, store, requests };
@@ -40,15 +39,4 @@ export function rawBytes(response: unknown, callback: (error: Error | null, body
   const chunks: Buffer[] = [];
   stream.on('data', (chunk: Buffer) => chunks.push(chunk));
   stream.on('end', () => callback(null, Buffer.concat(chunks)));
-}
-
-/**
- * Resolves once `condition()` holds, checking every 2 ms for at most `attempts` checks (counted
- * rather than timed, so that it also works while `Date` is faked).
- */
-export async function eventually(condition: () => boolean, attempts = 1000): Promise<void> {
-  for (let attempt = 0; !condition(); attempt++) {
-    if (attempt >= attempts) throw new Error(`condition not met after ${attempts} checks`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
 }

@@ -5,8 +5,9 @@ import request from 'supertest';
 import { REFRESH_TIMEOUT_MS, refreshInBackground } from '../../../src/http/refresh-in-background.js';
 import { isBackgroundRefresh, responseCache } from '../../../src/index.js';
 import { createFixtureApp } from '../../support/app-factory.js';
+import { eventually } from '../../support/eventually.js';
 import { served } from '../../support/served.js';
-import { createTestCache, eventually } from './http-spec-helpers.js';
+import { createTestCache } from './http-spec-helpers.js';
 
 describe('background refresh of stale responses', () => {
   let clock: sinon.SinonFakeTimers;

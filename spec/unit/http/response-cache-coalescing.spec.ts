@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { createFixtureApp } from '../../support/app-factory.js';
+import { eventually } from '../../support/eventually.js';
 import { served } from '../../support/served.js';
-import { createTestCache, eventually } from './http-spec-helpers.js';
+import { createTestCache } from './http-spec-helpers.js';
 
 describe('responseCache request coalescing', () => {
   it('runs the handler once for concurrent requests of a cold key and gives all of them its response', async () => {

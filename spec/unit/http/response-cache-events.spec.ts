@@ -5,8 +5,9 @@ import express from 'express';
 import request from 'supertest';
 import { responseCache } from '../../../src/index.js';
 import { createFixtureApp } from '../../support/app-factory.js';
+import { eventually } from '../../support/eventually.js';
 import { served } from '../../support/served.js';
-import { createTestCache, eventually } from './http-spec-helpers.js';
+import { createTestCache } from './http-spec-helpers.js';
 
 describe('responseCache request events', () => {
   it('emits one event per request with the route pattern, never the raw URL', async () => {

@@ -4,8 +4,9 @@ import sinon from 'sinon';
 import request from 'supertest';
 import { addCacheTags, responseCache } from '../../../src/index.js';
 import { createFixtureApp } from '../../support/app-factory.js';
+import { eventually } from '../../support/eventually.js';
 import { served } from '../../support/served.js';
-import { createTestCache, eventually } from './http-spec-helpers.js';
+import { createTestCache } from './http-spec-helpers.js';
 
 describe('responseCache freshness and tags', () => {
   let clock: sinon.SinonFakeTimers;

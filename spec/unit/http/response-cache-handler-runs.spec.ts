@@ -3,7 +3,6 @@ import { expect } from 'chai';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import sinon from 'sinon';
 import request from 'supertest';
-import winston from 'winston';
 import {
   type Cache,
   type CacheOptions,
@@ -13,8 +12,9 @@ import {
   responseCache,
 } from '../../../src/index.js';
 import { Gate } from '../../support/app-factory.js';
+import { eventually } from '../../support/eventually.js';
 import { served } from '../../support/served.js';
-import { eventually } from './http-spec-helpers.js';
+import { silentLogger } from '../../support/silent-logger.js';
 
 /** What the handler answers. Only `storable` may be shared; each of the others is for its own request. */
 type Outcome = 'storable' | 'no-store' | 'set-cookie' | 'server-error' | 'thrown' | 'too-large';
@@ -91,7 +91,7 @@ class Instance {
 }
 
 function cacheOver(store: MemoryStore, options: Partial<CacheOptions> = {}): Cache {
-  return createCache({ store, registry: false, logger: winston.createLogger({ silent: true }), ...options });
+  return createCache({ store, registry: false, logger: silentLogger, ...options });
 }
 
 /** A client's GET, for one public host whichever instance answers, as behind a load balancer. */

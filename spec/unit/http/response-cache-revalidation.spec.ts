@@ -3,8 +3,9 @@ import { expect } from 'chai';
 import express from 'express';
 import request from 'supertest';
 import { responseCache } from '../../../src/index.js';
+import { eventually } from '../../support/eventually.js';
 import { served } from '../../support/served.js';
-import { createTestCache, eventually } from './http-spec-helpers.js';
+import { createTestCache } from './http-spec-helpers.js';
 
 // RFC 9111 §4.3: a stale entry with a validator is refreshed by asking the handler whether it changed.
 describe('responseCache revalidation (RFC 9111 §4.3)', () => {

@@ -4,9 +4,10 @@ import { expect } from 'chai';
 import express from 'express';
 import type { ResponseCacheOptions } from '../../../src/index.js';
 import { responseCache } from '../../../src/index.js';
+import { eventually } from '../../support/eventually.js';
 import { rawGet } from '../../support/raw-request.js';
 import { served } from '../../support/served.js';
-import { createTestCache, eventually } from './http-spec-helpers.js';
+import { createTestCache } from './http-spec-helpers.js';
 
 const BODY_BYTES = 32 * 1024 * 1024;
 const CHUNK = Buffer.alloc(64 * 1024, 0x61);

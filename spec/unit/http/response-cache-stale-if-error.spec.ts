@@ -5,8 +5,9 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import sinon from 'sinon';
 import request from 'supertest';
 import { responseCache } from '../../../src/index.js';
+import { eventually } from '../../support/eventually.js';
 import { served } from '../../support/served.js';
-import { createTestCache, eventually } from './http-spec-helpers.js';
+import { createTestCache } from './http-spec-helpers.js';
 
 /** An app whose `/x` answers `body` while `failing` is off, and a server error (after `delayMs`) once it is on. */
 function flakyApp(options: {
@@ -76,7 +77,7 @@ describe('responseCache stale-if-error', () => {
     const socket = net.connect({ host: '127.0.0.1', port });
     socket.pause();
     socket.write(`GET /x HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
-    await eventually(() => state.errorsHandled === 1, 2_000);
+    await eventually(() => state.errorsHandled === 1, { maxTries: 2_000 });
     let received = 0;
     let head = '';
     socket.on('data', (chunk: Buffer) => {

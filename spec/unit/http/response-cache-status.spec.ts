@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import express from 'express';
 import request from 'supertest';
 import { responseCache } from '../../../src/index.js';
+import { eventually } from '../../support/eventually.js';
 import { served } from '../../support/served.js';
-import { createTestCache, eventually } from './http-spec-helpers.js';
+import { createTestCache } from './http-spec-helpers.js';
 
 // RFC 9211: every response says what the cache did, as the last member of `Cache-Status`.
 describe('responseCache Cache-Status (RFC 9211)', () => {

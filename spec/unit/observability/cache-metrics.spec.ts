@@ -1,15 +1,13 @@
 import { expect } from 'chai';
 import { Counter, register as globalRegistry, Registry } from 'prom-client';
 import sinon from 'sinon';
-import winston from 'winston';
 import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
 import type { CacheOptions } from '../../../src/options.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import { ChaosStore } from '../../support/chaos-store.js';
+import { silentLogger } from '../../support/silent-logger.js';
 import { familyNames, sampleValue } from './read-metric.js';
-
-const silentLogger = winston.createLogger({ silent: true });
 
 const FAMILIES = [
   'cache_aside_circuit_open',

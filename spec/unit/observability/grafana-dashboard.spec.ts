@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
-import winston from 'winston';
 import { createCache } from '../../../src/create-cache.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
+import { silentLogger } from '../../support/silent-logger.js';
 import { type DashboardPanel, dashboardTargets, metricNamesIn, readDashboard } from './read-dashboard.js';
 
 /** Families registered by the code but deliberately not on the dashboard, with the reason. */
@@ -22,7 +22,7 @@ interface Family {
 
 function registeredFamilies(): Family[] {
   const registry = new Registry();
-  createCache({ store: new MemoryStore(), registry, logger: winston.createLogger({ silent: true }) });
+  createCache({ store: new MemoryStore(), registry, logger: silentLogger });
   return registry.getMetricsAsArray().map((metric) => ({ name: metric.name, type: typeOf(metric) }));
 }
 

@@ -3,10 +3,10 @@ import { expect } from 'chai';
 import express from 'express';
 import { Gauge, register as globalRegistry, type OpenMetricsContentType, Registry } from 'prom-client';
 import request from 'supertest';
-import winston from 'winston';
 import { createCache } from '../../../src/create-cache.js';
 import { metricsHandler } from '../../../src/index.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
+import { silentLogger } from '../../support/silent-logger.js';
 
 // What Prometheus 2.x sends when it scrapes.
 const PROMETHEUS_ACCEPT =
@@ -23,7 +23,7 @@ describe('metricsHandler', () => {
       store: new MemoryStore(),
       prefix: 'shop:',
       registry,
-      logger: winston.createLogger({ silent: true }),
+      logger: silentLogger,
     });
   });
 

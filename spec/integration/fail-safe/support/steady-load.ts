@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually, holdsWithin } from '../../../support/eventually.js';
 
 /** One request of a steady load, as the client saw it. */
 export interface LoadSample {
@@ -86,14 +87,23 @@ export function startSteadyLoad(options: SteadyLoadOptions): SteadyLoad {
   };
 }
 
-/** Waits (real time) until `condition` holds, checking every 20 ms; false when `timeoutMs` passed first. */
-export async function eventually(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) return false;
-    await sleep(20);
-  }
-  return true;
+/** Pace of the waits below: a sample list is cheap to read, but the latencies measured share the CPU. */
+const WAIT_BOUNDS = { timeoutMs: 20_000, intervalMs: 20 };
+
+/**
+ * Waits (20 s at most) for 20 hits with the circuit closed (a busy machine may have opened it): the
+ * cache is warm, and the requests answered so far are a baseline of what a request costs now.
+ */
+export async function warmUp(load: SteadyLoad, isCircuitOpen: () => boolean, message: string): Promise<void> {
+  await eventually(() => load.samples.filter((s) => s.xCache === 'HIT').length >= 20 && !isCircuitOpen(), {
+    ...WAIT_BOUNDS,
+    message,
+  });
+}
+
+/** Whether a request sent after `sinceMs` got a hit within 20 s (a bound on a hang, not on speed). */
+export function hitSince(load: SteadyLoad, sinceMs: number): Promise<boolean> {
+  return holdsWithin(() => load.samples.some((s) => s.sentAtMs > sinceMs && s.xCache === 'HIT'), WAIT_BOUNDS);
 }
 
 /** The median of `values` (the upper middle one for an even count); 0 when there are none. */

@@ -5,7 +5,8 @@ import type { Express, RequestHandler } from 'express';
 import session from 'express-session';
 import { type Cache, responseCache } from '../../../../src/index.js';
 import type { ExpressModule } from '../../../support/app-factory.js';
-import { createTestCache, eventually } from '../http-spec-helpers.js';
+import { eventually } from '../../../support/eventually.js';
+import { createTestCache } from '../http-spec-helpers.js';
 import {
   browser,
   client,

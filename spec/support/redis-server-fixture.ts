@@ -1,0 +1,57 @@
+import { createClient } from 'redis';
+import { START_UP_HOOK_TIMEOUT_MS } from './busy-machine.js';
+import { startRedis, type TestRedis } from './redis-server.js';
+
+/** A connected node-redis client, for a spec's own commands (set-up, inspection, MONITOR…). */
+export type RedisClient = ReturnType<typeof createClient>;
+
+/** The redis-server of a `describe`: where it listens, read inside hooks and tests. */
+export interface RedisServerFixture {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  /** A new client connected to it, destroyed after the `describe`'s tests, before the server stops. */
+  connect(): Promise<RedisClient>;
+}
+
+/**
+ * Starts a redis-server before the tests of the calling `describe` (`args`: extra server arguments)
+ * and stops it after them all, once the clients made with `connect()` are destroyed.
+ */
+export function useRedisServer(args: readonly string[] = []): RedisServerFixture {
+  let server: TestRedis | undefined;
+  const clients: RedisClient[] = [];
+  const started = (): TestRedis => {
+    if (server === undefined)
+      throw new Error('the redis-server is not started yet: use it inside hooks and tests');
+    return server;
+  };
+
+  before(async function () {
+    this.timeout(START_UP_HOOK_TIMEOUT_MS);
+    server = await startRedis(args);
+  });
+
+  after(async () => {
+    for (const client of clients.splice(0)) client.destroy();
+    await server?.stop();
+  });
+
+  return {
+    get url() {
+      return started().url;
+    },
+    get host() {
+      return started().host;
+    },
+    get port() {
+      return started().port;
+    },
+    connect: async () => {
+      const client: RedisClient = createClient({ url: started().url });
+      await client.connect();
+      clients.push(client);
+      return client;
+    },
+  };
+}
