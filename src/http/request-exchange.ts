@@ -161,7 +161,8 @@ export class RequestExchange {
     // This request ran the handler on a miss: the handler answers it.
     if (state.name === 'running-handler' || state.name === 'not-stored') return;
     if (entry?.kind === 'response') this.#replay(entry, outcome);
-    else if (state.name === 'revalidating' || state.name === 'revalidated') this.#sendWithheld(state);
+    else if (state.name === 'revalidating' || state.name === 'revalidated')
+      this.#sendWithheld(state, 'status');
     else this.#runHandler(this.#req.method === 'HEAD' ? 'head' : 'uncacheable');
   }
 
@@ -391,9 +392,12 @@ export class RequestExchange {
     } else {
       // The handler ran for this request and its response has not gone out (a server error, or slower
       // than the cache waits): the stale entry answers, and what the handler sends is dropped, unstored.
-      // Entered before the answer goes out: the handler's headers hook reads `cacheStatus` from it.
-      this.#enter({ name: 'replayed', cacheStatus });
-      const send = () => replayResponse(this.#req, this.#res, entry, label, ageSeconds, undefined);
+      // Entered as the answer goes out, only if it does: the handler's headers hook reads `cacheStatus`
+      // from the state, and a takeover refused (the handler's response began meanwhile) leaves it as it was.
+      const send = () => {
+        this.#enter({ name: 'replayed', cacheStatus });
+        replayResponse(this.#req, this.#res, entry, label, ageSeconds, undefined);
+      };
       if (!fallback.withheld.takeOver(send)) return;
     }
     // The whole body went out in one `end` call: the response is complete from here on.
@@ -443,7 +447,9 @@ export class RequestExchange {
   #answeredByHandler(reason: RequestReason | undefined): void {
     this.#res.setHeader('X-Cache', 'MISS');
     const from = this.#state;
-    if (from.name === 'refreshing') return;
+    // `not-stored` already: a stale fallback whose lookup failed let the handler's response through
+    // before it began (`#sendWithheld`); its `request` event is already on its way.
+    if (from.name === 'refreshing' || from.name === 'not-stored') return;
     const fwd = 'varyMiss' in from && from.varyMiss ? 'vary-miss' : 'uri-miss';
     if (reason === undefined) {
       const storage = this.#caching.config.storage;
@@ -472,12 +478,12 @@ export class RequestExchange {
   }
 
   /** Nothing else can answer a request whose handler already ran: its held server error goes out. */
-  #sendWithheld({ withheld }: StaleFallbackState): void {
+  #sendWithheld({ withheld }: StaleFallbackState, reason: 'status' | 'error'): void {
     if (this.#res.destroyed) {
       this.#emit('miss', 'aborted', this.#routePattern() ?? UNMATCHED_ROUTE);
       return;
     }
-    this.#answeredByHandler('status');
+    this.#answeredByHandler(reason);
     withheld.release();
   }
 
@@ -485,7 +491,7 @@ export class RequestExchange {
     // Fail open: a request the cache could not serve runs the handler (the engine reported the cause),
     // unless the handler already ran for it.
     const state = this.#state;
-    if (state.name === 'revalidating' || state.name === 'revalidated') this.#sendWithheld(state);
+    if (state.name === 'revalidating' || state.name === 'revalidated') this.#sendWithheld(state, 'error');
     else if (state.name === 'looking-up') this.#runHandler('error');
     else if (state.name === 'replayed' && !this.#res.headersSent) this.#next(error);
   }
