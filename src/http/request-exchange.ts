@@ -287,6 +287,9 @@ export class RequestExchange {
     }
     if (capturing === undefined) return undefined;
     const outcome = await capturing;
+    // The stale entry answered instead (a takeover): the status on `res` is then the replay's (a 304 to
+    // the client's own validators, say), not the handler's, and nothing the handler sent is stored.
+    if (abandon.signal.aborted) return undefined;
     if (revalidation !== undefined && res.statusCode === 304) {
       // RFC 9111 §4.3.4: the stale response is still current; its headers take the 304's.
       const freshened = freshenedResponse(
