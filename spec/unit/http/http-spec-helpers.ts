@@ -1,6 +1,9 @@
+import type { RequestListener } from 'node:http';
+import request from 'supertest';
 import type { CacheEventMap } from '../../../src/events.js';
 import { type Cache, type CacheOptions, createCache, MemoryStore } from '../../../src/index.js';
 import type { StoreSetOptions, StoreWriteResult } from '../../../src/store/cache-store.js';
+import { served } from '../../support/served.js';
 import { silentLogger } from '../../support/silent-logger.js';
 
 /** A memory store that counts reads (round trips) and remembers every write. */
@@ -39,4 +42,28 @@ export function rawBytes(response: unknown, callback: (error: Error | null, body
   const chunks: Buffer[] = [];
   stream.on('data', (chunk: Buffer) => chunks.push(chunk));
   stream.on('end', () => callback(null, Buffer.concat(chunks)));
+}
+
+/** A GET of `path` from `app` (on its one port for this test, see `served`) with `headers` set. */
+export async function getFrom(
+  app: RequestListener,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<request.Response> {
+  return request(await served(app))
+    .get(path)
+    .set(headers);
+}
+
+/** {@link getFrom}, keeping the body as raw bytes whatever its content type. */
+export async function getBytesFrom(
+  app: RequestListener,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<request.Response & { body: Buffer }> {
+  return request(await served(app))
+    .get(path)
+    .set(headers)
+    .buffer(true)
+    .parse(rawBytes);
 }
