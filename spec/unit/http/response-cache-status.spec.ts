@@ -4,7 +4,7 @@ import request from 'supertest';
 import { responseCache } from '../../../src/index.js';
 import { eventually } from '../../support/eventually.js';
 import { served } from '../../support/served.js';
-import { createTestCache } from './http-spec-helpers.js';
+import { createTestCache, getFrom } from './http-spec-helpers.js';
 
 // RFC 9211: every response says what the cache did, as the last member of `Cache-Status`.
 describe('responseCache Cache-Status (RFC 9211)', () => {
@@ -72,7 +72,7 @@ describe('responseCache Cache-Status (RFC 9211)', () => {
 
   it('quotes a cache name that is no token', async () => {
     const { application } = app({}, { name: 'my cache' });
-    const miss = await request(await served(application)).get('/item');
+    const miss = await getFrom(application, '/item');
     expect(miss.headers['cache-status']).to.equal('"my cache"; fwd=uri-miss; fwd-status=200');
   });
 
