@@ -5,25 +5,20 @@ import request from 'supertest';
 import { invalidateOnSuccess, responseCache, responseCacheKey } from '../../../src/index.js';
 import { createFixtureApp } from '../../support/app-factory.js';
 import { served } from '../../support/served.js';
-import { createTestCache, getFrom } from './http-spec-helpers.js';
+import { appWithTaggedItems, createTestCache, getFrom, xCacheOf } from './http-spec-helpers.js';
 
 describe('invalidateOnSuccess', () => {
   afterEach(() => sinon.restore());
 
   it('invalidates the tags of a successful mutation before its response goes out', async () => {
     const { cache } = createTestCache();
-    const fixture = createFixtureApp({
-      cache,
-      routeOptions: { item: { tags: (req) => [`item:${String(req.params.id)}`] } },
-    });
-    await getFrom(fixture.app, '/api/items/1');
-    await getFrom(fixture.app, '/api/items/2');
+    const fixture = await appWithTaggedItems(cache);
     await request(await served(fixture.app))
       .put('/api/items/1')
       .expect(200);
     // Read-your-writes: the very next read, right after the response, is fresh.
-    expect((await getFrom(fixture.app, '/api/items/1')).headers['x-cache']).to.equal('MISS');
-    expect((await getFrom(fixture.app, '/api/items/2')).headers['x-cache']).to.equal('HIT');
+    expect(await xCacheOf(fixture.app, '/api/items/1')).to.equal('MISS');
+    expect(await xCacheOf(fixture.app, '/api/items/2')).to.equal('HIT');
   });
 
   it('invalidates nothing when the mutation fails', async () => {
@@ -35,7 +30,7 @@ describe('invalidateOnSuccess', () => {
       .put('/api/items/1?fail')
       .expect(422);
     expect(invalidateTags.called).to.equal(false);
-    expect((await getFrom(fixture.app, '/api/items/1')).headers['x-cache']).to.equal('HIT');
+    expect(await xCacheOf(fixture.app, '/api/items/1')).to.equal('HIT');
   });
 
   it('invalidates request keys', async () => {
@@ -67,7 +62,7 @@ describe('invalidateOnSuccess', () => {
     await request(await served(fixture.app))
       .delete('/api/items/3')
       .expect(204);
-    expect((await getFrom(fixture.app, '/api/items/3')).headers['x-cache']).to.equal('MISS');
+    expect(await xCacheOf(fixture.app, '/api/items/3')).to.equal('MISS');
   });
 
   it('reports a failed invalidation to onError and still sends the handler’s response', async () => {

@@ -7,14 +7,10 @@ import { isBackgroundRefresh, responseCache } from '../../../src/index.js';
 import { createFixtureApp } from '../../support/app-factory.js';
 import { eventually } from '../../support/eventually.js';
 import { served } from '../../support/served.js';
-import { createTestCache, getFrom } from './http-spec-helpers.js';
+import { createTestCache, fakeDateInEachTest, getFrom } from './http-spec-helpers.js';
 
 describe('background refresh of stale responses', () => {
-  let clock: sinon.SinonFakeTimers;
-  beforeEach(() => {
-    clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
-  });
-  afterEach(() => sinon.restore());
+  const clock = fakeDateInEachTest();
 
   it('sends a copy of the request through the app, recognisable by isBackgroundRefresh', async () => {
     const { cache, store } = createTestCache({ ttl: 1, staleTtl: 60 });
@@ -110,7 +106,7 @@ describe('background refresh of stale responses', () => {
 
   it('gives up a refresh that does not finish in time', async () => {
     clock.restore();
-    clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const timers = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const app = { handle: () => {} };
     const refreshing = refreshInBackground(
       { app, originalUrl: '/hang', headers: {} } as never,
@@ -122,7 +118,7 @@ describe('background refresh of stale responses', () => {
       () => 'resolved',
       (error: Error) => error.message,
     );
-    await clock.tickAsync(REFRESH_TIMEOUT_MS);
+    await timers.tickAsync(REFRESH_TIMEOUT_MS);
     expect(await settled).to.match(/longer than 30000 ms/);
   });
 });

@@ -6,23 +6,25 @@ import { addCacheTags, responseCache } from '../../../src/index.js';
 import { createFixtureApp } from '../../support/app-factory.js';
 import { eventually } from '../../support/eventually.js';
 import { served } from '../../support/served.js';
-import { createTestCache, getFrom } from './http-spec-helpers.js';
+import {
+  appWithTaggedItems,
+  createTestCache,
+  fakeDateInEachTest,
+  getFrom,
+  xCacheOf,
+} from './http-spec-helpers.js';
 
 describe('responseCache freshness and tags', () => {
-  let clock: sinon.SinonFakeTimers;
-  beforeEach(() => {
-    clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
-  });
-  afterEach(() => sinon.restore());
+  const clock = fakeDateInEachTest();
 
   it('keeps a response for the route’s ttl, in seconds', async () => {
     const { cache } = createTestCache({ ttl: 600 });
     const fixture = createFixtureApp({ cache, cacheOptions: { ttl: 5 } });
     await getFrom(fixture.app, '/api/json');
     clock.tick(4_900);
-    expect((await getFrom(fixture.app, '/api/json')).headers['x-cache']).to.equal('HIT');
+    expect(await xCacheOf(fixture.app, '/api/json')).to.equal('HIT');
     clock.tick(200);
-    expect((await getFrom(fixture.app, '/api/json')).headers['x-cache']).to.equal('MISS');
+    expect(await xCacheOf(fixture.app, '/api/json')).to.equal('MISS');
   });
 
   it('falls back to the cache’s ttl', async () => {
@@ -30,7 +32,7 @@ describe('responseCache freshness and tags', () => {
     const fixture = createFixtureApp({ cache });
     await getFrom(fixture.app, '/api/json');
     clock.tick(2_100);
-    expect((await getFrom(fixture.app, '/api/json')).headers['x-cache']).to.equal('MISS');
+    expect(await xCacheOf(fixture.app, '/api/json')).to.equal('MISS');
   });
 
   it('takes the ttl from a function of the request and the response', async () => {
@@ -42,8 +44,8 @@ describe('responseCache freshness and tags', () => {
     await getFrom(fixture.app, '/api/items/short');
     await getFrom(fixture.app, '/api/items/long');
     clock.tick(1_500);
-    expect((await getFrom(fixture.app, '/api/items/short')).headers['x-cache']).to.equal('MISS');
-    expect((await getFrom(fixture.app, '/api/items/long')).headers['x-cache']).to.equal('HIT');
+    expect(await xCacheOf(fixture.app, '/api/items/short')).to.equal('MISS');
+    expect(await xCacheOf(fixture.app, '/api/items/long')).to.equal('HIT');
     expect(ttl.callCount).to.equal(3);
   });
 
@@ -87,7 +89,7 @@ describe('responseCache freshness and tags', () => {
       const fixture = createFixtureApp({ cache, cacheOptions: { ttlFromCacheControl: true, ttl: 1 } });
       await getFrom(fixture.app, '/api/json');
       clock.tick(1_100);
-      expect((await getFrom(fixture.app, '/api/json')).headers['x-cache']).to.equal('MISS');
+      expect(await xCacheOf(fixture.app, '/api/json')).to.equal('MISS');
     });
 
     it('ignores max-age when not asked to', async () => {
@@ -95,24 +97,19 @@ describe('responseCache freshness and tags', () => {
       const fixture = createFixtureApp({ cache });
       await getFrom(fixture.app, '/api/max-age?cc=max-age%3D1');
       clock.tick(1_100);
-      expect((await getFrom(fixture.app, '/api/max-age?cc=max-age%3D1')).headers['x-cache']).to.equal('HIT');
+      expect(await xCacheOf(fixture.app, '/api/max-age?cc=max-age%3D1')).to.equal('HIT');
     });
   });
 
   it('invalidates by the route’s tags and by the tags the handler added', async () => {
     const { cache } = createTestCache();
-    const fixture = createFixtureApp({
-      cache,
-      routeOptions: { item: { tags: (req) => [`item:${String(req.params.id)}`] } },
-    });
-    await getFrom(fixture.app, '/api/items/1');
-    await getFrom(fixture.app, '/api/items/2');
+    const fixture = await appWithTaggedItems(cache);
     expect(await cache.invalidateTags(['item:1'])).to.equal(1);
-    expect((await getFrom(fixture.app, '/api/items/1')).headers['x-cache']).to.equal('MISS');
-    expect((await getFrom(fixture.app, '/api/items/2')).headers['x-cache']).to.equal('HIT');
+    expect(await xCacheOf(fixture.app, '/api/items/1')).to.equal('MISS');
+    expect(await xCacheOf(fixture.app, '/api/items/2')).to.equal('HIT');
     // `items` was added by the handler with addCacheTags.
     expect(await cache.invalidateTags(['items'])).to.equal(2);
-    expect((await getFrom(fixture.app, '/api/items/2')).headers['x-cache']).to.equal('MISS');
+    expect(await xCacheOf(fixture.app, '/api/items/2')).to.equal('MISS');
   });
 
   it('accepts a fixed list of tags', async () => {
@@ -232,7 +229,7 @@ describe('responseCache freshness and tags', () => {
     const fixture = createFixtureApp({ cache, cacheOptions: { staleTtl: 10 } });
     await getFrom(fixture.app, '/api/json');
     clock.tick(1_500);
-    expect((await getFrom(fixture.app, '/api/json')).headers['x-cache']).to.equal('STALE');
+    expect(await xCacheOf(fixture.app, '/api/json')).to.equal('STALE');
     await eventually(() => store.writes.length === 2);
     clock.tick(20_000);
     const expired = await getFrom(fixture.app, '/api/json');
