@@ -29,35 +29,33 @@ for (const [major, expressModule] of majors) {
       expect(fixture.calls('json')).to.equal(1);
     });
 
-    it('replays binary bodies byte for byte', async () => {
+    /** A miss then a hit of `path` on a fresh fixture app, both bodies as raw bytes; the hit is checked. */
+    async function missThenHitBytes(path: string) {
       const { cache } = createTestCache();
       const fixture = createFixtureApp({ cache, express: expressModule });
-      const miss = await getBytesFrom(fixture.app, '/api/binary');
-      const hit = await getBytesFrom(fixture.app, '/api/binary');
+      const miss = await getBytesFrom(fixture.app, path);
+      const hit = await getBytesFrom(fixture.app, path);
       expect(hit.headers['x-cache']).to.equal('HIT');
-      expect(Buffer.compare(miss.body as Buffer, fixture.binaryBody)).to.equal(0);
-      expect(Buffer.compare(hit.body as Buffer, fixture.binaryBody)).to.equal(0);
+      return { fixture, miss, hit };
+    }
+
+    it('replays binary bodies byte for byte', async () => {
+      const { fixture, miss, hit } = await missThenHitBytes('/api/binary');
+      expect(Buffer.compare(miss.body, fixture.binaryBody)).to.equal(0);
+      expect(Buffer.compare(hit.body, fixture.binaryBody)).to.equal(0);
     });
 
     it('stores streamed chunks written with their own encodings byte for byte', async () => {
-      const { cache } = createTestCache();
-      const fixture = createFixtureApp({ cache, express: expressModule });
-      const miss = await getBytesFrom(fixture.app, '/api/streamed');
-      const hit = await getBytesFrom(fixture.app, '/api/streamed');
-      expect(hit.headers['x-cache']).to.equal('HIT');
-      expect((miss.body as Buffer).equals(fixture.streamedBody)).to.equal(true);
-      expect((hit.body as Buffer).equals(fixture.streamedBody)).to.equal(true);
+      const { fixture, miss, hit } = await missThenHitBytes('/api/streamed');
+      expect(miss.body.equals(fixture.streamedBody)).to.equal(true);
+      expect(hit.body.equals(fixture.streamedBody)).to.equal(true);
       expect(fixture.calls('streamed')).to.equal(1);
     });
 
     it('stores res.sendFile responses byte for byte', async () => {
-      const { cache } = createTestCache();
-      const fixture = createFixtureApp({ cache, express: expressModule });
-      await getFrom(fixture.app, '/api/file');
-      const hit = await getBytesFrom(fixture.app, '/api/file');
+      const { fixture, hit } = await missThenHitBytes('/api/file');
       const { readFile } = await import('node:fs/promises');
-      expect(hit.headers['x-cache']).to.equal('HIT');
-      expect((hit.body as Buffer).equals(await readFile(fixture.filePath))).to.equal(true);
+      expect(hit.body.equals(await readFile(fixture.filePath))).to.equal(true);
       expect(fixture.calls('file')).to.equal(1);
     });
 
