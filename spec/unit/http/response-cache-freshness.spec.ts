@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import express from 'express';
 import sinon from 'sinon';
 import request from 'supertest';
-import { addCacheTags, responseCache } from '../../../src/index.js';
+import { addCacheTags, type ResponseCacheOptions, responseCache } from '../../../src/index.js';
 import { createFixtureApp } from '../../support/app-factory.js';
 import { eventually } from '../../support/eventually.js';
 import { served } from '../../support/served.js';
@@ -17,22 +17,34 @@ import {
 describe('responseCache freshness and tags', () => {
   const clock = fakeDateInEachTest();
 
+  /**
+   * Stores `path` from a fixture app over a cache whose own ttl is `cacheTtlSeconds`, then moves the
+   * clock by each of `ticksMs` in turn and gives the `X-Cache` of a GET after each.
+   */
+  async function xCacheAfterTicks(
+    cacheTtlSeconds: number,
+    cacheOptions: ResponseCacheOptions,
+    path: string,
+    ticksMs: number[],
+  ): Promise<unknown[]> {
+    const { cache } = createTestCache({ ttl: cacheTtlSeconds });
+    const fixture = createFixtureApp({ cache, cacheOptions });
+    await getFrom(fixture.app, path);
+    const seen: unknown[] = [];
+    for (const tickMs of ticksMs) {
+      clock.tick(tickMs);
+      seen.push(await xCacheOf(fixture.app, path));
+    }
+    return seen;
+  }
+
   it('keeps a response for the route’s ttl, in seconds', async () => {
-    const { cache } = createTestCache({ ttl: 600 });
-    const fixture = createFixtureApp({ cache, cacheOptions: { ttl: 5 } });
-    await getFrom(fixture.app, '/api/json');
-    clock.tick(4_900);
-    expect(await xCacheOf(fixture.app, '/api/json')).to.equal('HIT');
-    clock.tick(200);
-    expect(await xCacheOf(fixture.app, '/api/json')).to.equal('MISS');
+    const seen = await xCacheAfterTicks(600, { ttl: 5 }, '/api/json', [4_900, 200]);
+    expect(seen).to.deep.equal(['HIT', 'MISS']);
   });
 
   it('falls back to the cache’s ttl', async () => {
-    const { cache } = createTestCache({ ttl: 2 });
-    const fixture = createFixtureApp({ cache });
-    await getFrom(fixture.app, '/api/json');
-    clock.tick(2_100);
-    expect(await xCacheOf(fixture.app, '/api/json')).to.equal('MISS');
+    expect(await xCacheAfterTicks(2, {}, '/api/json', [2_100])).to.deep.equal(['MISS']);
   });
 
   it('takes the ttl from a function of the request and the response', async () => {
@@ -65,14 +77,10 @@ describe('responseCache freshness and tags', () => {
     ];
     for (const [cacheControl, expectedSeconds] of cases) {
       it(`keeps "${cacheControl}" for ${expectedSeconds} s`, async () => {
-        const { cache } = createTestCache({ ttl: 600 });
-        const fixture = createFixtureApp({ cache, cacheOptions: { ttlFromCacheControl: true } });
         const path = `/api/max-age?cc=${encodeURIComponent(cacheControl)}`;
-        await getFrom(fixture.app, path);
-        clock.tick(expectedSeconds * 1000 - 100);
-        expect((await getFrom(fixture.app, path)).headers['x-cache']).to.equal('HIT');
-        clock.tick(200);
-        expect((await getFrom(fixture.app, path)).headers['x-cache']).to.equal('MISS');
+        const ticksMs = [expectedSeconds * 1000 - 100, 200];
+        const seen = await xCacheAfterTicks(600, { ttlFromCacheControl: true }, path, ticksMs);
+        expect(seen).to.deep.equal(['HIT', 'MISS']);
       });
     }
 
@@ -85,19 +93,12 @@ describe('responseCache freshness and tags', () => {
     });
 
     it('uses the route ttl for responses without max-age', async () => {
-      const { cache } = createTestCache({ ttl: 600 });
-      const fixture = createFixtureApp({ cache, cacheOptions: { ttlFromCacheControl: true, ttl: 1 } });
-      await getFrom(fixture.app, '/api/json');
-      clock.tick(1_100);
-      expect(await xCacheOf(fixture.app, '/api/json')).to.equal('MISS');
+      const seen = await xCacheAfterTicks(600, { ttlFromCacheControl: true, ttl: 1 }, '/api/json', [1_100]);
+      expect(seen).to.deep.equal(['MISS']);
     });
 
     it('ignores max-age when not asked to', async () => {
-      const { cache } = createTestCache({ ttl: 600 });
-      const fixture = createFixtureApp({ cache });
-      await getFrom(fixture.app, '/api/max-age?cc=max-age%3D1');
-      clock.tick(1_100);
-      expect(await xCacheOf(fixture.app, '/api/max-age?cc=max-age%3D1')).to.equal('HIT');
+      expect(await xCacheAfterTicks(600, {}, '/api/max-age?cc=max-age%3D1', [1_100])).to.deep.equal(['HIT']);
     });
   });
 
