@@ -7,15 +7,15 @@ import { served } from '../../support/served.js';
 import { createTestCache, getBytesFrom, getFrom } from './http-spec-helpers.js';
 
 describe('responseCache storage rules', () => {
-  const neverStored: [FixtureRoute, string][] = [
-    ['set-cookie', 'a response that sets a cookie'],
-    ['private', 'a Cache-Control: private response'],
-    ['no-store', 'a Cache-Control: no-store response'],
-    ['server-error', 'a 500 response'],
-    ['error', 'the error handler’s response to a handler error'],
-    ['vary-star', 'a Vary: * response'],
+  const neverStored: { route: FixtureRoute; description: string }[] = [
+    { route: 'set-cookie', description: 'a response that sets a cookie' },
+    { route: 'private', description: 'a Cache-Control: private response' },
+    { route: 'no-store', description: 'a Cache-Control: no-store response' },
+    { route: 'server-error', description: 'a 500 response' },
+    { route: 'error', description: 'the error handler’s response to a handler error' },
+    { route: 'vary-star', description: 'a Vary: * response' },
   ];
-  for (const [route, description] of neverStored) {
+  for (const { route, description } of neverStored) {
     it(`never stores ${description}`, async () => {
       const { cache, store } = createTestCache();
       const fixture = createFixtureApp({ cache });
