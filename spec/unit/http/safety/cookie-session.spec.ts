@@ -7,7 +7,7 @@ import { type Cache, responseCache } from '../../../../src/index.js';
 import type { ExpressModule } from '../../../support/app-factory.js';
 import { createTestCache } from '../http-spec-helpers.js';
 import {
-  browser,
+  browsersLoggedInAt,
   client,
   cookieValue,
   EXPRESS_MAJORS,
@@ -163,10 +163,7 @@ describe('responseCache behind cookie-session', () => {
         it('per user (credentialKey), never stores a page that updates the user’s session, and never shows one user another’s', async () => {
           const { cache, store } = createTestCache();
           const { app, calls } = cookieSessionApp(express, cache, style);
-          const alice = await browser(app);
-          const bob = await browser(app);
-          await alice.post('/login/alice');
-          await bob.post('/login/bob');
+          const [alice, bob] = await browsersLoggedInAt(app, '/login/alice', '/login/bob');
 
           const aliceFirst = await alice.get('/views');
           const aliceSecond = await alice.get('/views');
@@ -187,10 +184,7 @@ describe('responseCache behind cookie-session', () => {
         it('per user (credentialKey), caches a page that leaves the session alone once per user', async () => {
           const { cache } = createTestCache();
           const { app, calls } = cookieSessionApp(express, cache, style);
-          const alice = await browser(app);
-          const bob = await browser(app);
-          await alice.post('/login/alice');
-          await bob.post('/login/bob');
+          const [alice, bob] = await browsersLoggedInAt(app, '/login/alice', '/login/bob');
 
           const aliceFirst = await alice.get('/greeting');
           const bobFirst = await bob.get('/greeting');
