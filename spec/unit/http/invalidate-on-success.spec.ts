@@ -5,39 +5,32 @@ import request from 'supertest';
 import { invalidateOnSuccess, responseCache, responseCacheKey } from '../../../src/index.js';
 import { createFixtureApp } from '../../support/app-factory.js';
 import { served } from '../../support/served.js';
-import { createTestCache } from './http-spec-helpers.js';
+import { appWithTaggedItems, createTestCache, getFrom, xCacheOf } from './http-spec-helpers.js';
 
 describe('invalidateOnSuccess', () => {
   afterEach(() => sinon.restore());
 
   it('invalidates the tags of a successful mutation before its response goes out', async () => {
     const { cache } = createTestCache();
-    const fixture = createFixtureApp({
-      cache,
-      routeOptions: { item: { tags: (req) => [`item:${String(req.params.id)}`] } },
-    });
-    await request(await served(fixture.app)).get('/api/items/1');
-    await request(await served(fixture.app)).get('/api/items/2');
+    const fixture = await appWithTaggedItems(cache);
     await request(await served(fixture.app))
       .put('/api/items/1')
       .expect(200);
     // Read-your-writes: the very next read, right after the response, is fresh.
-    expect((await request(await served(fixture.app)).get('/api/items/1')).headers['x-cache']).to.equal(
-      'MISS',
-    );
-    expect((await request(await served(fixture.app)).get('/api/items/2')).headers['x-cache']).to.equal('HIT');
+    expect(await xCacheOf(fixture.app, '/api/items/1')).to.equal('MISS');
+    expect(await xCacheOf(fixture.app, '/api/items/2')).to.equal('HIT');
   });
 
   it('invalidates nothing when the mutation fails', async () => {
     const { cache } = createTestCache();
     const invalidateTags = sinon.spy(cache, 'invalidateTags');
     const fixture = createFixtureApp({ cache, routeOptions: { item: { tags: ['item:1'] } } });
-    await request(await served(fixture.app)).get('/api/items/1');
+    await getFrom(fixture.app, '/api/items/1');
     await request(await served(fixture.app))
       .put('/api/items/1?fail')
       .expect(422);
     expect(invalidateTags.called).to.equal(false);
-    expect((await request(await served(fixture.app)).get('/api/items/1')).headers['x-cache']).to.equal('HIT');
+    expect(await xCacheOf(fixture.app, '/api/items/1')).to.equal('HIT');
   });
 
   it('invalidates request keys', async () => {
@@ -55,23 +48,21 @@ describe('invalidateOnSuccess', () => {
         res.status(201).json({ version });
       },
     );
-    await request(await served(app)).get('/profile');
+    await getFrom(app, '/profile');
     await request(await served(app))
       .post('/profile')
       .expect(201);
-    expect((await request(await served(app)).get('/profile')).body).to.deep.equal({ version: 2 });
+    expect((await getFrom(app, '/profile')).body).to.deep.equal({ version: 2 });
   });
 
   it('invalidates by request key in a handler, as the DELETE fixture does', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    await request(await served(fixture.app)).get('/api/items/3');
+    await getFrom(fixture.app, '/api/items/3');
     await request(await served(fixture.app))
       .delete('/api/items/3')
       .expect(204);
-    expect((await request(await served(fixture.app)).get('/api/items/3')).headers['x-cache']).to.equal(
-      'MISS',
-    );
+    expect(await xCacheOf(fixture.app, '/api/items/3')).to.equal('MISS');
   });
 
   it('reports a failed invalidation to onError and still sends the handler’s response', async () => {

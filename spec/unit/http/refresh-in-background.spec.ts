@@ -7,14 +7,10 @@ import { isBackgroundRefresh, responseCache } from '../../../src/index.js';
 import { createFixtureApp } from '../../support/app-factory.js';
 import { eventually } from '../../support/eventually.js';
 import { served } from '../../support/served.js';
-import { createTestCache } from './http-spec-helpers.js';
+import { createTestCache, fakeDateInEachTest, getFrom } from './http-spec-helpers.js';
 
 describe('background refresh of stale responses', () => {
-  let clock: sinon.SinonFakeTimers;
-  beforeEach(() => {
-    clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
-  });
-  afterEach(() => sinon.restore());
+  const clock = fakeDateInEachTest();
 
   it('sends a copy of the request through the app, recognisable by isBackgroundRefresh', async () => {
     const { cache, store } = createTestCache({ ttl: 1, staleTtl: 60 });
@@ -26,11 +22,9 @@ describe('background refresh of stale responses', () => {
     });
     let calls = 0;
     app.get('/news', responseCache(cache), (_req, res) => res.json({ call: ++calls }));
-    const first = await request(await served(app)).get('/news');
+    const first = await getFrom(app, '/news');
     clock.tick(1_500);
-    const stale = await request(await served(app))
-      .get('/news')
-      .set('If-None-Match', '"the client\'s own"');
+    const stale = await getFrom(app, '/news', { 'If-None-Match': '"the client\'s own"' });
     expect(stale.status).to.equal(200);
     expect(stale.headers['x-cache']).to.equal('STALE');
     await eventually(() => store.writes.length === 2);
@@ -38,7 +32,7 @@ describe('background refresh of stale responses', () => {
     // The copy revalidates with the stored response's validator, never with the client's.
     expect(seen[2]?.validator).to.equal(first.headers.etag);
     expect(seen[2]?.ip).to.equal(seen[1]?.ip);
-    expect((await request(await served(app)).get('/news')).body.call).to.equal(2);
+    expect((await getFrom(app, '/news')).body.call).to.equal(2);
   });
 
   it('settles a refresh whose handler error no error handler takes, keeping the stale entry', async () => {
@@ -50,13 +44,13 @@ describe('background refresh of stale responses', () => {
       res.json({ fresh: true });
     });
     // No error handler of the app's own: Express's final handler is not called for the refresh.
-    await request(await served(app)).get('/flaky');
+    await getFrom(app, '/flaky');
     failing = true;
     clock.tick(1_500);
-    const stale = await request(await served(app)).get('/flaky');
+    const stale = await getFrom(app, '/flaky');
     expect(stale.headers['x-cache']).to.equal('STALE');
     await eventually(() => cache.stats().loadErrors === 1);
-    const again = await request(await served(app)).get('/flaky');
+    const again = await getFrom(app, '/flaky');
     expect(again.headers['x-cache']).to.equal('STALE');
     expect(again.body).to.deep.equal({ fresh: true });
   });
@@ -64,18 +58,12 @@ describe('background refresh of stale responses', () => {
   it('refreshes a stale variant of a Vary response', async () => {
     const { cache, store } = createTestCache({ ttl: 1, staleTtl: 60 });
     const fixture = createFixtureApp({ cache });
-    await request(await served(fixture.app))
-      .get('/api/vary')
-      .set('Accept-Language', 'fr');
+    await getFrom(fixture.app, '/api/vary', { 'Accept-Language': 'fr' });
     clock.tick(1_500);
-    const stale = await request(await served(fixture.app))
-      .get('/api/vary')
-      .set('Accept-Language', 'fr');
+    const stale = await getFrom(fixture.app, '/api/vary', { 'Accept-Language': 'fr' });
     expect(stale.headers['x-cache']).to.equal('STALE');
     await eventually(() => fixture.calls('vary') === 2 && store.writes.length === 4);
-    const fresh = await request(await served(fixture.app))
-      .get('/api/vary')
-      .set('Accept-Language', 'fr');
+    const fresh = await getFrom(fixture.app, '/api/vary', { 'Accept-Language': 'fr' });
     expect(fresh.headers['x-cache']).to.equal('HIT');
     expect(fresh.body).to.deep.equal({ language: 'fr', call: 2 });
   });
@@ -91,12 +79,12 @@ describe('background refresh of stale responses', () => {
       } else next();
     });
     app.get('/quota', responseCache(cache), (_req, res) => res.send('page'));
-    await request(await served(app)).get('/quota');
+    await getFrom(app, '/quota');
     clock.tick(1_500);
-    await request(await served(app)).get('/quota');
+    await getFrom(app, '/quota');
     await eventually(() => refusals === 1);
     await new Promise((resolve) => setImmediate(resolve));
-    const again = await request(await served(app)).get('/quota');
+    const again = await getFrom(app, '/quota');
     expect(again.headers['x-cache']).to.equal('STALE');
     expect(requests.map(({ result }) => result)).to.deep.equal(['miss', 'stale', 'stale']);
   });
@@ -104,12 +92,12 @@ describe('background refresh of stale responses', () => {
   it('answers a HEAD request from a stale entry and refreshes it with a GET', async () => {
     const { cache, store } = createTestCache({ ttl: 1, staleTtl: 60 });
     const fixture = createFixtureApp({ cache });
-    await request(await served(fixture.app)).get('/api/json');
+    await getFrom(fixture.app, '/api/json');
     clock.tick(1_500);
     const head = await request(await served(fixture.app)).head('/api/json');
     expect(head.headers['x-cache']).to.equal('STALE');
     await eventually(() => store.writes.length === 2);
-    expect((await request(await served(fixture.app)).get('/api/json')).body.call).to.equal(2);
+    expect((await getFrom(fixture.app, '/api/json')).body.call).to.equal(2);
   });
 
   it('refreshes nothing without an Express app to send the copy through', async () => {
@@ -118,7 +106,7 @@ describe('background refresh of stale responses', () => {
 
   it('gives up a refresh that does not finish in time', async () => {
     clock.restore();
-    clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const timers = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const app = { handle: () => {} };
     const refreshing = refreshInBackground(
       { app, originalUrl: '/hang', headers: {} } as never,
@@ -130,7 +118,7 @@ describe('background refresh of stale responses', () => {
       () => 'resolved',
       (error: Error) => error.message,
     );
-    await clock.tickAsync(REFRESH_TIMEOUT_MS);
+    await timers.tickAsync(REFRESH_TIMEOUT_MS);
     expect(await settled).to.match(/longer than 30000 ms/);
   });
 });

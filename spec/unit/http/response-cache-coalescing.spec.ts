@@ -1,26 +1,34 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { createFixtureApp } from '../../support/app-factory.js';
+import { createFixtureApp, type FixtureAppOptions } from '../../support/app-factory.js';
 import { eventually } from '../../support/eventually.js';
 import { served } from '../../support/served.js';
 import { createTestCache } from './http-spec-helpers.js';
 
 describe('responseCache request coalescing', () => {
-  it('runs the handler once for concurrent requests of a cold key and gives all of them its response', async () => {
+  /**
+   * Sends `count` GETs for the slow fixture route while its handler is held, waits until one runs it
+   * and the others joined it, then lets the handler answer.
+   */
+  async function concurrentSlowGets(count: number, routeOptions: FixtureAppOptions['routeOptions'] = {}) {
     const { cache, requests } = createTestCache();
     let joined = 0;
     cache.events.on('coalesced', () => joined++);
-    const fixture = createFixtureApp({ cache });
+    const fixture = createFixtureApp({ cache, routeOptions });
     fixture.slowGate.close();
     const server = await served(fixture.app);
-    const pending = Array.from({ length: 5 }, () =>
+    const pending = Array.from({ length: count }, () =>
       request(server)
         .get('/api/slow')
         .then((response) => response),
     );
-    await eventually(() => fixture.calls('slow') === 1 && joined === 4);
+    await eventually(() => fixture.calls('slow') === 1 && joined === count - 1);
     fixture.slowGate.open();
-    const responses = await Promise.all(pending);
+    return { fixture, requests, responses: await Promise.all(pending) };
+  }
+
+  it('runs the handler once for concurrent requests of a cold key and gives all of them its response', async () => {
+    const { fixture, requests, responses } = await concurrentSlowGets(5);
     expect(fixture.calls('slow')).to.equal(1);
     expect(responses.map((response) => response.body)).to.deep.equal(
       Array.from({ length: 5 }, () => ({ slow: true, call: 1 })),
@@ -31,20 +39,7 @@ describe('responseCache request coalescing', () => {
   });
 
   it('lets waiting requests run the handler themselves when the response may not be stored', async () => {
-    const { cache, requests } = createTestCache();
-    let joined = 0;
-    cache.events.on('coalesced', () => joined++);
-    const fixture = createFixtureApp({ cache, routeOptions: { slow: { ttl: 0 } } });
-    fixture.slowGate.close();
-    const server = await served(fixture.app);
-    const pending = Array.from({ length: 3 }, () =>
-      request(server)
-        .get('/api/slow')
-        .then((response) => response),
-    );
-    await eventually(() => fixture.calls('slow') === 1 && joined === 2);
-    fixture.slowGate.open();
-    const responses = await Promise.all(pending);
+    const { fixture, requests, responses } = await concurrentSlowGets(3, { slow: { ttl: 0 } });
     expect(fixture.calls('slow')).to.equal(3);
     expect(responses.map((response) => response.body.call).sort()).to.deep.equal([1, 2, 3]);
     expect(requests.filter((event) => event.reason === 'uncacheable')).to.have.length(2);

@@ -1,21 +1,16 @@
 import type { RequestListener } from 'node:http';
 import { expect } from 'chai';
-import request from 'supertest';
 import { responseCacheKey } from '../../../src/index.js';
 import { createFixtureApp } from '../../support/app-factory.js';
 import { originOf, served } from '../../support/served.js';
-import { createTestCache, rawBytes } from './http-spec-helpers.js';
+import { createTestCache, getBytesFrom } from './http-spec-helpers.js';
 
 /**
  * Fetches `/api/text` with `acceptEncoding`. Like any HTTP client, superagent decodes the body as its
  * `Content-Encoding` says, so a gzip body sent without that header would not read as the text.
  */
 async function fetchText(app: RequestListener, acceptEncoding: string) {
-  const response = await request(await served(app))
-    .get('/api/text')
-    .set('Accept-Encoding', acceptEncoding)
-    .buffer(true)
-    .parse(rawBytes);
+  const response = await getBytesFrom(app, '/api/text', { 'Accept-Encoding': acceptEncoding });
   return { response, text: (response.body as Buffer).toString() };
 }
 

@@ -4,13 +4,13 @@ import request from 'supertest';
 import { responseCache } from '../../../src/index.js';
 import { createFixtureApp } from '../../support/app-factory.js';
 import { served } from '../../support/served.js';
-import { createTestCache } from './http-spec-helpers.js';
+import { createTestCache, getFrom } from './http-spec-helpers.js';
 
 describe('responseCache HEAD and conditional requests', () => {
   it('answers HEAD from the GET entry, with headers and no body', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    const get = await request(await served(fixture.app)).get('/api/json');
+    const get = await getFrom(fixture.app, '/api/json');
     const head = await request(await served(fixture.app)).head('/api/json');
     expect(head.headers['x-cache']).to.equal('HIT');
     expect(head.headers['content-length']).to.equal(get.headers['content-length']);
@@ -23,7 +23,7 @@ describe('responseCache HEAD and conditional requests', () => {
     const { cache, store } = createTestCache();
     const fixture = createFixtureApp({ cache });
     const head = await request(await served(fixture.app)).head('/api/json');
-    const get = await request(await served(fixture.app)).get('/api/json');
+    const get = await getFrom(fixture.app, '/api/json');
     expect(head.headers['x-cache']).to.equal('MISS');
     expect(get.headers['x-cache']).to.equal('MISS');
     expect(get.body).to.deep.equal({ message: 'hello', call: 2 });
@@ -33,10 +33,8 @@ describe('responseCache HEAD and conditional requests', () => {
   it('answers a matching If-None-Match with 304 and no body', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    const { headers } = await request(await served(fixture.app)).get('/api/json');
-    const revalidation = await request(await served(fixture.app))
-      .get('/api/json')
-      .set('If-None-Match', String(headers.etag));
+    const { headers } = await getFrom(fixture.app, '/api/json');
+    const revalidation = await getFrom(fixture.app, '/api/json', { 'If-None-Match': String(headers.etag) });
     expect(revalidation.status).to.equal(304);
     expect(revalidation.headers['x-cache']).to.equal('HIT');
     expect(revalidation.headers.etag).to.equal(headers.etag);
@@ -47,10 +45,8 @@ describe('responseCache HEAD and conditional requests', () => {
   it('answers an If-None-Match that does not match with the full response', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    await request(await served(fixture.app)).get('/api/json');
-    const response = await request(await served(fixture.app))
-      .get('/api/json')
-      .set('If-None-Match', 'W/"other", "more"');
+    await getFrom(fixture.app, '/api/json');
+    const response = await getFrom(fixture.app, '/api/json', { 'If-None-Match': 'W/"other", "more"' });
     expect(response.status).to.equal(200);
     expect(response.body.call).to.equal(1);
   });
@@ -58,29 +54,26 @@ describe('responseCache HEAD and conditional requests', () => {
   it('answers If-None-Match from the ETag it computed for a streamed response', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    const miss = await request(await served(fixture.app)).get('/api/streamed');
-    const hit = await request(await served(fixture.app)).get('/api/streamed');
+    const miss = await getFrom(fixture.app, '/api/streamed');
+    const hit = await getFrom(fixture.app, '/api/streamed');
     expect(miss.headers.etag).to.equal(undefined);
     expect(hit.headers.etag).to.match(/^W\/"1b-/);
-    const revalidation = await request(await served(fixture.app))
-      .get('/api/streamed')
-      .set('If-None-Match', String(hit.headers.etag));
+    const revalidation = await getFrom(fixture.app, '/api/streamed', {
+      'If-None-Match': String(hit.headers.etag),
+    });
     expect(revalidation.status).to.equal(304);
   });
 
   it('answers If-Modified-Since from the stored Last-Modified when there is no If-None-Match', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    const { headers } = await request(await served(fixture.app)).get('/api/file');
-    const notModified = await request(await served(fixture.app))
-      .get('/api/file')
-      .set('If-Modified-Since', String(headers['last-modified']));
-    const modified = await request(await served(fixture.app))
-      .get('/api/file')
-      .set(
-        'If-Modified-Since',
-        new Date(Date.parse(String(headers['last-modified'])) - 60_000).toUTCString(),
-      );
+    const { headers } = await getFrom(fixture.app, '/api/file');
+    const notModified = await getFrom(fixture.app, '/api/file', {
+      'If-Modified-Since': String(headers['last-modified']),
+    });
+    const modified = await getFrom(fixture.app, '/api/file', {
+      'If-Modified-Since': new Date(Date.parse(String(headers['last-modified'])) - 60_000).toUTCString(),
+    });
     expect(notModified.status).to.equal(304);
     expect(modified.status).to.equal(200);
   });
@@ -89,10 +82,8 @@ describe('responseCache HEAD and conditional requests', () => {
     const { cache } = createTestCache();
     const app = express();
     app.get('/doc', responseCache(cache), (_req, res) => res.set('ETag', '"v1"').send('document'));
-    const first = await request(await served(app))
-      .get('/doc')
-      .set('If-None-Match', '"v1"');
-    const second = await request(await served(app)).get('/doc');
+    const first = await getFrom(app, '/doc', { 'If-None-Match': '"v1"' });
+    const second = await getFrom(app, '/doc');
     expect(first.status).to.equal(200);
     expect(second.headers['x-cache']).to.equal('HIT');
     expect(second.text).to.equal('document');
@@ -101,7 +92,7 @@ describe('responseCache HEAD and conditional requests', () => {
   it('answers HEAD with 304 too when its validator matches', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    const { headers } = await request(await served(fixture.app)).get('/api/json');
+    const { headers } = await getFrom(fixture.app, '/api/json');
     const head = await request(await served(fixture.app))
       .head('/api/json')
       .set('If-None-Match', String(headers.etag));

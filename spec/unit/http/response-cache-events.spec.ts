@@ -7,18 +7,16 @@ import { responseCache } from '../../../src/index.js';
 import { createFixtureApp } from '../../support/app-factory.js';
 import { eventually } from '../../support/eventually.js';
 import { served } from '../../support/served.js';
-import { createTestCache } from './http-spec-helpers.js';
+import { createTestCache, getFrom } from './http-spec-helpers.js';
 
 describe('responseCache request events', () => {
   it('emits one event per request with the route pattern, never the raw URL', async () => {
     const { cache, requests } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    await request(await served(fixture.app)).get('/api/items/42?page=1');
-    await request(await served(fixture.app)).get('/api/items/42?page=1');
-    await request(await served(fixture.app))
-      .get('/api/me')
-      .set('Authorization', 'Bearer x');
-    await request(await served(fixture.app)).get('/api/set-cookie');
+    await getFrom(fixture.app, '/api/items/42?page=1');
+    await getFrom(fixture.app, '/api/items/42?page=1');
+    await getFrom(fixture.app, '/api/me', { Authorization: 'Bearer x' });
+    await getFrom(fixture.app, '/api/set-cookie');
     await request(await served(fixture.app)).head('/api/json');
     expect(
       requests.map(({ route, method, result, reason }) => ({ route, method, result, reason })),
@@ -35,7 +33,7 @@ describe('responseCache request events', () => {
   it('names the route of a handler that failed, not the path Express restored for the error handler', async () => {
     const { cache, requests } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    await request(await served(fixture.app)).get('/api/error');
+    await getFrom(fixture.app, '/api/error');
     expect(requests[0]).to.include({ route: '/api/error', result: 'miss', reason: 'status' });
   });
 
@@ -44,9 +42,9 @@ describe('responseCache request events', () => {
     const app = express();
     app.use(responseCache(cache));
     app.get('/articles/:slug', (req, res) => res.json({ slug: req.params.slug }));
-    await request(await served(app)).get('/articles/cache-aside');
-    await request(await served(app)).get('/articles/cache-aside');
-    await request(await served(app)).get('/nowhere');
+    await getFrom(app, '/articles/cache-aside');
+    await getFrom(app, '/articles/cache-aside');
+    await getFrom(app, '/nowhere');
     expect(requests.map(({ route, result }) => `${result} ${route}`)).to.deep.equal([
       'miss /articles/:slug',
       'hit /articles/:slug',
@@ -81,17 +79,9 @@ describe('responseCache request events', () => {
     const fixture = createFixtureApp({ cache });
     const outcomes = new Set<string>();
     for (const path of ['/api/json', '/api/json', '/api/error', '/api/private']) {
-      outcomes.add(String((await request(await served(fixture.app)).get(path)).headers['x-cache']));
+      outcomes.add(String((await getFrom(fixture.app, path)).headers['x-cache']));
     }
-    outcomes.add(
-      String(
-        (
-          await request(await served(fixture.app))
-            .get('/api/me')
-            .set('Cookie', 'a=b')
-        ).headers['x-cache'],
-      ),
-    );
+    outcomes.add(String((await getFrom(fixture.app, '/api/me', { Cookie: 'a=b' })).headers['x-cache']));
     expect([...outcomes].sort()).to.deep.equal(['BYPASS', 'HIT', 'MISS']);
   });
 });

@@ -2,35 +2,49 @@ import { expect } from 'chai';
 import express from 'express';
 import sinon from 'sinon';
 import request from 'supertest';
-import { addCacheTags, responseCache } from '../../../src/index.js';
+import { addCacheTags, type ResponseCacheOptions, responseCache } from '../../../src/index.js';
 import { createFixtureApp } from '../../support/app-factory.js';
 import { eventually } from '../../support/eventually.js';
 import { served } from '../../support/served.js';
-import { createTestCache } from './http-spec-helpers.js';
+import {
+  appWithTaggedItems,
+  createTestCache,
+  fakeDateInEachTest,
+  getFrom,
+  xCacheOf,
+} from './http-spec-helpers.js';
 
 describe('responseCache freshness and tags', () => {
-  let clock: sinon.SinonFakeTimers;
-  beforeEach(() => {
-    clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
-  });
-  afterEach(() => sinon.restore());
+  const clock = fakeDateInEachTest();
+
+  /**
+   * Stores `path` from a fixture app over a cache whose own ttl is `cacheTtlSeconds`, then moves the
+   * clock by each of `ticksMs` in turn and gives the `X-Cache` of a GET after each.
+   */
+  async function xCacheAfterTicks(
+    cacheTtlSeconds: number,
+    cacheOptions: ResponseCacheOptions,
+    path: string,
+    ticksMs: number[],
+  ): Promise<unknown[]> {
+    const { cache } = createTestCache({ ttl: cacheTtlSeconds });
+    const fixture = createFixtureApp({ cache, cacheOptions });
+    await getFrom(fixture.app, path);
+    const seen: unknown[] = [];
+    for (const tickMs of ticksMs) {
+      clock.tick(tickMs);
+      seen.push(await xCacheOf(fixture.app, path));
+    }
+    return seen;
+  }
 
   it('keeps a response for the route’s ttl, in seconds', async () => {
-    const { cache } = createTestCache({ ttl: 600 });
-    const fixture = createFixtureApp({ cache, cacheOptions: { ttl: 5 } });
-    await request(await served(fixture.app)).get('/api/json');
-    clock.tick(4_900);
-    expect((await request(await served(fixture.app)).get('/api/json')).headers['x-cache']).to.equal('HIT');
-    clock.tick(200);
-    expect((await request(await served(fixture.app)).get('/api/json')).headers['x-cache']).to.equal('MISS');
+    const seen = await xCacheAfterTicks(600, { ttl: 5 }, '/api/json', [4_900, 200]);
+    expect(seen).to.deep.equal(['HIT', 'MISS']);
   });
 
   it('falls back to the cache’s ttl', async () => {
-    const { cache } = createTestCache({ ttl: 2 });
-    const fixture = createFixtureApp({ cache });
-    await request(await served(fixture.app)).get('/api/json');
-    clock.tick(2_100);
-    expect((await request(await served(fixture.app)).get('/api/json')).headers['x-cache']).to.equal('MISS');
+    expect(await xCacheAfterTicks(2, {}, '/api/json', [2_100])).to.deep.equal(['MISS']);
   });
 
   it('takes the ttl from a function of the request and the response', async () => {
@@ -39,22 +53,18 @@ describe('responseCache freshness and tags', () => {
       req.params.id === 'short' && res.statusCode === 200 ? 1 : undefined,
     );
     const fixture = createFixtureApp({ cache, routeOptions: { item: { ttl } } });
-    await request(await served(fixture.app)).get('/api/items/short');
-    await request(await served(fixture.app)).get('/api/items/long');
+    await getFrom(fixture.app, '/api/items/short');
+    await getFrom(fixture.app, '/api/items/long');
     clock.tick(1_500);
-    expect((await request(await served(fixture.app)).get('/api/items/short')).headers['x-cache']).to.equal(
-      'MISS',
-    );
-    expect((await request(await served(fixture.app)).get('/api/items/long')).headers['x-cache']).to.equal(
-      'HIT',
-    );
+    expect(await xCacheOf(fixture.app, '/api/items/short')).to.equal('MISS');
+    expect(await xCacheOf(fixture.app, '/api/items/long')).to.equal('HIT');
     expect(ttl.callCount).to.equal(3);
   });
 
   it('stores nothing when the ttl is 0', async () => {
     const { cache, store, requests } = createTestCache();
     const fixture = createFixtureApp({ cache, cacheOptions: { ttl: () => 0 } });
-    await request(await served(fixture.app)).get('/api/json');
+    await getFrom(fixture.app, '/api/json');
     expect(store.writes).to.have.length(0);
     expect(requests[0]?.reason).to.equal('zero-ttl');
   });
@@ -67,68 +77,46 @@ describe('responseCache freshness and tags', () => {
     ];
     for (const [cacheControl, expectedSeconds] of cases) {
       it(`keeps "${cacheControl}" for ${expectedSeconds} s`, async () => {
-        const { cache } = createTestCache({ ttl: 600 });
-        const fixture = createFixtureApp({ cache, cacheOptions: { ttlFromCacheControl: true } });
         const path = `/api/max-age?cc=${encodeURIComponent(cacheControl)}`;
-        await request(await served(fixture.app)).get(path);
-        clock.tick(expectedSeconds * 1000 - 100);
-        expect((await request(await served(fixture.app)).get(path)).headers['x-cache']).to.equal('HIT');
-        clock.tick(200);
-        expect((await request(await served(fixture.app)).get(path)).headers['x-cache']).to.equal('MISS');
+        const ticksMs = [expectedSeconds * 1000 - 100, 200];
+        const seen = await xCacheAfterTicks(600, { ttlFromCacheControl: true }, path, ticksMs);
+        expect(seen).to.deep.equal(['HIT', 'MISS']);
       });
     }
 
     it('stores nothing for max-age=0 or an invalid max-age', async () => {
       const { cache, store } = createTestCache();
       const fixture = createFixtureApp({ cache, cacheOptions: { ttlFromCacheControl: true } });
-      await request(await served(fixture.app)).get('/api/max-age?cc=max-age%3D0');
-      await request(await served(fixture.app)).get('/api/max-age?cc=max-age%3Dsoon');
+      await getFrom(fixture.app, '/api/max-age?cc=max-age%3D0');
+      await getFrom(fixture.app, '/api/max-age?cc=max-age%3Dsoon');
       expect(store.writes).to.have.length(0);
     });
 
     it('uses the route ttl for responses without max-age', async () => {
-      const { cache } = createTestCache({ ttl: 600 });
-      const fixture = createFixtureApp({ cache, cacheOptions: { ttlFromCacheControl: true, ttl: 1 } });
-      await request(await served(fixture.app)).get('/api/json');
-      clock.tick(1_100);
-      expect((await request(await served(fixture.app)).get('/api/json')).headers['x-cache']).to.equal('MISS');
+      const seen = await xCacheAfterTicks(600, { ttlFromCacheControl: true, ttl: 1 }, '/api/json', [1_100]);
+      expect(seen).to.deep.equal(['MISS']);
     });
 
     it('ignores max-age when not asked to', async () => {
-      const { cache } = createTestCache({ ttl: 600 });
-      const fixture = createFixtureApp({ cache });
-      await request(await served(fixture.app)).get('/api/max-age?cc=max-age%3D1');
-      clock.tick(1_100);
-      expect(
-        (await request(await served(fixture.app)).get('/api/max-age?cc=max-age%3D1')).headers['x-cache'],
-      ).to.equal('HIT');
+      expect(await xCacheAfterTicks(600, {}, '/api/max-age?cc=max-age%3D1', [1_100])).to.deep.equal(['HIT']);
     });
   });
 
   it('invalidates by the route’s tags and by the tags the handler added', async () => {
     const { cache } = createTestCache();
-    const fixture = createFixtureApp({
-      cache,
-      routeOptions: { item: { tags: (req) => [`item:${String(req.params.id)}`] } },
-    });
-    await request(await served(fixture.app)).get('/api/items/1');
-    await request(await served(fixture.app)).get('/api/items/2');
+    const fixture = await appWithTaggedItems(cache);
     expect(await cache.invalidateTags(['item:1'])).to.equal(1);
-    expect((await request(await served(fixture.app)).get('/api/items/1')).headers['x-cache']).to.equal(
-      'MISS',
-    );
-    expect((await request(await served(fixture.app)).get('/api/items/2')).headers['x-cache']).to.equal('HIT');
+    expect(await xCacheOf(fixture.app, '/api/items/1')).to.equal('MISS');
+    expect(await xCacheOf(fixture.app, '/api/items/2')).to.equal('HIT');
     // `items` was added by the handler with addCacheTags.
     expect(await cache.invalidateTags(['items'])).to.equal(2);
-    expect((await request(await served(fixture.app)).get('/api/items/2')).headers['x-cache']).to.equal(
-      'MISS',
-    );
+    expect(await xCacheOf(fixture.app, '/api/items/2')).to.equal('MISS');
   });
 
   it('accepts a fixed list of tags', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache, routeOptions: { json: { tags: ['greetings'] } } });
-    await request(await served(fixture.app)).get('/api/json');
+    await getFrom(fixture.app, '/api/json');
     expect(await cache.invalidateTags(['greetings'])).to.equal(1);
   });
 
@@ -153,9 +141,9 @@ describe('responseCache freshness and tags', () => {
       }),
       (_req, res) => res.send('c'),
     );
-    expect((await request(await served(app)).get('/bad-ttl')).text).to.equal('a');
-    expect((await request(await served(app)).get('/bad-tags')).text).to.equal('b');
-    expect((await request(await served(app)).get('/throws')).text).to.equal('c');
+    expect((await getFrom(app, '/bad-ttl')).text).to.equal('a');
+    expect((await getFrom(app, '/bad-tags')).text).to.equal('b');
+    expect((await getFrom(app, '/throws')).text).to.equal('c');
     expect(store.writes).to.have.length(0);
     expect(failures).to.have.length(3);
     expect(failures[0]).to.be.instanceOf(TypeError);
@@ -164,14 +152,14 @@ describe('responseCache freshness and tags', () => {
   it('serves a stale entry as STALE and refreshes it in the background', async () => {
     const { cache, store, requests } = createTestCache({ ttl: 1, staleTtl: 60 });
     const fixture = createFixtureApp({ cache });
-    await request(await served(fixture.app)).get('/api/json');
+    await getFrom(fixture.app, '/api/json');
     clock.tick(1_500);
-    const stale = await request(await served(fixture.app)).get('/api/json');
+    const stale = await getFrom(fixture.app, '/api/json');
     expect(stale.headers['x-cache']).to.equal('STALE');
     expect(stale.headers.age).to.equal('1');
     expect(stale.body.call).to.equal(1);
     await eventually(() => store.writes.length === 2);
-    const fresh = await request(await served(fixture.app)).get('/api/json');
+    const fresh = await getFrom(fixture.app, '/api/json');
     expect(fresh.headers['x-cache']).to.equal('HIT');
     expect(fresh.body.call).to.equal(2);
     expect(fixture.calls('json')).to.equal(2);
@@ -182,10 +170,10 @@ describe('responseCache freshness and tags', () => {
   it('lets the request that finds a stale entry refresh it when stale-while-revalidate is off', async () => {
     const { cache, requests } = createTestCache({ ttl: 1, staleTtl: 60, staleWhileRevalidate: false });
     const fixture = createFixtureApp({ cache });
-    await request(await served(fixture.app)).get('/api/json');
+    await getFrom(fixture.app, '/api/json');
     clock.tick(1_500);
-    const refreshed = await request(await served(fixture.app)).get('/api/json');
-    const fresh = await request(await served(fixture.app)).get('/api/json');
+    const refreshed = await getFrom(fixture.app, '/api/json');
+    const fresh = await getFrom(fixture.app, '/api/json');
     expect(refreshed.headers['x-cache']).to.equal('MISS');
     expect(refreshed.body.call).to.equal(2);
     expect(fresh.headers['x-cache']).to.equal('HIT');
@@ -228,10 +216,10 @@ describe('responseCache freshness and tags', () => {
       if (failing) res.status(503).send('unavailable');
       else res.send('feed v1');
     });
-    await request(await served(app)).get('/feed');
+    await getFrom(app, '/feed');
     clock.tick(1_500);
     failing = true;
-    const answer = await request(await served(app)).get('/feed');
+    const answer = await getFrom(app, '/feed');
     expect(answer.status).to.equal(200);
     expect(answer.headers['x-cache']).to.equal('STALE');
     expect(answer.text).to.equal('feed v1');
@@ -240,12 +228,12 @@ describe('responseCache freshness and tags', () => {
   it('serves stale entries for the route’s staleTtl', async () => {
     const { cache, store } = createTestCache({ ttl: 1 });
     const fixture = createFixtureApp({ cache, cacheOptions: { staleTtl: 10 } });
-    await request(await served(fixture.app)).get('/api/json');
+    await getFrom(fixture.app, '/api/json');
     clock.tick(1_500);
-    expect((await request(await served(fixture.app)).get('/api/json')).headers['x-cache']).to.equal('STALE');
+    expect(await xCacheOf(fixture.app, '/api/json')).to.equal('STALE');
     await eventually(() => store.writes.length === 2);
     clock.tick(20_000);
-    const expired = await request(await served(fixture.app)).get('/api/json');
+    const expired = await getFrom(fixture.app, '/api/json');
     expect(expired.headers['x-cache']).to.equal('MISS');
     expect(expired.body.call).to.equal(3);
   });

@@ -5,7 +5,7 @@ import request from 'supertest';
 import { CacheOptionError, responseCache } from '../../../src/index.js';
 import { createFixtureApp, type ExpressModule, express4, express5 } from '../../support/app-factory.js';
 import { served } from '../../support/served.js';
-import { createTestCache, rawBytes } from './http-spec-helpers.js';
+import { createTestCache, getBytesFrom, getFrom } from './http-spec-helpers.js';
 
 const majors: [string, ExpressModule][] = [
   ['Express 5', express5],
@@ -17,8 +17,8 @@ for (const [major, expressModule] of majors) {
     it('runs the handler on a miss and replays status, headers and body on a hit', async () => {
       const { cache } = createTestCache();
       const fixture = createFixtureApp({ cache, express: expressModule });
-      const miss = await request(await served(fixture.app)).get('/api/json');
-      const hit = await request(await served(fixture.app)).get('/api/json');
+      const miss = await getFrom(fixture.app, '/api/json');
+      const hit = await getFrom(fixture.app, '/api/json');
       expect(miss.headers['x-cache']).to.equal('MISS');
       expect(hit.headers['x-cache']).to.equal('HIT');
       expect(hit.status).to.equal(200);
@@ -29,59 +29,42 @@ for (const [major, expressModule] of majors) {
       expect(fixture.calls('json')).to.equal(1);
     });
 
-    it('replays binary bodies byte for byte', async () => {
+    /** A miss then a hit of `path` on a fresh fixture app, both bodies as raw bytes; the hit is checked. */
+    async function missThenHitBytes(path: string) {
       const { cache } = createTestCache();
       const fixture = createFixtureApp({ cache, express: expressModule });
-      const miss = await request(await served(fixture.app))
-        .get('/api/binary')
-        .buffer(true)
-        .parse(rawBytes);
-      const hit = await request(await served(fixture.app))
-        .get('/api/binary')
-        .buffer(true)
-        .parse(rawBytes);
+      const miss = await getBytesFrom(fixture.app, path);
+      const hit = await getBytesFrom(fixture.app, path);
       expect(hit.headers['x-cache']).to.equal('HIT');
-      expect(Buffer.compare(miss.body as Buffer, fixture.binaryBody)).to.equal(0);
-      expect(Buffer.compare(hit.body as Buffer, fixture.binaryBody)).to.equal(0);
+      return { fixture, miss, hit };
+    }
+
+    it('replays binary bodies byte for byte', async () => {
+      const { fixture, miss, hit } = await missThenHitBytes('/api/binary');
+      expect(Buffer.compare(miss.body, fixture.binaryBody)).to.equal(0);
+      expect(Buffer.compare(hit.body, fixture.binaryBody)).to.equal(0);
     });
 
     it('stores streamed chunks written with their own encodings byte for byte', async () => {
-      const { cache } = createTestCache();
-      const fixture = createFixtureApp({ cache, express: expressModule });
-      const miss = await request(await served(fixture.app))
-        .get('/api/streamed')
-        .buffer(true)
-        .parse(rawBytes);
-      const hit = await request(await served(fixture.app))
-        .get('/api/streamed')
-        .buffer(true)
-        .parse(rawBytes);
-      expect(hit.headers['x-cache']).to.equal('HIT');
-      expect((miss.body as Buffer).equals(fixture.streamedBody)).to.equal(true);
-      expect((hit.body as Buffer).equals(fixture.streamedBody)).to.equal(true);
+      const { fixture, miss, hit } = await missThenHitBytes('/api/streamed');
+      expect(miss.body.equals(fixture.streamedBody)).to.equal(true);
+      expect(hit.body.equals(fixture.streamedBody)).to.equal(true);
       expect(fixture.calls('streamed')).to.equal(1);
     });
 
     it('stores res.sendFile responses byte for byte', async () => {
-      const { cache } = createTestCache();
-      const fixture = createFixtureApp({ cache, express: expressModule });
-      await request(await served(fixture.app)).get('/api/file');
-      const hit = await request(await served(fixture.app))
-        .get('/api/file')
-        .buffer(true)
-        .parse(rawBytes);
+      const { fixture, hit } = await missThenHitBytes('/api/file');
       const { readFile } = await import('node:fs/promises');
-      expect(hit.headers['x-cache']).to.equal('HIT');
-      expect((hit.body as Buffer).equals(await readFile(fixture.filePath))).to.equal(true);
+      expect(hit.body.equals(await readFile(fixture.filePath))).to.equal(true);
       expect(fixture.calls('file')).to.equal(1);
     });
 
     it('shares one entry between query strings that differ only in parameter order', async () => {
       const { cache } = createTestCache();
       const fixture = createFixtureApp({ cache, express: expressModule });
-      await request(await served(fixture.app)).get('/api/items/7?b=2&a=1');
-      const reordered = await request(await served(fixture.app)).get('/api/items/7?a=1&b=2');
-      const otherValue = await request(await served(fixture.app)).get('/api/items/7?a=1&b=3');
+      await getFrom(fixture.app, '/api/items/7?b=2&a=1');
+      const reordered = await getFrom(fixture.app, '/api/items/7?a=1&b=2');
+      const otherValue = await getFrom(fixture.app, '/api/items/7?a=1&b=3');
       expect(reordered.headers['x-cache']).to.equal('HIT');
       expect(otherValue.headers['x-cache']).to.equal('MISS');
       expect(otherValue.body.query).to.deep.equal([
@@ -129,9 +112,9 @@ describe('responseCache replay details', () => {
     const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
     const { cache } = createTestCache({ ttl: 60 });
     const fixture = createFixtureApp({ cache });
-    const miss = await request(await served(fixture.app)).get('/api/json');
+    const miss = await getFrom(fixture.app, '/api/json');
     clock.tick(42_300);
-    const hit = await request(await served(fixture.app)).get('/api/json');
+    const hit = await getFrom(fixture.app, '/api/json');
     expect(miss.headers.age).to.equal(undefined);
     expect(hit.headers.age).to.equal('42');
   });
@@ -139,8 +122,8 @@ describe('responseCache replay details', () => {
   it('keeps headers written with writeHead(status, headers)', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    await request(await served(fixture.app)).get('/api/write-head');
-    const hit = await request(await served(fixture.app)).get('/api/write-head');
+    await getFrom(fixture.app, '/api/write-head');
+    const hit = await getFrom(fixture.app, '/api/write-head');
     expect(hit.headers['x-cache']).to.equal('HIT');
     expect(hit.headers['x-handler-call']).to.equal('1');
     expect(hit.headers['content-type']).to.equal('text/plain; charset=utf-8');
@@ -156,8 +139,8 @@ describe('responseCache replay details', () => {
       next();
     });
     app.get('/page', responseCache(cache), (_req, res) => res.set('X-From-Handler', 'yes').send('page'));
-    await request(await served(app)).get('/page');
-    const hit = await request(await served(app)).get('/page');
+    await getFrom(app, '/page');
+    const hit = await getFrom(app, '/page');
     expect(hit.headers['x-cache']).to.equal('HIT');
     expect(hit.headers['x-request-id']).to.equal('request-2');
     expect(hit.headers['x-from-handler']).to.equal('yes');
@@ -174,9 +157,9 @@ describe('responseCache replay details', () => {
         res.json({ q: req.query.q, call: ++calls });
       },
     );
-    await request(await served(app)).get('/search?q=cats&utm_source=mail');
-    const sameKey = await request(await served(app)).get('/search?q=cats&utm_source=web');
-    const otherKey = await request(await served(app)).get('/search?q=dogs');
+    await getFrom(app, '/search?q=cats&utm_source=mail');
+    const sameKey = await getFrom(app, '/search?q=cats&utm_source=web');
+    const otherKey = await getFrom(app, '/search?q=dogs');
     expect(sameKey.headers['x-cache']).to.equal('HIT');
     expect(otherKey.headers['x-cache']).to.equal('MISS');
     expect(calls).to.equal(2);
@@ -225,12 +208,9 @@ describe('responseCache replay details', () => {
     sinon.stub(store, 'get').rejects(new Error('connection reset'));
     sinon.stub(store, 'set').rejects(new Error('connection reset'));
     const fixture = createFixtureApp({ cache });
-    const first = await request(await served(fixture.app))
-      .get('/api/json')
-      .expect(200);
-    const second = await request(await served(fixture.app))
-      .get('/api/json')
-      .expect(200);
+    const first = await getFrom(fixture.app, '/api/json');
+    const second = await getFrom(fixture.app, '/api/json');
+    expect([first.status, second.status]).to.deep.equal([200, 200]);
     expect(first.headers['x-cache']).to.equal('MISS');
     expect(second.body.call).to.equal(2);
   });

@@ -4,7 +4,7 @@ import type { Express, Request, Response } from 'express';
 import fc from 'fast-check';
 import { responseCache } from '../../../src/index.js';
 import { type ExpressModule, express4, express5 } from '../../support/app-factory.js';
-import { rawGet } from '../../support/raw-request.js';
+import { type RawResponse, rawGet } from '../../support/raw-request.js';
 import { served } from '../../support/served.js';
 import { createTestCache } from './http-spec-helpers.js';
 
@@ -47,6 +47,11 @@ const FORGED: OutgoingHttpHeaders = {
   forwarded: 'for=1.2.3.4;host=evil.example;proto=https',
 };
 
+/** The `X-Cache` of a raw response and one field of its JSON body, to compare as a pair. */
+function cacheAnd(response: RawResponse, field: 'link' | 'hostHeader') {
+  return [response.headers['x-cache'], JSON.parse(response.body)[field]];
+}
+
 describe('responseCache and the request origin', () => {
   for (const [major, express] of MAJORS) {
     describe(major, () => {
@@ -57,15 +62,9 @@ describe('responseCache and the request origin', () => {
         // Express ignores the forwarding headers, so the handler built the genuine link.
         expect(JSON.parse(forged.body).link).to.equal('http://shop.example/home');
         const visitor = await rawGet(server, '/cached', { host: 'shop.example' });
-        expect([visitor.headers['x-cache'], JSON.parse(visitor.body).link]).to.deep.equal([
-          'HIT',
-          'http://shop.example/home',
-        ]);
+        expect(cacheAnd(visitor, 'link')).to.deep.equal(['HIT', 'http://shop.example/home']);
         const otherHost = await rawGet(server, '/cached', { host: 'other.example' });
-        expect([otherHost.headers['x-cache'], JSON.parse(otherHost.body).link]).to.deep.equal([
-          'MISS',
-          'http://other.example/home',
-        ]);
+        expect(cacheAnd(otherHost, 'link')).to.deep.equal(['MISS', 'http://other.example/home']);
         expect(calls()).to.equal(2);
       });
 
@@ -75,24 +74,15 @@ describe('responseCache and the request origin', () => {
         const forged = await rawGet(server, '/cached', FORGED);
         expect(JSON.parse(forged.body).link).to.equal('https://evil.example/home');
         const visitor = await rawGet(server, '/cached', { host: 'shop.example' });
-        expect([visitor.headers['x-cache'], JSON.parse(visitor.body).link]).to.deep.equal([
-          'MISS',
-          'http://shop.example/home',
-        ]);
+        expect(cacheAnd(visitor, 'link')).to.deep.equal(['MISS', 'http://shop.example/home']);
         const viaProxy = { host: 'internal:3000', 'x-forwarded-host': 'shop.example' };
         const proxied = await rawGet(server, '/cached', { ...viaProxy, 'x-forwarded-proto': 'https' });
-        expect([proxied.headers['x-cache'], JSON.parse(proxied.body).link]).to.deep.equal([
-          'MISS',
-          'https://shop.example/home',
-        ]);
+        expect(cacheAnd(proxied, 'link')).to.deep.equal(['MISS', 'https://shop.example/home']);
         const proxiedAgain = await rawGet(server, '/cached', { ...viaProxy, 'x-forwarded-proto': 'https' });
         expect(proxiedAgain.headers['x-cache']).to.equal('HIT');
         // The handler may read the proxy's own Host as well (`req.get('host')`): it is in the key too.
         const plainHttp = await rawGet(server, '/cached', viaProxy);
-        expect([plainHttp.headers['x-cache'], JSON.parse(plainHttp.body).hostHeader]).to.deep.equal([
-          'MISS',
-          'internal:3000',
-        ]);
+        expect(cacheAnd(plainHttp, 'hostHeader')).to.deep.equal(['MISS', 'internal:3000']);
       });
 
       it('with trust proxy: a forged Host behind a genuine X-Forwarded-Host fills only its own entry', async () => {
@@ -104,10 +94,7 @@ describe('responseCache and the request origin', () => {
         });
         expect(JSON.parse(forged.body).hostHeader).to.equal('evil.example');
         const visitor = await rawGet(server, '/cached', { host: 'shop.example' });
-        expect([visitor.headers['x-cache'], JSON.parse(visitor.body).hostHeader]).to.deep.equal([
-          'MISS',
-          'shop.example',
-        ]);
+        expect(cacheAnd(visitor, 'hostHeader')).to.deep.equal(['MISS', 'shop.example']);
       });
 
       it('keys an absolute-form target or a #fragment exactly as sent, as the handler reads it', async () => {

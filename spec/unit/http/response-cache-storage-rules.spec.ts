@@ -4,23 +4,23 @@ import request from 'supertest';
 import { responseCache } from '../../../src/index.js';
 import { createFixtureApp, type FixtureRoute } from '../../support/app-factory.js';
 import { served } from '../../support/served.js';
-import { createTestCache, rawBytes } from './http-spec-helpers.js';
+import { createTestCache, getBytesFrom, getFrom } from './http-spec-helpers.js';
 
 describe('responseCache storage rules', () => {
-  const neverStored: [FixtureRoute, string][] = [
-    ['set-cookie', 'a response that sets a cookie'],
-    ['private', 'a Cache-Control: private response'],
-    ['no-store', 'a Cache-Control: no-store response'],
-    ['server-error', 'a 500 response'],
-    ['error', 'the error handler’s response to a handler error'],
-    ['vary-star', 'a Vary: * response'],
+  const neverStored: { route: FixtureRoute; description: string }[] = [
+    { route: 'set-cookie', description: 'a response that sets a cookie' },
+    { route: 'private', description: 'a Cache-Control: private response' },
+    { route: 'no-store', description: 'a Cache-Control: no-store response' },
+    { route: 'server-error', description: 'a 500 response' },
+    { route: 'error', description: 'the error handler’s response to a handler error' },
+    { route: 'vary-star', description: 'a Vary: * response' },
   ];
-  for (const [route, description] of neverStored) {
+  for (const { route, description } of neverStored) {
     it(`never stores ${description}`, async () => {
       const { cache, store } = createTestCache();
       const fixture = createFixtureApp({ cache });
-      const first = await request(await served(fixture.app)).get(`/api/${route}`);
-      const second = await request(await served(fixture.app)).get(`/api/${route}`);
+      const first = await getFrom(fixture.app, `/api/${route}`);
+      const second = await getFrom(fixture.app, `/api/${route}`);
       expect(first.headers['x-cache']).to.equal('MISS');
       expect(second.headers['x-cache']).to.equal('MISS');
       expect(fixture.calls(route)).to.equal(2);
@@ -31,8 +31,8 @@ describe('responseCache storage rules', () => {
   it('does not replay one client’s session cookie to another', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    const first = await request(await served(fixture.app)).get('/api/set-cookie');
-    const second = await request(await served(fixture.app)).get('/api/set-cookie');
+    const first = await getFrom(fixture.app, '/api/set-cookie');
+    const second = await getFrom(fixture.app, '/api/set-cookie');
     expect(first.headers['set-cookie']?.[0]).to.match(/^session=s1;/);
     expect(second.headers['set-cookie']?.[0]).to.match(/^session=s2;/);
   });
@@ -40,14 +40,14 @@ describe('responseCache storage rules', () => {
   it('never stores Cache-Control: no-cache responses (they would need revalidation)', async () => {
     const { cache, store } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    await request(await served(fixture.app)).get('/api/max-age?cc=no-cache');
+    await getFrom(fixture.app, '/api/max-age?cc=no-cache');
     expect(store.writes).to.have.length(0);
   });
 
   it('passes the handler’s error to the error handler untouched', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    const response = await request(await served(fixture.app)).get('/api/error');
+    const response = await getFrom(fixture.app, '/api/error');
     expect(response.status).to.equal(500);
     expect(fixture.errors).to.have.length(1);
     expect(fixture.errors[0]).to.be.instanceOf(Error);
@@ -64,10 +64,10 @@ describe('responseCache storage rules', () => {
     app.get('/created', responseCache(cache, { statuses: [200, 404] }), (_req, res) => {
       res.status(201).json({ call: ++calls });
     });
-    await request(await served(app)).get('/gone');
-    const gone = await request(await served(app)).get('/gone');
-    await request(await served(app)).get('/created');
-    const created = await request(await served(app)).get('/created');
+    await getFrom(app, '/gone');
+    const gone = await getFrom(app, '/gone');
+    await getFrom(app, '/created');
+    const created = await getFrom(app, '/created');
     expect(gone.status).to.equal(404);
     expect(gone.headers['x-cache']).to.equal('HIT');
     expect(created.headers['x-cache']).to.equal('MISS');
@@ -77,14 +77,8 @@ describe('responseCache storage rules', () => {
     const { cache, store } = createTestCache();
     const largeBodyBytes = 300 * 1024;
     const fixture = createFixtureApp({ cache, largeBodyBytes, cacheOptions: { maxBodyBytes: 256 * 1024 } });
-    const first = await request(await served(fixture.app))
-      .get('/api/large')
-      .buffer(true)
-      .parse(rawBytes);
-    const second = await request(await served(fixture.app))
-      .get('/api/large')
-      .buffer(true)
-      .parse(rawBytes);
+    const first = await getBytesFrom(fixture.app, '/api/large');
+    const second = await getBytesFrom(fixture.app, '/api/large');
     expect((first.body as Buffer).length).to.equal(largeBodyBytes);
     expect((second.body as Buffer).length).to.equal(largeBodyBytes);
     expect(second.headers['x-cache']).to.equal('MISS');
@@ -95,7 +89,7 @@ describe('responseCache storage rules', () => {
     const { cache, store } = createTestCache();
     const app = express();
     app.get('/sized', responseCache(cache, { maxBodyBytes: 10 }), (_req, res) => res.send('x'.repeat(11)));
-    const response = await request(await served(app)).get('/sized');
+    const response = await getFrom(app, '/sized');
     expect(response.text).to.equal('x'.repeat(11));
     expect(store.writes).to.have.length(0);
   });
@@ -104,8 +98,8 @@ describe('responseCache storage rules', () => {
     const { cache } = createTestCache();
     const app = express();
     app.get('/sized', responseCache(cache, { maxBodyBytes: 10 }), (_req, res) => res.send('x'.repeat(10)));
-    await request(await served(app)).get('/sized');
-    const hit = await request(await served(app)).get('/sized');
+    await getFrom(app, '/sized');
+    const hit = await getFrom(app, '/sized');
     expect(hit.headers['x-cache']).to.equal('HIT');
     expect(hit.text).to.equal('x'.repeat(10));
   });
@@ -119,12 +113,8 @@ describe('responseCache storage rules', () => {
       it(`bypasses the cache for requests with ${header} unless the route opts in`, async () => {
         const { cache, store } = createTestCache();
         const fixture = createFixtureApp({ cache });
-        const first = await request(await served(fixture.app))
-          .get('/api/me')
-          .set(header, value);
-        const second = await request(await served(fixture.app))
-          .get('/api/me')
-          .set(header, value);
+        const first = await getFrom(fixture.app, '/api/me', { [header]: value });
+        const second = await getFrom(fixture.app, '/api/me', { [header]: value });
         expect(first.headers['x-cache']).to.equal('BYPASS');
         expect(second.headers['x-cache']).to.equal('BYPASS');
         expect(fixture.calls('me')).to.equal(2);
@@ -134,10 +124,8 @@ describe('responseCache storage rules', () => {
       it(`never serves a ${header} request a response stored for an anonymous one`, async () => {
         const { cache } = createTestCache();
         const fixture = createFixtureApp({ cache });
-        await request(await served(fixture.app)).get('/api/me');
-        const withCredentials = await request(await served(fixture.app))
-          .get('/api/me')
-          .set(header, value);
+        await getFrom(fixture.app, '/api/me');
+        const withCredentials = await getFrom(fixture.app, '/api/me', { [header]: value });
         expect(withCredentials.headers['x-cache']).to.equal('BYPASS');
         expect(withCredentials.body.call).to.equal(2);
       });
@@ -146,18 +134,10 @@ describe('responseCache storage rules', () => {
     it('keys on the Authorization value when the route names it in varyHeaders', async () => {
       const { cache, store } = createTestCache();
       const fixture = createFixtureApp({ cache, routeOptions: { me: { varyHeaders: ['Authorization'] } } });
-      await request(await served(fixture.app))
-        .get('/api/me')
-        .set('Authorization', 'Bearer alice');
-      const alice = await request(await served(fixture.app))
-        .get('/api/me')
-        .set('Authorization', 'Bearer alice');
-      const bob = await request(await served(fixture.app))
-        .get('/api/me')
-        .set('Authorization', 'Bearer bob');
-      const cookie = await request(await served(fixture.app))
-        .get('/api/me')
-        .set('Cookie', 'session=carol');
+      await getFrom(fixture.app, '/api/me', { Authorization: 'Bearer alice' });
+      const alice = await getFrom(fixture.app, '/api/me', { Authorization: 'Bearer alice' });
+      const bob = await getFrom(fixture.app, '/api/me', { Authorization: 'Bearer bob' });
+      const cookie = await getFrom(fixture.app, '/api/me', { Cookie: 'session=carol' });
       expect(alice.headers['x-cache']).to.equal('HIT');
       expect(alice.body.authorization).to.equal('Bearer alice');
       expect(bob.headers['x-cache']).to.equal('MISS');
@@ -170,19 +150,11 @@ describe('responseCache storage rules', () => {
       const { cache } = createTestCache();
       const credentialKey = (req: express.Request) => /session=(\w+)/.exec(req.headers.cookie ?? '')?.[1];
       const fixture = createFixtureApp({ cache, routeOptions: { me: { credentialKey } } });
-      await request(await served(fixture.app))
-        .get('/api/me')
-        .set('Cookie', 'session=alice');
-      const alice = await request(await served(fixture.app))
-        .get('/api/me')
-        .set('Cookie', 'session=alice');
-      const bob = await request(await served(fixture.app))
-        .get('/api/me')
-        .set('Cookie', 'session=bob');
-      const unknown = await request(await served(fixture.app))
-        .get('/api/me')
-        .set('Cookie', 'theme=dark');
-      const anonymous = await request(await served(fixture.app)).get('/api/me');
+      await getFrom(fixture.app, '/api/me', { Cookie: 'session=alice' });
+      const alice = await getFrom(fixture.app, '/api/me', { Cookie: 'session=alice' });
+      const bob = await getFrom(fixture.app, '/api/me', { Cookie: 'session=bob' });
+      const unknown = await getFrom(fixture.app, '/api/me', { Cookie: 'theme=dark' });
+      const anonymous = await getFrom(fixture.app, '/api/me');
       expect(alice.headers['x-cache']).to.equal('HIT');
       expect(bob.headers['x-cache']).to.equal('MISS');
       expect(bob.body.cookie).to.equal('session=bob');
@@ -239,12 +211,8 @@ describe('responseCache storage rules', () => {
   it('lets the handler answer range requests itself', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    await request(await served(fixture.app)).get('/api/file');
-    const partial = await request(await served(fixture.app))
-      .get('/api/file')
-      .set('Range', 'bytes=0-9')
-      .buffer(true)
-      .parse(rawBytes);
+    await getFrom(fixture.app, '/api/file');
+    const partial = await getBytesFrom(fixture.app, '/api/file', { Range: 'bytes=0-9' });
     expect(partial.status).to.equal(206);
     expect(partial.headers['x-cache']).to.equal('BYPASS');
     expect(partial.body).to.have.length(10);

@@ -4,22 +4,16 @@ import request from 'supertest';
 import { responseCache, responseCacheKey } from '../../../src/index.js';
 import { createFixtureApp } from '../../support/app-factory.js';
 import { originOf, served } from '../../support/served.js';
-import { createTestCache } from './http-spec-helpers.js';
+import { createTestCache, getFrom } from './http-spec-helpers.js';
 
 describe('responseCache and Vary', () => {
   it('keeps one entry per value of the request headers the response varies on', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    await request(await served(fixture.app))
-      .get('/api/vary')
-      .set('Accept-Language', 'fr');
-    const french = await request(await served(fixture.app))
-      .get('/api/vary')
-      .set('Accept-Language', 'fr');
-    const german = await request(await served(fixture.app))
-      .get('/api/vary')
-      .set('Accept-Language', 'de');
-    const none = await request(await served(fixture.app)).get('/api/vary');
+    await getFrom(fixture.app, '/api/vary', { 'Accept-Language': 'fr' });
+    const french = await getFrom(fixture.app, '/api/vary', { 'Accept-Language': 'fr' });
+    const german = await getFrom(fixture.app, '/api/vary', { 'Accept-Language': 'de' });
+    const none = await getFrom(fixture.app, '/api/vary');
     expect(french.headers['x-cache']).to.equal('HIT');
     expect(french.body.language).to.equal('fr');
     expect(german.headers['x-cache']).to.equal('MISS');
@@ -32,17 +26,13 @@ describe('responseCache and Vary', () => {
   it('costs one store read per hit without Vary, and two with a Vary found in the response', async () => {
     const { cache, store } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    await request(await served(fixture.app)).get('/api/json');
-    await request(await served(fixture.app))
-      .get('/api/vary')
-      .set('Accept-Language', 'fr');
+    await getFrom(fixture.app, '/api/json');
+    await getFrom(fixture.app, '/api/vary', { 'Accept-Language': 'fr' });
     store.reads = 0;
-    await request(await served(fixture.app)).get('/api/json');
+    await getFrom(fixture.app, '/api/json');
     expect(store.reads).to.equal(1);
     store.reads = 0;
-    const hit = await request(await served(fixture.app))
-      .get('/api/vary')
-      .set('Accept-Language', 'fr');
+    const hit = await getFrom(fixture.app, '/api/vary', { 'Accept-Language': 'fr' });
     expect(hit.headers['x-cache']).to.equal('HIT');
     expect(store.reads).to.equal(2);
   });
@@ -50,18 +40,12 @@ describe('responseCache and Vary', () => {
   it('keeps a Vary hit to one store read when the route names the header up front', async () => {
     const { cache, store } = createTestCache();
     const fixture = createFixtureApp({ cache, routeOptions: { vary: { varyHeaders: ['accept-language'] } } });
-    await request(await served(fixture.app))
-      .get('/api/vary')
-      .set('Accept-Language', 'fr');
+    await getFrom(fixture.app, '/api/vary', { 'Accept-Language': 'fr' });
     store.reads = 0;
-    const hit = await request(await served(fixture.app))
-      .get('/api/vary')
-      .set('Accept-Language', 'fr');
+    const hit = await getFrom(fixture.app, '/api/vary', { 'Accept-Language': 'fr' });
     expect(hit.headers['x-cache']).to.equal('HIT');
     expect(store.reads).to.equal(1);
-    const other = await request(await served(fixture.app))
-      .get('/api/vary')
-      .set('Accept-Language', 'de');
+    const other = await getFrom(fixture.app, '/api/vary', { 'Accept-Language': 'de' });
     expect(other.body.language).to.equal('de');
   });
 
@@ -77,15 +61,9 @@ describe('responseCache and Vary', () => {
     app.get('/data', responseCache(cache), (req, res) =>
       res.json({ origin: req.headers.origin, call: ++calls }),
     );
-    await request(await served(app))
-      .get('/data')
-      .set('Origin', 'https://a.example');
-    const a = await request(await served(app))
-      .get('/data')
-      .set('Origin', 'https://a.example');
-    const b = await request(await served(app))
-      .get('/data')
-      .set('Origin', 'https://b.example');
+    await getFrom(app, '/data', { Origin: 'https://a.example' });
+    const a = await getFrom(app, '/data', { Origin: 'https://a.example' });
+    const b = await getFrom(app, '/data', { Origin: 'https://b.example' });
     expect(a.headers['x-cache']).to.equal('HIT');
     expect(b.headers['x-cache']).to.equal('MISS');
     expect(b.body.origin).to.equal('https://b.example');
@@ -94,9 +72,7 @@ describe('responseCache and Vary', () => {
   it('answers HEAD from the variant its headers select', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    const get = await request(await served(fixture.app))
-      .get('/api/vary')
-      .set('Accept-Language', 'fr');
+    const get = await getFrom(fixture.app, '/api/vary', { 'Accept-Language': 'fr' });
     const head = await request(await served(fixture.app))
       .head('/api/vary')
       .set('Accept-Language', 'fr');
@@ -107,17 +83,11 @@ describe('responseCache and Vary', () => {
   it('makes every variant unreachable when the base key is invalidated', async () => {
     const { cache } = createTestCache();
     const fixture = createFixtureApp({ cache });
-    await request(await served(fixture.app))
-      .get('/api/vary')
-      .set('Accept-Language', 'fr');
-    await request(await served(fixture.app))
-      .get('/api/vary')
-      .set('Accept-Language', 'de');
+    await getFrom(fixture.app, '/api/vary', { 'Accept-Language': 'fr' });
+    await getFrom(fixture.app, '/api/vary', { 'Accept-Language': 'de' });
     const origin = originOf(await served(fixture.app));
     expect(await cache.invalidate(responseCacheKey({ url: '/api/vary', origin }))).to.equal(true);
-    const french = await request(await served(fixture.app))
-      .get('/api/vary')
-      .set('Accept-Language', 'fr');
+    const french = await getFrom(fixture.app, '/api/vary', { 'Accept-Language': 'fr' });
     expect(french.headers['x-cache']).to.equal('MISS');
   });
 
@@ -128,16 +98,10 @@ describe('responseCache and Vary', () => {
     app.get('/shifting', responseCache(cache), (req, res) => {
       res.vary(varyOn).json({ language: req.headers['accept-language'] });
     });
-    await request(await served(app))
-      .get('/shifting')
-      .set('Accept-Language', 'fr');
+    await getFrom(app, '/shifting', { 'Accept-Language': 'fr' });
     varyOn = 'Accept';
-    await request(await served(app))
-      .get('/shifting')
-      .set('Accept-Language', 'de');
-    const again = await request(await served(app))
-      .get('/shifting')
-      .set('Accept-Language', 'de');
+    await getFrom(app, '/shifting', { 'Accept-Language': 'de' });
+    const again = await getFrom(app, '/shifting', { 'Accept-Language': 'de' });
     expect(again.headers['x-cache']).to.equal('MISS');
     expect(requests[1]?.reason).to.equal('vary-changed');
   });

@@ -7,7 +7,7 @@ import { type Cache, responseCache } from '../../../../src/index.js';
 import type { ExpressModule } from '../../../support/app-factory.js';
 import { createTestCache } from '../http-spec-helpers.js';
 import {
-  browser,
+  browsersLoggedInAt,
   client,
   cookieValue,
   EXPRESS_MAJORS,
@@ -107,13 +107,18 @@ describe('responseCache behind cookie-session', () => {
   for (const [major, express] of EXPRESS_MAJORS) {
     for (const style of STYLES) {
       describe(`${major}, handler sends with ${style}`, () => {
-        it('never stores or replays a response whose handler set req.session.x (the cookie is written in cookie-session’s writeHead hook)', async () => {
+        /** Two anonymous GETs of `path`, one after the other, from a fresh cookie-session app. */
+        async function getTwice(path: string) {
           const { cache, store, requests } = createTestCache();
           const { app, calls } = cookieSessionApp(express, cache, style);
           const http = await client(app);
+          const first = await http.get(path);
+          const second = await http.get(path);
+          return { store, requests, calls, first, second };
+        }
 
-          const first = await http.get('/writes');
-          const second = await http.get('/writes');
+        it('never stores or replays a response whose handler set req.session.x (the cookie is written in cookie-session’s writeHead hook)', async () => {
+          const { store, requests, calls, first, second } = await getTwice('/writes');
 
           expect(first.headers['x-cache']).to.equal('MISS');
           expect(second.headers['x-cache']).to.equal('MISS');
@@ -128,12 +133,7 @@ describe('responseCache behind cookie-session', () => {
         });
 
         it('stores and replays a response that only read the session (cookie-session sends no cookie)', async () => {
-          const { cache, store } = createTestCache();
-          const { app, calls } = cookieSessionApp(express, cache, style);
-          const http = await client(app);
-
-          const first = await http.get('/reads');
-          const second = await http.get('/reads');
+          const { store, calls, first, second } = await getTwice('/reads');
 
           expect(setCookiesOf(first)).to.deep.equal([]);
           expect(first.headers['x-cache']).to.equal('MISS');
@@ -145,12 +145,7 @@ describe('responseCache behind cookie-session', () => {
         });
 
         it('never stores a response whose session another middleware changed inside its own writeHead hook', async () => {
-          const { cache, store } = createTestCache();
-          const { app, calls } = cookieSessionApp(express, cache, style);
-          const http = await client(app);
-
-          const first = await http.get('/seen');
-          const second = await http.get('/seen');
+          const { store, calls, first, second } = await getTwice('/seen');
 
           expect(sentSession(first)).to.deep.equal({ views: 1 });
           expect(sentSession(second)).to.deep.equal({ views: 1 });
@@ -163,10 +158,7 @@ describe('responseCache behind cookie-session', () => {
         it('per user (credentialKey), never stores a page that updates the user’s session, and never shows one user another’s', async () => {
           const { cache, store } = createTestCache();
           const { app, calls } = cookieSessionApp(express, cache, style);
-          const alice = await browser(app);
-          const bob = await browser(app);
-          await alice.post('/login/alice');
-          await bob.post('/login/bob');
+          const [alice, bob] = await browsersLoggedInAt(app, '/login/alice', '/login/bob');
 
           const aliceFirst = await alice.get('/views');
           const aliceSecond = await alice.get('/views');
@@ -187,10 +179,7 @@ describe('responseCache behind cookie-session', () => {
         it('per user (credentialKey), caches a page that leaves the session alone once per user', async () => {
           const { cache } = createTestCache();
           const { app, calls } = cookieSessionApp(express, cache, style);
-          const alice = await browser(app);
-          const bob = await browser(app);
-          await alice.post('/login/alice');
-          await bob.post('/login/bob');
+          const [alice, bob] = await browsersLoggedInAt(app, '/login/alice', '/login/bob');
 
           const aliceFirst = await alice.get('/greeting');
           const bobFirst = await bob.get('/greeting');

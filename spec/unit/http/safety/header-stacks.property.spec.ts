@@ -144,46 +144,41 @@ const stack: fc.Arbitrary<Stack> = fc.record({
   ),
 });
 
+/**
+ * A stack on `major`, with `compression` placed and the handler sending by `style`; each layer is
+ * written [moment, header name, header value].
+ */
+function exampleStack(
+  major: Stack['major'],
+  compression: Stack['compression'],
+  style: HandlerStyle,
+  layers: [Moment, string, string][],
+): Stack {
+  return {
+    major,
+    compression,
+    style,
+    layers: layers.map(([moment, name, value]) => ({ moment, header: { name, value } })),
+  };
+}
+
 /** Stacks always tried first: a forbidden directive hidden among harmless ones, at each moment. */
 const EXAMPLES: readonly Stack[] = [
-  {
-    layers: [
-      { moment: 'in-handler', header: { name: 'Cache-Control', value: 'public, max-age=60, private' } },
-    ],
-    major: 'Express 5',
-    compression: 'none',
-    style: 'res.json',
-  },
-  {
-    layers: [
-      { moment: 'before-handler', header: { name: 'Cache-Control', value: 'public, max-age=60' } },
-      { moment: 'writeHead-hook', header: { name: 'cache-control', value: 'max-age=60,NO-STORE' } },
-    ],
-    major: 'Express 4',
-    compression: 'before',
-    style: 'res.write',
-  },
-  {
-    layers: [{ moment: 'after-cache-hook', header: { name: 'CACHE-CONTROL', value: 'Public , No-Cache' } }],
-    major: 'Express 5',
-    compression: 'after',
-    style: 'res.writeHead(200, reason, headers)',
-  },
-  {
-    layers: [
-      { moment: 'after-cache', header: { name: 'set-cookie', value: 'theme=dark' } },
-      { moment: 'in-handler', header: { name: 'Cache-Control', value: 'public, max-age=60' } },
-    ],
-    major: 'Express 4',
-    compression: 'none',
-    style: 'res.writeHead(200, [name, value, ...])',
-  },
-  {
-    layers: [{ moment: 'writeHead-hook', header: { name: 'X-Foo', value: 'bar' } }],
-    major: 'Express 4',
-    compression: 'after',
-    style: 'res.send',
-  },
+  exampleStack('Express 5', 'none', 'res.json', [
+    ['in-handler', 'Cache-Control', 'public, max-age=60, private'],
+  ]),
+  exampleStack('Express 4', 'before', 'res.write', [
+    ['before-handler', 'Cache-Control', 'public, max-age=60'],
+    ['writeHead-hook', 'cache-control', 'max-age=60,NO-STORE'],
+  ]),
+  exampleStack('Express 5', 'after', 'res.writeHead(200, reason, headers)', [
+    ['after-cache-hook', 'CACHE-CONTROL', 'Public , No-Cache'],
+  ]),
+  exampleStack('Express 4', 'none', 'res.writeHead(200, [name, value, ...])', [
+    ['after-cache', 'set-cookie', 'theme=dark'],
+    ['in-handler', 'Cache-Control', 'public, max-age=60'],
+  ]),
+  exampleStack('Express 4', 'after', 'res.send', [['writeHead-hook', 'X-Foo', 'bar']]),
 ];
 
 /** Builds the app of `stack`: its layers at their moments around one cached route, `/page`. */

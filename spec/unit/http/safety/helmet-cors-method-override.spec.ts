@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import cors from 'cors';
-import type { Express, RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 import methodOverride from 'method-override';
 import { type Cache, responseCache } from '../../../../src/index.js';
 import type { ExpressModule } from '../../../support/app-factory.js';
 import { createTestCache } from '../http-spec-helpers.js';
-import { client, EXPRESS_MAJORS, jsonOf } from './safety-helpers.js';
+import { type CountedApp, client, EXPRESS_MAJORS, jsonOf } from './safety-helpers.js';
 
 /** Headers `helmet()` sets by default, and the values it gives them. */
 const HELMET_HEADERS = [
@@ -33,7 +33,7 @@ function appWith(
   cache: Cache,
   middleware: RequestHandler,
   placement: Placement,
-): { app: Express; calls: () => number } {
+): CountedApp {
   const app = express();
   let calls = 0;
   const chain: RequestHandler[] =
@@ -119,7 +119,7 @@ describe('responseCache with helmet, cors and method-override', () => {
       }
 
       describe('method-override (X-HTTP-Method-Override) before the cache', () => {
-        function overrideApp(cache: Cache): { app: Express; calls: () => number } {
+        function overrideApp(cache: Cache): CountedApp {
           const app = express();
           let calls = 0;
           app.use(methodOverride('X-HTTP-Method-Override'));

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import type { Express, RequestHandler, Response } from 'express';
+import type { RequestHandler, Response } from 'express';
 import onHeaders from 'on-headers';
 import { type Cache, responseCache } from '../../../../src/index.js';
 import type { ExpressModule } from '../../../support/app-factory.js';
 import { createTestCache } from '../http-spec-helpers.js';
-import { client, EXPRESS_MAJORS, jsonOf, setCookiesOf } from './safety-helpers.js';
+import { type CountedApp, client, EXPRESS_MAJORS, jsonOf, setCookiesOf } from './safety-helpers.js';
 
 /** A header a middleware adds inside its `on-headers` hook, and why the response must not be stored. */
 interface HookedHeader {
@@ -67,9 +67,8 @@ function hookedApp(
   express: ExpressModule,
   cache: Cache,
   hooked: HookedHeader,
-  placement: Placement,
-  style: HandlerStyle,
-): { app: Express; calls: () => number } {
+  { placement, style }: { placement: Placement; style: HandlerStyle },
+): CountedApp {
   const app = express();
   let calls = 0;
   const hook: RequestHandler = (_req, res, next) => {
@@ -109,7 +108,7 @@ describe('responseCache with on-headers hooks', () => {
           for (const hooked of FORBIDDEN) {
             it(`never stores a response whose ${hooked.name}: ${hooked.value} a hook added as the headers went out`, async () => {
               const { cache, store, requests } = createTestCache();
-              const { app, calls } = hookedApp(express, cache, hooked, placement, style);
+              const { app, calls } = hookedApp(express, cache, hooked, { placement, style });
               const http = await client(app);
 
               for (const path of ['/plain', '/public']) {
@@ -137,7 +136,7 @@ describe('responseCache with on-headers hooks', () => {
           it('stores a response whose hook only added a harmless X-Response-Time header, and replays it', async () => {
             const harmless: HookedHeader = { name: 'X-Response-Time', value: '1.5ms', reason: undefined };
             const { cache, store } = createTestCache();
-            const { app, calls } = hookedApp(express, cache, harmless, placement, style);
+            const { app, calls } = hookedApp(express, cache, harmless, { placement, style });
             const http = await client(app);
 
             for (const [index, path] of ['/plain', '/public'].entries()) {

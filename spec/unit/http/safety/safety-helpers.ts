@@ -1,5 +1,5 @@
 import type { RequestListener } from 'node:http';
-import type { Request } from 'express';
+import type { Express, Request } from 'express';
 import request from 'supertest';
 import { type ExpressModule, express4, express5 } from '../../../support/app-factory.js';
 import { served } from '../../../support/served.js';
@@ -104,3 +104,32 @@ export function mustNotBeStored(response: request.Response): boolean {
 
 /** A JSON padding long enough for `compression` (threshold 1 kB) to compress the body. */
 export const PADDING = 'Cached or not, it must be mine. '.repeat(48);
+
+/** An app the specs built, and how many times its handler ran. */
+export interface CountedApp {
+  app: Express;
+  calls: () => number;
+}
+
+/** A browser (see {@link browser}) per login path, each logged in by a `POST` to its path, in order. */
+export async function browsersLoggedInAt<const Paths extends readonly string[]>(
+  app: RequestListener,
+  ...loginPaths: Paths
+): Promise<{ [K in keyof Paths]: Awaited<ReturnType<typeof browser>> }> {
+  const browsers = [];
+  for (const path of loginPaths) {
+    const agent = await browser(app);
+    await agent.post(path);
+    browsers.push(agent);
+  }
+  return browsers as { [K in keyof Paths]: Awaited<ReturnType<typeof browser>> };
+}
+
+/** `[X-Cache, body[field], body.call]` of each response, to compare in one assertion. */
+export function cacheFieldAndCall(responses: request.Response[], field: string): unknown[][] {
+  return responses.map((response) => [
+    response.headers['x-cache'],
+    jsonOf(response)[field],
+    jsonOf(response).call,
+  ]);
+}
