@@ -86,7 +86,7 @@ export async function browser(app: RequestListener) {
  * The lower-case `Cache-Control` directive names of a header value, parsed here independently of the
  * middleware: comma-separated, a name before any `=`.
  */
-export function directiveNames(value: unknown): string[] {
+function directiveNames(value: unknown): string[] {
   if (value === undefined || value === null) return [];
   const text = Array.isArray(value) ? value.join(',') : String(value);
   return text
