@@ -10,6 +10,7 @@ import type { CacheStore } from '../../../src/store/cache-store.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import { ResilientStore } from '../../../src/store/resilient-store.js';
 import { ChaosStore } from '../../support/chaos-store.js';
+import { deferred } from '../../support/deferred.js';
 import { rejectionOf } from './make-cache.js';
 
 // The lock's pauses come from node:timers/promises, which sinon's fake timers do not reach from
@@ -38,17 +39,6 @@ function lockOver(store: CacheStore, config: Partial<DistributedLockConfig> = {}
     invalidationBackoffMs: 0,
   });
   return new DistributedLock(resilient, { ttlMs: 1000, waitMs: 300, pollMs: 5, ...config });
-}
-
-/** A promise settled from outside, to hold a loader open for as long as a spec needs. */
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: Error) => void } {
-  let resolve!: (value: T) => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }
 
 /** The holder's result as these specs store it: the entry's bytes, as text. */

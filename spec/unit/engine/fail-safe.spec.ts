@@ -4,6 +4,7 @@ import sinon from 'sinon';
 import type { Cache } from '../../../src/engine/cache.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import { ChaosStore } from '../../support/chaos-store.js';
+import { type Deferred, deferred } from '../../support/deferred.js';
 import { eventually } from '../../support/eventually.js';
 import { makeCache, rejectionOf } from './make-cache.js';
 
@@ -18,14 +19,11 @@ const GRACE_SECONDS = 60;
 /** Loads held open by specs; each `afterEach` ends them, so `close()` never waits on a failed spec's load. */
 const heldOpen: Array<() => void> = [];
 
-/** A promise settled from outside, to hold a loader open for as long as a spec needs. */
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    heldOpen.push(() => rej(new Error('released by afterEach')));
-  });
-  return { promise, resolve };
+/** A promise settled from outside, which the next `afterEach` rejects if the spec has not settled it. */
+function heldOpenUntilAfterEach<T>(): Deferred<T> {
+  const held = deferred<T>();
+  heldOpen.push(() => held.reject(new Error('released by afterEach')));
+  return held;
 }
 
 /** A loader that counts its calls and answers with `answer()`. */
@@ -71,7 +69,7 @@ describe('Fail-safe (engine)', () => {
       const cache = staleCapableCache();
       await cache.get('item', async () => 'v1');
       goStale();
-      const slowRefresh = deferred<string>();
+      const slowRefresh = heldOpenUntilAfterEach<string>();
       const loader = countingLoader(() => slowRefresh.promise);
 
       const outcomes = await Promise.all(Array.from({ length: 20 }, () => cache.lookup('item', loader.load)));
@@ -101,7 +99,7 @@ describe('Fail-safe (engine)', () => {
       const second = staleCapableCache({ store: shared });
       await first.get('item', async () => 'v1');
       goStale();
-      const slowRefresh = deferred<string>();
+      const slowRefresh = heldOpenUntilAfterEach<string>();
       const loader = countingLoader(() => slowRefresh.promise);
 
       const [fromFirst, fromSecond] = await Promise.all([
@@ -214,7 +212,7 @@ describe('Fail-safe (engine)', () => {
       const cache = staleCapableCache({ staleWhileRevalidate: false, loadTimeoutMs: 40 });
       await cache.get('item', async () => 'v1');
       goStale();
-      const slowLoad = deferred<string>();
+      const slowLoad = heldOpenUntilAfterEach<string>();
       const startedAt = performance.now();
       // Set just before the lookup's own 40 ms timer: timers fire in order of their due time, so
       // on a machine however busy, the stale answer comes before this one unless the lookup waited
