@@ -38,6 +38,17 @@ function countingLoader<T>(answer: () => T | Promise<T>): { calls: number; load:
   return loader;
 }
 
+/** A lookup of `item` whose loader fails rejects with that very error: nothing stale stands in for it. */
+async function expectTheLoadersError(cache: Cache): Promise<void> {
+  const failure = new Error('database down');
+  const error = await rejectionOf(
+    cache.lookup('item', async () => {
+      throw failure;
+    }),
+  );
+  expect(error).to.equal(failure);
+}
+
 describe('Fail-safe (engine)', () => {
   let clock: sinon.SinonFakeTimers;
   const caches: Cache[] = [];
@@ -47,6 +58,16 @@ describe('Fail-safe (engine)', () => {
     const cache = makeCache({ ttl: FRESH_SECONDS, staleTtl: GRACE_SECONDS, ...options });
     caches.push(cache);
     return cache;
+  }
+
+  /** A cache over a store whose every call fails, with a circuit that half-opens after 1 s. */
+  function cacheOverFailingStore(options: Parameters<typeof makeCache>[0]): {
+    store: ChaosStore;
+    cache: Cache;
+  } {
+    const store = new ChaosStore().alwaysThrow();
+    const cache = staleCapableCache({ store, circuitBreakerHalfOpenAfterMs: 1000, ...options });
+    return { store, cache };
   }
 
   /** Moves the clock past freshness (but within the grace period). */
@@ -165,45 +186,21 @@ describe('Fail-safe (engine)', () => {
 
     it("rejects with the loader's own error when there is no stale entry", async () => {
       const cache = staleCapableCache({ staleWhileRevalidate: false });
-      const failure = new Error('database down');
-
-      const error = await rejectionOf(
-        cache.lookup('item', async () => {
-          throw failure;
-        }),
-      );
-
-      expect(error).to.equal(failure);
+      await expectTheLoadersError(cache);
     });
 
     it('rejects when the only entry is past its grace period', async () => {
       const cache = staleCapableCache({ staleWhileRevalidate: false });
       await cache.get('item', async () => 'v1');
       clock.setSystemTime(Date.now() + (FRESH_SECONDS + GRACE_SECONDS) * 1000 + 1);
-      const failure = new Error('database down');
-
-      const error = await rejectionOf(
-        cache.lookup('item', async () => {
-          throw failure;
-        }),
-      );
-
-      expect(error).to.equal(failure);
+      await expectTheLoadersError(cache);
     });
 
     it('rejects with the loader error when no grace period is configured (staleTtl 0)', async () => {
       const cache = staleCapableCache({ staleWhileRevalidate: false, staleTtl: 0 });
       await cache.get('item', async () => 'v1');
       goStale();
-      const failure = new Error('database down');
-
-      const error = await rejectionOf(
-        cache.lookup('item', async () => {
-          throw failure;
-        }),
-      );
-
-      expect(error).to.equal(failure);
+      await expectTheLoadersError(cache);
     });
   });
 
@@ -286,12 +283,7 @@ describe('Fail-safe (engine)', () => {
     });
 
     it('keeps lookups away from the store while the circuit is open, and closes it after a successful probe', async () => {
-      const store = new ChaosStore().alwaysThrow();
-      const cache = staleCapableCache({
-        store,
-        circuitBreakerThreshold: 3,
-        circuitBreakerHalfOpenAfterMs: 1000,
-      });
+      const { store, cache } = cacheOverFailingStore({ circuitBreakerThreshold: 3 });
       const circuit: boolean[] = [];
       cache.events.on('circuit', ({ open }) => circuit.push(open));
 
@@ -343,13 +335,7 @@ describe('Fail-safe (engine)', () => {
     });
 
     it('does not hold lookups behind the half-open probe', async () => {
-      const store = new ChaosStore().alwaysThrow();
-      const cache = staleCapableCache({
-        store,
-        redisTimeoutMs: 150,
-        circuitBreakerThreshold: 1,
-        circuitBreakerHalfOpenAfterMs: 1000,
-      });
+      const { store, cache } = cacheOverFailingStore({ redisTimeoutMs: 150, circuitBreakerThreshold: 1 });
       await cache.get('opens-the-circuit', async () => 'loaded');
       store.heal().hang();
       clock.setSystemTime(Date.now() + 1001);
