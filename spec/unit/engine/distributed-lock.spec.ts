@@ -11,7 +11,7 @@ import { MemoryStore } from '../../../src/store/memory-store.js';
 import { ResilientStore } from '../../../src/store/resilient-store.js';
 import { ChaosStore } from '../../support/chaos-store.js';
 import { type Deferred, deferred } from '../../support/deferred.js';
-import { rejectionOf } from './make-cache.js';
+import { rejectionOf } from '../../support/rejection-of.js';
 
 // The lock's pauses come from node:timers/promises, which sinon's fake timers do not reach from
 // ESM; the waits here are real and short (tens of milliseconds). Nothing here bounds how long a

@@ -6,7 +6,8 @@ import { MemoryStore } from '../../../src/store/memory-store.js';
 import { ChaosStore } from '../../support/chaos-store.js';
 import { type Deferred, deferred } from '../../support/deferred.js';
 import { eventually } from '../../support/eventually.js';
-import { makeCache, rejectionOf } from './make-cache.js';
+import { rejectionOf } from '../../support/rejection-of.js';
+import { makeCache } from './make-cache.js';
 
 // Freshness is driven by a fake `Date` (entries go stale without waiting for them); timeouts,
 // which the engine measures with real timers, use real and short waits. A busy machine stretches

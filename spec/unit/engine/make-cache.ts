@@ -47,13 +47,3 @@ export function storedEntry(
 export function entryWrites(redis: StubRedisClient) {
   return redis.set.getCalls().filter((call) => !call.args[0].includes('__ca:'));
 }
-
-/** What `promise` rejected with; fails when it fulfils. */
-export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    (value) => {
-      throw new Error(`expected a rejection, got ${String(value)}`);
-    },
-    (error: unknown) => error,
-  );
-}
