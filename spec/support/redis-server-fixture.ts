@@ -55,3 +55,28 @@ export function useRedisServer(args: readonly string[] = []): RedisServerFixture
     },
   };
 }
+
+/** The redis-server of a `describe` and one client to it, connected before the tests. */
+export interface ConnectedRedisFixture {
+  readonly server: RedisServerFixture;
+  /** The client, read inside tests (and hooks after the `describe`'s first `before`). */
+  readonly client: RedisClient;
+}
+
+/** {@link useRedisServer}, and one client connected to it before the calling `describe`'s tests. */
+export function useConnectedRedis(args: readonly string[] = []): ConnectedRedisFixture {
+  const server = useRedisServer(args);
+  let client: RedisClient | undefined;
+
+  before(async () => {
+    client = await server.connect();
+  });
+
+  return {
+    server,
+    get client() {
+      if (client === undefined) throw new Error('the client is not connected yet: use it inside tests');
+      return client;
+    },
+  };
+}
