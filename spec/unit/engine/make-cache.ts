@@ -8,9 +8,6 @@ import { MemoryStore } from '../../../src/store/memory-store.js';
 import { silentLogger } from '../../support/silent-logger.js';
 import type { StubRedisClient } from '../../support/stub-redis-client.js';
 
-// Kept for the specs that still import it from here; new ones import it from spec/support.
-export { silentLogger };
-
 /** A cache over a fresh `MemoryStore` (or `options.store`), with no metrics and no log output. */
 export function makeCache(options: Partial<CacheOptions> = {}): Cache {
   return createCache({
