@@ -10,6 +10,7 @@ import type { CacheStore } from '../../../src/store/cache-store.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import { ResilientStore } from '../../../src/store/resilient-store.js';
 import { ChaosStore } from '../../support/chaos-store.js';
+import { countingLoader } from '../../support/counting-loader.js';
 import { type Deferred, deferred } from '../../support/deferred.js';
 import { rejectionOf } from '../../support/rejection-of.js';
 
@@ -43,18 +44,6 @@ function lockOver(store: CacheStore, config: Partial<DistributedLockConfig> = {}
 
 /** The holder's result as these specs store it: the entry's bytes, as text. */
 const textResult: PeerResult<string> = { entryKey: ENTRY_KEY, decode: (bytes) => bytes?.toString() };
-
-/** A loader that answers `value` and counts its calls. */
-function countingLoad(value: string): { calls: number; load: () => Promise<string> } {
-  const loader = {
-    calls: 0,
-    load: async () => {
-      loader.calls++;
-      return value;
-    },
-  };
-  return loader;
-}
 
 /** A loader that answers `'own'` and notes whether the lock over `store` was held while it ran. */
 function lockCheckingLoad(store: CacheStore): { lockHeld: boolean; load: () => Promise<string> } {
@@ -169,7 +158,7 @@ describe('DistributedLock', () => {
     it('reads the entry with the lock: a result stored just before it took the lock is used, not loaded again', async () => {
       const store = new MemoryStore();
       await storeResult(store, 'stored by the previous holder');
-      const own = countingLoad('own');
+      const own = countingLoader(() => 'own');
 
       const outcome = await lockOver(store).run(LOCK_KEY, own.load, textResult, 'wait');
 
@@ -309,7 +298,7 @@ describe('DistributedLock', () => {
       const store = new MemoryStore();
       const holderLoad = deferred<string>();
       void lockOver(store).run(LOCK_KEY, () => holderLoad.promise, textResult, 'wait');
-      const own = countingLoad('own');
+      const own = countingLoader(() => 'own');
 
       const outcome = await lockOver(store).run(LOCK_KEY, own.load, textResult, 'skip');
 

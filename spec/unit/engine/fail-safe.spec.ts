@@ -4,6 +4,7 @@ import sinon from 'sinon';
 import type { Cache } from '../../../src/engine/cache.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import { ChaosStore } from '../../support/chaos-store.js';
+import { countingLoader } from '../../support/counting-loader.js';
 import { type Deferred, deferred } from '../../support/deferred.js';
 import { eventually } from '../../support/eventually.js';
 import { rejectionOf } from '../../support/rejection-of.js';
@@ -25,18 +26,6 @@ function heldOpenUntilAfterEach<T>(): Deferred<T> {
   const held = deferred<T>();
   heldOpen.push(() => held.reject(new Error('released by afterEach')));
   return held;
-}
-
-/** A loader that counts its calls and answers with `answer()`. */
-function countingLoader<T>(answer: () => T | Promise<T>): { calls: number; load: () => Promise<T> } {
-  const loader = {
-    calls: 0,
-    load: async () => {
-      loader.calls++;
-      return answer();
-    },
-  };
-  return loader;
 }
 
 /** A lookup of `item` whose loader fails rejects with that very error: nothing stale stands in for it. */
