@@ -1,6 +1,6 @@
 import { createClient } from 'redis';
 import { START_UP_HOOK_TIMEOUT_MS } from './busy-machine.js';
-import { startRedis, type TestRedis } from './redis-server.js';
+import { type RedisProcess, spawnRedis, startRedis, type TestRedis } from './redis-server.js';
 
 /** A connected node-redis client, for a spec's own commands (set-up, inspection, MONITOR…). */
 export type RedisClient = ReturnType<typeof createClient>;
@@ -77,6 +77,32 @@ export function useConnectedRedis(args: readonly string[] = []): ConnectedRedisF
     get client() {
       if (client === undefined) throw new Error('the client is not connected yet: use it inside tests');
       return client;
+    },
+  };
+}
+
+/**
+ * A redis-server of its own for each test of the calling `describe`, started before the test and
+ * disposed of after it. Mocha runs a suite's `afterEach` hooks in the order they were added: call this
+ * after the hook that closes the test's clients and caches, so that Redis goes after them.
+ */
+export function useRedisPerTest(args: readonly string[] = []): { readonly current: RedisProcess } {
+  let current: RedisProcess | undefined;
+
+  beforeEach(async function () {
+    this.timeout(START_UP_HOOK_TIMEOUT_MS);
+    current = await spawnRedis(args);
+  });
+
+  afterEach(async () => {
+    await current?.dispose();
+    current = undefined;
+  });
+
+  return {
+    get current() {
+      if (current === undefined) throw new Error('no redis-server runs outside a test');
+      return current;
     },
   };
 }
