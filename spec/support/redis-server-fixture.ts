@@ -83,10 +83,12 @@ export function useConnectedRedis(args: readonly string[] = []): ConnectedRedisF
 
 /**
  * A redis-server of its own for each test of the calling `describe`, started before the test and
- * disposed of after it. Mocha runs a suite's `afterEach` hooks in the order they were added: call this
- * after the hook that closes the test's clients and caches, so that Redis goes after them.
+ * disposed of after it, once `closeFirst` (the test's clients and caches) has run.
  */
-export function useRedisPerTest(args: readonly string[] = []): { readonly current: RedisProcess } {
+export function useRedisPerTest(
+  closeFirst: () => Promise<void> | void = () => undefined,
+  args: readonly string[] = [],
+): { readonly current: RedisProcess } {
   let current: RedisProcess | undefined;
 
   beforeEach(async function () {
@@ -95,8 +97,12 @@ export function useRedisPerTest(args: readonly string[] = []): { readonly curren
   });
 
   afterEach(async () => {
-    await current?.dispose();
-    current = undefined;
+    try {
+      await closeFirst();
+    } finally {
+      await current?.dispose();
+      current = undefined;
+    }
   });
 
   return {

@@ -95,7 +95,7 @@ describe('Redis stopped under steady load, then started again', function () {
   let cache: Cache | undefined;
   let app: CachedApp | undefined;
 
-  afterEach(async () => {
+  const redis = useRedisPerTest(async () => {
     await app?.close();
     await cache?.close();
     client?.destroy();
@@ -103,8 +103,6 @@ describe('Redis stopped under steady load, then started again', function () {
     cache = undefined;
     client = undefined;
   });
-  // After the afterEach above: each test's Redis stops once its clients are closed.
-  const redis = useRedisPerTest();
 
   async function startApp(redisClient: AnyRedisClient): Promise<{ app: CachedApp; timeline: Timeline }> {
     client = redisClient;

@@ -91,13 +91,11 @@ describe('The in-process tier holds only what Redis holds', function () {
   const clients: AnyRedisClient[] = [];
   let opened: Cache | undefined;
 
-  afterEach(async () => {
+  const redis = useRedisPerTest(async () => {
     await opened?.close();
     opened = undefined;
     for (const client of clients.splice(0)) client.destroy();
   });
-  // After the afterEach above: each test's Redis stops once its clients are closed.
-  const redis = useRedisPerTest();
 
   async function connect(client: AnyRedisClient): Promise<AnyRedisClient> {
     clients.push(client);
