@@ -209,13 +209,13 @@ describe('createCache options', () => {
     }
 
     it('misspelt option names, with the name meant', () => {
-      const misspelt: [string, string][] = [
-        ['staleTTL', 'staleTtl'],
-        ['prefx', 'prefix'],
-        ['memorytier', 'memoryTier'],
-        ['redisTimeout', 'redisTimeoutMs'],
-      ];
-      for (const [wrong, meant] of misspelt) {
+      const meantFor: Record<string, string> = {
+        staleTTL: 'staleTtl',
+        prefx: 'prefix',
+        memorytier: 'memoryTier',
+        redisTimeout: 'redisTimeoutMs',
+      };
+      for (const [wrong, meant] of Object.entries(meantFor)) {
         expect(creationError({ store, [wrong]: 1 }).message).to.equal(
           `createCache: unknown option \`${wrong}\`: did you mean \`${meant}\`?`,
         );

@@ -12,19 +12,11 @@ import {
   MemoryStore,
   type RequestResult,
 } from '../../src/index.js';
+import { rejectionOf } from '../support/rejection-of.js';
 import { silentLogger } from '../support/silent-logger.js';
 
 const logger = silentLogger;
 const memoryCache = (): Cache => createCache({ store: new MemoryStore(), registry: false, logger });
-
-async function rejection(run: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('public API types', () => {
   describe('createCache', () => {
@@ -89,7 +81,7 @@ describe('public API types', () => {
     it('requires the loader to be a function', async () => {
       const cache = memoryCache();
       // @ts-expect-error the loader is a function of the key
-      const error = await rejection(() => cache.get('k', 'not a function'));
+      const error = await rejectionOf(() => cache.get('k', 'not a function'));
       expect(error).to.be.instanceOf(TypeError);
     });
 
@@ -100,9 +92,9 @@ describe('public API types', () => {
       // @ts-expect-error the value has no `missing` field
       await cache.set('user:3', { id: 3 }, { tags: (user) => [String(user.missing)] });
       // @ts-expect-error ttl is a number of seconds
-      expect(await rejection(() => cache.get('k', () => 1, { ttl: '60' }))).to.be.instanceOf(TypeError);
+      expect(await rejectionOf(() => cache.get('k', () => 1, { ttl: '60' }))).to.be.instanceOf(TypeError);
       // @ts-expect-error tags is a list of strings
-      expect(await rejection(() => cache.get('k', () => 1, { tags: 'user' }))).to.be.instanceOf(TypeError);
+      expect(await rejectionOf(() => cache.get('k', () => 1, { tags: 'user' }))).to.be.instanceOf(TypeError);
     });
 
     it('requires getMany loaders to return one value per missing key', async () => {
@@ -112,7 +104,7 @@ describe('public API types', () => {
       );
       expect(values).to.deep.equal(['A', 'B']);
       // @ts-expect-error the batch loader returns an array
-      expect(await rejection(() => cache.getMany(['c'], () => 'C'))).to.be.instanceOf(TypeError);
+      expect(await rejectionOf(() => cache.getMany(['c'], () => 'C'))).to.be.instanceOf(TypeError);
     });
 
     it('types lookup results, stats and error codes as closed sets', async () => {

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
-import { describeStoreContract } from 'express-cache-aside/testing';
 import fc from 'fast-check';
 import { createCache } from '../../../src/create-cache.js';
 import { keySlot } from '../../../src/keys/key-slot.js';
 import { RedisClusterStore } from '../../../src/store/redis-cluster-store.js';
 import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { type ClusterClient, startRedisCluster, type TestRedisCluster } from '../../support/redis-cluster.js';
-import { silentLogger } from '../../unit/engine/make-cache.js';
+import { describeRedisStoreContract } from '../../support/redis-store-contract.js';
+import { silentLogger } from '../../support/silent-logger.js';
 
 const MINUTE_MS = 60_000;
 
@@ -62,25 +62,10 @@ describe('RedisClusterStore on a real Redis Cluster (3 masters)', function () {
     await cluster?.stop();
   });
 
-  describeStoreContract(
-    { describe, it, beforeEach, afterEach },
-    {
-      name: 'RedisClusterStore',
-      create: () => ({ store: new RedisClusterStore(client), cleanup: () => cluster.flushAll() }),
-      capabilities: ['readLease', 'renew', 'acquireLockAndGet'],
-    },
-  );
-
-  describeStoreContract(
-    { describe, it, beforeEach, afterEach },
-    {
-      name: 'RedisClusterStore with batches of 2',
-      create: () => ({
-        store: new RedisClusterStore(client, { batchSize: 2 }),
-        cleanup: () => cluster.flushAll(),
-      }),
-      capabilities: ['readLease', 'renew', 'acquireLockAndGet'],
-    },
+  describeRedisStoreContract(
+    'RedisClusterStore',
+    (options) => new RedisClusterStore(client, options),
+    () => cluster.flushAll(),
   );
 
   it("computes each key's slot as the servers do, braces and UTF-8 included (property, CLUSTER KEYSLOT)", async () => {

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import type { Cache } from '../../../src/engine/cache.js';
 import type { CacheOptions } from '../../../src/options.js';
 import { msgpackSerializer } from '../../../src/serialization/msgpack-serializer.js';
+import { countingLoader } from '../../support/counting-loader.js';
 import { useRedisTarget } from '../../support/redis-target-fixture.js';
 import { redisTargets, type TargetClient } from '../../support/redis-targets.js';
 
@@ -185,33 +186,29 @@ for (const target of redisTargets()) {
     describe('async loaders', () => {
       it('loads once, then answers from the cache', async () => {
         const cache = cacheOverRedis();
-        let calls = 0;
-        const loader = async () => {
-          calls++;
+        const loader = countingLoader(async () => {
           await sleep(10);
           return { id: 1, name: 'Alice' };
-        };
-        expect(await cache.get('user:1', loader)).to.deep.equal({ id: 1, name: 'Alice' });
-        expect(calls).to.equal(1);
-        expect(await cache.get('user:1', loader)).to.deep.equal({ id: 1, name: 'Alice' });
-        expect(calls).to.equal(1);
+        });
+        expect(await cache.get('user:1', loader.load)).to.deep.equal({ id: 1, name: 'Alice' });
+        expect(loader.calls).to.equal(1);
+        expect(await cache.get('user:1', loader.load)).to.deep.equal({ id: 1, name: 'Alice' });
+        expect(loader.calls).to.equal(1);
       });
 
       it('answers concurrent requests with one load', async () => {
         const cache = cacheOverRedis();
-        let calls = 0;
-        const loader = async () => {
-          calls++;
+        const loader = countingLoader(async () => {
           await sleep(100);
           return { id: 1 };
-        };
+        });
         const results = await Promise.all([
-          cache.get('user:1', loader),
-          cache.get('user:1', loader),
-          cache.get('user:1', loader),
+          cache.get('user:1', loader.load),
+          cache.get('user:1', loader.load),
+          cache.get('user:1', loader.load),
         ]);
         expect(results).to.deep.equal([{ id: 1 }, { id: 1 }, { id: 1 }]);
-        expect(calls).to.equal(1);
+        expect(loader.calls).to.equal(1);
       });
     });
 

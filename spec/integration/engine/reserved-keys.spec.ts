@@ -1,25 +1,16 @@
 import { expect } from 'chai';
 import { createClient } from 'redis';
 import { createCache } from '../../../src/index.js';
-import { PATIENT_REDIS_TIMEOUT_MS } from '../../support/busy-machine.js';
-import { type RedisClient, useRedisServer } from '../../support/redis-server-fixture.js';
+import { patientCache } from '../../support/patient-cache.js';
+import { useConnectedRedis } from '../../support/redis-server-fixture.js';
 
 describe("the cache's own keys over real Redis", () => {
-  const redis = useRedisServer();
-  let client: RedisClient;
-
-  before(async () => {
-    client = await redis.connect();
-  });
+  const redis = useConnectedRedis();
 
   it('keeps a held stampede lock when invalidatePattern matches everything', async () => {
+    const { client } = redis;
     // A busy machine's slow reply must not be given up: the lock must really be taken.
-    const cache = createCache({
-      redis: client,
-      prefix: 'own:',
-      registry: false,
-      redisTimeoutMs: PATIENT_REDIS_TIMEOUT_MS,
-    });
+    const cache = patientCache(client, { prefix: 'own:' });
     let releaseLoader: () => void = () => undefined;
     const loading = cache.get(
       'item:1',
@@ -44,7 +35,7 @@ describe("the cache's own keys over real Redis", () => {
   });
 
   it("refuses a client with node-redis's keyPrefix, which would make invalidatePattern delete nothing", async () => {
-    const prefixed = createClient({ url: redis.url, keyPrefix: 'app:' });
+    const prefixed = createClient({ url: redis.server.url, keyPrefix: 'app:' });
     expect(() => createCache({ redis: prefixed, registry: false })).to.throw(TypeError, /keyPrefix/);
   });
 });

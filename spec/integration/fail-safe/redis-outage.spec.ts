@@ -5,9 +5,8 @@ import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
 import { responseCacheKey } from '../../../src/http/response-cache-key.js';
 import { createRedisClient } from '../../../src/redis-connection.js';
-import { START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { type OutageScenario, withRedisOutage } from '../../support/redis-outage.js';
-import { type RedisProcess, spawnRedis } from '../../support/redis-server.js';
+import { useRedisPerTest } from '../../support/redis-server-fixture.js';
 import { silentLogger } from '../../support/silent-logger.js';
 import { type CachedApp, startCachedApp } from './support/cached-app.js';
 import {
@@ -92,21 +91,14 @@ function latencies(samples: readonly LoadSample[]): number[] {
 
 describe('Redis stopped under steady load, then started again', function () {
   this.timeout(90_000);
-  let redis: RedisProcess;
   let client: AnyRedisClient | undefined;
   let cache: Cache | undefined;
   let app: CachedApp | undefined;
 
-  beforeEach(async function () {
-    this.timeout(START_UP_HOOK_TIMEOUT_MS);
-    redis = await spawnRedis();
-  });
-
-  afterEach(async () => {
+  const redis = useRedisPerTest(async () => {
     await app?.close();
     await cache?.close();
     client?.destroy();
-    await redis.dispose();
     app = undefined;
     cache = undefined;
     client = undefined;
@@ -136,14 +128,17 @@ describe('Redis stopped under steady load, then started again', function () {
   }
 
   it('createRedisClient: no request fails, the open circuit costs no Redis timeout, hits resume after the restart', async () => {
-    const redisClient = createRedisClient({ url: redis.url });
+    const redisClient = createRedisClient({ url: redis.current.url });
     const readyAtMs: number[] = [];
     redisClient.on('ready', () => readyAtMs.push(performance.now()));
     const { app, timeline } = await startApp(redisClient);
     const load = startSteadyLoad({ baseUrl: app.baseUrl, paths: PATHS, intervalMs: 15 });
     const beforeStop = await baseline(load, timeline);
 
-    const { stoppingAtMs, restartedAtMs } = await withRedisOutage(redis, downWithCircuitOpen(timeline));
+    const { stoppingAtMs, restartedAtMs } = await withRedisOutage(
+      redis.current,
+      downWithCircuitOpen(timeline),
+    );
     const recovered = await hitSince(load, restartedAtMs);
     await sleep(200);
     const samples = await load.stop();
@@ -190,12 +185,12 @@ describe('Redis stopped under steady load, then started again', function () {
   });
 
   it('a plain createClient() (commands queue while offline): no request fails, and none waits once the circuit is open', async () => {
-    const { app, timeline } = await startApp(createClient({ url: redis.url }));
+    const { app, timeline } = await startApp(createClient({ url: redis.current.url }));
     const load = startSteadyLoad({ baseUrl: app.baseUrl, paths: PATHS, intervalMs: 15 });
     const beforeStop = await baseline(load, timeline);
 
     const { stoppingAtMs, stoppedAtMs, restartedAtMs } = await withRedisOutage(
-      redis,
+      redis.current,
       downWithCircuitOpen(timeline),
     );
     const recovered = await hitSince(load, restartedAtMs);

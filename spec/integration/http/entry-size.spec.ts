@@ -1,31 +1,20 @@
 import { expect } from 'chai';
 import express from 'express';
 import request from 'supertest';
-import { createCache, responseCache, responseCacheKey } from '../../../src/index.js';
-import { PATIENT_REDIS_TIMEOUT_MS } from '../../support/busy-machine.js';
-import { type RedisClient, useRedisServer } from '../../support/redis-server-fixture.js';
+import { responseCache, responseCacheKey } from '../../../src/index.js';
+import { patientCache } from '../../support/patient-cache.js';
+import { useConnectedRedis } from '../../support/redis-server-fixture.js';
 import { originOf, served } from '../../support/served.js';
-import { silentLogger } from '../../support/silent-logger.js';
 
 const BODY_BYTES = 2048;
 
 describe('What one cached response costs in Redis', () => {
-  const redis = useRedisServer();
-  let client: RedisClient;
-
-  before(async () => {
-    client = await redis.connect();
-  });
+  const redis = useConnectedRedis();
 
   it('stores a 2 KiB JSON response in at most 1.5 times its size, key and tag index included', async () => {
-    const cache = createCache({
-      redis: client,
-      prefix: 'shop:',
-      registry: false,
-      logger: silentLogger,
-      // A busy machine's slow write must not be given up: the spec measures what it stores.
-      redisTimeoutMs: PATIENT_REDIS_TIMEOUT_MS,
-    });
+    const { client } = redis;
+    // A busy machine's slow write must not be given up: the spec measures what it stores.
+    const cache = patientCache(client, { prefix: 'shop:' });
     const app = express();
     const item = { id: 42, name: 'Item 42', description: 'x'.repeat(BODY_BYTES - 43) };
     app.get(

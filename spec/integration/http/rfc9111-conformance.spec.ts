@@ -68,6 +68,194 @@ function ageOf(response: Response): number {
   return Number(response.headers.age);
 }
 
+type StaleMode = 'while revalidating' | 'on error';
+
+/** Each stale mode with the engine options that allow it and how a title says where the stale response goes. */
+const STALE_MODES = [
+  { mode: 'while revalidating', cache: STALE_WHILE_REVALIDATE, served: 'while revalidating' },
+  { mode: 'on error', cache: STALE_IF_ERROR, served: 'on a 5xx' },
+] as const;
+
+/**
+ * A rule about one response's headers: with them (made when the test runs, so that dates are current)
+ * the response is stored and a second request hits, or it is not served fresh. A stored hit's Age or
+ * Cache-Status ttl may also have to lie within bounds.
+ */
+interface StorageCheck {
+  rule: string;
+  headers: () => ReplyHeaders;
+  outcome: 'stored' | 'not served fresh';
+  ageWithin?: readonly [number, number];
+  ttlWithin?: readonly [number, number];
+}
+
+const FRESHNESS_CHECKS: readonly StorageCheck[] = [
+  {
+    rule: 'RFC 9111 §4.2.1: s-maxage wins over max-age (max-age=0, s-maxage=60 is fresh)',
+    headers: () => ({ 'cache-control': 'max-age=0, s-maxage=60' }),
+    outcome: 'stored',
+  },
+  {
+    rule: 'RFC 9111 §4.2.1: s-maxage wins over max-age (s-maxage=0, max-age=60 stores nothing)',
+    headers: () => ({ 'cache-control': 's-maxage=0, max-age=60' }),
+    outcome: 'not served fresh',
+  },
+  {
+    rule: 'RFC 9111 §4.2.1: a response whose Expires is not after its Date arrives expired and is not served fresh',
+    headers: () => ({ date: httpDate(), expires: httpDate(-60) }),
+    outcome: 'not served fresh',
+  },
+  {
+    rule: 'RFC 9111 §5.3: Expires is ignored when max-age is present',
+    headers: () => ({ 'cache-control': 'max-age=60', date: httpDate(), expires: httpDate(-60) }),
+    outcome: 'stored',
+  },
+  {
+    rule: 'RFC 9111 §5.3: Expires is ignored when s-maxage is present',
+    headers: () => ({ 'cache-control': 's-maxage=60', expires: '0' }),
+    outcome: 'stored',
+  },
+  {
+    rule: 'RFC 9111 §5.3: an invalid Expires ("0") means already expired',
+    headers: () => ({ date: httpDate(), expires: '0' }),
+    outcome: 'not served fresh',
+  },
+  {
+    rule: 'RFC 9111 §5.3: an Expires that is no HTTP-date means already expired',
+    headers: () => ({ date: httpDate(), expires: 'next tuesday' }),
+    outcome: 'not served fresh',
+  },
+  {
+    rule: 'RFC 9111 §4.2.1: a max-age that is not an integer makes the response stale',
+    headers: () => ({ 'cache-control': 'max-age=ten' }),
+    outcome: 'not served fresh',
+  },
+  {
+    rule: 'RFC 9111 §4.2.1: a negative max-age makes the response stale',
+    headers: () => ({ 'cache-control': 'max-age=-60' }),
+    outcome: 'not served fresh',
+  },
+  {
+    rule: 'RFC 9111 §4.2.1: of two max-age directives the first counts or the response is stale, never the later one',
+    headers: () => ({ 'cache-control': 'max-age=0, max-age=60' }),
+    outcome: 'not served fresh',
+  },
+  {
+    rule: 'RFC 9111 §1.2.2: a max-age too large to represent is 2^31 seconds, fresh rather than invalid',
+    headers: () => ({ 'cache-control': 'max-age=99999999999999999999' }),
+    outcome: 'stored',
+  },
+  {
+    rule: 'RFC 9111 §5.2: directive names are case-insensitive (MAX-AGE=0 is max-age=0)',
+    headers: () => ({ 'cache-control': 'MAX-AGE=0' }),
+    outcome: 'not served fresh',
+  },
+  {
+    rule: 'RFC 9111 §5.2: a quoted-string argument is accepted (s-maxage="60")',
+    headers: () => ({ 'cache-control': 's-maxage="60", max-age=0' }),
+    outcome: 'stored',
+  },
+  {
+    rule: 'RFC 9111 §5.2: a comma inside a quoted-string argument does not start a directive',
+    headers: () => ({ 'cache-control': 'community="x, s-maxage=0", max-age=60' }),
+    outcome: 'stored',
+  },
+  {
+    rule: 'RFC 9111 §5.2: several Cache-Control field lines are one list (max-age=60, then no-store)',
+    headers: () => ({ 'cache-control': ['max-age=60', 'no-store'] }),
+    outcome: 'not served fresh',
+  },
+  {
+    rule: 'RFC 9111 §5.2.3: unknown extension directives are ignored',
+    headers: () => ({ 'cache-control': 'max-age=60, x-unknown-extension, community="UCI"' }),
+    outcome: 'stored',
+  },
+  {
+    rule: 'RFC 9111 §4.2.2: without explicit freshness, the route ttl applies',
+    headers: () => ({}),
+    outcome: 'stored',
+  },
+];
+
+const AGE_CHECKS: readonly StorageCheck[] = [
+  {
+    rule: "RFC 9111 §5.1: a hit's Age is the current age, the origin's Age included",
+    headers: () => ({ 'cache-control': 'max-age=600', age: '30' }),
+    outcome: 'stored',
+    ageWithin: [30, 32],
+  },
+  {
+    rule: 'RFC 9111 §4.2.3: the apparent age (now − an old Date) counts',
+    headers: () => ({ 'cache-control': 'max-age=600', date: httpDate(-30) }),
+    outcome: 'stored',
+    ageWithin: [30, 32],
+  },
+  {
+    rule: 'RFC 9111 §4.2: a response whose Age has used up its max-age arrives stale and is not served fresh',
+    headers: () => ({ 'cache-control': 'max-age=60', age: '60' }),
+    outcome: 'not served fresh',
+  },
+  {
+    rule: 'RFC 9111 §4.2.3: a response whose Date is older than its lifetime arrives stale',
+    headers: () => ({ 'cache-control': 'max-age=60', date: httpDate(-120) }),
+    outcome: 'not served fresh',
+  },
+  {
+    rule: 'RFC 9111 §4.2.3: age counts against s-maxage too',
+    headers: () => ({ 'cache-control': 's-maxage=60', age: '90' }),
+    outcome: 'not served fresh',
+  },
+  {
+    rule: 'RFC 9111 §4.2.3: age counts against an Expires − Date lifetime too',
+    headers: () => ({ date: httpDate(), expires: httpDate(60), age: '90' }),
+    outcome: 'not served fresh',
+  },
+  {
+    rule: 'RFC 9111 §5.1: an Age that is not a number is ignored',
+    headers: () => ({ 'cache-control': 'max-age=60', age: 'ninety' }),
+    outcome: 'stored',
+    ageWithin: [0, 2],
+  },
+  {
+    rule: 'RFC 9111 §5.1: a negative Age is ignored',
+    headers: () => ({ 'cache-control': 'max-age=60', age: '-90' }),
+    outcome: 'stored',
+    ageWithin: [0, 2],
+  },
+  {
+    rule: 'RFC 9111 §5.1: of a list-valued Age, the first member counts ("30, 100" is 30)',
+    headers: () => ({ 'cache-control': 'max-age=60', age: '30, 100' }),
+    outcome: 'stored',
+    ageWithin: [30, 32],
+  },
+  {
+    rule: 'RFC 9111 §1.2.2: an Age too large to represent counts as 2^31 seconds: the response is stale',
+    headers: () => ({ 'cache-control': 'max-age=60', age: '99999999999999999999' }),
+    outcome: 'not served fresh',
+  },
+];
+
+const CACHE_STATUS_TTL_CHECKS: readonly StorageCheck[] = [
+  {
+    rule: "RFC 9211 §2.4, RFC 9111 §4.2.3: ttl is the lifetime less the current age, the origin's Age included",
+    headers: () => ({ 'cache-control': 'max-age=60', age: '30' }),
+    outcome: 'stored',
+    ttlWithin: [26, 30],
+  },
+  {
+    rule: 'RFC 9211 §2.4, RFC 9111 §4.2.1: ttl follows s-maxage over max-age',
+    headers: () => ({ 'cache-control': 'max-age=600, s-maxage=60' }),
+    outcome: 'stored',
+    ttlWithin: [55, 60],
+  },
+  {
+    rule: 'RFC 9211 §2.4, RFC 9111 §4.2.1: ttl follows Expires − Date',
+    headers: () => ({ date: httpDate(), expires: httpDate(60) }),
+    outcome: 'stored',
+    ttlWithin: [55, 60],
+  },
+];
+
 describe('HTTP caching standards: RFC 9111, RFC 5861 and RFC 9211 conformance of responseCache', function () {
   this.timeout(30_000);
   const redisServer = useRedisServer();
@@ -101,6 +289,15 @@ describe('HTTP caching standards: RFC 9111, RFC 5861 and RFC 9211 conformance of
     return [first, second];
   }
 
+  /** A first request, once its load has finished and `waitMs` have passed, a second one. */
+  async function twiceWithPause(rig: Rig, waitMs: number): Promise<[Response, Response]> {
+    const first = await get(rig);
+    await rig.loadsFinished(1);
+    await sleep(waitMs);
+    const second = await get(rig);
+    return [first, second];
+  }
+
   /** The response `headers` are stored (the second request is a hit and the origin saw one request). */
   async function expectStored(rig: Rig, headers: ReplyHeaders): Promise<Response> {
     rig.program(always(headers));
@@ -121,6 +318,14 @@ describe('HTTP caching standards: RFC 9111, RFC 5861 and RFC 9211 conformance of
     return second;
   }
 
+  /** The response `program` gives is stored, but a request `waitMs` later misses and goes to the origin again. */
+  async function expectExpiredAfter(rig: Rig, program: OriginProgram, waitMs: number): Promise<Response> {
+    rig.program(program);
+    const [first, again] = await twiceWithPause(rig, waitMs);
+    expect([again.headers['x-cache'], rig.originRequests()]).to.deep.equal(['MISS', 2]);
+    return first;
+  }
+
   /**
    * The first response carries `headers` and goes stale (after `waitMs`); the second request must not
    * be answered with it: in stale-while-revalidate mode it gets the origin's new response, in
@@ -129,15 +334,12 @@ describe('HTTP caching standards: RFC 9111, RFC 5861 and RFC 9211 conformance of
   async function expectNoStaleUse(
     rig: Rig,
     headers: ReplyHeaders,
-    mode: 'while revalidating' | 'on error',
+    mode: StaleMode,
     waitMs: number,
   ): Promise<void> {
     rig.program(firstThen(headers, mode === 'on error' ? 'server error' : 'v2'));
-    const first = await get(rig);
+    const [first, second] = await twiceWithPause(rig, waitMs);
     expect(first.text).to.equal('v1');
-    await rig.loadsFinished(1);
-    await sleep(waitMs);
-    const second = await get(rig);
     expect(second.headers['x-cache'], 'X-Cache').to.not.equal('STALE');
     expect(rig.originRequests(), 'origin requests').to.equal(2);
     if (mode === 'on error') {
@@ -151,247 +353,125 @@ describe('HTTP caching standards: RFC 9111, RFC 5861 and RFC 9211 conformance of
   async function expectStaleUse(
     rig: Rig,
     headers: ReplyHeaders,
-    mode: 'while revalidating' | 'on error',
+    mode: StaleMode,
     waitMs: number,
   ): Promise<Response> {
     rig.program(firstThen(headers, mode === 'on error' ? 'server error' : 'v2'));
-    await get(rig);
-    await rig.loadsFinished(1);
-    await sleep(waitMs);
-    const second = await get(rig);
+    const [, second] = await twiceWithPause(rig, waitMs);
     expect([second.headers['x-cache'], second.status, second.text]).to.deep.equal(['STALE', 200, 'v1']);
     return second;
+  }
+
+  /** Runs `check`, a table row about one response's headers, against a fresh rig of `setup`. */
+  async function checkStorage(setup: SetupName, check: StorageCheck): Promise<void> {
+    const rig = await start(setup);
+    if (check.outcome === 'not served fresh') {
+      await expectNotServedFresh(rig, check.headers());
+      return;
+    }
+    const hit = await expectStored(rig, check.headers());
+    if (check.ageWithin) expectWithin(ageOf(hit), ...check.ageWithin, 'Age');
+    if (check.ttlWithin) expectWithin(ours(hit).params.get('ttl'), ...check.ttlWithin, 'ttl');
+  }
+
+  /**
+   * The rules on stale use in both stale modes, for `setup` with `route`: the control (`controlHeaders`
+   * go stale after `waitMs` and are served stale) and, for each of `directives`, no stale use.
+   */
+  function itKeepsTheOriginsWordOnStaleUse(context: {
+    setup: SetupName;
+    route?: RouteOptions;
+    controlHeaders: ReplyHeaders;
+    directives: readonly { section: string; cacheControl: string }[];
+    waitMs: number;
+  }): void {
+    const { setup, route, controlHeaders, directives, waitMs } = context;
+    for (const { mode, cache, served } of STALE_MODES) {
+      it(`RFC 9111 §4.2.4 (control): without a directive against it, staleTtl serves a stale response ${served}`, async () => {
+        const rig = await start(setup, { cache, ...(route ? { route } : {}) });
+        await expectStaleUse(rig, controlHeaders, mode, waitMs);
+      });
+    }
+    for (const { section, cacheControl } of directives) {
+      for (const { mode, cache, served } of STALE_MODES) {
+        it(`RFC 9111 ${section}: "${cacheControl}" is not served stale ${served}, whatever staleTtl`, async () => {
+          const rig = await start(setup, { cache, ...(route ? { route } : {}) });
+          await expectNoStaleUse(rig, { 'cache-control': cacheControl }, mode, waitMs);
+        });
+      }
+    }
+  }
+
+  /** Expects our `Cache-Status` member on `response` to carry these `fwd`, `fwd-status` and `detail` params. */
+  function expectForwarded(
+    response: Response,
+    params: { fwd: string; fwdStatus: number; detail?: string },
+  ): void {
+    const status = ours(response);
+    expect(status.params.get('fwd'), 'fwd').to.equal(params.fwd);
+    expect(status.params.get('fwd-status'), 'fwd-status').to.equal(params.fwdStatus);
+    if (params.detail !== undefined) expect(status.params.get('detail'), 'detail').to.equal(params.detail);
   }
 
   for (const setup of SETUPS) {
     describe(`${setup}, ttlFromCacheControl: true`, () => {
       describe('RFC 9111 §4.2.1 freshness lifetime, §5.2 Cache-Control, §5.3 Expires', () => {
-        it('RFC 9111 §4.2.1: s-maxage wins over max-age (max-age=0, s-maxage=60 is fresh)', async () => {
-          await expectStored(await start(setup), { 'cache-control': 'max-age=0, s-maxage=60' });
-        });
-
-        it('RFC 9111 §4.2.1: s-maxage wins over max-age (s-maxage=0, max-age=60 stores nothing)', async () => {
-          await expectNotServedFresh(await start(setup), { 'cache-control': 's-maxage=0, max-age=60' });
-        });
+        for (const check of FRESHNESS_CHECKS) {
+          it(check.rule, () => checkStorage(setup, check));
+        }
 
         it('RFC 9111 §4.2.1: max-age gives the lifetime when there is no s-maxage (stale after 1 s, not the route ttl)', async () => {
-          const rig = await start(setup);
-          rig.program(always({ 'cache-control': 'max-age=1' }));
-          await get(rig);
-          await rig.loadsFinished(1);
-          await sleep(PAST_ONE_SECOND_MS);
-          const again = await get(rig);
-          expect([again.headers['x-cache'], rig.originRequests()]).to.deep.equal(['MISS', 2]);
-        });
-
-        it('RFC 9111 §4.2.1: without max-age or s-maxage, Expires − Date gives the lifetime (stale after 1 s)', async () => {
-          const rig = await start(setup);
-          rig.program(() => {
-            const now = Date.now();
-            return {
-              headers: { date: new Date(now).toUTCString(), expires: new Date(now + 1_000).toUTCString() },
-            };
-          });
-          const first = await get(rig);
-          await rig.loadsFinished(1);
-          await sleep(PAST_ONE_SECOND_MS);
-          const again = await get(rig);
-          expect(first.headers['x-cache']).to.equal('MISS');
-          expect([again.headers['x-cache'], rig.originRequests()]).to.deep.equal(['MISS', 2]);
-        });
-
-        it("RFC 9111 §4.2.1: Expires counts from the origin's Date, not from this cache's clock (origin clock an hour ahead)", async () => {
-          const rig = await start(setup);
-          rig.program(() => ({ headers: { date: httpDate(3_600), expires: httpDate(3_601) } }));
-          await get(rig);
-          await rig.loadsFinished(1);
-          await sleep(PAST_ONE_SECOND_MS);
-          const again = await get(rig);
-          expect([again.headers['x-cache'], rig.originRequests()]).to.deep.equal(['MISS', 2]);
-        });
-
-        it('RFC 9111 §4.2.1: a response whose Expires is not after its Date arrives expired and is not served fresh', async () => {
-          await expectNotServedFresh(await start(setup), { date: httpDate(), expires: httpDate(-60) });
-        });
-
-        it('RFC 9111 §5.3: Expires is ignored when max-age is present', async () => {
-          await expectStored(await start(setup), {
-            'cache-control': 'max-age=60',
-            date: httpDate(),
-            expires: httpDate(-60),
-          });
-        });
-
-        it('RFC 9111 §5.3: Expires is ignored when s-maxage is present', async () => {
-          await expectStored(await start(setup), { 'cache-control': 's-maxage=60', expires: '0' });
-        });
-
-        it('RFC 9111 §5.3: an invalid Expires ("0") means already expired', async () => {
-          await expectNotServedFresh(await start(setup), { date: httpDate(), expires: '0' });
-        });
-
-        it('RFC 9111 §5.3: an Expires that is no HTTP-date means already expired', async () => {
-          await expectNotServedFresh(await start(setup), { date: httpDate(), expires: 'next tuesday' });
-        });
-
-        it('RFC 9111 §4.2.1: a max-age that is not an integer makes the response stale', async () => {
-          await expectNotServedFresh(await start(setup), { 'cache-control': 'max-age=ten' });
-        });
-
-        it('RFC 9111 §4.2.1: a negative max-age makes the response stale', async () => {
-          await expectNotServedFresh(await start(setup), { 'cache-control': 'max-age=-60' });
-        });
-
-        it('RFC 9111 §4.2.1: of two max-age directives the first counts or the response is stale, never the later one', async () => {
-          await expectNotServedFresh(await start(setup), { 'cache-control': 'max-age=0, max-age=60' });
-        });
-
-        it('RFC 9111 §1.2.2: a max-age too large to represent is 2^31 seconds, fresh rather than invalid', async () => {
-          await expectStored(await start(setup), { 'cache-control': 'max-age=99999999999999999999' });
-        });
-
-        it('RFC 9111 §5.2: directive names are case-insensitive (MAX-AGE=0 is max-age=0)', async () => {
-          await expectNotServedFresh(await start(setup), { 'cache-control': 'MAX-AGE=0' });
-        });
-
-        it('RFC 9111 §5.2: a quoted-string argument is accepted (s-maxage="60")', async () => {
-          await expectStored(await start(setup), { 'cache-control': 's-maxage="60", max-age=0' });
-        });
-
-        it('RFC 9111 §5.2: a comma inside a quoted-string argument does not start a directive', async () => {
-          await expectStored(await start(setup), {
-            'cache-control': 'community="x, s-maxage=0", max-age=60',
-          });
-        });
-
-        it('RFC 9111 §5.2: several Cache-Control field lines are one list (max-age=60, then no-store)', async () => {
-          await expectNotServedFresh(await start(setup), { 'cache-control': ['max-age=60', 'no-store'] });
-        });
-
-        it('RFC 9111 §5.2.3: unknown extension directives are ignored', async () => {
-          await expectStored(await start(setup), {
-            'cache-control': 'max-age=60, x-unknown-extension, community="UCI"',
-          });
-        });
-
-        it('RFC 9111 §4.2.2: without explicit freshness, the route ttl applies', async () => {
-          await expectStored(await start(setup), {});
-        });
-      });
-
-      describe('RFC 9111 §4.2.3 current age, §5.1 Age', () => {
-        it("RFC 9111 §5.1: a hit's Age is the current age, the origin's Age included", async () => {
-          const hit = await expectStored(await start(setup), { 'cache-control': 'max-age=600', age: '30' });
-          expectWithin(ageOf(hit), 30, 32, 'Age');
-        });
-
-        it("RFC 9111 §4.2.3: the time spent in this cache adds to the origin's Age", async () => {
-          const rig = await start(setup);
-          rig.program(always({ 'cache-control': 'max-age=600', age: '10' }));
-          await get(rig);
-          await rig.loadsFinished(1);
-          await sleep(PAST_ONE_SECOND_MS);
-          const hit = await get(rig);
-          expect(hit.headers['x-cache']).to.equal('HIT');
-          expectWithin(ageOf(hit), 11, 13, 'Age');
-        });
-
-        it('RFC 9111 §4.2.3: the apparent age (now − an old Date) counts', async () => {
-          const hit = await expectStored(await start(setup), {
-            'cache-control': 'max-age=600',
-            date: httpDate(-30),
-          });
-          expectWithin(ageOf(hit), 30, 32, 'Age');
-        });
-
-        it('RFC 9111 §4.2: a response whose Age has used up its max-age arrives stale and is not served fresh', async () => {
-          await expectNotServedFresh(await start(setup), { 'cache-control': 'max-age=60', age: '60' });
-        });
-
-        it('RFC 9111 §4.2.3: a response whose Date is older than its lifetime arrives stale', async () => {
-          await expectNotServedFresh(await start(setup), {
-            'cache-control': 'max-age=60',
-            date: httpDate(-120),
-          });
-        });
-
-        it('RFC 9111 §4.2.3: age counts against s-maxage too', async () => {
-          await expectNotServedFresh(await start(setup), { 'cache-control': 's-maxage=60', age: '90' });
-        });
-
-        it('RFC 9111 §4.2.3: age counts against an Expires − Date lifetime too', async () => {
-          await expectNotServedFresh(await start(setup), {
-            date: httpDate(),
-            expires: httpDate(60),
-            age: '90',
-          });
-        });
-
-        it('RFC 9111 §5.1: an Age that is not a number is ignored', async () => {
-          const hit = await expectStored(await start(setup), {
-            'cache-control': 'max-age=60',
-            age: 'ninety',
-          });
-          expectWithin(ageOf(hit), 0, 2, 'Age');
-        });
-
-        it('RFC 9111 §5.1: a negative Age is ignored', async () => {
-          const hit = await expectStored(await start(setup), { 'cache-control': 'max-age=60', age: '-90' });
-          expectWithin(ageOf(hit), 0, 2, 'Age');
-        });
-
-        it('RFC 9111 §5.1: of a list-valued Age, the first member counts ("30, 100" is 30)', async () => {
-          const hit = await expectStored(await start(setup), {
-            'cache-control': 'max-age=60',
-            age: '30, 100',
-          });
-          expectWithin(ageOf(hit), 30, 32, 'Age');
-        });
-
-        it('RFC 9111 §1.2.2: an Age too large to represent counts as 2^31 seconds: the response is stale', async () => {
-          await expectNotServedFresh(await start(setup), {
-            'cache-control': 'max-age=60',
-            age: '99999999999999999999',
-          });
-        });
-      });
-
-      describe("RFC 9111 §4.2.4, §5.2.2: the origin's word on stale use wins over staleTtl", () => {
-        it('RFC 9111 §4.2.4 (control): without a directive against it, staleTtl serves a stale response while revalidating', async () => {
-          const rig = await start(setup, { cache: STALE_WHILE_REVALIDATE });
-          await expectStaleUse(
-            rig,
-            { 'cache-control': 'max-age=1' },
-            'while revalidating',
+          await expectExpiredAfter(
+            await start(setup),
+            always({ 'cache-control': 'max-age=1' }),
             PAST_ONE_SECOND_MS,
           );
         });
 
-        it('RFC 9111 §4.2.4 (control): without a directive against it, staleTtl serves a stale response on a 5xx', async () => {
-          const rig = await start(setup, { cache: STALE_IF_ERROR });
-          await expectStaleUse(rig, { 'cache-control': 'max-age=1' }, 'on error', PAST_ONE_SECOND_MS);
+        it('RFC 9111 §4.2.1: without max-age or s-maxage, Expires − Date gives the lifetime (stale after 1 s)', async () => {
+          const expiresInOneSecond: OriginProgram = () => {
+            const now = Date.now();
+            return {
+              headers: { date: new Date(now).toUTCString(), expires: new Date(now + 1_000).toUTCString() },
+            };
+          };
+          const first = await expectExpiredAfter(await start(setup), expiresInOneSecond, PAST_ONE_SECOND_MS);
+          expect(first.headers['x-cache']).to.equal('MISS');
         });
 
-        for (const [section, cacheControl] of [
-          ['§5.2.2.2', 'max-age=1, must-revalidate'],
-          ['§5.2.2.8', 'max-age=1, proxy-revalidate'],
-          ['§5.2.2.10', 's-maxage=1'],
-        ] as const) {
-          it(`RFC 9111 ${section}: "${cacheControl}" is not served stale while revalidating, whatever staleTtl`, async () => {
-            const rig = await start(setup, { cache: STALE_WHILE_REVALIDATE });
-            await expectNoStaleUse(
-              rig,
-              { 'cache-control': cacheControl },
-              'while revalidating',
-              PAST_ONE_SECOND_MS,
-            );
+        it("RFC 9111 §4.2.1: Expires counts from the origin's Date, not from this cache's clock (origin clock an hour ahead)", async () => {
+          const originClockAhead: OriginProgram = () => ({
+            headers: { date: httpDate(3_600), expires: httpDate(3_601) },
           });
+          await expectExpiredAfter(await start(setup), originClockAhead, PAST_ONE_SECOND_MS);
+        });
+      });
 
-          it(`RFC 9111 ${section}: "${cacheControl}" is not served stale on a 5xx, whatever staleTtl`, async () => {
-            const rig = await start(setup, { cache: STALE_IF_ERROR });
-            await expectNoStaleUse(rig, { 'cache-control': cacheControl }, 'on error', PAST_ONE_SECOND_MS);
-          });
+      describe('RFC 9111 §4.2.3 current age, §5.1 Age', () => {
+        for (const check of AGE_CHECKS) {
+          it(check.rule, () => checkStorage(setup, check));
         }
+
+        it("RFC 9111 §4.2.3: the time spent in this cache adds to the origin's Age", async () => {
+          const rig = await start(setup);
+          rig.program(always({ 'cache-control': 'max-age=600', age: '10' }));
+          const [, hit] = await twiceWithPause(rig, PAST_ONE_SECOND_MS);
+          expect(hit.headers['x-cache']).to.equal('HIT');
+          expectWithin(ageOf(hit), 11, 13, 'Age');
+        });
+      });
+
+      describe("RFC 9111 §4.2.4, §5.2.2: the origin's word on stale use wins over staleTtl", () => {
+        itKeepsTheOriginsWordOnStaleUse({
+          setup,
+          controlHeaders: { 'cache-control': 'max-age=1' },
+          directives: [
+            { section: '§5.2.2.2', cacheControl: 'max-age=1, must-revalidate' },
+            { section: '§5.2.2.8', cacheControl: 'max-age=1, proxy-revalidate' },
+            { section: '§5.2.2.10', cacheControl: 's-maxage=1' },
+          ],
+          waitMs: PAST_ONE_SECOND_MS,
+        });
 
         it("RFC 9111 §5.2.2.2: must-revalidate wins over the response's own stale-while-revalidate", async () => {
           const rig = await start(setup);
@@ -418,10 +498,7 @@ describe('HTTP caching standards: RFC 9111, RFC 5861 and RFC 9211 conformance of
         it('RFC 5861 §3: stale-while-revalidate=60 serves the stale response while one background request revalidates (staleTtl 0)', async () => {
           const rig = await start(setup);
           rig.program(firstThen({ 'cache-control': 'max-age=1, stale-while-revalidate=60' }, 'v2'));
-          await get(rig);
-          await rig.loadsFinished(1);
-          await sleep(PAST_ONE_SECOND_MS);
-          const stale = await get(rig);
+          const [, stale] = await twiceWithPause(rig, PAST_ONE_SECOND_MS);
           expect([stale.headers['x-cache'], stale.text]).to.deep.equal(['STALE', 'v1']);
           await rig.originReached(2);
           await rig.loadsFinished(2);
@@ -461,30 +538,17 @@ describe('HTTP caching standards: RFC 9111, RFC 5861 and RFC 9211 conformance of
           expectWithin(status.params.get('ttl'), 55, 60, 'ttl');
         });
 
-        it("RFC 9211 §2.4, RFC 9111 §4.2.3: ttl is the lifetime less the current age, the origin's Age included", async () => {
-          const hit = await expectStored(await start(setup), { 'cache-control': 'max-age=60', age: '30' });
-          expectWithin(ours(hit).params.get('ttl'), 26, 30, 'ttl');
-        });
-
-        it('RFC 9211 §2.4, RFC 9111 §4.2.1: ttl follows s-maxage over max-age', async () => {
-          const hit = await expectStored(await start(setup), { 'cache-control': 'max-age=600, s-maxage=60' });
-          expectWithin(ours(hit).params.get('ttl'), 55, 60, 'ttl');
-        });
-
-        it('RFC 9211 §2.4, RFC 9111 §4.2.1: ttl follows Expires − Date', async () => {
-          const hit = await expectStored(await start(setup), { date: httpDate(), expires: httpDate(60) });
-          expectWithin(ours(hit).params.get('ttl'), 55, 60, 'ttl');
-        });
+        for (const check of CACHE_STATUS_TTL_CHECKS) {
+          it(check.rule, () => checkStorage(setup, check));
+        }
 
         it("RFC 9211 §2.2, §2.3: a miss says fwd=uri-miss and the origin's status, beside X-Cache: MISS", async () => {
           const rig = await start(setup);
           rig.program(always({ 'cache-control': 'max-age=60' }));
           const miss = await get(rig);
           expect(miss.headers['x-cache']).to.equal('MISS');
-          const status = ours(miss);
-          expect(status.params.get('fwd'), 'fwd').to.equal('uri-miss');
-          expect(status.params.get('fwd-status'), 'fwd-status').to.equal(200);
-          expect(status.params.has('hit'), 'no hit on a miss').to.equal(false);
+          expectForwarded(miss, { fwd: 'uri-miss', fwdStatus: 200 });
+          expect(ours(miss).params.has('hit'), 'no hit on a miss').to.equal(false);
         });
 
         it('RFC 9211 §2.3, §2.8: fwd-status is the status the origin answered (404, not stored: detail=status)', async () => {
@@ -496,10 +560,7 @@ describe('HTTP caching standards: RFC 9111, RFC 5861 and RFC 9211 conformance of
           }));
           const miss = await get(rig);
           expect(miss.status).to.equal(404);
-          const status = ours(miss);
-          expect(status.params.get('fwd'), 'fwd').to.equal('uri-miss');
-          expect(status.params.get('fwd-status'), 'fwd-status').to.equal(404);
-          expect(status.params.get('detail'), 'detail').to.equal('status');
+          expectForwarded(miss, { fwd: 'uri-miss', fwdStatus: 404, detail: 'status' });
         });
 
         it('RFC 9211 §2.2, §2.3, §2.8: a POST says fwd=method, with the status the origin answered', async () => {
@@ -507,10 +568,7 @@ describe('HTTP caching standards: RFC 9111, RFC 5861 and RFC 9211 conformance of
           rig.program(() => ({ status: 201, body: 'created' }));
           const created = await rig.client().post('/resource');
           expect([created.status, created.headers['x-cache']]).to.deep.equal([201, 'BYPASS']);
-          const status = ours(created);
-          expect(status.params.get('fwd'), 'fwd').to.equal('method');
-          expect(status.params.get('fwd-status'), 'fwd-status').to.equal(201);
-          expect(status.params.get('detail'), 'detail').to.equal('method');
+          expectForwarded(created, { fwd: 'method', fwdStatus: 201, detail: 'method' });
         });
 
         for (const [header, value] of [
@@ -521,10 +579,7 @@ describe('HTTP caching standards: RFC 9111, RFC 5861 and RFC 9211 conformance of
             const rig = await start(setup);
             const bypassed = await get(rig, '/resource', { [header]: value });
             expect(bypassed.headers['x-cache']).to.equal('BYPASS');
-            const status = ours(bypassed);
-            expect(status.params.get('fwd'), 'fwd').to.equal('request');
-            expect(status.params.get('fwd-status'), 'fwd-status').to.equal(200);
-            expect(status.params.get('detail'), 'detail').to.equal(header);
+            expectForwarded(bypassed, { fwd: 'request', fwdStatus: 200, detail: header });
             expect((await rig.requestEvents(1)).map((event) => event.reason)).to.deep.equal([header]);
           });
         }
@@ -548,10 +603,7 @@ describe('HTTP caching standards: RFC 9111, RFC 5861 and RFC 9211 conformance of
             rig.program(always(headers));
             const miss = await get(rig);
             await rig.loadsFinished(1);
-            const status = ours(miss);
-            expect(status.params.get('fwd'), 'fwd').to.equal('uri-miss');
-            expect(status.params.get('fwd-status'), 'fwd-status').to.equal(200);
-            expect(status.params.get('detail'), 'detail').to.equal(reason);
+            expectForwarded(miss, { fwd: 'uri-miss', fwdStatus: 200, detail: reason });
             expect((await rig.requestEvents(1)).map((event) => event.reason)).to.deep.equal([reason]);
           });
         }
@@ -580,10 +632,8 @@ describe('HTTP caching standards: RFC 9111, RFC 5861 and RFC 9211 conformance of
             'on error',
             PAST_ONE_SECOND_MS,
           );
-          const status = ours(stale);
-          expect(status.params.get('fwd'), 'fwd').to.equal('stale');
-          expect(status.params.get('fwd-status'), 'fwd-status').to.equal(500);
-          expect(status.params.has('hit'), 'hit').to.equal(false);
+          expectForwarded(stale, { fwd: 'stale', fwdStatus: 500 });
+          expect(ours(stale).params.has('hit'), 'hit').to.equal(false);
         });
 
         it(`RFC 9211 §2: with no name option, the cache identifier is the cache's default name ("${DEFAULT_CACHE_NAME}", its prefix without ":")`, async () => {
@@ -680,12 +730,7 @@ describe('HTTP caching standards: RFC 9111, RFC 5861 and RFC 9211 conformance of
 
       it('RFC 9111 §5.2.2.10: s-maxage never extends the route ttl (0.2 s with s-maxage=60)', async () => {
         const rig = await start('in-process', { route: SHORT_ROUTE_TTL });
-        rig.program(always({ 'cache-control': 's-maxage=60' }));
-        await get(rig);
-        await rig.loadsFinished(1);
-        await sleep(PAST_ROUTE_TTL_MS);
-        const again = await get(rig);
-        expect([again.headers['x-cache'], rig.originRequests()]).to.deep.equal(['MISS', 2]);
+        await expectExpiredAfter(rig, always({ 'cache-control': 's-maxage=60' }), PAST_ROUTE_TTL_MS);
       });
 
       it('RFC 9111 §5.2.2.1: max-age, sent for browsers, does not count (max-age=0 is still stored)', async () => {
@@ -700,36 +745,17 @@ describe('HTTP caching standards: RFC 9111, RFC 5861 and RFC 9211 conformance of
     });
 
     describe("RFC 9111 §4.2.4, §5.2.2: the origin's word on stale use wins over staleTtl", () => {
-      it('RFC 9111 §4.2.4 (control): without a directive against it, staleTtl serves a stale response while revalidating', async () => {
-        const rig = await start('in-process', { cache: STALE_WHILE_REVALIDATE, route: SHORT_ROUTE_TTL });
-        await expectStaleUse(rig, {}, 'while revalidating', PAST_ROUTE_TTL_MS);
+      itKeepsTheOriginsWordOnStaleUse({
+        setup: 'in-process',
+        route: SHORT_ROUTE_TTL,
+        controlHeaders: {},
+        directives: [
+          { section: '§5.2.2.2', cacheControl: 'must-revalidate' },
+          { section: '§5.2.2.8', cacheControl: 'proxy-revalidate' },
+          { section: '§5.2.2.10', cacheControl: 's-maxage=60' },
+        ],
+        waitMs: PAST_ROUTE_TTL_MS,
       });
-
-      it('RFC 9111 §4.2.4 (control): without a directive against it, staleTtl serves a stale response on a 5xx', async () => {
-        const rig = await start('in-process', { cache: STALE_IF_ERROR, route: SHORT_ROUTE_TTL });
-        await expectStaleUse(rig, {}, 'on error', PAST_ROUTE_TTL_MS);
-      });
-
-      for (const [section, cacheControl] of [
-        ['§5.2.2.2', 'must-revalidate'],
-        ['§5.2.2.8', 'proxy-revalidate'],
-        ['§5.2.2.10', 's-maxage=60'],
-      ] as const) {
-        it(`RFC 9111 ${section}: "${cacheControl}" is not served stale while revalidating, whatever staleTtl`, async () => {
-          const rig = await start('in-process', { cache: STALE_WHILE_REVALIDATE, route: SHORT_ROUTE_TTL });
-          await expectNoStaleUse(
-            rig,
-            { 'cache-control': cacheControl },
-            'while revalidating',
-            PAST_ROUTE_TTL_MS,
-          );
-        });
-
-        it(`RFC 9111 ${section}: "${cacheControl}" is not served stale on a 5xx, whatever staleTtl`, async () => {
-          const rig = await start('in-process', { cache: STALE_IF_ERROR, route: SHORT_ROUTE_TTL });
-          await expectNoStaleUse(rig, { 'cache-control': cacheControl }, 'on error', PAST_ROUTE_TTL_MS);
-        });
-      }
     });
   });
 
@@ -750,10 +776,7 @@ describe('HTTP caching standards: RFC 9111, RFC 5861 and RFC 9211 conformance of
       it('RFC 9111 §4.3.1, §4.3.4: a stale entry is revalidated in the background with If-None-Match; the 304 makes it fresh again', async () => {
         const rig = await start(setup, { cache: STALE_WHILE_REVALIDATE });
         rig.program(conditionalOrigin());
-        await get(rig);
-        await rig.loadsFinished(1);
-        await sleep(PAST_ONE_SECOND_MS);
-        const stale = await get(rig);
+        const [, stale] = await twiceWithPause(rig, PAST_ONE_SECOND_MS);
         expect([stale.headers['x-cache'], stale.text]).to.deep.equal(['STALE', 'v1']);
         await rig.originReached(2);
         await rig.loadsFinished(2);
@@ -765,10 +788,7 @@ describe('HTTP caching standards: RFC 9111, RFC 5861 and RFC 9211 conformance of
       it("RFC 9111 §4.3.4, RFC 9211 §2.2: with stale-if-error, the client's request revalidates: a 304 gives it the stored 200", async () => {
         const rig = await start(setup, { cache: STALE_IF_ERROR });
         rig.program(conditionalOrigin());
-        await get(rig);
-        await rig.loadsFinished(1);
-        await sleep(PAST_ONE_SECOND_MS);
-        const revalidated = await get(rig);
+        const [, revalidated] = await twiceWithPause(rig, PAST_ONE_SECOND_MS);
         expect([revalidated.status, revalidated.headers['x-cache'], revalidated.text]).to.deep.equal([
           200,
           'HIT',
@@ -782,10 +802,7 @@ describe('HTTP caching standards: RFC 9111, RFC 5861 and RFC 9211 conformance of
       it("RFC 9111 §4.3.4: the 304's Cache-Control replaces the stored one, and with it the freshness", async () => {
         const rig = await start(setup, { cache: STALE_WHILE_REVALIDATE });
         rig.program(conditionalOrigin({ 'cache-control': 'max-age=600' }));
-        await get(rig);
-        await rig.loadsFinished(1);
-        await sleep(PAST_ONE_SECOND_MS);
-        await get(rig);
+        await twiceWithPause(rig, PAST_ONE_SECOND_MS);
         await rig.loadsFinished(2);
         const hit = await get(rig);
         expect([hit.headers['x-cache'], hit.headers['cache-control']]).to.deep.equal(['HIT', 'max-age=600']);

@@ -4,9 +4,9 @@ import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
 import type { FailureOperation } from '../../../src/events.js';
 import { createRedisClient } from '../../../src/redis-connection.js';
-import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
+import { PATIENT_REDIS_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { withRedisOutage } from '../../support/redis-outage.js';
-import { type RedisProcess, spawnRedis } from '../../support/redis-server.js';
+import { useRedisPerTest } from '../../support/redis-server-fixture.js';
 import { silentLogger } from '../../support/silent-logger.js';
 import { type VersionedCache, versionedCache } from '../../support/versioned-cache.js';
 
@@ -88,20 +88,13 @@ async function refuseWrites(admin: AnyRedisClient): Promise<void> {
 
 describe('The in-process tier holds only what Redis holds', function () {
   this.timeout(60_000);
-  let redis: RedisProcess;
   const clients: AnyRedisClient[] = [];
   let opened: Cache | undefined;
 
-  beforeEach(async function () {
-    this.timeout(START_UP_HOOK_TIMEOUT_MS);
-    redis = await spawnRedis();
-  });
-
-  afterEach(async () => {
+  const redis = useRedisPerTest(async () => {
     await opened?.close();
     opened = undefined;
     for (const client of clients.splice(0)) client.destroy();
-    await redis.dispose();
   });
 
   async function connect(client: AnyRedisClient): Promise<AnyRedisClient> {
@@ -124,9 +117,9 @@ describe('The in-process tier holds only what Redis holds', function () {
     let subject: Subject;
 
     beforeEach(async () => {
-      admin = await connect(createClient({ url: redis.url }));
+      admin = await connect(createClient({ url: redis.current.url }));
       // About error replies, not timeouts: a busy machine's slow reply must not count as a failure.
-      subject = open(await connect(createClient({ url: redis.url })), {
+      subject = open(await connect(createClient({ url: redis.current.url })), {
         redisTimeoutMs: PATIENT_REDIS_TIMEOUT_MS,
       });
     });
@@ -207,7 +200,7 @@ describe('The in-process tier holds only what Redis holds', function () {
   for (const variant of VARIANTS) {
     describe(`when Redis is stopped, with ${variant.name}`, () => {
       it('answers from the loader, keeps nothing in memory, and after Redis is back and a successful invalidateTags serves the new version', async () => {
-        const client = await connect(variant.connect(redis.url));
+        const client = await connect(variant.connect(redis.current.url));
         const { cache, observed, reader } = open(client, {
           redisTimeoutMs: variant.redisTimeoutMs,
           // The first failures open the circuit, and its probe comes soon after.
@@ -215,7 +208,7 @@ describe('The in-process tier holds only what Redis holds', function () {
           circuitBreakerHalfOpenAfterMs: 100,
         });
 
-        await withRedisOutage(redis, {
+        await withRedisOutage(redis.current, {
           noticed: () => !client.isReady,
           noticedWithin: { timeoutMs: 10_000, maxTries: 1000, message: 'the client saw Redis go' },
           whileDown: async () => {

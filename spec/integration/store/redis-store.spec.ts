@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { describeStoreContract } from 'express-cache-aside/testing';
 import { createClient } from 'redis';
 import { RedisStore } from '../../../src/store/redis-store.js';
 import { START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
+import { describeRedisStoreContract } from '../../support/redis-store-contract.js';
 
 const connect = (url: string) => createClient({ url }).connect();
 type Client = Awaited<ReturnType<typeof connect>>;
@@ -23,22 +23,10 @@ describe('RedisStore on a real Redis', () => {
     await server?.stop();
   });
 
-  describeStoreContract(
-    { describe, it, beforeEach, afterEach },
-    {
-      name: 'RedisStore',
-      create: () => ({ store: new RedisStore(client), cleanup: () => client.flushAll() }),
-      capabilities: ['readLease', 'renew', 'acquireLockAndGet'],
-    },
-  );
-
-  describeStoreContract(
-    { describe, it, beforeEach, afterEach },
-    {
-      name: 'RedisStore with batches of 2',
-      create: () => ({ store: new RedisStore(client, { batchSize: 2 }), cleanup: () => client.flushAll() }),
-      capabilities: ['readLease', 'renew', 'acquireLockAndGet'],
-    },
+  describeRedisStoreContract(
+    'RedisStore',
+    (options) => new RedisStore(client, options),
+    () => client.flushAll(),
   );
 
   describe('Redis specifics', () => {

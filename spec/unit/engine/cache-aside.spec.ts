@@ -4,8 +4,9 @@ import { decodeValue } from '../../../src/engine/entry-codec.js';
 import { LoadLease } from '../../../src/engine/load-lease.js';
 import { CacheError } from '../../../src/errors.js';
 import { jsonSerializer } from '../../../src/serialization/json-serializer.js';
+import { rejectionOf } from '../../support/rejection-of.js';
 import { createStubRedisClient, type StubRedisClient } from '../../support/stub-redis-client.js';
-import { entryWrites, makeStubbedCache, rejectionOf, storedEntry } from './make-cache.js';
+import { entryWrites, makeStubbedCache, storedEntry } from './make-cache.js';
 
 const alice = { id: 1, name: 'Alice' };
 

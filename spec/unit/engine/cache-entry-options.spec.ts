@@ -5,8 +5,9 @@ import { CacheOptionError } from '../../../src/errors.js';
 import { msgpackSerializer } from '../../../src/serialization/msgpack-serializer.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import { ChaosStore } from '../../support/chaos-store.js';
+import { rejectionOf } from '../../support/rejection-of.js';
 import { createStubRedisClient } from '../../support/stub-redis-client.js';
-import { entryWrites, makeCache, makeStubbedCache, rejectionOf } from './make-cache.js';
+import { entryWrites, makeCache, makeStubbedCache } from './make-cache.js';
 
 /** Per-call options a caller could pass by mistake (from JavaScript, or through a cast). */
 const badOptions: Array<[string, EntryOptions<unknown>, RegExp]> = [

@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import { ChaosStore } from '../../support/chaos-store.js';
+import { rejectionOf } from '../../support/rejection-of.js';
 import { createStubRedisClient } from '../../support/stub-redis-client.js';
-import { entryWrites, makeCache, makeStubbedCache, rejectionOf } from './make-cache.js';
+import { entryWrites, makeCache, makeStubbedCache } from './make-cache.js';
 
 describe('Cache.getMany', () => {
   let chaos: ChaosStore;

@@ -6,7 +6,8 @@ import type { CacheEventMap } from '../../../src/events.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import { MANY_RUNS_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { ChaosStore } from '../../support/chaos-store.js';
-import { makeCache, rejectionOf } from './make-cache.js';
+import { rejectionOf } from '../../support/rejection-of.js';
+import { makeCache } from './make-cache.js';
 
 const ttl = { ttlMs: 60_000 };
 

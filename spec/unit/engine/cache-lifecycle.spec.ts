@@ -1,15 +1,8 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { MemoryStore } from '../../../src/store/memory-store.js';
+import { deferred } from '../../support/deferred.js';
 import { makeCache } from './make-cache.js';
-
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((onResolve) => {
-    resolve = onResolve;
-  });
-  return { promise, resolve };
-}
 
 describe('Cache lookups and lifecycle', () => {
   let clock: sinon.SinonFakeTimers;

@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { encodeValue } from '../../../src/engine/entry-codec.js';
 import { jsonSerializer } from '../../../src/serialization/json-serializer.js';
+import { rejectionOf } from '../../support/rejection-of.js';
 import { createStubRedisClient, type StubRedisClient } from '../../support/stub-redis-client.js';
-import { makeStubbedCache, rejectionOf, storedEntry } from './make-cache.js';
+import { makeStubbedCache, storedEntry } from './make-cache.js';
 
 /** A loader that answers `value` after `ms` milliseconds of (fake) time. */
 function slowLoader<T>(ms: number, value: T): () => Promise<T> {

@@ -10,7 +10,9 @@ import type { CacheStore } from '../../../src/store/cache-store.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import { ResilientStore } from '../../../src/store/resilient-store.js';
 import { ChaosStore } from '../../support/chaos-store.js';
-import { rejectionOf } from './make-cache.js';
+import { countingLoader } from '../../support/counting-loader.js';
+import { type Deferred, deferred } from '../../support/deferred.js';
+import { rejectionOf } from '../../support/rejection-of.js';
 
 // The lock's pauses come from node:timers/promises, which sinon's fake timers do not reach from
 // ESM; the waits here are real and short (tens of milliseconds). Nothing here bounds how long a
@@ -40,19 +42,45 @@ function lockOver(store: CacheStore, config: Partial<DistributedLockConfig> = {}
   return new DistributedLock(resilient, { ttlMs: 1000, waitMs: 300, pollMs: 5, ...config });
 }
 
-/** A promise settled from outside, to hold a loader open for as long as a spec needs. */
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: Error) => void } {
-  let resolve!: (value: T) => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
 /** The holder's result as these specs store it: the entry's bytes, as text. */
 const textResult: PeerResult<string> = { entryKey: ENTRY_KEY, decode: (bytes) => bytes?.toString() };
+
+/** A loader that answers `'own'` and notes whether the lock over `store` was held while it ran. */
+function lockCheckingLoad(store: CacheStore): { lockHeld: boolean; load: () => Promise<string> } {
+  const loader = {
+    lockHeld: false,
+    load: async () => {
+      loader.lockHeld = !(await store.acquireLock(LOCK_KEY, 'someone-else', 1000));
+      return 'own';
+    },
+  };
+  return loader;
+}
+
+/** Takes the lock over `store` for a holder whose load and lock outlive the spec; resolve it to end the load. */
+function holdLockForever(store: CacheStore): Deferred<string> {
+  const stuck = deferred<string>();
+  void lockOver(store, { ttlMs: NEVER_MS }).run(LOCK_KEY, () => stuck.promise, textResult, 'wait');
+  return stuck;
+}
+
+/**
+ * A waiting lock over `store`, whose Redis fails, loads by itself at once (`'own'`), having made exactly
+ * the store `calls` (`why` says what they show).
+ */
+async function expectLoadsAtOnce(store: ChaosStore, calls: string[], why: string): Promise<void> {
+  const outcome = await lockOver(store, { waitMs: LONG_WAIT_MS }).run(
+    LOCK_KEY,
+    async () => 'own',
+    textResult,
+    'wait',
+  );
+  expect(outcome).to.deep.equal({ source: 'loaded', value: 'own' });
+  expect(
+    store.calls.map((call) => call.method),
+    why,
+  ).to.deep.equal(calls);
+}
 
 /** Stores `text` as the holder's result, as a holder's load does. */
 async function storeResult(store: CacheStore, text: string): Promise<void> {
@@ -130,20 +158,12 @@ describe('DistributedLock', () => {
     it('reads the entry with the lock: a result stored just before it took the lock is used, not loaded again', async () => {
       const store = new MemoryStore();
       await storeResult(store, 'stored by the previous holder');
-      let loads = 0;
+      const own = countingLoader(() => 'own');
 
-      const outcome = await lockOver(store).run(
-        LOCK_KEY,
-        async () => {
-          loads++;
-          return 'own';
-        },
-        textResult,
-        'wait',
-      );
+      const outcome = await lockOver(store).run(LOCK_KEY, own.load, textResult, 'wait');
 
       expect(outcome).to.deep.equal({ source: 'peer', stored: 'stored by the previous holder' });
-      expect(loads).to.equal(0);
+      expect(own.calls, 'own loads').to.equal(0);
       expect(await store.acquireLock(LOCK_KEY, 'next-holder', 1000), 'released').to.equal(true);
     });
 
@@ -212,55 +232,37 @@ describe('DistributedLock', () => {
       const holderFailure = rejectionOf(
         lockOver(store).run(LOCK_KEY, () => holderLoad.promise, textResult, 'wait'),
       );
-      let heldDuringOwnLoad = false;
+      const own = lockCheckingLoad(store);
 
       // Long before waitMs: only the holder's release can end the wait this soon.
-      const waiter = lockOver(store, { waitMs: LONG_WAIT_MS }).run(
-        LOCK_KEY,
-        async () => {
-          heldDuringOwnLoad = !(await store.acquireLock(LOCK_KEY, 'someone-else', 1000));
-          return 'own';
-        },
-        textResult,
-        'wait',
-      );
+      const waiter = lockOver(store, { waitMs: LONG_WAIT_MS }).run(LOCK_KEY, own.load, textResult, 'wait');
       await sleep(20);
       holderLoad.reject(new Error('holder failed'));
 
       expect(await waiter).to.deep.equal({ source: 'loaded', value: 'own' });
-      expect(heldDuringOwnLoad, 'it took the released lock over, long before waitMs').to.equal(true);
+      expect(own.lockHeld, 'it took the released lock over, long before waitMs').to.equal(true);
       expect(await holderFailure).to.have.property('message', 'holder failed');
     });
 
     it('loads by itself once waitMs has passed, when the holder never finishes', async () => {
       const store = new MemoryStore();
-      const stuck = deferred<string>();
       // The holder's lock outlives the spec: only waitMs can end the wait.
-      void lockOver(store, { ttlMs: NEVER_MS }).run(LOCK_KEY, () => stuck.promise, textResult, 'wait');
+      const stuck = holdLockForever(store);
       const startedAt = performance.now();
-      let holderStillHeldIt = false;
+      const own = lockCheckingLoad(store);
 
-      const outcome = await lockOver(store, { waitMs: 120 }).run(
-        LOCK_KEY,
-        async () => {
-          holderStillHeldIt = !(await store.acquireLock(LOCK_KEY, 'someone-else', 1000));
-          return 'own';
-        },
-        textResult,
-        'wait',
-      );
+      const outcome = await lockOver(store, { waitMs: 120 }).run(LOCK_KEY, own.load, textResult, 'wait');
 
       const waitedMs = performance.now() - startedAt;
       expect(outcome).to.deep.equal({ source: 'loaded', value: 'own' });
       expect(waitedMs, 'it waited waitMs first').to.be.at.least(110);
-      expect(holderStillHeldIt, 'it gave up on the holder, which still held the lock').to.equal(true);
+      expect(own.lockHeld, 'it gave up on the holder, which still held the lock').to.equal(true);
       stuck.resolve('done');
     });
 
     it('polls with a growing pause, not in a busy loop', async () => {
       const store = new MemoryStore();
-      const stuck = deferred<string>();
-      void lockOver(store, { ttlMs: NEVER_MS }).run(LOCK_KEY, () => stuck.promise, textResult, 'wait');
+      const stuck = holdLockForever(store);
       // The holder's result shows up at the 7th read; until then each read finds nothing.
       const readAtMs: number[] = [];
       const startedAt = performance.now();
@@ -296,20 +298,12 @@ describe('DistributedLock', () => {
       const store = new MemoryStore();
       const holderLoad = deferred<string>();
       void lockOver(store).run(LOCK_KEY, () => holderLoad.promise, textResult, 'wait');
-      let loads = 0;
+      const own = countingLoader(() => 'own');
 
-      const outcome = await lockOver(store).run(
-        LOCK_KEY,
-        async () => {
-          loads++;
-          return 'own';
-        },
-        textResult,
-        'skip',
-      );
+      const outcome = await lockOver(store).run(LOCK_KEY, own.load, textResult, 'skip');
 
       expect(outcome).to.deep.equal({ source: 'skipped' });
-      expect(loads).to.equal(0);
+      expect(own.calls, 'own loads').to.equal(0);
       holderLoad.resolve('done');
     });
   });
@@ -318,39 +312,20 @@ describe('DistributedLock', () => {
     it('loads at once when the lock cannot be taken', async () => {
       const store = new ChaosStore().alwaysThrow();
 
-      const outcome = await lockOver(store, { waitMs: LONG_WAIT_MS }).run(
-        LOCK_KEY,
-        async () => 'own',
-        textResult,
-        'wait',
-      );
-
-      expect(outcome).to.deep.equal({ source: 'loaded', value: 'own' });
-      expect(
-        store.calls.map((call) => call.method),
-        'one failed lock attempt, then no polling: no wait',
-      ).to.deep.equal(['acquireLock']);
+      await expectLoadsAtOnce(store, ['acquireLock'], 'one failed lock attempt, then no polling: no wait');
     });
 
     it("stops waiting and loads at once when the holder's result cannot be read", async () => {
       const store = new MemoryStore();
-      const stuck = deferred<string>();
-      void lockOver(store, { ttlMs: NEVER_MS }).run(LOCK_KEY, () => stuck.promise, textResult, 'wait');
+      const stuck = holdLockForever(store);
 
       const unreadable = new ChaosStore(store).alwaysThrow(undefined, { only: ['get'] });
 
-      const outcome = await lockOver(unreadable, { waitMs: LONG_WAIT_MS }).run(
-        LOCK_KEY,
-        async () => 'own',
-        textResult,
-        'wait',
-      );
-
-      expect(outcome).to.deep.equal({ source: 'loaded', value: 'own' });
-      expect(
-        unreadable.calls.map((call) => call.method),
+      await expectLoadsAtOnce(
+        unreadable,
+        ['acquireLock', 'get'],
         'the lock was held, the first read failed, and it loaded without polling again',
-      ).to.deep.equal(['acquireLock', 'get']);
+      );
       stuck.resolve('done');
     });
   });

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { decodeValue, encodeValue, type StoredValue } from '../../../src/engine/entry-codec.js';
-import { CacheError } from '../../../src/errors.js';
 import { jsonSerializer } from '../../../src/serialization/json-serializer.js';
 import { msgpackSerializer } from '../../../src/serialization/msgpack-serializer.js';
+import { cacheErrorOf } from '../../support/cache-error-of.js';
 
 const stored: StoredValue<{ id: number }> = {
   value: { id: 1 },
@@ -11,16 +11,6 @@ const stored: StoredValue<{ id: number }> = {
   staleUntilMs: 91_000,
 };
 
-function failureOf(run: () => unknown): CacheError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof CacheError) return error;
-    throw error;
-  }
-  throw new Error('expected a CacheError');
-}
-
 describe('entry codec', () => {
   it('round-trips a value with its times', () => {
     expect(decodeValue(jsonSerializer, encodeValue(jsonSerializer, stored))).to.deep.equal(stored);
@@ -28,14 +18,14 @@ describe('entry codec', () => {
 
   it('records the serializer name, and refuses an entry written by another serializer', () => {
     const bytes = encodeValue(msgpackSerializer, stored);
-    const error = failureOf(() => decodeValue(jsonSerializer, bytes));
+    const error = cacheErrorOf(() => decodeValue(jsonSerializer, bytes));
     expect(error.code).to.equal('E_DECODE_FAILED');
     expect(error.message).to.contain("'msgpack'").and.to.contain("'json'");
   });
 
   it('reports a payload its serializer cannot read as E_DECODE_FAILED, keeping the cause', () => {
     const lying = { ...jsonSerializer, serialize: () => Buffer.from('{"id":') };
-    const error = failureOf(() => decodeValue(jsonSerializer, encodeValue(lying, stored)));
+    const error = cacheErrorOf(() => decodeValue(jsonSerializer, encodeValue(lying, stored)));
     expect(error.code).to.equal('E_DECODE_FAILED');
     expect(error.cause).to.be.instanceOf(SyntaxError);
   });

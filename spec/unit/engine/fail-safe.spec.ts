@@ -4,8 +4,11 @@ import sinon from 'sinon';
 import type { Cache } from '../../../src/engine/cache.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import { ChaosStore } from '../../support/chaos-store.js';
+import { countingLoader } from '../../support/counting-loader.js';
+import { type Deferred, deferred } from '../../support/deferred.js';
 import { eventually } from '../../support/eventually.js';
-import { makeCache, rejectionOf } from './make-cache.js';
+import { rejectionOf } from '../../support/rejection-of.js';
+import { makeCache } from './make-cache.js';
 
 // Freshness is driven by a fake `Date` (entries go stale without waiting for them); timeouts,
 // which the engine measures with real timers, use real and short waits. A busy machine stretches
@@ -18,26 +21,22 @@ const GRACE_SECONDS = 60;
 /** Loads held open by specs; each `afterEach` ends them, so `close()` never waits on a failed spec's load. */
 const heldOpen: Array<() => void> = [];
 
-/** A promise settled from outside, to hold a loader open for as long as a spec needs. */
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    heldOpen.push(() => rej(new Error('released by afterEach')));
-  });
-  return { promise, resolve };
+/** A promise settled from outside, which the next `afterEach` rejects if the spec has not settled it. */
+function heldOpenUntilAfterEach<T>(): Deferred<T> {
+  const held = deferred<T>();
+  heldOpen.push(() => held.reject(new Error('released by afterEach')));
+  return held;
 }
 
-/** A loader that counts its calls and answers with `answer()`. */
-function countingLoader<T>(answer: () => T | Promise<T>): { calls: number; load: () => Promise<T> } {
-  const loader = {
-    calls: 0,
-    load: async () => {
-      loader.calls++;
-      return answer();
-    },
-  };
-  return loader;
+/** A lookup of `item` whose loader fails rejects with that very error: nothing stale stands in for it. */
+async function expectTheLoadersError(cache: Cache): Promise<void> {
+  const failure = new Error('database down');
+  const error = await rejectionOf(
+    cache.lookup('item', async () => {
+      throw failure;
+    }),
+  );
+  expect(error).to.equal(failure);
 }
 
 describe('Fail-safe (engine)', () => {
@@ -49,6 +48,16 @@ describe('Fail-safe (engine)', () => {
     const cache = makeCache({ ttl: FRESH_SECONDS, staleTtl: GRACE_SECONDS, ...options });
     caches.push(cache);
     return cache;
+  }
+
+  /** A cache over a store whose every call fails, with a circuit that half-opens after 1 s. */
+  function cacheOverFailingStore(options: Parameters<typeof makeCache>[0]): {
+    store: ChaosStore;
+    cache: Cache;
+  } {
+    const store = new ChaosStore().alwaysThrow();
+    const cache = staleCapableCache({ store, circuitBreakerHalfOpenAfterMs: 1000, ...options });
+    return { store, cache };
   }
 
   /** Moves the clock past freshness (but within the grace period). */
@@ -71,7 +80,7 @@ describe('Fail-safe (engine)', () => {
       const cache = staleCapableCache();
       await cache.get('item', async () => 'v1');
       goStale();
-      const slowRefresh = deferred<string>();
+      const slowRefresh = heldOpenUntilAfterEach<string>();
       const loader = countingLoader(() => slowRefresh.promise);
 
       const outcomes = await Promise.all(Array.from({ length: 20 }, () => cache.lookup('item', loader.load)));
@@ -101,7 +110,7 @@ describe('Fail-safe (engine)', () => {
       const second = staleCapableCache({ store: shared });
       await first.get('item', async () => 'v1');
       goStale();
-      const slowRefresh = deferred<string>();
+      const slowRefresh = heldOpenUntilAfterEach<string>();
       const loader = countingLoader(() => slowRefresh.promise);
 
       const [fromFirst, fromSecond] = await Promise.all([
@@ -167,45 +176,21 @@ describe('Fail-safe (engine)', () => {
 
     it("rejects with the loader's own error when there is no stale entry", async () => {
       const cache = staleCapableCache({ staleWhileRevalidate: false });
-      const failure = new Error('database down');
-
-      const error = await rejectionOf(
-        cache.lookup('item', async () => {
-          throw failure;
-        }),
-      );
-
-      expect(error).to.equal(failure);
+      await expectTheLoadersError(cache);
     });
 
     it('rejects when the only entry is past its grace period', async () => {
       const cache = staleCapableCache({ staleWhileRevalidate: false });
       await cache.get('item', async () => 'v1');
       clock.setSystemTime(Date.now() + (FRESH_SECONDS + GRACE_SECONDS) * 1000 + 1);
-      const failure = new Error('database down');
-
-      const error = await rejectionOf(
-        cache.lookup('item', async () => {
-          throw failure;
-        }),
-      );
-
-      expect(error).to.equal(failure);
+      await expectTheLoadersError(cache);
     });
 
     it('rejects with the loader error when no grace period is configured (staleTtl 0)', async () => {
       const cache = staleCapableCache({ staleWhileRevalidate: false, staleTtl: 0 });
       await cache.get('item', async () => 'v1');
       goStale();
-      const failure = new Error('database down');
-
-      const error = await rejectionOf(
-        cache.lookup('item', async () => {
-          throw failure;
-        }),
-      );
-
-      expect(error).to.equal(failure);
+      await expectTheLoadersError(cache);
     });
   });
 
@@ -214,7 +199,7 @@ describe('Fail-safe (engine)', () => {
       const cache = staleCapableCache({ staleWhileRevalidate: false, loadTimeoutMs: 40 });
       await cache.get('item', async () => 'v1');
       goStale();
-      const slowLoad = deferred<string>();
+      const slowLoad = heldOpenUntilAfterEach<string>();
       const startedAt = performance.now();
       // Set just before the lookup's own 40 ms timer: timers fire in order of their due time, so
       // on a machine however busy, the stale answer comes before this one unless the lookup waited
@@ -288,12 +273,7 @@ describe('Fail-safe (engine)', () => {
     });
 
     it('keeps lookups away from the store while the circuit is open, and closes it after a successful probe', async () => {
-      const store = new ChaosStore().alwaysThrow();
-      const cache = staleCapableCache({
-        store,
-        circuitBreakerThreshold: 3,
-        circuitBreakerHalfOpenAfterMs: 1000,
-      });
+      const { store, cache } = cacheOverFailingStore({ circuitBreakerThreshold: 3 });
       const circuit: boolean[] = [];
       cache.events.on('circuit', ({ open }) => circuit.push(open));
 
@@ -345,13 +325,7 @@ describe('Fail-safe (engine)', () => {
     });
 
     it('does not hold lookups behind the half-open probe', async () => {
-      const store = new ChaosStore().alwaysThrow();
-      const cache = staleCapableCache({
-        store,
-        redisTimeoutMs: 150,
-        circuitBreakerThreshold: 1,
-        circuitBreakerHalfOpenAfterMs: 1000,
-      });
+      const { store, cache } = cacheOverFailingStore({ redisTimeoutMs: 150, circuitBreakerThreshold: 1 });
       await cache.get('opens-the-circuit', async () => 'loaded');
       store.heal().hang();
       clock.setSystemTime(Date.now() + 1001);

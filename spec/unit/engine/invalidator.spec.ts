@@ -68,14 +68,19 @@ function hold(memory: MemoryTier, key: string): void {
   );
 }
 
+/** Instances `a` (over `backend`) and `b` (over `backendOfB`) joined by one bus, `b` listening. */
+async function twoInstances(backend = new MemoryStore(), backendOfB = backend) {
+  const bus = new LocalBus();
+  const a = instance(backend, bus);
+  const b = instance(backendOfB, bus.joined());
+  await b.invalidator.listen();
+  return { bus, a, b };
+}
+
 describe('Invalidator', () => {
   it("drops another instance's in-memory copy of an invalidated key", async () => {
-    const backend = new MemoryStore();
-    const bus = new LocalBus();
-    const a = instance(backend, bus);
-    const b = instance(backend, bus.joined());
+    const { a, b } = await twoInstances();
     await a.invalidator.listen();
-    await b.invalidator.listen();
     hold(a.memory, 'p:k');
     hold(b.memory, 'p:k');
     hold(b.memory, 'p:other');
@@ -89,10 +94,7 @@ describe('Invalidator', () => {
     const backend = new MemoryStore();
     await backend.set('p:a', Buffer.from('a'), { ttlMs: 60_000, tagKeys: ['p:__ca:tag:t'] });
     await backend.set('p:b', Buffer.from('b'), { ttlMs: 60_000 });
-    const bus = new LocalBus();
-    const a = instance(backend, bus);
-    const b = instance(backend, bus.joined());
-    await b.invalidator.listen();
+    const { bus, a, b } = await twoInstances(backend);
     hold(b.memory, 'p:a');
     hold(b.memory, 'p:b');
     expect(await a.invalidator.deleteTagged(['p:__ca:tag:t'])).to.equal(1);
@@ -102,11 +104,7 @@ describe('Invalidator', () => {
   });
 
   it('announces a pattern invalidation as the pattern', async () => {
-    const backend = new MemoryStore();
-    const bus = new LocalBus();
-    const a = instance(backend, bus);
-    const b = instance(backend, bus.joined());
-    await b.invalidator.listen();
+    const { a, b } = await twoInstances();
     hold(b.memory, 'p:user:1');
     hold(b.memory, 'p:item:1');
     await a.invalidator.deleteMatching('p:user:*', 'p:__ca:');
@@ -126,10 +124,7 @@ describe('Invalidator', () => {
   });
 
   it('stops sharing the loads an invalidation crossed, here and on the instances that hear it', async () => {
-    const bus = new LocalBus();
-    const a = instance(new MemoryStore(), bus);
-    const b = instance(new MemoryStore(), bus.joined());
-    await b.invalidator.listen();
+    const { a, b } = await twoInstances(new MemoryStore(), new MemoryStore());
     await a.invalidator.deleteKey('p:k');
     await a.invalidator.deleteMatching('p:user:*', 'p:__ca:');
     // A tag's entries-to-be cannot be named: no load under way is shared after it.

@@ -1,15 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
+import { deferred } from '../../support/deferred.js';
 import { makeCache } from './make-cache.js';
-
-/** A promise and the function that fulfils it. */
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve: (value: T) => void = () => {};
-  const promise = new Promise<T>((fulfil) => {
-    resolve = fulfil;
-  });
-  return { promise, resolve };
-}
 
 describe('waiting for a load another call runs (loadWaitMs)', () => {
   afterEach(() => sinon.restore());

@@ -8,9 +8,6 @@ import { MemoryStore } from '../../../src/store/memory-store.js';
 import { silentLogger } from '../../support/silent-logger.js';
 import type { StubRedisClient } from '../../support/stub-redis-client.js';
 
-// Kept for the specs that still import it from here; new ones import it from spec/support.
-export { silentLogger };
-
 /** A cache over a fresh `MemoryStore` (or `options.store`), with no metrics and no log output. */
 export function makeCache(options: Partial<CacheOptions> = {}): Cache {
   return createCache({
@@ -46,14 +43,4 @@ export function storedEntry(
 /** The `set` calls of a stubbed client that wrote cache entries (not stampede locks or tag indexes). */
 export function entryWrites(redis: StubRedisClient) {
   return redis.set.getCalls().filter((call) => !call.args[0].includes('__ca:'));
-}
-
-/** What `promise` rejected with; fails when it fulfils. */
-export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    (value) => {
-      throw new Error(`expected a rejection, got ${String(value)}`);
-    },
-    (error: unknown) => error,
-  );
 }

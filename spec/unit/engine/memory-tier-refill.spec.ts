@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { Cache } from '../../../src/engine/cache.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import { ChaosStore } from '../../support/chaos-store.js';
 import { makeCache, storedEntry } from './make-cache.js';
@@ -102,25 +103,45 @@ describe('Cache with a memory tier: refilling it from the store', () => {
 
   describe('ahead of expiry', () => {
     // Tier lifetime 1 s: the last quarter starts 750 ms after the entry was read from the store.
-    // The entry is read during the first lookup, between `readFrom` and `readBy`; a later lookup is
-    // in the last quarter when it starts at least 750 ms after `readBy` and less than 1 s after
-    // `readFrom`. A run that overslept that window is run again (see `inTime`).
+    // The entry is read during the first lookup, between `read.from` and `read.by`; a later lookup is
+    // in the last quarter when it starts at least 750 ms after `read.by` and less than 1 s after
+    // `read.from`. A run that overslept that window is run again (see `inTime`).
     const tier = { ttlMs: 1000 };
     /** Keeps 5 ms between a window's end and the lookup that must fall in it. */
     const EDGE_MS = 5;
 
+    /**
+     * A {@link GatedStore} (open) holding `entry` as `test:k`, and a cache with the tier over it that has
+     * just read the entry into memory: `read` holds the instants before and after that first lookup.
+     */
+    async function entryReadIntoMemory(
+      entry: Buffer,
+    ): Promise<{ store: GatedStore; cache: Cache; read: { from: number; by: number } }> {
+      const store = new GatedStore();
+      await store.set('test:k', entry, { ttlMs: 60_000 });
+      const cache = makeCache({ store, memoryTier: tier });
+      try {
+        const from = performance.now();
+        await cache.lookup('k', () => ({ n: 0 }));
+        return { store, cache, read: { from, by: performance.now() } };
+      } catch (error) {
+        await cache.close();
+        throw error;
+      }
+    }
+
+    /** Sleeps into the last quarter of the entry's time in memory; false if the machine overslept it. */
+    function wakeInLastQuarter(read: { from: number; by: number }): Promise<boolean> {
+      return wakeWithin(read.by + 800, read.from + 1000 - EDGE_MS);
+    }
+
     it('re-reads a hot entry in the last quarter of its time in memory, while its hits go on from memory', async () => {
       await inTime(async () => {
-        const store = new GatedStore();
-        await store.set('test:k', storedEntry({ n: 1 }), { ttlMs: 60_000 });
-        const cache = makeCache({ store, memoryTier: tier });
+        const { store, cache, read } = await entryReadIntoMemory(storedEntry({ n: 1 }));
         try {
-          const readFrom = performance.now();
-          await cache.lookup('k', () => ({ n: 0 }));
-          const readBy = performance.now();
           await store.set('test:k', storedEntry({ n: 2 }), { ttlMs: 60_000 });
           store.close();
-          if (!(await wakeWithin(readBy + 800, readFrom + 1000 - EDGE_MS))) return false;
+          if (!(await wakeInLastQuarter(read))) return false;
 
           const duringReread = await cache.lookup('k', () => ({ n: 0 }));
           const alsoDuringReread = await cache.lookup('k', () => ({ n: 0 }));
@@ -132,7 +153,7 @@ describe('Cache with a memory tier: refilling it from the store', () => {
           store.open();
           // Past the first lifetime (1 s), before the last quarter of the second: the re-read entry
           // is served from memory, without a store read.
-          if (!(await wakeWithin(readBy + 1000 + EDGE_MS, rereadFrom + 750 - EDGE_MS))) return false;
+          if (!(await wakeWithin(read.by + 1000 + EDGE_MS, rereadFrom + 750 - EDGE_MS))) return false;
           const afterFirstLifetime = await cache.lookup('k', () => ({ n: 0 }));
           expect(afterFirstLifetime).to.include({ result: 'hit' });
           expect(afterFirstLifetime.value, 'what the re-read found').to.deep.equal({ n: 2 });
@@ -147,15 +168,10 @@ describe('Cache with a memory tier: refilling it from the store', () => {
 
     it('lets the entry go from memory when the re-read finds it gone from the store (a lost invalidation)', async () => {
       await inTime(async () => {
-        const store = new GatedStore();
-        await store.set('test:k', storedEntry({ n: 1 }), { ttlMs: 60_000 });
-        const cache = makeCache({ store, memoryTier: tier });
+        const { store, cache, read } = await entryReadIntoMemory(storedEntry({ n: 1 }));
         try {
-          const readFrom = performance.now();
-          await cache.lookup('k', () => ({ n: 0 }));
-          const readBy = performance.now();
           await store.delete(['test:k']);
-          if (!(await wakeWithin(readBy + 800, readFrom + 1000 - EDGE_MS))) return false;
+          if (!(await wakeInLastQuarter(read))) return false;
 
           expect(await cache.lookup('k', () => ({ n: 2 }))).to.include({ result: 'hit' });
           // The re-read it started answers (the gate is open) within a few microtasks.
@@ -173,17 +189,13 @@ describe('Cache with a memory tier: refilling it from the store', () => {
 
     it('does not re-read an entry that goes stale before the end of its time in memory', async () => {
       await inTime(async () => {
-        const store = new GatedStore();
         // Fresh for 1 s from `createdBy` (on the Date clock).
         const createdBy = Date.now();
-        await store.set('test:k', storedEntry({ n: 1 }, { ttlSeconds: 1 }), { ttlMs: 60_000 });
-        const cache = makeCache({ store, memoryTier: tier });
+        const { store, cache, read } = await entryReadIntoMemory(storedEntry({ n: 1 }, { ttlSeconds: 1 }));
         try {
-          await cache.lookup('k', () => ({ n: 0 }));
-          const readBy = performance.now();
           // In the tier's last quarter, and still fresh.
           const freshForMs = createdBy + 1000 - Date.now();
-          if (!(await wakeWithin(readBy + 800, performance.now() + freshForMs - EDGE_MS))) return false;
+          if (!(await wakeWithin(read.by + 800, performance.now() + freshForMs - EDGE_MS))) return false;
 
           expect(await cache.lookup('k', () => ({ n: 0 }))).to.include({ result: 'hit' });
           expect(store.reads, 'the store holds the same entry, as close to stale').to.equal(1);

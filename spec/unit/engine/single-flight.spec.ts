@@ -1,15 +1,6 @@
 import { expect } from 'chai';
 import { SingleFlight } from '../../../src/engine/single-flight.js';
-
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((onResolve, onReject) => {
-    resolve = onResolve;
-    reject = onReject;
-  });
-  return { promise, resolve, reject };
-}
+import { deferred } from '../../support/deferred.js';
 
 describe('SingleFlight', () => {
   it('runs one task per key and shares its result with every caller that joins', async () => {

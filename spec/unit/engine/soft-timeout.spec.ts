@@ -2,6 +2,11 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { withSoftTimeout } from '../../../src/engine/soft-timeout.js';
 
+/** A task that resolves with `value` after `ms` (on the fake clock). */
+function resolvesAfter(ms: number, value: string): Promise<string> {
+  return new Promise<string>((resolve) => setTimeout(resolve, ms, value));
+}
+
 describe('withSoftTimeout', () => {
   let clock: sinon.SinonFakeTimers;
 
@@ -14,14 +19,13 @@ describe('withSoftTimeout', () => {
   });
 
   it('resolves with the task result when it comes in time', async () => {
-    const task = new Promise<string>((resolve) => setTimeout(resolve, 50, 'done'));
-    const waited = withSoftTimeout(task, 100);
+    const waited = withSoftTimeout(resolvesAfter(50, 'done'), 100);
     await clock.tickAsync(50);
     expect(await waited).to.equal('done');
   });
 
   it('resolves to undefined when time runs out, and the task goes on', async () => {
-    const task = new Promise<string>((resolve) => setTimeout(resolve, 500, 'late'));
+    const task = resolvesAfter(500, 'late');
     const waited = withSoftTimeout(task, 100);
     await clock.tickAsync(100);
     expect(await waited).to.equal(undefined);
@@ -36,8 +40,7 @@ describe('withSoftTimeout', () => {
   });
 
   it('waits without limit with a timeout of 0', async () => {
-    const task = new Promise<string>((resolve) => setTimeout(resolve, 60_000, 'slow'));
-    const waited = withSoftTimeout(task, 0);
+    const waited = withSoftTimeout(resolvesAfter(60_000, 'slow'), 0);
     await clock.tickAsync(60_000);
     expect(await waited).to.equal('slow');
   });

@@ -1,11 +1,12 @@
 import { expect } from 'chai';
-import { CacheError } from '../../../src/errors.js';
+import type { CacheError } from '../../../src/errors.js';
 import {
   decodeEntry,
   ENTRY_FORMAT_VERSION,
   type EntryEnvelope,
   encodeEntry,
 } from '../../../src/serialization/entry-envelope.js';
+import { cacheErrorOf } from '../../support/cache-error-of.js';
 
 // A v1 entry as Redis holds it. Entries outlive deployments: if this test fails, old entries would
 // be misread after an upgrade. Bump ENTRY_FORMAT_VERSION instead of editing this fixture.
@@ -27,14 +28,9 @@ const FROZEN_V1_ENTRY: EntryEnvelope = {
   payload: Buffer.from('{"id":1}'),
 };
 
+/** The `CacheError` that decoding `bytes` throws. */
 function decodeFailure(bytes: Buffer): CacheError {
-  try {
-    decodeEntry(bytes);
-  } catch (error) {
-    if (error instanceof CacheError) return error;
-    throw error;
-  }
-  throw new Error('expected decodeEntry to throw');
+  return cacheErrorOf(() => decodeEntry(bytes));
 }
 
 describe('entry envelope', () => {

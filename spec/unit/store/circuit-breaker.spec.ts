@@ -1,17 +1,9 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { CircuitBreaker, isCircuitOpenError, isOutage } from '../../../src/store/circuit-breaker.js';
+import { rejectionOf } from '../../support/rejection-of.js';
 
 class ErrorReply extends Error {}
-
-async function rejection(run: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('CircuitBreaker', () => {
   let clock: sinon.SinonFakeTimers;
@@ -32,10 +24,10 @@ describe('CircuitBreaker', () => {
 
   it('opens after `threshold` consecutive outages and then refuses calls without running them', async () => {
     const circuit = breaker();
-    await rejection(() => circuit.execute(down));
-    await rejection(() => circuit.execute(down));
+    await rejectionOf(() => circuit.execute(down));
+    await rejectionOf(() => circuit.execute(down));
     const task = sinon.spy(up);
-    expect(isCircuitOpenError(await rejection(() => circuit.execute(task)))).to.equal(true);
+    expect(isCircuitOpenError(await rejectionOf(() => circuit.execute(task)))).to.equal(true);
     expect(task.called).to.equal(false);
     expect(changes).to.deep.equal([true]);
   });
@@ -43,19 +35,19 @@ describe('CircuitBreaker', () => {
   it('does not count error replies: a Redis that answers is not down', async () => {
     const circuit = breaker();
     for (let i = 0; i < 3; i++)
-      await rejection(() => circuit.execute(() => Promise.reject(new ErrorReply())));
+      await rejectionOf(() => circuit.execute(() => Promise.reject(new ErrorReply())));
     expect(await circuit.execute(up)).to.equal('ok');
     expect(changes).to.deep.equal([]);
   });
 
   it('refuses other calls while the half-open probe is under way, and closes when it succeeds', async () => {
     const circuit = breaker();
-    await rejection(() => circuit.execute(down));
-    await rejection(() => circuit.execute(down));
+    await rejectionOf(() => circuit.execute(down));
+    await rejectionOf(() => circuit.execute(down));
     await clock.tickAsync(1_000);
     let answer: (value: string) => void = () => undefined;
     const probe = circuit.execute(() => new Promise<string>((resolve) => (answer = resolve)));
-    expect(isCircuitOpenError(await rejection(() => circuit.execute(up)))).to.equal(true);
+    expect(isCircuitOpenError(await rejectionOf(() => circuit.execute(up)))).to.equal(true);
     answer('ok');
     expect(await probe).to.equal('ok');
     expect(await circuit.execute(up)).to.equal('ok');
@@ -64,7 +56,7 @@ describe('CircuitBreaker', () => {
 
   it('never opens with threshold 0', async () => {
     const circuit = breaker(0);
-    for (let i = 0; i < 5; i++) await rejection(() => circuit.execute(down));
+    for (let i = 0; i < 5; i++) await rejectionOf(() => circuit.execute(down));
     expect(await circuit.execute(up)).to.equal('ok');
     expect(changes).to.deep.equal([]);
   });

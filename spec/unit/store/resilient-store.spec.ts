@@ -5,6 +5,7 @@ import { type CacheEventMap, CacheEvents } from '../../../src/events.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import { type ResilienceConfig, ResilientStore } from '../../../src/store/resilient-store.js';
 import { ChaosStore } from '../../support/chaos-store.js';
+import { rejectionOf } from '../../support/rejection-of.js';
 
 type Failure = CacheEventMap['failure'][0];
 
@@ -151,10 +152,23 @@ describe('ResilientStore', () => {
   });
 
   describe('circuit breaker', () => {
+    /** Reads `k` `times` times, one after the other. */
+    async function readTimes(store: ResilientStore, times: number): Promise<void> {
+      for (let attempt = 0; attempt < times; attempt++) await store.read('k');
+    }
+
+    /** A store over a failing backend whose circuit (threshold 2, half-open after 1 s) two reads opened. */
+    async function openedByTwoFailures(): Promise<ResilientStore> {
+      chaos.alwaysThrow();
+      const store = resilient({ breakerThreshold: 2, breakerHalfOpenAfterMs: 1_000 });
+      await readTimes(store, 2);
+      return store;
+    }
+
     it('opens after breakerThreshold consecutive failures and then skips the backend', async () => {
       chaos.alwaysThrow();
       const store = resilient({ breakerThreshold: 3 });
-      for (let attempt = 0; attempt < 3; attempt++) await store.read('k');
+      await readTimes(store, 3);
       expect(circuit).to.deep.equal([true]);
       expect(chaos.calls).to.have.lengthOf(3);
 
@@ -168,21 +182,15 @@ describe('ResilientStore', () => {
     it('counts consecutive failures only: a success in between keeps it closed', async () => {
       const store = resilient({ breakerThreshold: 3 });
       chaos.failNext(2);
-      await store.read('k');
-      await store.read('k');
-      await store.read('k');
+      await readTimes(store, 3);
       chaos.failNext(2);
-      await store.read('k');
-      await store.read('k');
+      await readTimes(store, 2);
       expect(circuit).to.deep.equal([]);
       expect(chaos.calls).to.have.lengthOf(5);
     });
 
     it('lets one probe through after breakerHalfOpenAfterMs and closes again when it succeeds', async () => {
-      chaos.alwaysThrow();
-      const store = resilient({ breakerThreshold: 2, breakerHalfOpenAfterMs: 1_000 });
-      await store.read('k');
-      await store.read('k');
+      const store = await openedByTwoFailures();
       chaos.heal();
 
       await clock.tickAsync(999);
@@ -201,10 +209,7 @@ describe('ResilientStore', () => {
     });
 
     it('opens again for another period when the probe fails', async () => {
-      chaos.alwaysThrow();
-      const store = resilient({ breakerThreshold: 2, breakerHalfOpenAfterMs: 1_000 });
-      await store.read('k');
-      await store.read('k');
+      const store = await openedByTwoFailures();
       await clock.tickAsync(1_000);
       await store.read('k');
       expect(chaos.calls).to.have.lengthOf(3);
@@ -216,7 +221,7 @@ describe('ResilientStore', () => {
     it('never opens with breakerThreshold 0', async () => {
       chaos.alwaysThrow();
       const store = resilient({ breakerThreshold: 0 });
-      for (let attempt = 0; attempt < 10; attempt++) await store.read('k');
+      await readTimes(store, 10);
       expect(chaos.calls).to.have.lengthOf(10);
       expect(circuit).to.deep.equal([]);
     });
@@ -292,12 +297,7 @@ describe('ResilientStore', () => {
     it('does not retry with invalidationAttempts 1', async () => {
       chaos.alwaysThrow();
       const store = resilient({ invalidationAttempts: 1 });
-      const error = await store
-        .invalidate('delete', (backend) => backend.delete(['k']))
-        .then(
-          () => undefined,
-          (caught: unknown) => caught,
-        );
+      const error = await rejectionOf(store.invalidate('delete', (backend) => backend.delete(['k'])));
       expect(codeOf(error)).to.equal('E_INVALIDATION_FAILED');
       expect(chaos.calls).to.have.lengthOf(1);
     });
@@ -306,12 +306,7 @@ describe('ResilientStore', () => {
       chaos.alwaysThrow();
       const store = resilient({ breakerThreshold: 1, invalidationAttempts: 1 });
       await store.read('k');
-      const error = await store
-        .invalidate('delete', (backend) => backend.delete(['k']))
-        .then(
-          () => undefined,
-          (caught: unknown) => caught,
-        );
+      const error = await rejectionOf(store.invalidate('delete', (backend) => backend.delete(['k'])));
       expect(codeOf(error)).to.equal('E_INVALIDATION_FAILED');
       expect(codeOf((error as CacheError).cause)).to.equal('E_CIRCUIT_OPEN');
       expect(chaos.calls).to.have.lengthOf(1);
