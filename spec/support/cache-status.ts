@@ -1,5 +1,5 @@
 /** A parameter value of a `Cache-Status` member (RFC 8941 bare item): integer, string, token or boolean. */
-export type CacheStatusValue = number | string | boolean;
+type CacheStatusValue = number | string | boolean;
 
 /** One member of a `Cache-Status` list (RFC 9211 §2): the cache's identifier and its parameters. */
 export interface CacheStatusEntry {

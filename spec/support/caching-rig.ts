@@ -39,7 +39,7 @@ export type RouteOptions = ResponseCacheOptions & { cacheStatus?: boolean };
 export const RIG_PREFIX = 'rfc9111:';
 
 /** The route `ttl` the rig's caches default to: distinct from every lifetime a spec's headers give. */
-export const RIG_CACHE_TTL_SECONDS = 300;
+const RIG_CACHE_TTL_SECONDS = 300;
 
 export interface RigOptions {
   /** Over `{ prefix: 'rfc9111:', ttl: 300 }` and quiet, patient defaults. */
@@ -49,7 +49,7 @@ export interface RigOptions {
 }
 
 /** A `request` event of the middleware. */
-export interface RequestEvent {
+interface RequestEvent {
   result: string;
   reason?: string | undefined;
 }

@@ -16,7 +16,7 @@ export interface PrometheusOptions {
 }
 
 /** One series of an instant vector. */
-export interface VectorSample {
+interface VectorSample {
   metric: Record<string, string>;
   value: [number, string];
 }

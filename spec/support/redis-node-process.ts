@@ -4,7 +4,7 @@ import { createClient } from 'redis';
 import { START_UP_DEADLINE_MS } from './busy-machine.js';
 
 /** A connection for administering one server: CLUSTER INFO, INFO replication, FLUSHALL, SENTINEL… */
-export type AdminClient = ReturnType<typeof createClient>;
+type AdminClient = ReturnType<typeof createClient>;
 
 /** One `redis-server` process (a cluster node, a master, a replica or a sentinel) owned by the spec. */
 export interface RedisNodeProcess {

@@ -6,7 +6,7 @@ import { startRedisSentinel } from './redis-sentinel.js';
 import { startRedis } from './redis-server.js';
 
 /** The kinds of Redis deployment a shared suite can run against. */
-export type RedisTargetName = 'standalone' | 'cluster' | 'sentinel';
+type RedisTargetName = 'standalone' | 'cluster' | 'sentinel';
 
 type StandaloneClient = ReturnType<typeof createClient>;
 

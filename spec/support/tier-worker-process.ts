@@ -15,7 +15,7 @@ export interface TierWorkerConfig {
 }
 
 /** Methods of {@link VersionedCache} a worker runs on its cache. */
-export type TierWorkerMethod = keyof VersionedCache;
+type TierWorkerMethod = keyof VersionedCache;
 
 /** Messages from the spec process to a worker. */
 export type TierWorkerRequest =

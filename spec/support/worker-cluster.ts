@@ -34,7 +34,7 @@ export type WorkerReply =
   | { type: 'stats'; id: number; loads: WorkerLoads; stats: CacheStats };
 
 /** One running worker. */
-export interface WorkerHandle {
+interface WorkerHandle {
   readonly pid: number;
   readonly baseUrl: string;
   /** Loader runs and cache counters of this worker, asked over IPC. */

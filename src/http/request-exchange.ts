@@ -234,6 +234,9 @@ export class RequestExchange {
     const inherited = res.getHeaders();
     this.#watchHandlerHeaders();
     const abandon = new AbortController();
+    // RFC 9111 §4.3.4: the handler's 304 says the stale response is still current; its headers take the 304's.
+    const freshen = ({ stale }: Revalidation) =>
+      freshenedResponse(stale, storedHeaders(res, inherited), req, res, this.#caching, this.#requestTimeMs);
     const capturing =
       req.method === 'HEAD'
         ? undefined
@@ -268,14 +271,7 @@ export class RequestExchange {
       }
       if (decision === 'not-modified' && revalidation !== undefined) {
         abandon.abort();
-        const freshened = freshenedResponse(
-          revalidation.stale,
-          storedHeaders(res, inherited),
-          req,
-          res,
-          this.#caching,
-          this.#requestTimeMs,
-        );
+        const freshened = freshen(revalidation);
         // A 304 that leaves the response stale (its new headers say so): the stale entry answers.
         if (freshened === undefined) throw new Error('the revalidated response is not fresh');
         this.#enter({ name: 'revalidated', withheld, clientConditions, varyMiss });
@@ -291,15 +287,7 @@ export class RequestExchange {
     // the client's own validators, say), not the handler's, and nothing the handler sent is stored.
     if (abandon.signal.aborted) return undefined;
     if (revalidation !== undefined && res.statusCode === 304) {
-      // RFC 9111 §4.3.4: the stale response is still current; its headers take the 304's.
-      const freshened = freshenedResponse(
-        revalidation.stale,
-        storedHeaders(res, inherited),
-        req,
-        res,
-        this.#caching,
-        this.#requestTimeMs,
-      );
+      const freshened = freshen(revalidation);
       return freshened === undefined ? undefined : revalidation.revalidated(freshened);
     }
     if (outcome.reason !== undefined) {

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Path of the dashboard that users import. */
-export const DASHBOARD_PATH = fileURLToPath(
+const DASHBOARD_PATH = fileURLToPath(
   new URL('../../../grafana/dashboards/express-cache-aside.json', import.meta.url),
 );
 
-export interface DatasourceRef {
+interface DatasourceRef {
   type?: string;
   uid?: string;
 }
@@ -29,7 +29,7 @@ export interface DashboardPanel {
   targets?: DashboardTarget[];
 }
 
-export interface DashboardVariable {
+interface DashboardVariable {
   name: string;
   type: string;
   query: unknown;

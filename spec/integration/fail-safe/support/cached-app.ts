@@ -20,7 +20,7 @@ export interface CachedApp {
 }
 
 /** The data source behind the handler. */
-export interface DataSource {
+interface DataSource {
   /** While true, the handler passes an error to `next`. */
   failing: boolean;
   /** How long the source takes to answer, in milliseconds. */
