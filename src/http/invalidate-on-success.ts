@@ -1,8 +1,8 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { Cache } from '../engine/cache.js';
 import { CacheOptionError } from '../errors.js';
+import type { RouteMiddleware } from './response-cache.js';
 import type { ParamsDictionary } from './response-cache-options.js';
-import type { RouteMiddleware } from './route-middleware.js';
 
 /** A list, or a function of the request and the response that returns one. */
 type ListOption<P = ParamsDictionary> =

@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { EntryOptions } from '../engine/cache.js';
 import { CacheOptionError } from '../errors.js';
 import type { CachedEntry } from './cached-response.js';
@@ -10,7 +10,6 @@ import {
 } from './response-cache-options.js';
 import { responseSerializer } from './response-serializer.js';
 import type { ResponseCacheEngine, RouteCaching } from './route-caching.js';
-import type { RouteMiddleware } from './route-middleware.js';
 
 /**
  * Express middleware (Express 4 and 5) that answers GET and HEAD requests from `cache`, cache-aside:
@@ -89,3 +88,10 @@ function isEngine(cache: unknown): cache is ResponseCacheEngine {
     typeof candidate.events?.emit === 'function'
   );
 }
+
+/**
+ * An Express middleware that fits any route. It is generic so that, placed before a handler, it
+ * leaves the handler's `req.params` typed from the route path (`'/items/:id'` → `{ id: string }`);
+ * a plain `RequestHandler` would widen them to every possible parameter.
+ */
+export type RouteMiddleware = <P>(req: Request<P>, res: Response, next: NextFunction) => void;
