@@ -19,12 +19,17 @@ export function addCacheTags(res: ServerResponse, ...tags: string[]): void {
     }
   }
   const tagged = res as TaggedResponse;
-  const added = tagged[HANDLER_TAGS];
+  const added = ownTags(tagged);
   if (added === undefined) Object.defineProperty(tagged, HANDLER_TAGS, { value: tags });
   else added.push(...tags);
 }
 
 /** Tags the handler added to `res` with {@link addCacheTags}. */
 export function tagsAddedTo(res: ServerResponse): readonly string[] {
-  return (res as TaggedResponse)[HANDLER_TAGS] ?? [];
+  return ownTags(res as TaggedResponse) ?? [];
+}
+
+/** The response's own tags: an object derived from it (`Object.create(res)`) does not share them. */
+function ownTags(res: TaggedResponse): string[] | undefined {
+  return Object.hasOwn(res, HANDLER_TAGS) ? res[HANDLER_TAGS] : undefined;
 }

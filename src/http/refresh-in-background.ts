@@ -47,7 +47,8 @@ type RefreshRequest = IncomingMessage & { [REFRESH_JOB]?: RefreshJob };
 
 /** The refresh job `req` carries, when it is a background refresh this package dispatched. */
 export function refreshJobOf(req: IncomingMessage): RefreshJob | undefined {
-  return (req as RefreshRequest)[REFRESH_JOB];
+  // Its own property only: an object derived from a refresh request (`Object.create(req)`) is none.
+  return Object.hasOwn(req, REFRESH_JOB) ? (req as RefreshRequest)[REFRESH_JOB] : undefined;
 }
 
 /**
@@ -56,7 +57,7 @@ export function refreshJobOf(req: IncomingMessage): RefreshJob | undefined {
  */
 export function isBackgroundRefresh(req: IncomingMessage): boolean {
   // A JavaScript caller may pass anything: `undefined` or `null` is no refresh, not a TypeError.
-  return (req as RefreshRequest | undefined)?.[REFRESH_JOB] !== undefined;
+  return req !== undefined && req !== null && refreshJobOf(req) !== undefined;
 }
 
 /**

@@ -46,8 +46,13 @@ type FamilyHolder = AnyRegistry & { [FAMILIES]?: Map<string, CacheMetricFamilies
  */
 export function cacheMetricFamilies(registry: AnyRegistry, prefix: string): CacheMetricFamilies {
   const holder = registry as FamilyHolder;
-  let byPrefix = holder[FAMILIES];
+  let byPrefix = Object.hasOwn(holder, FAMILIES) ? holder[FAMILIES] : undefined;
   if (byPrefix === undefined) {
+    if (!Object.isExtensible(holder)) {
+      throw new CacheOptionError(
+        '`registry` is frozen or sealed: the cache keeps its metric families on the prom-client Registry it is given, so pass one that can be extended',
+      );
+    }
     byPrefix = new Map();
     Object.defineProperty(holder, FAMILIES, { value: byPrefix });
   }

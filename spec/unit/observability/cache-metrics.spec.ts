@@ -87,6 +87,13 @@ describe('cache metrics (prom-client)', () => {
         .with.property('code', 'E_INVALID_OPTION');
     });
 
+    it('refuses a frozen registry with an error that says why, instead of a TypeError from deep inside', () => {
+      registry = Object.freeze(new Registry());
+      expect(() => makeCache())
+        .to.throw(TypeError, /`registry` is frozen or sealed/)
+        .with.property('code', 'E_INVALID_OPTION');
+    });
+
     it('registers the families again after registry.clear() instead of losing them', async () => {
       makeCache();
       registry.clear();
