@@ -35,7 +35,10 @@ export class Invalidator {
 
   /** Starts listening to other instances' invalidations. */
   async listen(): Promise<void> {
-    await this.#parts.bus?.subscribe((message) => this.#apply(message));
+    await this.#parts.bus?.subscribe(
+      (message) => this.#apply(message),
+      () => this.#resync(),
+    );
   }
 
   async deleteKey(entryKey: string): Promise<boolean> {
@@ -96,6 +99,15 @@ export class Invalidator {
 
   async close(): Promise<void> {
     await this.#parts.bus?.close();
+  }
+
+  /**
+   * Announcements may have been lost while the subscription was down: every copy in memory is suspect,
+   * and so is every load under way, since an invalidation they crossed may have gone unheard.
+   */
+  #resync(): void {
+    this.#parts.loads.detach({ all: true });
+    this.#parts.memory?.clear();
   }
 
   #apply(message: InvalidationMessage): void {

@@ -17,7 +17,11 @@ export interface InvalidationMessage {
 export interface InvalidationBus {
   publish(message: InvalidationMessage): Promise<void>;
   /** Starts delivering messages from every instance (this one's included) to `handler`. */
-  subscribe(handler: (message: InvalidationMessage) => void): Promise<void>;
+  /**
+   * `onGap` is called when the subscription broke or came back after a break: messages sent in
+   * between were lost to this instance (pub/sub delivers at most once).
+   */
+  subscribe(handler: (message: InvalidationMessage) => void, onGap?: () => void): Promise<void>;
   close(): Promise<void>;
 }
 

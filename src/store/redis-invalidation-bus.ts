@@ -9,6 +9,7 @@ export interface RedisSubscriberLike {
   connect(): Promise<unknown>;
   subscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
   on(event: 'error', listener: (error: unknown) => void): unknown;
+  on(event: 'ready' | 'reconnecting', listener: () => void): unknown;
   destroy?(): unknown;
   disconnect?(): Promise<unknown>;
   /** node-redis: the connection no longer keeps the process alive (absent on cluster clients). */
@@ -47,10 +48,11 @@ export class RedisInvalidationBus implements InvalidationBus {
     await this.#publisher.publish(this.#channel, JSON.stringify(message));
   }
 
-  async subscribe(handler: (message: InvalidationMessage) => void): Promise<void> {
+  async subscribe(handler: (message: InvalidationMessage) => void, onGap?: () => void): Promise<void> {
     const subscriber = this.#publisher.duplicate();
     this.#subscriber = subscriber;
     subscriber.on('error', this.#onError);
+    if (onGap !== undefined) watchForGaps(subscriber, onGap, () => this.#subscriber === subscriber);
     // Every cache listens, so a script that uses one and closes its own client must still be able to
     // exit: whether the process lives on is the application's client's business, not ours.
     subscriber.unref?.();
@@ -68,4 +70,20 @@ export class RedisInvalidationBus implements InvalidationBus {
     if (typeof subscriber.destroy === 'function') subscriber.destroy();
     else await subscriber.disconnect?.();
   }
+}
+
+/**
+ * Calls `onGap` when the subscriber's connection is lost (node-redis then says `reconnecting`: what is
+ * announced from then on is lost to it) and again when it is ready after that, which node-redis is
+ * once it has subscribed again by itself. The first `ready` is the initial connection, no gap.
+ */
+function watchForGaps(subscriber: RedisSubscriberLike, onGap: () => void, current: () => boolean): void {
+  let connectedBefore = false;
+  subscriber.on('ready', () => {
+    if (connectedBefore && current()) onGap();
+    connectedBefore = true;
+  });
+  subscriber.on('reconnecting', () => {
+    if (connectedBefore && current()) onGap();
+  });
 }

@@ -1,0 +1,52 @@
+import { EventEmitter } from 'node:events';
+import { expect } from 'chai';
+import { RedisInvalidationBus, type RedisSubscriberLike } from '../../../src/store/redis-invalidation-bus.js';
+
+/** A subscriber connection whose life the spec drives: node-redis's events, no socket. */
+class FakeSubscriber extends EventEmitter implements RedisSubscriberLike {
+  async connect(): Promise<void> {
+    this.emit('ready');
+  }
+  async subscribe(): Promise<void> {}
+  destroy(): void {}
+}
+
+describe('RedisInvalidationBus', () => {
+  async function subscribed() {
+    const subscriber = new FakeSubscriber();
+    const bus = new RedisInvalidationBus(
+      { publish: async () => 1, duplicate: () => subscriber },
+      'channel',
+      () => undefined,
+    );
+    let gaps = 0;
+    await bus.subscribe(
+      () => undefined,
+      () => {
+        gaps += 1;
+      },
+    );
+    return { bus, subscriber, gaps: () => gaps };
+  }
+
+  it('reports no gap for the first connection', async () => {
+    const { gaps } = await subscribed();
+    expect(gaps()).to.equal(0);
+  });
+
+  it('reports a gap when the connection is lost and again when it is ready after that', async () => {
+    const { subscriber, gaps } = await subscribed();
+    subscriber.emit('reconnecting');
+    expect(gaps(), 'on the loss').to.equal(1);
+    subscriber.emit('ready');
+    expect(gaps(), 'once subscribed again').to.equal(2);
+  });
+
+  it('reports nothing once closed', async () => {
+    const { bus, subscriber, gaps } = await subscribed();
+    await bus.close();
+    subscriber.emit('reconnecting');
+    subscriber.emit('ready');
+    expect(gaps()).to.equal(0);
+  });
+});
