@@ -54,6 +54,8 @@ export function createCache(options: CacheOptions): Cache {
     serializer: config.serializer,
     ttlSeconds: config.ttlSeconds,
     staleTtlSeconds: config.staleTtlSeconds,
+    ttlJitter: config.ttlJitter,
+    random: Math.random,
   });
   const lock = new DistributedLock(store, config.lock);
   const loads = new LoadCoordinator({ keys, io, lock, events, waitMs: config.loadWaitMs });

@@ -26,6 +26,17 @@ export function nonNegativeNumber(value: unknown, name: string, fallback: number
   return value;
 }
 
+/** Validates a fraction from 0 (included) to 1 (excluded); 0 when absent. */
+export function fraction(value: unknown, name: string): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value >= 1) {
+    throw new CacheOptionError(
+      `\`${name}\` must be a fraction from 0 to below 1 (0.1 for 10 %), got ${describeValue(value)}`,
+    );
+  }
+  return value;
+}
+
 /** The unit an option's name says it is in, for error messages. */
 function unitOf(name: string): string {
   if (name.endsWith('Ms')) return ' of milliseconds';

@@ -6,6 +6,7 @@ import type { MemoryTierConfig } from './engine/memory-tier.js';
 import { CacheOptionError } from './errors.js';
 import { unknownOptionMessage } from './option-names.js';
 import {
+  fraction,
   nonEmptyString,
   nonNegativeInteger,
   nonNegativeNumber,
@@ -32,6 +33,13 @@ export interface CacheOptions {
   ttl?: number;
   /** How long an entry stays usable after it went stale (served while revalidating, or if loading fails), in seconds. Default 0. */
   staleTtl?: number;
+  /**
+   * Spreads the expiries of entries written together: each write shortens the entry's freshness by a
+   * uniformly random share of at most this fraction (0.1: expires between 90 % and 100 % of its
+   * `ttl`), so a warm-up burst does not expire, and reload, as one burst. Never lengthens it; the stale
+   * window keeps its length and moves with it. A fraction from 0 to below 1. Default 0 (no jitter).
+   */
+  ttlJitter?: number;
   /** Serve a stale entry at once while one background refresh runs (needs `staleTtl`). Default true. */
   staleWhileRevalidate?: boolean;
   /**
@@ -98,6 +106,7 @@ export interface ResolvedCacheConfig {
   name: string;
   ttlSeconds: number;
   staleTtlSeconds: number;
+  ttlJitter: number;
   serializer: Serializer;
   failSafe: FailSafeConfig;
   lock: DistributedLockConfig;
@@ -180,6 +189,7 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheConfig 
     name: nonEmptyString(options.name, 'name') ?? (prefix.replace(/:+$/, '') || prefix),
     ttlSeconds: positiveNumber(options.ttl, 'ttl', 60),
     staleTtlSeconds: nonNegativeNumber(options.staleTtl, 'staleTtl', 0),
+    ttlJitter: fraction(options.ttlJitter, 'ttlJitter'),
     serializer: options.serializer ?? jsonSerializer,
     failSafe: {
       staleWhileRevalidate: options.staleWhileRevalidate ?? true,
@@ -236,6 +246,7 @@ const CACHE_OPTIONS: Record<keyof CacheOptions, true> = {
   name: true,
   ttl: true,
   staleTtl: true,
+  ttlJitter: true,
   staleWhileRevalidate: true,
   loadTimeoutMs: true,
   lockTtlMs: true,

@@ -9,6 +9,7 @@ import { type EntryOptions, resolveTtlSeconds } from './entry-options.js';
 import type { KeySpace } from './key-space.js';
 import { LoadLease } from './load-lease.js';
 import type { MemoryTier, PendingFill } from './memory-tier.js';
+import { jitteredLifetimeMs, type RandomSource } from './ttl-jitter.js';
 
 /** Whether two values serialize to the same bytes: then only the times of their entry differ. */
 function encodesAlike<T>(serializer: Serializer, left: T, right: T): boolean {
@@ -28,6 +29,10 @@ export interface EntryIOParts {
   serializer: Serializer;
   ttlSeconds: number;
   staleTtlSeconds: number;
+  /** Largest share of an entry's freshness that a write takes off at random, in [0, 1). */
+  ttlJitter: number;
+  /** Where that share is drawn from (`Math.random`, or a seeded source in specs). */
+  random: RandomSource;
 }
 
 /**
@@ -222,9 +227,12 @@ export class EntryIO {
     const now = Date.now();
     // A value that was already `ageSeconds` old is dated back: its age and its freshness count from then.
     const createdAtMs = now - ageSeconds * 1000;
-    const freshUntilMs = createdAtMs + ttlSeconds * 1000;
+    const { ttlJitter, random } = this.#parts;
+    const freshUntilMs = createdAtMs + jitteredLifetimeMs(ttlSeconds * 1000, ttlJitter, random);
     // Arrived already stale: it is not stored as fresh.
     if (freshUntilMs <= now) return undefined;
+    // The stale window keeps its length and moves with the jittered freshness, so the entry also
+    // leaves the store at a spread time, and never later than its ttl and staleTtl said.
     const staleUntilMs = freshUntilMs + staleTtlSeconds * 1000;
     return { stored: { value, createdAtMs, freshUntilMs, staleUntilMs }, ttlMs: staleUntilMs - now, tagKeys };
   }
