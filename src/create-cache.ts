@@ -42,7 +42,7 @@ export function createCache(options: CacheOptions): Cache {
   attachCacheLogger(events, config.logger ?? createDefaultLogger(config.logLevel), config.name);
   const stopWatchingConnection = watchConnection(config.redis, events);
 
-  const keys = new KeySpace(config.prefix);
+  const keys = new KeySpace(config.prefix, config.version);
   const backend: CacheStore = config.store ?? createRedisStore(config.redis as RedisClientLike, keys);
   const store = new ResilientStore(backend, events, config.resilience);
   const memory = config.memoryTier === undefined ? undefined : new MemoryTier(config.memoryTier);
@@ -66,6 +66,7 @@ export function createCache(options: CacheOptions): Cache {
     bus: createBus(config, keys, events),
     events,
     publishTimeoutMs: config.resilience.timeoutMs,
+    inOwnVersion: (entryKey) => keys.inOwnVersion(entryKey),
   });
   // Every instance listens, tier or not: another instance's invalidation must also stop this one
   // sharing a load that began before it.

@@ -3,6 +3,7 @@ export {
   type BatchLoader,
   Cache,
   type EntryOptions,
+  type InvalidateOptions,
   type Loader,
   type LookupOutcome,
 } from './engine/cache.js';

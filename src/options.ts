@@ -4,7 +4,7 @@ import type { FailSafeConfig } from './engine/cache.js';
 import type { DistributedLockConfig } from './engine/distributed-lock.js';
 import type { MemoryTierConfig } from './engine/memory-tier.js';
 import { CacheOptionError } from './errors.js';
-import { unknownOptionMessage } from './option-names.js';
+import { describeValue, unknownOptionMessage } from './option-names.js';
 import {
   fraction,
   nonEmptyString,
@@ -29,6 +29,13 @@ export interface CacheOptions {
   prefix?: string;
   /** Name of the cache in metrics and logs. Default: the prefix without its trailing `:`. */
   name?: string;
+  /**
+   * The release of the application (`'2.4.1'`, a commit id), which every entry key then holds: a
+   * rolling deploy never serves one release's entries to another. Tags, `invalidate` and
+   * `invalidatePattern` still reach the entries of every version (unless `{ allVersions: false }`).
+   * Letters, digits and `. _ - + : / @`, at most 64 characters. Default: none (unversioned keys).
+   */
+  version?: string;
   /** Freshness of an entry, in seconds. Default 60. */
   ttl?: number;
   /** How long an entry stays usable after it went stale (served while revalidating, or if loading fails), in seconds. Default 0. */
@@ -104,6 +111,7 @@ export interface ResolvedCacheConfig {
   store: CacheStore | undefined;
   prefix: string;
   name: string;
+  version: string | undefined;
   ttlSeconds: number;
   staleTtlSeconds: number;
   ttlJitter: number;
@@ -187,6 +195,7 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheConfig 
     store,
     prefix,
     name: nonEmptyString(options.name, 'name') ?? (prefix.replace(/:+$/, '') || prefix),
+    version: releaseVersion(options.version),
     ttlSeconds: positiveNumber(options.ttl, 'ttl', 60),
     staleTtlSeconds: nonNegativeNumber(options.staleTtl, 'staleTtl', 0),
     ttlJitter: fraction(options.ttlJitter, 'ttlJitter'),
@@ -220,6 +229,19 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheConfig 
   };
 }
 
+/** A release name. A version enters keys hashed, so any text would do; this keeps it readable where it is shown. */
+const VERSION = /^[A-Za-z0-9._+:/@-]{1,64}$/;
+
+function releaseVersion(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !VERSION.test(value)) {
+    throw new CacheOptionError(
+      `createCache: \`version\` must be 1 to 64 letters, digits or . _ - + : / @ (a release name like '2.4.1'), got ${describeValue(value)}`,
+    );
+  }
+  return value;
+}
+
 function resolveMemoryTier(options: MemoryTierOptions | false | undefined): MemoryTierConfig | undefined {
   if (options === undefined || options === false) return undefined;
   if (typeof options !== 'object' || options === null) {
@@ -244,6 +266,7 @@ const CACHE_OPTIONS: Record<keyof CacheOptions, true> = {
   store: true,
   prefix: true,
   name: true,
+  version: true,
   ttl: true,
   staleTtl: true,
   ttlJitter: true,

@@ -8,8 +8,10 @@ import type { EntryIO } from './entry-io.js';
 import {
   type BatchLoader,
   type EntryOptions,
+  type InvalidateOptions,
   type Loader,
   type LookupOutcome,
+  reachesAllVersions,
   validateEntryOptions,
 } from './entry-options.js';
 import type { Invalidator } from './invalidator.js';
@@ -18,7 +20,13 @@ import type { LoadCoordinator, LoadRequest } from './load-coordinator.js';
 import type { MemoryTier } from './memory-tier.js';
 import { withSoftTimeout } from './soft-timeout.js';
 
-export type { BatchLoader, EntryOptions, Loader, LookupOutcome } from './entry-options.js';
+export type {
+  BatchLoader,
+  EntryOptions,
+  InvalidateOptions,
+  Loader,
+  LookupOutcome,
+} from './entry-options.js';
 
 /** How stale entries are used. */
 export interface FailSafeConfig {
@@ -55,6 +63,8 @@ export class Cache {
   readonly name: string;
   /** Prefix of every key this cache writes. */
   readonly prefix: string;
+  /** The `version` its entries are written and read under; `undefined` when it has none. */
+  readonly version: string | undefined;
   /** Freshness of entries stored without a `ttl` of their own (the `ttl` option), in seconds. */
   readonly defaultTtlSeconds: number;
   /** Whether a stale entry is served while it is refreshed (else only when loading fails or is slow). */
@@ -66,6 +76,7 @@ export class Cache {
     this.events = parts.events;
     this.name = parts.name;
     this.prefix = parts.keys.prefix;
+    this.version = parts.keys.version;
     this.defaultTtlSeconds = parts.ttlSeconds;
     this.staleWhileRevalidate = parts.failSafe.staleWhileRevalidate;
   }
@@ -180,9 +191,16 @@ export class Cache {
     if (ownWrite) await this.#parts.invalidator.announce({ keys: [entryKey] });
   }
 
-  /** Deletes one entry; resolves to whether it existed. Retries, then rejects with `E_INVALIDATION_FAILED`. */
-  async invalidate(key: string): Promise<boolean> {
-    return this.#parts.invalidator.deleteKey(this.#parts.keys.entryKey(key));
+  /**
+   * Deletes one entry, with a `version` in every version unless `{ allVersions: false }`; resolves to
+   * whether one existed. Retries, then rejects with `E_INVALIDATION_FAILED`.
+   */
+  async invalidate(key: string, options: InvalidateOptions = {}): Promise<boolean> {
+    const keys = this.#parts.keys;
+    const entryKey = keys.entryKey(key);
+    const allVersions = reachesAllVersions(options, 'invalidate');
+    if (keys.version === undefined || !allVersions) return this.#parts.invalidator.deleteKey(entryKey);
+    return this.#parts.invalidator.deleteKeyInEveryVersion(entryKey, keys.versionIndexKey(key));
   }
 
   /** Deletes every entry stored with any of `tags`; resolves to how many. Retries, then rejects. */
@@ -192,11 +210,13 @@ export class Cache {
 
   /**
    * Deletes every entry whose key (without prefix) matches the Redis glob `pattern`, with SCAN and
-   * UNLINK in batches. It never reaches outside this cache's prefix. Retries, then rejects.
+   * UNLINK in batches, with a `version` in every version unless `{ allVersions: false }`. It never
+   * reaches outside this cache's entries. Retries, then rejects.
    */
-  async invalidatePattern(pattern: string): Promise<number> {
-    const keys = this.#parts.keys;
-    return this.#parts.invalidator.deleteMatching(keys.entryPattern(pattern), keys.reservedPrefix);
+  async invalidatePattern(pattern: string, options: InvalidateOptions = {}): Promise<number> {
+    const allVersions = reachesAllVersions(options, 'invalidatePattern');
+    const { glob, exceptPrefix } = this.#parts.keys.entryPattern(pattern, allVersions);
+    return this.#parts.invalidator.deleteMatching(glob, exceptPrefix);
   }
 
   /** Remaining lifetime of an entry in seconds (grace period included): -2 if absent, -1 if it never expires. */
@@ -239,7 +259,7 @@ export class Cache {
     this.#parts.events.removeAllListeners();
   }
 
-  /** The full key under which `key` is stored. Throws for empty keys and the reserved namespace. */
+  /** The full key under which `key` is stored (in this cache's version). Throws for empty keys and the reserved namespace. */
   entryKey(key: string): string {
     return this.#parts.keys.entryKey(key);
   }

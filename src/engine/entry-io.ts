@@ -139,7 +139,7 @@ export class EntryIO {
     if (value === null || value === undefined) return;
     const grant = this.#grantOf(entryKey, options);
     if (grant === 'unavailable') return;
-    const entry = this.#entryOf(value, options);
+    const entry = this.#entryOf(entryKey, value, options);
     if (entry === undefined) return;
     const bytes = this.#encode(entryKey, entry.stored, options);
     if (bytes === undefined) return;
@@ -173,7 +173,7 @@ export class EntryIO {
       await this.write(entryKey, value, options);
       return true;
     }
-    const entry = this.#entryOf(value, options);
+    const entry = this.#entryOf(entryKey, value, options);
     if (entry === undefined) return false;
     const bytes = this.#encode(entryKey, entry.stored, options);
     if (bytes === undefined) return false;
@@ -210,10 +210,12 @@ export class EntryIO {
   }
 
   /**
-   * The entry a value makes under `options`: its times, lifetime in the store and tag index keys;
+   * The entry a value makes under `options`: its times, lifetime in the store and index keys (its
+   * tags', and its key's in every version when the cache has a version);
    * `undefined` when it is not to be stored (a ttl of 0, or older than its ttl already).
    */
   #entryOf<T>(
+    entryKey: string,
     value: T,
     options: EntryOptions<T>,
   ): { stored: StoredValue<T>; ttlMs: number; tagKeys: string[] } | undefined {
@@ -223,7 +225,9 @@ export class EntryIO {
     const staleTtlSeconds = nonNegativeNumber(staleTtl, 'staleTtl', this.#parts.staleTtlSeconds);
     const ageSeconds = nonNegativeNumber(options.age?.(value), 'age', 0);
     const tags = typeof options.tags === 'function' ? options.tags(value) : (options.tags ?? []);
-    const tagKeys = tags.map((tag) => this.#parts.keys.tagKey(tag));
+    const keys = this.#parts.keys;
+    // A versioned entry also joins the index of its key in every version, as it joins its tags'.
+    const tagKeys = [...tags.map((tag) => keys.tagKey(tag)), ...keys.versionIndexOf(entryKey)];
     const now = Date.now();
     // A value that was already `ageSeconds` old is dated back: its age and its freshness count from then.
     const createdAtMs = now - ageSeconds * 1000;

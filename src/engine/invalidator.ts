@@ -17,6 +17,8 @@ export interface InvalidatorParts {
   events: CacheEvents;
   /** Longest wait for an announcement to be published, in milliseconds (the cache's Redis timeout). */
   publishTimeoutMs: number;
+  /** The same entry key in this cache's version (see `KeySpace.inOwnVersion`). Default: unchanged. */
+  inOwnVersion?: (entryKey: string) => string;
 }
 
 /**
@@ -51,6 +53,26 @@ export class Invalidator {
     return deleted > 0;
   }
 
+  /**
+   * Deletes the entry in every version: `entryKey` (this version's) and those `indexKey` lists (see
+   * `KeySpace.versionIndexKey`). Deleting the index stamps it, and every versioned write of the key
+   * joins it, so a load of the key under way in any version cannot store its value afterwards.
+   */
+  async deleteKeyInEveryVersion(entryKey: string, indexKey: string): Promise<boolean> {
+    this.dropLocal({ keys: [entryKey] });
+    const { keys, deleted } = await this.#parts.store.invalidate('delete', async (store) => {
+      const listed = await store.deleteTagged([indexKey]);
+      // Stamped as `invalidate` always stamps it, and deleted should the index have lost it.
+      const own = await store.delete([entryKey]);
+      return { keys: listed.keys, deleted: listed.deleted + own };
+    });
+    const dropped = keys.includes(entryKey) ? keys : [entryKey, ...keys];
+    this.dropLocal({ keys: dropped });
+    await this.announce({ keys: dropped, allVersions: true });
+    this.#parts.events.emit('invalidation', { kind: 'key', count: deleted });
+    return deleted > 0;
+  }
+
   async deleteTagged(tagKeys: readonly string[]): Promise<number> {
     this.#parts.loads.detach({ all: true });
     const { keys, deleted } = await this.#parts.store.invalidate('delete_tagged', (store) =>
@@ -63,7 +85,7 @@ export class Invalidator {
   }
 
   /** Deletes the keys matching `pattern`, sparing those that start with `exceptPrefix` (locks, tag sets). */
-  async deleteMatching(pattern: string, exceptPrefix: string): Promise<number> {
+  async deleteMatching(pattern: string, exceptPrefix: string | undefined): Promise<number> {
     this.dropLocal({ pattern });
     const deleted = await this.#parts.store.invalidate('delete_matching', (store) =>
       store.deleteMatching(pattern, exceptPrefix),
@@ -113,7 +135,13 @@ export class Invalidator {
   #apply(message: InvalidationMessage): void {
     if (message.origin === this.instanceId) return;
     if (message.tagged === true) this.#parts.loads.detach({ all: true });
-    const { keys, pattern } = message;
+    const { pattern } = message;
+    const inOwnVersion = this.#parts.inOwnVersion;
+    // A key invalidated in every version: this instance's copy is the key in its own version.
+    const keys =
+      message.allVersions === true && inOwnVersion !== undefined
+        ? message.keys?.map(inOwnVersion)
+        : message.keys;
     this.dropLocal(pattern === undefined ? { keys } : { pattern });
   }
 

@@ -11,6 +11,11 @@ export interface InvalidationMessage {
    * with those tags too, so no load under way may be shared from now on.
    */
   tagged?: boolean;
+  /**
+   * The keys name one key in every version of the cache (`createCache({ version })`): each instance
+   * drops its own version's copy of them.
+   */
+  allVersions?: boolean;
 }
 
 /** Carries invalidations between the instances of one cache (Redis pub/sub in production). */
@@ -34,7 +39,7 @@ export function parseInvalidationMessage(text: string): InvalidationMessage | un
     return undefined;
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const { origin, keys, pattern, tagged } = parsed as Record<string, unknown>;
+  const { origin, keys, pattern, tagged, allVersions } = parsed as Record<string, unknown>;
   if (typeof origin !== 'string') return undefined;
   const validKeys = Array.isArray(keys) && keys.every((key) => typeof key === 'string') ? keys : undefined;
   const validPattern = typeof pattern === 'string' ? pattern : undefined;
@@ -44,5 +49,6 @@ export function parseInvalidationMessage(text: string): InvalidationMessage | un
     ...(validKeys !== undefined ? { keys: validKeys } : {}),
     ...(validPattern !== undefined ? { pattern: validPattern } : {}),
     ...(tagged === true ? { tagged } : {}),
+    ...(allVersions === true ? { allVersions } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { Invalidator } from '../../../src/engine/invalidator.js';
+import { KeySpace } from '../../../src/engine/key-space.js';
 import type { LoadCoordinator } from '../../../src/engine/load-coordinator.js';
 import { MemoryTier } from '../../../src/engine/memory-tier.js';
 import type { CacheError } from '../../../src/errors.js';
@@ -47,14 +48,22 @@ const RESILIENCE = {
 
 type Detached = Parameters<LoadCoordinator['detach']>[0];
 
-function instance(backend: MemoryStore, bus: LocalBus) {
+function instance(backend: MemoryStore, bus: LocalBus, keys?: KeySpace) {
   const events = new CacheEvents();
   const memory = new MemoryTier({ maxEntries: 100, maxBytes: 100_000, ttlMs: 60_000 });
   const store = new ResilientStore(backend, events, RESILIENCE);
   // Which loads under way each invalidation stopped sharing, in order.
   const detached: Detached[] = [];
   const loads = { detach: (change: Detached) => void detached.push(change) };
-  const invalidator = new Invalidator({ store, memory, loads, bus, events, publishTimeoutMs: 100 });
+  const invalidator = new Invalidator({
+    store,
+    memory,
+    loads,
+    bus,
+    events,
+    publishTimeoutMs: 100,
+    ...(keys === undefined ? {} : { inOwnVersion: (entryKey: string) => keys.inOwnVersion(entryKey) }),
+  });
   return { events, memory, invalidator, detached };
 }
 
@@ -88,6 +97,28 @@ describe('Invalidator', () => {
     expect(a.memory.get('p:k', Date.now())).to.equal(undefined);
     expect(b.memory.get('p:k', Date.now())).to.equal(undefined);
     expect(b.memory.get('p:other', Date.now())?.value).to.equal('p:other');
+  });
+
+  it("stops another version's loads of a key invalidated in every version, and drops its copy", async () => {
+    const backend = new MemoryStore();
+    const bus = new LocalBus();
+    const [keysOf1, keysOf2] = [new KeySpace('p:', '1'), new KeySpace('p:', '2')];
+    const a = instance(backend, bus, keysOf1);
+    const b = instance(backend, bus.joined(), keysOf2);
+    await b.invalidator.listen();
+    // Version 2 holds the key in memory, its entry not (yet, or no longer) listed in the key's index.
+    hold(b.memory, keysOf2.entryKey('k'));
+    hold(b.memory, keysOf2.entryKey('other'));
+
+    await a.invalidator.deleteKeyInEveryVersion(keysOf1.entryKey('k'), keysOf1.versionIndexKey('k'));
+
+    expect(b.detached).to.deep.equal([{ keys: [keysOf2.entryKey('k')] }]);
+    expect(b.memory.get(keysOf2.entryKey('k'), Date.now())).to.equal(undefined);
+    expect(b.memory.get(keysOf2.entryKey('other'), Date.now())?.value).to.equal(keysOf2.entryKey('other'));
+    // An invalidation of this version only leaves version 2 alone.
+    hold(b.memory, keysOf2.entryKey('k'));
+    await a.invalidator.deleteKey(keysOf1.entryKey('k'));
+    expect(b.memory.get(keysOf2.entryKey('k'), Date.now())?.value).to.equal(keysOf2.entryKey('k'));
   });
 
   it('announces the keys a tag invalidation deleted, so other instances drop exactly those', async () => {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { expect } from 'chai';
+import { parseInvalidationMessage } from '../../../src/store/invalidation-bus.js';
 import { RedisInvalidationBus, type RedisSubscriberLike } from '../../../src/store/redis-invalidation-bus.js';
 
 /** A subscriber connection whose life the spec drives: node-redis's events, no socket. */
@@ -48,5 +49,15 @@ describe('RedisInvalidationBus', () => {
     subscriber.emit('reconnecting');
     subscriber.emit('ready');
     expect(gaps()).to.equal(0);
+  });
+
+  it('reads back what an instance announces, its flags included, and nothing else', () => {
+    const announced = { origin: 'a', keys: ['p:__ca:v:0123456789ab:k'], tagged: true, allVersions: true };
+    expect(parseInvalidationMessage(JSON.stringify({ ...announced, extra: 1 }))).to.deep.equal(announced);
+    expect(
+      parseInvalidationMessage(JSON.stringify({ origin: 'a', pattern: 'p:*', allVersions: 'yes' })),
+    ).to.deep.equal({ origin: 'a', pattern: 'p:*' });
+    expect(parseInvalidationMessage('{"origin":"a"}')).to.equal(undefined);
+    expect(parseInvalidationMessage('not json')).to.equal(undefined);
   });
 });
