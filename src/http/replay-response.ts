@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { appendCacheStatus } from './cache-status.js';
 import { type CachedResponse, findStoredHeader } from './cached-response.js';
 import { matchesIfNoneMatch } from './entity-tag.js';
+import { removeSurrogateHeaders, type SurrogateHeaders } from './surrogate-keys.js';
 
 /** The `X-Cache` value of a replayed response. */
 export type ReplayLabel = 'HIT' | 'STALE' | 'MISS';
@@ -19,7 +20,8 @@ const NOT_MODIFIED_HEADERS: ReadonlySet<string> = new Set([
 /**
  * Sends `cached` in one `res.end` call: its status, headers and exact body bytes (none for HEAD,
  * RFC 9110 §9.3.2), with `X-Cache`, `Age` (RFC 9111 §5.1) when known, and `Content-Length` of the
- * stored body. A matching conditional request gets 304 Not Modified instead.
+ * stored body. A matching conditional request gets 304 Not Modified instead. With `surrogateHeaders`
+ * `'strip'`, no `Surrogate-Key` or `Cache-Tag` goes out, stored or set by earlier middleware.
  */
 export function replayResponse(
   req: Request,
@@ -28,6 +30,7 @@ export function replayResponse(
   label: ReplayLabel,
   ageSeconds: number | undefined,
   cacheStatus?: string,
+  surrogateHeaders: SurrogateHeaders = 'keep',
 ): void {
   const notModified = isNotModified(req.headers, cached);
   res.statusCode = notModified ? 304 : cached.status;
@@ -36,6 +39,7 @@ export function replayResponse(
     if (Array.isArray(value) && value.length === 0) res.removeHeader(name);
     else res.setHeader(name, value);
   }
+  if (surrogateHeaders === 'strip') removeSurrogateHeaders(res);
   res.setHeader('X-Cache', label);
   if (cacheStatus !== undefined) appendCacheStatus(res, cacheStatus);
   if (ageSeconds !== undefined) res.setHeader('Age', ageSeconds);

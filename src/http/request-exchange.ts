@@ -29,6 +29,7 @@ import { applyQueryFilter, requestTarget } from './request-target.js';
 import { notStorableReason } from './response-policy.js';
 import { type Revalidation, revalidationOf, validatorsOf } from './revalidation.js';
 import type { RequestReason, RouteCaching } from './route-caching.js';
+import { stripSurrogateHeadersWhenHeadersGo } from './surrogate-keys.js';
 import { freshenedResponse, toCachedResponse } from './to-cached-response.js';
 import { withholdResponse } from './withhold-response.js';
 
@@ -260,6 +261,7 @@ export class RequestExchange {
         onTakeOver: () => abandon.abort(),
         holdNotModified: revalidation !== undefined,
       });
+      this.#stripSurrogateHeaders();
       const varyMiss = this.#state.name === 'looking-up' && this.#state.varyMiss;
       this.#enter({ name: 'revalidating', withheld, clientConditions, varyMiss });
       res.setHeader('X-Cache', 'MISS');
@@ -279,6 +281,7 @@ export class RequestExchange {
       }
     } else {
       this.#answeredByHandler(undefined);
+      this.#stripSurrogateHeaders();
       this.#next();
     }
     if (capturing === undefined) return undefined;
@@ -378,7 +381,8 @@ export class RequestExchange {
         this.#cacheStatusName === undefined
           ? undefined
           : formatCacheStatus(this.#cacheStatusName, cacheStatus);
-      replayResponse(this.#req, this.#res, entry, label, ageSeconds, member);
+      const { surrogateHeaders } = this.#caching.config;
+      replayResponse(this.#req, this.#res, entry, label, ageSeconds, member, surrogateHeaders);
       this.#enter({ name: 'replayed', cacheStatus });
     } else {
       // The handler ran for this request and its response has not gone out (a server error, or slower
@@ -387,7 +391,8 @@ export class RequestExchange {
       // from the state, and a takeover refused (the handler's response began meanwhile) leaves it as it was.
       const send = () => {
         this.#enter({ name: 'replayed', cacheStatus });
-        replayResponse(this.#req, this.#res, entry, label, ageSeconds, undefined);
+        const { surrogateHeaders } = this.#caching.config;
+        replayResponse(this.#req, this.#res, entry, label, ageSeconds, undefined, surrogateHeaders);
       };
       if (!fallback.withheld.takeOver(send)) return;
     }
@@ -409,6 +414,15 @@ export class RequestExchange {
     addCacheStatusWhenHeadersGo(this.#res, () => this.#cacheStatus(), this.#cacheStatusName);
   }
 
+  /**
+   * With `surrogateHeaders: 'strip'`, takes the surrogate headers off the handler's response as it goes
+   * out. Installed after every other wrapper of `writeHead` (a capture, a withheld response), so that
+   * none of them sees the headers: they are neither sent nor stored, and their tags are kept for the entry.
+   */
+  #stripSurrogateHeaders(): void {
+    if (this.#caching.config.surrogateHeaders === 'strip') stripSurrogateHeadersWhenHeadersGo(this.#res);
+  }
+
   /** What `Cache-Status` says so far: nothing until the request is answered. */
   #cacheStatus(): CacheStatusEntry | undefined {
     const state = this.#state;
@@ -418,6 +432,7 @@ export class RequestExchange {
   /** The request may not use the cache: the handler answers it, and nothing is looked up or stored. */
   #bypass(reason: BypassReason): void {
     this.#watchHandlerHeaders();
+    this.#stripSurrogateHeaders();
     this.#res.setHeader('X-Cache', 'BYPASS');
     this.#enter({ name: 'bypassed', reason, cacheStatus: { fwd: bypassForward(reason), detail: reason } });
     this.#emitWhenDone('bypass');
@@ -427,6 +442,7 @@ export class RequestExchange {
   /** The handler answers a miss this request did not lead: its response is not stored, for `reason`. */
   #runHandler(reason: RequestReason): void {
     this.#watchHandlerHeaders();
+    this.#stripSurrogateHeaders();
     this.#answeredByHandler(reason);
     this.#next();
   }

@@ -4,6 +4,7 @@ import { describeValue, unknownOptionMessage } from '../option-names.js';
 import type { CredentialPolicy } from './request-policy.js';
 import type { ParameterMatcher, QueryFilter } from './request-target.js';
 import type { StoragePolicy } from './response-policy.js';
+import type { SurrogateHeaders } from './surrogate-keys.js';
 
 /** Route parameters as Express types them by default (`req.params` of a plain `Request`). */
 export type ParamsDictionary = Request['params'];
@@ -68,6 +69,14 @@ export interface ResponseCacheOptions<P = ParamsDictionary> {
    */
   query?: QueryFilter;
   /**
+   * What becomes of the `Surrogate-Key` (space-separated, as Fastly reads it) and `Cache-Tag`
+   * (comma-separated, as Cloudflare reads it) headers a handler sets: their tags always become tags of
+   * the stored response; `'strip'` removes the headers from what the client receives (and from what
+   * is stored), `'keep'` leaves them on, stored and replayed, for a CDN in front that reads them too.
+   * Default `'strip'`.
+   */
+  surrogateHeaders?: SurrogateHeaders;
+  /**
    * Whether every response says what the cache did in a `Cache-Status` header (RFC 9211), beside
    * `X-Cache`. Default `true`.
    */
@@ -86,6 +95,7 @@ export interface ResolvedResponseCacheConfig {
   ttlFromCacheControl: boolean;
   staleTtlSeconds: number | undefined;
   tags: readonly string[] | ((req: Request, res: Response) => readonly string[]) | undefined;
+  surrogateHeaders: SurrogateHeaders;
   storage: StoragePolicy;
   key: ((req: Request) => string) | undefined;
   /** Lower-case, de-duplicated, sorted. */
@@ -105,6 +115,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
   'ttlFromCacheControl',
   'staleTtl',
   'tags',
+  'surrogateHeaders',
   'statuses',
   'maxBodyBytes',
   'key',
@@ -131,6 +142,7 @@ export function resolveResponseCacheOptions(options: ResponseCacheOptions): Reso
     staleTtlSeconds:
       options.staleTtl === undefined ? undefined : nonNegative(options.staleTtl, 'staleTtl', false),
     tags: tagsOption(options.tags),
+    surrogateHeaders: surrogateHeaders(options.surrogateHeaders),
     storage: {
       statuses: statuses(options.statuses),
       maxBodyBytes:
@@ -189,6 +201,14 @@ function tagsOption(value: ResponseCacheOptions['tags']): ResolvedResponseCacheC
     fail('`tags` must be an array of non-empty strings or a function returning one');
   }
   return [...value];
+}
+
+function surrogateHeaders(value: unknown): SurrogateHeaders {
+  if (value === undefined) return 'strip';
+  if (value !== 'strip' && value !== 'keep') {
+    fail(`\`surrogateHeaders\` must be 'strip' or 'keep', got ${describeValue(value)}`);
+  }
+  return value;
 }
 
 function statuses(value: readonly number[] | undefined): ReadonlySet<number> {

@@ -9,6 +9,7 @@ import type { ResolvedResponseCacheConfig } from './response-cache-options.js';
 import { notStorableReason, parseVary } from './response-policy.js';
 import { freshenedHeaders } from './revalidation.js';
 import type { RouteCaching } from './route-caching.js';
+import { surrogateKeysOf } from './surrogate-keys.js';
 
 /** `createCache`'s default `ttl`, for an engine that does not say its own. */
 const DEFAULT_TTL_SECONDS = 60;
@@ -160,7 +161,10 @@ function tagsOf(req: Request, res: Response, config: ResolvedResponseCacheConfig
     throw new CacheOptionError('responseCache: `tags` must give an array of non-empty strings');
   }
   const added = tagsAddedTo(res);
-  return added.length === 0 ? routeTags : [...routeTags, ...added];
+  const fromHeaders = surrogateKeysOf(res);
+  if (fromHeaders.length === 0) return added.length === 0 ? routeTags : [...routeTags, ...added];
+  // Headers often repeat what the route or `addCacheTags` gave: each tag is indexed once.
+  return [...new Set([...routeTags, ...added, ...fromHeaders])];
 }
 
 function headerValue(value: string | readonly string[] | undefined): string | string[] | undefined {

@@ -18,6 +18,8 @@ describe('responseCache options', () => {
     expect(config.ttl).to.equal(undefined);
     expect(config.staleTtlSeconds).to.equal(undefined);
     expect(config.ttlFromCacheControl).to.equal(false);
+    expect(config.surrogateHeaders).to.equal('strip');
+    expect(resolveResponseCacheOptions({ surrogateHeaders: 'keep' }).surrogateHeaders).to.equal('keep');
   });
 
   it('normalises varyHeaders and derives which credentials are keyed', () => {
@@ -48,6 +50,7 @@ describe('responseCache options', () => {
     ['varyHeaders', { varyHeaders: 'accept' }, /`varyHeaders`/],
     ['varyHeaders', { varyHeaders: ['bad header'] }, /`varyHeaders`/],
     ['credentialKey', { credentialKey: true }, /`credentialKey`/],
+    ['surrogateHeaders', { surrogateHeaders: 'remove' }, /`surrogateHeaders` must be 'strip' or 'keep'/],
   ];
   for (const [name, options, message] of invalid) {
     it(`rejects an invalid ${name}: ${JSON.stringify(options)}`, () => {
