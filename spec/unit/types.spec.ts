@@ -58,6 +58,23 @@ describe('public API types', () => {
       );
       // @ts-expect-error registry is a prom-client Registry or false
       expect(() => createCache({ store, registry: true })).to.throw(TypeError, /registry/);
+      // @ts-expect-error a version is a release name, a string
+      expect(() => createCache({ store, version: 2, registry: false })).to.throw(TypeError, /version/);
+      // @ts-expect-error ttlJitter is a fraction
+      expect(() => createCache({ store, ttlJitter: '10%', registry: false })).to.throw(
+        TypeError,
+        /ttlJitter/,
+      );
+    });
+
+    it('types the options of invalidate and invalidatePattern', async () => {
+      const cache = memoryCache();
+      expect(await cache.invalidate('k', { allVersions: false })).to.equal(false);
+      // @ts-expect-error allVersions is a boolean
+      expect(await rejectionOf(cache.invalidatePattern('k*', { allVersions: 'no' }))).to.be.instanceOf(
+        TypeError,
+      );
+      await cache.close();
     });
 
     it('rejects misspelled options instead of ignoring them', () => {

@@ -43,6 +43,8 @@ describe('public HTTP API types', () => {
     expect(() => responseCache(cache, { tags: [1] })).to.throw(TypeError, /`tags`/);
     // @ts-expect-error statuses are numbers
     expect(() => responseCache(cache, { statuses: ['200'] })).to.throw(TypeError, /`statuses`/);
+    // @ts-expect-error surrogate headers are stripped or kept
+    expect(() => responseCache(cache, { surrogateHeaders: true })).to.throw(TypeError, /`surrogateHeaders`/);
     // @ts-expect-error invalidateOnSuccess needs something to invalidate
     expect(() => invalidateOnSuccess(cache)).to.throw(TypeError, /options must be an object/);
   });
