@@ -12,6 +12,7 @@ import {
   type LookupOutcome,
   validateEntryOptions,
 } from './entry-options.js';
+import { type InvalidateOptions, validateInvalidateOptions } from './invalidate-options.js';
 import type { Invalidator } from './invalidator.js';
 import type { KeySpace } from './key-space.js';
 import type { LoadCoordinator, LoadRequest } from './load-coordinator.js';
@@ -19,6 +20,7 @@ import type { MemoryTier } from './memory-tier.js';
 import { withSoftTimeout } from './soft-timeout.js';
 
 export type { BatchLoader, EntryOptions, Loader, LookupOutcome } from './entry-options.js';
+export type { InvalidateOptions } from './invalidate-options.js';
 
 /** How stale entries are used. */
 export interface FailSafeConfig {
@@ -180,23 +182,37 @@ export class Cache {
     if (ownWrite) await this.#parts.invalidator.announce({ keys: [entryKey] });
   }
 
-  /** Deletes one entry; resolves to whether it existed. Retries, then rejects with `E_INVALIDATION_FAILED`. */
-  async invalidate(key: string): Promise<boolean> {
-    return this.#parts.invalidator.deleteKey(this.#parts.keys.entryKey(key));
+  /**
+   * Deletes one entry; resolves to whether it existed. Retries, then rejects with
+   * `E_INVALIDATION_FAILED`; the invalidation is then queued and replayed once Redis answers (see
+   * `invalidationQueue`). With `{ queueOnFailure: true }`, a queued invalidation resolves to `'queued'`.
+   */
+  invalidate(key: string): Promise<boolean>;
+  invalidate(key: string, options: InvalidateOptions): Promise<boolean | 'queued'>;
+  async invalidate(key: string, options?: InvalidateOptions): Promise<boolean | 'queued'> {
+    const valid = validateInvalidateOptions(options, 'invalidate');
+    return this.#parts.invalidator.deleteKey(this.#parts.keys.entryKey(key), valid);
   }
 
-  /** Deletes every entry stored with any of `tags`; resolves to how many. Retries, then rejects. */
-  async invalidateTags(tags: readonly string[]): Promise<number> {
-    return this.#parts.invalidator.deleteTagged(tags.map((tag) => this.#parts.keys.tagKey(tag)));
+  /** Deletes every entry stored with any of `tags`; resolves to how many. Fails as `invalidate` does. */
+  invalidateTags(tags: readonly string[]): Promise<number>;
+  invalidateTags(tags: readonly string[], options: InvalidateOptions): Promise<number | 'queued'>;
+  async invalidateTags(tags: readonly string[], options?: InvalidateOptions): Promise<number | 'queued'> {
+    const valid = validateInvalidateOptions(options, 'invalidateTags');
+    const tagKeys = tags.map((tag) => this.#parts.keys.tagKey(tag));
+    return this.#parts.invalidator.deleteTagged(tagKeys, valid);
   }
 
   /**
    * Deletes every entry whose key (without prefix) matches the Redis glob `pattern`, with SCAN and
-   * UNLINK in batches. It never reaches outside this cache's prefix. Retries, then rejects.
+   * UNLINK in batches. It never reaches outside this cache's prefix. Fails as `invalidate` does.
    */
-  async invalidatePattern(pattern: string): Promise<number> {
+  invalidatePattern(pattern: string): Promise<number>;
+  invalidatePattern(pattern: string, options: InvalidateOptions): Promise<number | 'queued'>;
+  async invalidatePattern(pattern: string, options?: InvalidateOptions): Promise<number | 'queued'> {
+    const valid = validateInvalidateOptions(options, 'invalidatePattern');
     const keys = this.#parts.keys;
-    return this.#parts.invalidator.deleteMatching(keys.entryPattern(pattern), keys.reservedPrefix);
+    return this.#parts.invalidator.deleteMatching(keys.entryPattern(pattern), keys.reservedPrefix, valid);
   }
 
   /** Remaining lifetime of an entry in seconds (grace period included): -2 if absent, -1 if it never expires. */
@@ -227,6 +243,7 @@ export class Cache {
       ...this.#parts.stats.snapshot(),
       memoryEntries: memory?.size ?? 0,
       memoryBytes: memory?.bytes ?? 0,
+      queuedInvalidations: this.#parts.invalidator.queued,
     };
   }
 

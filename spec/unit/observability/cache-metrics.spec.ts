@@ -13,6 +13,8 @@ const FAMILIES = [
   'cache_aside_circuit_open',
   'cache_aside_coalesced_total',
   'cache_aside_errors_total',
+  'cache_aside_invalidation_queue_dropped_total',
+  'cache_aside_invalidation_queue_size',
   'cache_aside_invalidations_total',
   'cache_aside_load_duration_seconds',
   'cache_aside_lookups_total',
