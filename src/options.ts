@@ -234,7 +234,7 @@ function resolveInvalidationQueue(
   options: InvalidationQueueOptions | false | undefined,
 ): InvalidationQueueConfig | undefined {
   if (options === false) return undefined;
-  const given = options ?? {};
+  const given = options === undefined ? {} : options;
   if (typeof given !== 'object' || given === null) {
     throw new CacheOptionError('createCache: `invalidationQueue` must be an object or false');
   }

@@ -266,6 +266,21 @@ describe('cache metrics (prom-client)', () => {
       expect([await count('key'), await count('tag'), await count('pattern')]).to.deep.equal([2, 1, 1]);
     });
 
+    it('cache_aside_invalidation_queue_size follows the queue, and cache_aside_invalidation_queue_dropped_total counts what it gives up, by reason', async () => {
+      const cache = makeCache();
+      const size = () => sampleValue(registry, 'cache_aside_invalidation_queue_size', { cache: 'shop' });
+      const dropped = (reason: string) =>
+        sampleValue(registry, 'cache_aside_invalidation_queue_dropped_total', { cache: 'shop', reason });
+      expect([await size(), await dropped('overflow'), await dropped('age')]).to.deep.equal([0, 0, 0]);
+      cache.events.emit('invalidation-queued', { kind: 'tag', queueSize: 1 });
+      cache.events.emit('invalidation-queued', { kind: 'key', queueSize: 2 });
+      cache.events.emit('invalidation-dropped', { kind: 'key', reason: 'overflow', queueSize: 2 });
+      expect([await size(), await dropped('overflow'), await dropped('age')]).to.deep.equal([2, 1, 0]);
+      cache.events.emit('invalidation-dropped', { kind: 'tag', reason: 'age', queueSize: 1 });
+      cache.events.emit('invalidation-replayed', { kind: 'key', queueSize: 0 });
+      expect([await size(), await dropped('overflow'), await dropped('age')]).to.deep.equal([0, 1, 1]);
+    });
+
     it('cache_aside_requests_total and cache_aside_request_duration_seconds observe the middleware’s request events', async () => {
       const cache = makeCache();
       const request = { route: '/api/items/:id', method: 'GET', durationSeconds: 0.0004 };
