@@ -18,7 +18,7 @@ export interface TierWorkerConfig {
 }
 
 /** The options a spec may give a worker's cache besides those it always has. */
-export type WorkerCacheOptions = Pick<
+type WorkerCacheOptions = Pick<
   CacheOptions,
   'invalidationQueue' | 'invalidationAttempts' | 'invalidationBackoffMs' | 'circuitBreakerHalfOpenAfterMs'
 >;

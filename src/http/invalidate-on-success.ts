@@ -16,8 +16,9 @@ export interface InvalidateOnSuccessOptions<P = ParamsDictionary> {
   /** Keys to invalidate (`cache.invalidate`), usually from `responseCacheKey(...)`. Default: none. */
   keys?: ListOption<P>;
   /**
-   * Called when the invalidation failed after its retries, before the response goes out (its headers
-   * are still unsent unless the handler streamed). Each failed attempt is already reported as a
+   * Called when the invalidation failed after its retries (with `queueOnFailure`, only when it could
+   * not be queued), before the response goes out (its headers are still unsent unless the handler
+   * streamed). Each failed attempt is already reported as a
    * `failure` event (logs, metrics). Default: none; the response is sent as the handler made it.
    */
   onError?: (error: unknown, req: Request<P>, res: Response) => void;
