@@ -4,10 +4,12 @@ import { Cache } from './engine/cache.js';
 import { CacheStatsRecorder, observeStats } from './engine/cache-stats.js';
 import { DistributedLock } from './engine/distributed-lock.js';
 import { EntryIO } from './engine/entry-io.js';
+import { InvalidationQueue } from './engine/invalidation-queue.js';
 import { Invalidator } from './engine/invalidator.js';
 import { KeySpace } from './engine/key-space.js';
 import { LoadCoordinator } from './engine/load-coordinator.js';
 import { MemoryTier } from './engine/memory-tier.js';
+import { ReplayGate } from './engine/replay-gate.js';
 import { CacheOptionError } from './errors.js';
 import { CacheEvents } from './events.js';
 import { isClusterSafePrefix } from './keys/same-slot-key.js';
@@ -44,7 +46,13 @@ export function createCache(options: CacheOptions): Cache {
 
   const keys = new KeySpace(config.prefix, config.version);
   const backend: CacheStore = config.store ?? createRedisStore(config.redis as RedisClientLike, keys);
-  const store = new ResilientStore(backend, events, config.resilience);
+  const resilient = new ResilientStore(backend, events, config.resilience);
+  const queue =
+    config.invalidationQueue === undefined
+      ? undefined
+      : new InvalidationQueue(config.invalidationQueue, events);
+  // Lookups and loads see Redis as unreachable while invalidations wait for it; invalidations do not.
+  const store = queue === undefined ? resilient : new ReplayGate(resilient, queue);
   const memory = config.memoryTier === undefined ? undefined : new MemoryTier(config.memoryTier);
   const io = new EntryIO({
     keys,
@@ -60,7 +68,8 @@ export function createCache(options: CacheOptions): Cache {
   const lock = new DistributedLock(store, config.lock);
   const loads = new LoadCoordinator({ keys, io, lock, events, waitMs: config.loadWaitMs });
   const invalidator = new Invalidator({
-    store,
+    store: resilient,
+    queue,
     memory,
     loads,
     bus: createBus(config, keys, events),

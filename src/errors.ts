@@ -1,4 +1,9 @@
-/** Stable codes of the errors this package raises; match on `code`, never on `message`. */
+/**
+ * Stable codes of the errors this package raises; match on `code`, never on `message`.
+ * `E_INVALIDATION_FAILED`: an invalidation failed after its retries. Unless the cache's
+ * `invalidationQueue` is off or full, it was queued and will be replayed once Redis answers again (its
+ * message says which); pass `{ queueOnFailure: true }` to get `'queued'` instead of this error.
+ */
 export type CacheErrorCode =
   | 'E_INVALID_OPTION'
   | 'E_INVALID_KEY'

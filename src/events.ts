@@ -30,6 +30,12 @@ export type RefusedWriteReason = 'invalidated' | 'lease-expired' | 'lease-unavai
 export type InvalidationKind = 'key' | 'tag' | 'pattern';
 
 /**
+ * Why a queued invalidation was given up: the queue was full when it failed (`overflow`: it was never
+ * queued), or it waited longer than `invalidationQueue.maxAgeMs` (`age`).
+ */
+export type InvalidationDropReason = 'overflow' | 'age';
+
+/**
  * Events the engine and the middleware emit; metrics and logs are their observers. The HTTP
  * middleware's own events (`request`, `key-error`) are added to this map by `http/request-events.ts`.
  */
@@ -44,6 +50,15 @@ export interface CacheEventMap {
   failure: [{ operation: FailureOperation; error: unknown; key?: string }];
   recovery: [{ operation: FailureOperation }];
   invalidation: [{ kind: InvalidationKind; count: number }];
+  /**
+   * An invalidation could not reach Redis and waits to be replayed; `queueSize` counts it. Until the
+   * queue is empty again this instance reads nothing from Redis.
+   */
+  'invalidation-queued': [{ kind: InvalidationKind; queueSize: number }];
+  /** A queued invalidation was replayed (stamped and announced); `queueSize` is what still waits. */
+  'invalidation-replayed': [{ kind: InvalidationKind; queueSize: number }];
+  /** An invalidation that could not reach Redis will never be replayed; `queueSize` is what still waits. */
+  'invalidation-dropped': [{ kind: InvalidationKind; reason: InvalidationDropReason; queueSize: number }];
   /** A loaded value was not stored, so that nothing older than an invalidation is served after it. */
   'write-refused': [{ key: string; reason: RefusedWriteReason }];
   circuit: [{ open: boolean }];

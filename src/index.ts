@@ -14,6 +14,7 @@ export { CacheError, type CacheErrorCode, CacheOptionError } from './errors.js';
 export type {
   CacheEventMap,
   CacheEvents,
+  InvalidationDropReason,
   InvalidationKind,
   LookupResult,
   RefusedWriteReason,
@@ -27,7 +28,7 @@ export { type ResponseCacheKeyTarget, responseCacheKey } from './http/response-c
 export type { ResponseCacheOptions } from './http/response-cache-options.js';
 export type { RequestReason, ResponseCacheEngine } from './http/route-caching.js';
 export { type MetricsHandler, metricsHandler } from './observability/metrics-handler.js';
-export type { CacheOptions, MemoryTierOptions } from './options.js';
+export type { CacheOptions, InvalidationQueueOptions, MemoryTierOptions } from './options.js';
 export { connectRedis, createRedisClient, type RedisConnectionOptions } from './redis-connection.js';
 export {
   type CompressedSerializerOptions,

@@ -2,6 +2,7 @@ import type { Registry, RegistryContentType } from 'prom-client';
 import type { Logger } from 'winston';
 import type { FailSafeConfig } from './engine/cache.js';
 import type { DistributedLockConfig } from './engine/distributed-lock.js';
+import type { InvalidationQueueConfig } from './engine/invalidation-queue.js';
 import type { MemoryTierConfig } from './engine/memory-tier.js';
 import { CacheOptionError } from './errors.js';
 import { describeValue, unknownOptionMessage } from './option-names.js';
@@ -93,6 +94,23 @@ export interface CacheOptions {
   invalidationAttempts?: number;
   /** Delay before the first invalidation retry (doubling after), in milliseconds. Default 50. */
   invalidationBackoffMs?: number;
+  /**
+   * Invalidations that fail after their retries wait here and are replayed, in order, once Redis
+   * answers again; until then this instance reads nothing from Redis (lookups miss, the loader
+   * answers, nothing is stored). `false`: a failed invalidation is lost once reported.
+   * Default `{ maxSize: 1000, maxAgeMs: 300000, replayIntervalMs: 1000 }`.
+   */
+  invalidationQueue?: InvalidationQueueOptions | false;
+}
+
+/** Bounds and pace of the queue of invalidations that wait for Redis. */
+export interface InvalidationQueueOptions {
+  /** Most invalidations held; one more is not queued (its call rejects, and it is reported). Default 1000. */
+  maxSize?: number;
+  /** Longest an invalidation waits for Redis, in milliseconds; then it is given up (and reported). Default 300,000 (5 minutes). */
+  maxAgeMs?: number;
+  /** Pause between two replay attempts while Redis still fails, in milliseconds. Default 1000. */
+  replayIntervalMs?: number;
 }
 
 /** Bounds of the in-process tier. */
@@ -125,6 +143,7 @@ export interface ResolvedCacheConfig {
   logger: Logger | undefined;
   logLevel: string;
   resilience: ResilienceConfig;
+  invalidationQueue: InvalidationQueueConfig | undefined;
 }
 
 const LOG_LEVELS = new Set(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']);
@@ -226,6 +245,28 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheConfig 
       invalidationAttempts: positiveInteger(options.invalidationAttempts, 'invalidationAttempts', 3),
       invalidationBackoffMs: nonNegativeNumber(options.invalidationBackoffMs, 'invalidationBackoffMs', 50),
     },
+    invalidationQueue: resolveInvalidationQueue(options.invalidationQueue),
+  };
+}
+
+function resolveInvalidationQueue(
+  options: InvalidationQueueOptions | false | undefined,
+): InvalidationQueueConfig | undefined {
+  if (options === false) return undefined;
+  const given = options === undefined ? {} : options;
+  if (typeof given !== 'object' || given === null) {
+    throw new CacheOptionError('createCache: `invalidationQueue` must be an object or false');
+  }
+  for (const name of Object.keys(given)) {
+    if (!(name in INVALIDATION_QUEUE_OPTIONS)) {
+      const message = unknownOptionMessage(name, Object.keys(INVALIDATION_QUEUE_OPTIONS));
+      throw new CacheOptionError(`createCache: \`invalidationQueue\`: ${message}`);
+    }
+  }
+  return {
+    maxSize: positiveInteger(given.maxSize, 'invalidationQueue.maxSize', 1000),
+    maxAgeMs: positiveNumber(given.maxAgeMs, 'invalidationQueue.maxAgeMs', 300_000),
+    replayIntervalMs: positiveNumber(given.replayIntervalMs, 'invalidationQueue.replayIntervalMs', 1000),
   };
 }
 
@@ -287,12 +328,19 @@ const CACHE_OPTIONS: Record<keyof CacheOptions, true> = {
   circuitBreakerHalfOpenAfterMs: true,
   invalidationAttempts: true,
   invalidationBackoffMs: true,
+  invalidationQueue: true,
 };
 const CACHE_OPTION_NAMES = Object.keys(CACHE_OPTIONS);
 const MEMORY_TIER_OPTIONS: Record<keyof MemoryTierOptions, true> = {
   maxEntries: true,
   maxBytes: true,
   ttlMs: true,
+};
+
+const INVALIDATION_QUEUE_OPTIONS: Record<keyof InvalidationQueueOptions, true> = {
+  maxSize: true,
+  maxAgeMs: true,
+  replayIntervalMs: true,
 };
 
 const STORE_METHODS = [

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { CacheStats } from '../../src/engine/cache-stats.js';
+import type { CacheOptions } from '../../src/options.js';
 import { START_UP_DEADLINE_MS } from './busy-machine.js';
 import { awaitReply, forkSpecWorker, stopSpecWorker } from './spec-worker.js';
 import type { VersionedCache } from './versioned-cache.js';
@@ -12,7 +13,15 @@ export interface TierWorkerConfig {
   prefix: string;
   /** `memoryTier.ttlMs` of the worker's cache; `false` for a cache without a memory tier. */
   memoryTierTtlMs: number | false;
+  /** Further options of the worker's cache (plain data: they travel as JSON). */
+  cacheOptions?: WorkerCacheOptions;
 }
+
+/** The options a spec may give a worker's cache besides those it always has. */
+type WorkerCacheOptions = Pick<
+  CacheOptions,
+  'invalidationQueue' | 'invalidationAttempts' | 'invalidationBackoffMs' | 'circuitBreakerHalfOpenAfterMs'
+>;
 
 /** Methods of {@link VersionedCache} a worker runs on its cache. */
 type TierWorkerMethod = keyof VersionedCache;
@@ -27,7 +36,7 @@ export type TierWorkerRequest =
 export type TierWorkerReply =
   | { type: 'ready' }
   | { type: 'result'; id: number; result: unknown }
-  | { type: 'error'; id: number; message: string };
+  | { type: 'error'; id: number; message: string; code?: string };
 
 /** A cache in a child process, over the spec's Redis, driven over IPC. */
 export interface TierWorker extends VersionedCache {
@@ -71,7 +80,10 @@ function createHandle(child: ChildProcess): TierWorker {
     );
     child.send({ ...message, id } satisfies TierWorkerRequest);
     const reply = await replied;
-    if (reply.type === 'error') throw new Error(`tier worker ${child.pid}: ${what} failed: ${reply.message}`);
+    if (reply.type === 'error') {
+      const code = reply.code === undefined ? '' : ` (${reply.code})`;
+      throw new Error(`tier worker ${child.pid}: ${what} failed${code}: ${reply.message}`);
+    }
     return reply.result;
   };
   const call = <M extends TierWorkerMethod>(method: M, ...args: Parameters<VersionedCache[M]>) =>

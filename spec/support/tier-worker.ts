@@ -22,6 +22,7 @@ const cache = createCache({
       : { maxEntries: 1000, maxBytes: 1_000_000, ttlMs: config.memoryTierTtlMs },
   // Not about timeouts: a busy machine's slow reply must not fail a read or an invalidation.
   redisTimeoutMs: PATIENT_REDIS_TIMEOUT_MS,
+  ...config.cacheOptions,
 });
 const instance = versionedCache(cache);
 
@@ -32,6 +33,11 @@ function send(reply: TierWorkerReply): void {
 async function run(request: Extract<TierWorkerRequest, { type: 'call' }>): Promise<unknown> {
   const method = instance[request.method] as (...args: unknown[]) => Promise<unknown>;
   return method(...request.args);
+}
+
+function codeOf(error: unknown): { code?: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? { code } : {};
 }
 
 let stopping = false;
@@ -56,6 +62,7 @@ process.on('message', (request: TierWorkerRequest) => {
           type: 'error',
           id: request.id,
           message: error instanceof Error ? error.message : String(error),
+          ...codeOf(error),
         }),
     );
   }

@@ -1,4 +1,4 @@
-import type { Cache } from '../../src/engine/cache.js';
+import type { Cache, InvalidateOptions } from '../../src/engine/cache.js';
 
 /** What a read gave: the version of the value, and how many times this instance's loader has run for the key. */
 export interface VersionedRead {
@@ -14,9 +14,9 @@ export interface VersionedRead {
 export interface VersionedCache {
   read(key: string, version: number, tags?: string[]): Promise<VersionedRead>;
   set(key: string, version: number, tags?: string[]): Promise<void>;
-  invalidate(key: string): Promise<boolean>;
-  invalidateTags(tags: string[]): Promise<number>;
-  invalidatePattern(pattern: string): Promise<number>;
+  invalidate(key: string, options?: InvalidateOptions): Promise<boolean | 'queued'>;
+  invalidateTags(tags: string[], options?: InvalidateOptions): Promise<number | 'queued'>;
+  invalidatePattern(pattern: string, options?: InvalidateOptions): Promise<number | 'queued'>;
   expire(key: string, seconds: number): Promise<boolean>;
 }
 
@@ -36,9 +36,9 @@ export function versionedCache(cache: Cache): VersionedCache {
       return { version: value.version, loads: loads.get(key) ?? 0 };
     },
     set: (key, version, tags = []) => cache.set(key, { version }, { tags }),
-    invalidate: (key) => cache.invalidate(key),
-    invalidateTags: (tags) => cache.invalidateTags(tags),
-    invalidatePattern: (pattern) => cache.invalidatePattern(pattern),
+    invalidate: (key, options = {}) => cache.invalidate(key, options),
+    invalidateTags: (tags, options = {}) => cache.invalidateTags(tags, options),
+    invalidatePattern: (pattern, options = {}) => cache.invalidatePattern(pattern, options),
     expire: (key, seconds) => cache.expire(key, seconds),
   };
 }

@@ -49,6 +49,7 @@ describe('createCache options', () => {
           invalidationAttempts: 3,
           invalidationBackoffMs: 50,
         },
+        invalidationQueue: { maxSize: 1_000, maxAgeMs: 300_000, replayIntervalMs: 1_000 },
       });
     });
 
@@ -75,6 +76,7 @@ describe('createCache options', () => {
         circuitBreakerHalfOpenAfterMs: 10_000,
         invalidationAttempts: 1,
         invalidationBackoffMs: 0,
+        invalidationQueue: { maxSize: 5, maxAgeMs: 60_000, replayIntervalMs: 250 },
       });
       expect(config).to.deep.include({
         prefix: 'shop:',
@@ -95,6 +97,7 @@ describe('createCache options', () => {
           invalidationAttempts: 1,
           invalidationBackoffMs: 0,
         },
+        invalidationQueue: { maxSize: 5, maxAgeMs: 60_000, replayIntervalMs: 250 },
       });
     });
 
@@ -112,6 +115,14 @@ describe('createCache options', () => {
         ttlMs: 1_000,
       });
       expect(resolveCacheOptions({ store, memoryTier: false }).memoryTier).to.equal(undefined);
+    });
+
+    it('queues failed invalidations with the defaults of the bounds not given, and not at all with false', () => {
+      const store = new MemoryStore();
+      expect(
+        resolveCacheOptions({ store, invalidationQueue: { maxSize: 10 } }).invalidationQueue,
+      ).to.deep.equal({ maxSize: 10, maxAgeMs: 300_000, replayIntervalMs: 1_000 });
+      expect(resolveCacheOptions({ store, invalidationQueue: false }).invalidationQueue).to.equal(undefined);
     });
 
     it('waits for a peer load as long as the lock lives unless told otherwise', () => {
@@ -197,6 +208,27 @@ describe('createCache options', () => {
       ['invalidationAttempts of 0', { store, invalidationAttempts: 0 }, /`invalidationAttempts`/],
       ['fractional invalidationAttempts', { store, invalidationAttempts: 2.5 }, /`invalidationAttempts`/],
       ['a negative invalidationBackoffMs', { store, invalidationBackoffMs: -1 }, /`invalidationBackoffMs`/],
+      [
+        'an invalidationQueue that is not an object',
+        { store, invalidationQueue: true },
+        /`invalidationQueue`/,
+      ],
+      ['a null invalidationQueue', { store, invalidationQueue: null }, /`invalidationQueue`/],
+      [
+        'a fractional invalidationQueue.maxSize',
+        { store, invalidationQueue: { maxSize: 2.5 } },
+        /`invalidationQueue\.maxSize`/,
+      ],
+      [
+        'an invalidationQueue.maxAgeMs of 0',
+        { store, invalidationQueue: { maxAgeMs: 0 } },
+        /`invalidationQueue\.maxAgeMs` must be a positive number of milliseconds/,
+      ],
+      [
+        'a negative invalidationQueue.replayIntervalMs',
+        { store, invalidationQueue: { replayIntervalMs: -1 } },
+        /`invalidationQueue\.replayIntervalMs`/,
+      ],
     ];
 
     for (const [label, options, message] of cases) {
@@ -225,6 +257,9 @@ describe('createCache options', () => {
       );
       expect(creationError({ store, memoryTier: { maxEntris: 5 } }).message).to.match(
         /`memoryTier`: unknown option `maxEntris`: did you mean `maxEntries`\?/,
+      );
+      expect(creationError({ store, invalidationQueue: { maxAge: 5 } }).message).to.match(
+        /`invalidationQueue`: unknown option `maxAge`: did you mean `maxAgeMs`\?/,
       );
     });
 

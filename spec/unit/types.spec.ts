@@ -136,6 +136,19 @@ describe('public API types', () => {
       expect([bypassed, ratio, code]).to.deep.equal([false, 0, 'E_NOPE']);
     });
 
+    it("adds 'queued' to what an invalidation resolves to only when the call may queue it", async () => {
+      const cache = memoryCache();
+      const existed: boolean = await cache.invalidate('k');
+      const deleted: number = await cache.invalidateTags(['t']);
+      const matched: number = await cache.invalidatePattern('k*');
+      const queueable: number | 'queued' = await cache.invalidateTags(['t'], { queueOnFailure: true });
+      // @ts-expect-error with queueOnFailure the call may resolve to 'queued' instead of a count
+      const count: number = await cache.invalidatePattern('k*', { queueOnFailure: true });
+      // @ts-expect-error queueOnFailure is a boolean
+      await rejectionOf(() => cache.invalidate('k', { queueOnFailure: 'yes' }));
+      expect([existed, deleted, matched, queueable, count]).to.deep.equal([false, 0, 0, 0, 0]);
+    });
+
     it('requires serializers to produce bytes', async () => {
       const textSerializer = {
         name: 'text',

@@ -22,6 +22,8 @@ export interface CacheStats {
   memoryEntries: number;
   /** Bytes held by the in-process tier (0 without one). */
   memoryBytes: number;
+  /** Invalidations that could not reach Redis and wait to be replayed (`invalidationQueue`). */
+  queuedInvalidations: number;
 }
 
 /** Accumulates the counters behind {@link CacheStats}. */
@@ -41,7 +43,7 @@ export class CacheStatsRecorder {
     this.#totalLoadMs += durationMs;
   }
 
-  snapshot(): Omit<CacheStats, 'memoryEntries' | 'memoryBytes'> {
+  snapshot(): Omit<CacheStats, 'memoryEntries' | 'memoryBytes' | 'queuedInvalidations'> {
     const lookups = this.hits + this.misses + this.stale;
     return {
       hits: this.hits,

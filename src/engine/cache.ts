@@ -8,25 +8,19 @@ import type { EntryIO } from './entry-io.js';
 import {
   type BatchLoader,
   type EntryOptions,
-  type InvalidateOptions,
   type Loader,
   type LookupOutcome,
-  reachesAllVersions,
   validateEntryOptions,
 } from './entry-options.js';
+import { type InvalidateOptions, validateInvalidateOptions } from './invalidate-options.js';
 import type { Invalidator } from './invalidator.js';
 import type { KeySpace } from './key-space.js';
 import type { LoadCoordinator, LoadRequest } from './load-coordinator.js';
 import type { MemoryTier } from './memory-tier.js';
 import { withSoftTimeout } from './soft-timeout.js';
 
-export type {
-  BatchLoader,
-  EntryOptions,
-  InvalidateOptions,
-  Loader,
-  LookupOutcome,
-} from './entry-options.js';
+export type { BatchLoader, EntryOptions, Loader, LookupOutcome } from './entry-options.js';
+export type { InvalidateOptions } from './invalidate-options.js';
 
 /** How stale entries are used. */
 export interface FailSafeConfig {
@@ -192,31 +186,43 @@ export class Cache {
   }
 
   /**
-   * Deletes one entry, with a `version` in every version unless `{ allVersions: false }`; resolves to
-   * whether one existed. Retries, then rejects with `E_INVALIDATION_FAILED`.
+   * Deletes one entry, with a `version` in every version unless `{ allVersions: false }`; resolves
+   * to whether one existed. Retries, then rejects with `E_INVALIDATION_FAILED`; the invalidation is
+   * then queued and replayed once Redis answers (see `invalidationQueue`). With
+   * `{ queueOnFailure: true }`, a queued invalidation resolves to `'queued'`.
    */
-  async invalidate(key: string, options: InvalidateOptions = {}): Promise<boolean> {
+  invalidate(key: string): Promise<boolean>;
+  invalidate(key: string, options: InvalidateOptions): Promise<boolean | 'queued'>;
+  async invalidate(key: string, options?: InvalidateOptions): Promise<boolean | 'queued'> {
+    const valid = validateInvalidateOptions(options, 'invalidate');
     const keys = this.#parts.keys;
     const entryKey = keys.entryKey(key);
-    const allVersions = reachesAllVersions(options, 'invalidate');
-    if (keys.version === undefined || !allVersions) return this.#parts.invalidator.deleteKey(entryKey);
-    return this.#parts.invalidator.deleteKeyInEveryVersion(entryKey, keys.versionIndexKey(key));
+    if (keys.version === undefined || valid.allVersions === false) {
+      return this.#parts.invalidator.deleteKey(entryKey, valid);
+    }
+    return this.#parts.invalidator.deleteKeyInEveryVersion(entryKey, keys.versionIndexKey(key), valid);
   }
 
-  /** Deletes every entry stored with any of `tags`; resolves to how many. Retries, then rejects. */
-  async invalidateTags(tags: readonly string[]): Promise<number> {
-    return this.#parts.invalidator.deleteTagged(tags.map((tag) => this.#parts.keys.tagKey(tag)));
+  /** Deletes every entry stored with any of `tags`; resolves to how many. Fails as `invalidate` does. */
+  invalidateTags(tags: readonly string[]): Promise<number>;
+  invalidateTags(tags: readonly string[], options: InvalidateOptions): Promise<number | 'queued'>;
+  async invalidateTags(tags: readonly string[], options?: InvalidateOptions): Promise<number | 'queued'> {
+    const valid = validateInvalidateOptions(options, 'invalidateTags', ['queueOnFailure']);
+    const tagKeys = tags.map((tag) => this.#parts.keys.tagKey(tag));
+    return this.#parts.invalidator.deleteTagged(tagKeys, valid);
   }
 
   /**
    * Deletes every entry whose key (without prefix) matches the Redis glob `pattern`, with SCAN and
    * UNLINK in batches, with a `version` in every version unless `{ allVersions: false }`. It never
-   * reaches outside this cache's entries. Retries, then rejects.
+   * reaches outside this cache's entries. Fails as `invalidate` does.
    */
-  async invalidatePattern(pattern: string, options: InvalidateOptions = {}): Promise<number> {
-    const allVersions = reachesAllVersions(options, 'invalidatePattern');
-    const { glob, exceptPrefix } = this.#parts.keys.entryPattern(pattern, allVersions);
-    return this.#parts.invalidator.deleteMatching(glob, exceptPrefix);
+  invalidatePattern(pattern: string): Promise<number>;
+  invalidatePattern(pattern: string, options: InvalidateOptions): Promise<number | 'queued'>;
+  async invalidatePattern(pattern: string, options?: InvalidateOptions): Promise<number | 'queued'> {
+    const valid = validateInvalidateOptions(options, 'invalidatePattern');
+    const { glob, exceptPrefix } = this.#parts.keys.entryPattern(pattern, valid.allVersions !== false);
+    return this.#parts.invalidator.deleteMatching(glob, exceptPrefix, valid);
   }
 
   /** Remaining lifetime of an entry in seconds (grace period included): -2 if absent, -1 if it never expires. */
@@ -247,6 +253,7 @@ export class Cache {
       ...this.#parts.stats.snapshot(),
       memoryEntries: memory?.size ?? 0,
       memoryBytes: memory?.bytes ?? 0,
+      queuedInvalidations: this.#parts.invalidator.queued,
     };
   }
 

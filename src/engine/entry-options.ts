@@ -1,6 +1,5 @@
 import { CacheOptionError } from '../errors.js';
 import type { LookupResult } from '../events.js';
-import { unknownOptionMessage } from '../option-names.js';
 import { nonNegativeNumber } from '../option-values.js';
 import type { Serializer } from '../serialization/serializer.js';
 import { LoadLease } from './load-lease.js';
@@ -116,31 +115,4 @@ export function resolveTtlSeconds<T>(ttl: EntryOptions<T>['ttl'], value: T, fall
   const seconds = typeof ttl === 'function' ? ttl(value) : ttl;
   if (seconds === 0) return 0;
   return seconds === undefined ? fallback : nonNegativeNumber(seconds, 'ttl', fallback);
-}
-
-/** Options of `invalidate` and `invalidatePattern`. */
-export interface InvalidateOptions {
-  /**
-   * With a cache `version`: whether the matching entries of every version go (`true`, the default:
-   * the data changed for every release) or only those of this cache's version (`false`). Without a
-   * `version` there is one set of entries, and it makes no difference.
-   */
-  allVersions?: boolean;
-}
-
-/** Whether an invalidation reaches every version; throws for options that are not {@link InvalidateOptions}. */
-export function reachesAllVersions(options: InvalidateOptions, method: string): boolean {
-  if (typeof options !== 'object' || options === null) {
-    throw new CacheOptionError(`${method}: options must be an object`);
-  }
-  for (const name of Object.keys(options)) {
-    if (name !== 'allVersions') {
-      throw new CacheOptionError(`${method}: ${unknownOptionMessage(name, ['allVersions'])}`);
-    }
-  }
-  const { allVersions } = options;
-  if (allVersions !== undefined && typeof allVersions !== 'boolean') {
-    throw new CacheOptionError(`${method}: \`allVersions\` must be a boolean`);
-  }
-  return allVersions ?? true;
 }

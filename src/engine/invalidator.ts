@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { CacheError } from '../errors.js';
-import type { CacheEvents } from '../events.js';
+import type { CacheEvents, InvalidationKind, StoreOperation } from '../events.js';
+import type { CacheStore } from '../store/cache-store.js';
 import type { InvalidationBus, InvalidationMessage } from '../store/invalidation-bus.js';
 import type { CacheBackend } from './cache-backend.js';
+import type { InvalidateOptions } from './invalidate-options.js';
+import type { InvalidationQueue } from './invalidation-queue.js';
 import type { LoadCoordinator } from './load-coordinator.js';
 import type { MemoryTier } from './memory-tier.js';
 import { withSoftTimeout } from './soft-timeout.js';
@@ -17,14 +20,39 @@ export interface InvalidatorParts {
   events: CacheEvents;
   /** Longest wait for an announcement to be published, in milliseconds (the cache's Redis timeout). */
   publishTimeoutMs: number;
+  /** Where invalidations that could not reach the store wait to be replayed; none: they are lost. */
+  queue?: InvalidationQueue | undefined;
   /** The same entry key in this cache's version (see `KeySpace.inOwnVersion`). Default: unchanged. */
   inOwnVersion?: (entryKey: string) => string;
 }
 
+/** One deletion, described so that it can run now and, queued, again later. */
+interface Deletion<R> {
+  kind: InvalidationKind;
+  operation: StoreOperation;
+  /** Deletions with the same id remove the same entries. */
+  id: string;
+  remove(store: CacheStore): Promise<R>;
+  /** Once the store removed it: drops this process's copies again and announces it; resolves to the count. */
+  settle(removed: R): Promise<number>;
+  /** The store failed, and keeps its copies until the replay: those of this process go now. */
+  dropOnFailure(): void;
+}
+
+const QUEUED_NOTE = 'queued: it will be replayed once Redis answers again';
+const OVERFLOW_NOTE = 'not queued: the invalidation queue is full (invalidationQueue.maxSize)';
+
+/** The store's `E_INVALIDATION_FAILED`, its message saying what became of the invalidation. */
+function withNote(error: unknown, note: string): unknown {
+  if (!(error instanceof CacheError)) return error;
+  return new CacheError(error.code, `${error.message}; ${note}`, { cause: error.cause });
+}
+
 /**
- * Removes entries everywhere they live: in the store (with retries, rejecting when it cannot),
- * in this process's memory tier, and, through the bus, in every other instance's memory tier. Loads
- * under way that the invalidation crossed are no longer shared, here and on every other instance.
+ * Removes entries everywhere they live: in the store (with retries; when it cannot, queued for replay
+ * and reported), in this process's memory tier, and, through the bus, in every other instance's
+ * memory tier. Loads under way that the invalidation crossed are no longer shared, here and on every
+ * other instance.
  */
 export class Invalidator {
   /** Id of this instance on the bus, so it can ignore its own announcements. */
@@ -35,6 +63,11 @@ export class Invalidator {
     this.#parts = parts;
   }
 
+  /** Invalidations waiting to be replayed. */
+  get queued(): number {
+    return this.#parts.queue?.size ?? 0;
+  }
+
   /** Starts listening to other instances' invalidations. */
   async listen(): Promise<void> {
     await this.#parts.bus?.subscribe(
@@ -43,14 +76,27 @@ export class Invalidator {
     );
   }
 
-  async deleteKey(entryKey: string): Promise<boolean> {
-    this.dropLocal({ keys: [entryKey] });
-    const deleted = await this.#parts.store.invalidate('delete', (store) => store.delete([entryKey]));
-    // Again: a read that began after the first drop may have found the entry before its deletion.
-    this.dropLocal({ keys: [entryKey] });
-    await this.announce({ keys: [entryKey] });
-    this.#parts.events.emit('invalidation', { kind: 'key', count: deleted });
-    return deleted > 0;
+  /** Deletes one entry; resolves to whether it existed, or to `'queued'` (see {@link InvalidateOptions}). */
+  async deleteKey(entryKey: string, options: InvalidateOptions = {}): Promise<boolean | 'queued'> {
+    const change = { keys: [entryKey] };
+    this.dropLocal(change);
+    const deleted = await this.#run(
+      {
+        kind: 'key',
+        operation: 'delete',
+        id: `key ${entryKey}`,
+        remove: (store) => store.delete([entryKey]),
+        settle: async (deleted) => {
+          // Again: a read that began after the first drop may have found the entry before its deletion.
+          this.dropLocal(change);
+          await this.announce(change);
+          return deleted;
+        },
+        dropOnFailure: () => this.dropLocal(change),
+      },
+      options,
+    );
+    return deleted === 'queued' ? deleted : deleted > 0;
   }
 
   /**
@@ -58,43 +104,120 @@ export class Invalidator {
    * `KeySpace.versionIndexKey`). Deleting the index stamps it, and every versioned write of the key
    * joins it, so a load of the key under way in any version cannot store its value afterwards.
    */
-  async deleteKeyInEveryVersion(entryKey: string, indexKey: string): Promise<boolean> {
+  async deleteKeyInEveryVersion(
+    entryKey: string,
+    indexKey: string,
+    options: InvalidateOptions = {},
+  ): Promise<boolean | 'queued'> {
     this.dropLocal({ keys: [entryKey] });
-    const { keys, deleted } = await this.#parts.store.invalidate('delete', async (store) => {
-      const listed = await store.deleteTagged([indexKey]);
-      // Stamped as `invalidate` always stamps it, and deleted should the index have lost it.
-      const own = await store.delete([entryKey]);
-      return { keys: listed.keys, deleted: listed.deleted + own };
-    });
-    const dropped = keys.includes(entryKey) ? keys : [entryKey, ...keys];
-    this.dropLocal({ keys: dropped });
-    await this.announce({ keys: dropped, allVersions: true });
-    this.#parts.events.emit('invalidation', { kind: 'key', count: deleted });
-    return deleted > 0;
+    const deleted = await this.#run(
+      {
+        kind: 'key',
+        operation: 'delete',
+        id: `key in every version ${entryKey}`,
+        remove: async (store) => {
+          const listed = await store.deleteTagged([indexKey]);
+          // Stamped as `invalidate` always stamps it, and deleted should the index have lost it.
+          const own = await store.delete([entryKey]);
+          return { keys: listed.keys, deleted: listed.deleted + own };
+        },
+        settle: async ({ keys, deleted }) => {
+          const dropped = keys.includes(entryKey) ? keys : [entryKey, ...keys];
+          this.dropLocal({ keys: dropped });
+          await this.announce({ keys: dropped, allVersions: true });
+          return deleted;
+        },
+        dropOnFailure: () => this.dropLocal({ keys: [entryKey] }),
+      },
+      options,
+    );
+    return deleted === 'queued' ? deleted : deleted > 0;
   }
 
-  async deleteTagged(tagKeys: readonly string[]): Promise<number> {
+  async deleteTagged(
+    tagKeys: readonly string[],
+    options: InvalidateOptions = {},
+  ): Promise<number | 'queued'> {
     this.#parts.loads.detach({ all: true });
-    const { keys, deleted } = await this.#parts.store.invalidate('delete_tagged', (store) =>
-      store.deleteTagged(tagKeys),
+    return this.#run(
+      {
+        kind: 'tag',
+        operation: 'delete_tagged',
+        id: `tag ${JSON.stringify([...tagKeys].sort())}`,
+        remove: (store) => store.deleteTagged(tagKeys),
+        settle: async ({ keys, deleted }) => {
+          this.#parts.memory?.delete(keys);
+          await this.announce({ keys, tagged: true });
+          return deleted;
+        },
+        // Which entries the tags list, only Redis knows: every copy here may be one of them.
+        dropOnFailure: () => {
+          this.#parts.loads.detach({ all: true });
+          this.#parts.memory?.clear();
+        },
+      },
+      options,
     );
-    this.#parts.memory?.delete(keys);
-    await this.announce({ keys, tagged: true });
-    this.#parts.events.emit('invalidation', { kind: 'tag', count: deleted });
-    return deleted;
   }
 
   /** Deletes the keys matching `pattern`, sparing those that start with `exceptPrefix` (locks, tag sets). */
-  async deleteMatching(pattern: string, exceptPrefix: string | undefined): Promise<number> {
-    this.dropLocal({ pattern });
-    const deleted = await this.#parts.store.invalidate('delete_matching', (store) =>
-      store.deleteMatching(pattern, exceptPrefix),
+  async deleteMatching(
+    pattern: string,
+    exceptPrefix: string | undefined,
+    options: InvalidateOptions = {},
+  ): Promise<number | 'queued'> {
+    const change = { pattern };
+    this.dropLocal(change);
+    return this.#run(
+      {
+        kind: 'pattern',
+        operation: 'delete_matching',
+        id: `pattern ${pattern}`,
+        remove: (store) => store.deleteMatching(pattern, exceptPrefix),
+        settle: async (deleted) => {
+          // Again: a read that began after the first drop may have found an entry before its deletion.
+          this.dropLocal(change);
+          await this.announce(change);
+          return deleted;
+        },
+        dropOnFailure: () => this.dropLocal(change),
+      },
+      options,
     );
-    // Again: a read that began after the first drop may have found an entry before its deletion.
-    this.dropLocal({ pattern });
-    await this.announce({ pattern });
-    this.#parts.events.emit('invalidation', { kind: 'pattern', count: deleted });
-    return deleted;
+  }
+
+  /**
+   * Runs a deletion in the store (with retries). When the store cannot do it, this process drops its
+   * copies at once and the deletion is queued for replay; the call rejects with `E_INVALIDATION_FAILED`
+   * saying whether it was queued, or, queued with `queueOnFailure`, resolves to `'queued'`.
+   */
+  async #run<R>(deletion: Deletion<R>, options: InvalidateOptions): Promise<number | 'queued'> {
+    const queue = this.#parts.queue;
+    let removed: R;
+    try {
+      removed = await this.#parts.store.invalidate(deletion.operation, (store) => deletion.remove(store));
+    } catch (error) {
+      const queued = queue?.enqueue({
+        id: deletion.id,
+        kind: deletion.kind,
+        replay: () => this.#replay(deletion),
+      });
+      // In the same step as queueing: no read can find the store open in between.
+      deletion.dropOnFailure();
+      if (queued === true && options.queueOnFailure === true) return 'queued';
+      throw queued === undefined ? error : withNote(error, queued ? QUEUED_NOTE : OVERFLOW_NOTE);
+    }
+    const count = await deletion.settle(removed);
+    this.#parts.events.emit('invalidation', { kind: deletion.kind, count });
+    // The store answers again: what still waits need not wait for the timer.
+    if (queue?.pending === true) void queue.replay();
+    return count;
+  }
+
+  /** One more try of a queued deletion, without retries: the queue tries again on its timer. */
+  async #replay<R>(deletion: Deletion<R>): Promise<void> {
+    const removed = await this.#parts.store.command(deletion.operation, (store) => deletion.remove(store));
+    await deletion.settle(removed);
   }
 
   /**
@@ -119,7 +242,9 @@ export class Invalidator {
     }
   }
 
+  /** Stops listening, and stops replaying what still waits in the queue. */
   async close(): Promise<void> {
+    await this.#parts.queue?.close();
     await this.#parts.bus?.close();
   }
 

@@ -16,11 +16,18 @@ export interface InvalidateOnSuccessOptions<P = ParamsDictionary> {
   /** Keys to invalidate (`cache.invalidate`), usually from `responseCacheKey(...)`. Default: none. */
   keys?: ListOption<P>;
   /**
-   * Called when the invalidation failed after its retries, before the response goes out (its headers
-   * are still unsent unless the handler streamed). Each failed attempt is already reported as a
+   * Called when the invalidation failed after its retries (with `queueOnFailure`, only when it could
+   * not be queued), before the response goes out (its headers are still unsent unless the handler
+   * streamed). Each failed attempt is already reported as a
    * `failure` event (logs, metrics). Default: none; the response is sent as the handler made it.
    */
   onError?: (error: unknown, req: Request<P>, res: Response) => void;
+  /**
+   * An invalidation that could not reach Redis and was queued for replay (`invalidationQueue`) counts
+   * as done: the response goes out and `onError` is not called. One that could not be queued still
+   * calls `onError`. Default false: a queued invalidation is an error too.
+   */
+  queueOnFailure?: boolean;
 }
 
 /**
@@ -42,10 +49,14 @@ export function invalidateOnSuccess<P = ParamsDictionary>(
   if (tags === undefined && keys === undefined) {
     throw new CacheOptionError('invalidateOnSuccess: give `tags`, `keys` or both');
   }
-  const { onError } = options;
+  const { onError, queueOnFailure = false } = options;
   if (onError !== undefined && typeof onError !== 'function') {
     throw new CacheOptionError('invalidateOnSuccess: `onError` must be a function');
   }
+  if (typeof queueOnFailure !== 'boolean') {
+    throw new CacheOptionError('invalidateOnSuccess: `queueOnFailure` must be a boolean');
+  }
+  const callOptions = { queueOnFailure };
   const middleware: RequestHandler = (req, res, next) => {
     const originalEnd = res.end;
     let ended = false;
@@ -55,8 +66,8 @@ export function invalidateOnSuccess<P = ParamsDictionary>(
       ended = true;
       const invalidations: Promise<unknown>[] = [];
       const tagList = resolveList(tags, req, res);
-      if (tagList.length > 0) invalidations.push(cache.invalidateTags(tagList));
-      for (const key of resolveList(keys, req, res)) invalidations.push(cache.invalidate(key));
+      if (tagList.length > 0) invalidations.push(cache.invalidateTags(tagList, callOptions));
+      for (const key of resolveList(keys, req, res)) invalidations.push(cache.invalidate(key, callOptions));
       const send = () => Reflect.apply(originalEnd, this, args);
       Promise.all(invalidations)
         .then(send, (error: unknown) => {

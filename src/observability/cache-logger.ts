@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import winston, { type Logger } from 'winston';
 import type { CacheEvents, FailureOperation } from '../events.js';
 import { FailureStreak } from './failure-streak.js';
+import { logInvalidationQueue } from './invalidation-queue-log.js';
 
 /**
  * The logger a cache uses when none is given: JSON lines with a timestamp on the console, at
@@ -22,7 +23,8 @@ export function createDefaultLogger(level: string): Logger {
  * (loader, undecodable entry), the rest of the streak is `debug`, and its end is one `info` entry
  * with the number of failures; the circuit opening is `warn`, and so is a route's failing `key` or
  * `credentialKey` (once per route); requests are `http`; invalidations
- * `verbose`; lookups, loads and coalescing `debug`.
+ * `verbose`; lookups, loads and coalescing `debug`. The invalidation queue is logged once per outage
+ * (`invalidation-queue-log.ts`).
  */
 export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName: string): void {
   const cache = cacheName;
@@ -109,6 +111,8 @@ export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName
   events.on('invalidation', ({ kind, count }) => {
     logger.verbose('cache invalidation', { cache, kind, count });
   });
+
+  logInvalidationQueue(events, logger, cache);
 }
 
 interface Streaks {

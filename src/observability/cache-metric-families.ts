@@ -17,6 +17,8 @@ export interface CacheMetricFamilies {
   invalidations: Counter<'cache' | 'kind'>;
   refusedWrites: Counter<'cache' | 'reason'>;
   circuitOpen: Gauge<'cache'>;
+  invalidationQueueSize: Gauge<'cache'>;
+  invalidationQueueDropped: Counter<'cache' | 'reason'>;
 }
 
 /** From a sub-millisecond hit to a multi-second load, in seconds. */
@@ -143,6 +145,22 @@ function createFamilies(registry: AnyRegistry, prefix: string): CacheMetricFamil
       name: name('circuit_open'),
       help: 'Whether the circuit breaker in front of Redis is open (1) or closed (0).',
       labelNames: ['cache'],
+      registers,
+    }),
+    invalidationQueueSize: new Gauge({
+      name: name('invalidation_queue_size'),
+      help:
+        'Invalidations that could not reach Redis and wait to be replayed; while above 0 the instance ' +
+        'reads nothing from Redis.',
+      labelNames: ['cache'],
+      registers,
+    }),
+    invalidationQueueDropped: new Counter({
+      name: name('invalidation_queue_dropped_total'),
+      help:
+        'Invalidations that could not reach Redis and will never be replayed: the queue was full ' +
+        '(overflow) or they waited past maxAgeMs (age); by cache and reason.',
+      labelNames: ['cache', 'reason'],
       registers,
     }),
   };

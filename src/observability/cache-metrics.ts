@@ -3,6 +3,7 @@ import { CacheError } from '../errors.js';
 import type {
   CacheEvents,
   FailureOperation,
+  InvalidationDropReason,
   InvalidationKind,
   LookupResult,
   RefusedWriteReason,
@@ -45,6 +46,10 @@ const REFUSED_WRITE_REASONS = Object.keys({
   'lease-expired': true,
   'lease-unavailable': true,
 } satisfies Record<RefusedWriteReason, true>) as RefusedWriteReason[];
+const INVALIDATION_DROP_REASONS = Object.keys({
+  overflow: true,
+  age: true,
+} satisfies Record<InvalidationDropReason, true>) as InvalidationDropReason[];
 // The operations every cache-aside cache performs; other operations get their series when first used.
 const COMMON_STORE_OPERATIONS: readonly StoreOperation[] = ['get', 'set'];
 
@@ -66,6 +71,8 @@ export function attachCacheMetrics(events: CacheEvents, options: CacheMetricsOpt
   metrics.revalidations.inc({ cache }, 0);
   metrics.loadDurationSeconds.zero({ cache });
   metrics.circuitOpen.set({ cache }, 0);
+  metrics.invalidationQueueSize.set({ cache }, 0);
+  for (const reason of INVALIDATION_DROP_REASONS) metrics.invalidationQueueDropped.inc({ cache, reason }, 0);
 
   events.on('request', ({ route, method, result, durationSeconds }) => {
     metrics.requests.inc({ route, method, result });
@@ -86,4 +93,12 @@ export function attachCacheMetrics(events: CacheEvents, options: CacheMetricsOpt
   events.on('invalidation', ({ kind }) => metrics.invalidations.inc({ cache, kind }));
   events.on('write-refused', ({ reason }) => metrics.refusedWrites.inc({ cache, reason }));
   events.on('circuit', ({ open }) => metrics.circuitOpen.set({ cache }, open ? 1 : 0));
+  const setQueueSize = ({ queueSize }: { queueSize: number }) =>
+    metrics.invalidationQueueSize.set({ cache }, queueSize);
+  events.on('invalidation-queued', setQueueSize);
+  events.on('invalidation-replayed', setQueueSize);
+  events.on('invalidation-dropped', (dropped) => {
+    setQueueSize(dropped);
+    metrics.invalidationQueueDropped.inc({ cache, reason: dropped.reason });
+  });
 }

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { InvalidationQueue } from '../../../src/engine/invalidation-queue.js';
 import { Invalidator } from '../../../src/engine/invalidator.js';
 import { KeySpace } from '../../../src/engine/key-space.js';
 import type { LoadCoordinator } from '../../../src/engine/load-coordinator.js';
@@ -8,6 +9,8 @@ import { CacheEvents } from '../../../src/events.js';
 import type { InvalidationBus, InvalidationMessage } from '../../../src/store/invalidation-bus.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import { ResilientStore } from '../../../src/store/resilient-store.js';
+import { ChaosStore } from '../../support/chaos-store.js';
+import { rejectionOf } from '../../support/rejection-of.js';
 
 /** An in-process bus joining any number of instances, as Redis pub/sub does. */
 class LocalBus implements InvalidationBus {
@@ -192,5 +195,37 @@ describe('Invalidator', () => {
     a.events.on('failure', ({ operation }) => failures.push(operation));
     expect(await a.invalidator.deleteKey('p:k')).to.equal(false);
     expect(failures).to.deep.equal(['publish']);
+  });
+
+  it('announces a queued invalidation to the other instances when it is replayed, not before', async () => {
+    const backend = new ChaosStore();
+    await backend.set('p:a', Buffer.from('a'), { ttlMs: 60_000, tagKeys: ['p:__ca:tag:t'] });
+    const bus = new LocalBus();
+    const events = new CacheEvents();
+    const queue = new InvalidationQueue({ maxSize: 10, maxAgeMs: 60_000, replayIntervalMs: 60_000 }, events);
+    const a = new Invalidator({
+      store: new ResilientStore(backend, events, RESILIENCE),
+      memory: undefined,
+      loads: { detach: () => undefined },
+      bus,
+      events,
+      publishTimeoutMs: 100,
+      queue,
+    });
+    const b = instance(new MemoryStore(), bus.joined());
+    await b.invalidator.listen();
+    hold(b.memory, 'p:a');
+
+    backend.alwaysThrow(new Error('ECONNREFUSED'));
+    await rejectionOf(a.deleteTagged(['p:__ca:tag:t']));
+    expect(bus.published, 'nothing announced while the store fails').to.deep.equal([]);
+    expect(b.memory.get('p:a', Date.now())?.value).to.equal('p:a');
+
+    backend.heal();
+    await queue.replay();
+    expect(bus.published).to.deep.equal([{ origin: a.instanceId, keys: ['p:a'], tagged: true }]);
+    expect(b.memory.get('p:a', Date.now())).to.equal(undefined);
+    expect(b.detached[0], 'no load under way there is shared past it').to.deep.equal({ all: true });
+    await queue.close();
   });
 });

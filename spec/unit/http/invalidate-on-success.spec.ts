@@ -2,9 +2,11 @@ import { expect } from 'chai';
 import express from 'express';
 import sinon from 'sinon';
 import request from 'supertest';
-import { invalidateOnSuccess, responseCache, responseCacheKey } from '../../../src/index.js';
+import { createCache, invalidateOnSuccess, responseCache, responseCacheKey } from '../../../src/index.js';
 import { createFixtureApp } from '../../support/app-factory.js';
+import { ChaosStore } from '../../support/chaos-store.js';
 import { served } from '../../support/served.js';
+import { silentLogger } from '../../support/silent-logger.js';
 import { appWithTaggedItems, createTestCache, getFrom, xCacheOf } from './http-spec-helpers.js';
 
 describe('invalidateOnSuccess', () => {
@@ -100,6 +102,50 @@ describe('invalidateOnSuccess', () => {
     expect((await request(await served(app)).put('/b')).text).to.equal('b');
   });
 
+  it('with queueOnFailure, counts an invalidation queued for replay as done; one that could not be queued still goes to onError', async () => {
+    const store = new ChaosStore().alwaysThrow(new Error('ECONNREFUSED'));
+    const cache = createCache({
+      store,
+      registry: false,
+      logger: silentLogger,
+      invalidationAttempts: 1,
+      invalidationQueue: { maxSize: 1, replayIntervalMs: 60_000 },
+    });
+    const errors: Record<string, string[]> = { queued: [], full: [], plain: [] };
+    const app = express();
+    for (const [path, options] of [
+      ['queued', { tags: ['a'], queueOnFailure: true }],
+      ['full', { keys: ['b'], queueOnFailure: true }],
+      ['plain', { tags: ['a'] }],
+    ] as const) {
+      app.put(
+        `/${path}`,
+        invalidateOnSuccess(cache, {
+          ...options,
+          onError: (error) => errors[path]?.push((error as Error).message),
+        }),
+        (_req, res) => res.send(path),
+      );
+    }
+    for (const path of ['queued', 'full', 'plain']) {
+      expect(
+        (
+          await request(await served(app))
+            .put(`/${path}`)
+            .expect(200)
+        ).text,
+      ).to.equal(path);
+    }
+    expect(errors.queued).to.deep.equal([]);
+    expect(errors.full)
+      .to.have.length(1)
+      .and.to.match(/not queued: the invalidation queue is full/);
+    expect(errors.plain)
+      .to.have.length(1)
+      .and.to.match(/queued: it will be replayed/);
+    await cache.close();
+  });
+
   it('rejects options without anything to invalidate, and invalid lists', () => {
     const { cache } = createTestCache();
     expect(() => invalidateOnSuccess(cache, {})).to.throw(TypeError, /`tags`, `keys`/);
@@ -108,6 +154,10 @@ describe('invalidateOnSuccess', () => {
     expect(() => invalidateOnSuccess(cache, { tags: ['a'], onError: 1 as never })).to.throw(
       TypeError,
       /`onError`/,
+    );
+    expect(() => invalidateOnSuccess(cache, { tags: ['a'], queueOnFailure: 'yes' as never })).to.throw(
+      TypeError,
+      /`queueOnFailure` must be a boolean/,
     );
   });
 });

@@ -200,6 +200,66 @@ describe('cache logging (winston)', () => {
     ]);
   });
 
+  describe('the invalidation queue', () => {
+    const QUEUED =
+      'invalidation could not reach Redis: queued for replay; until the queue is replayed this instance reads nothing from Redis';
+
+    it('logs an outage once: a warning when the first invalidation is queued, the replay once it begins and once the queue is empty', () => {
+      const cache = makeCache();
+      cache.events.emit('invalidation-queued', { kind: 'tag', queueSize: 1 });
+      cache.events.emit('invalidation-queued', { kind: 'key', queueSize: 2 });
+      clock.tick(4_000);
+      cache.events.emit('invalidation-replayed', { kind: 'tag', queueSize: 1 });
+      cache.events.emit('invalidation-replayed', { kind: 'key', queueSize: 0 });
+
+      expect(recording.entries.filter((entry) => entry.level !== 'debug')).to.deep.equal([
+        { level: 'warn', message: QUEUED, cache: 'shop', kind: 'tag', queueSize: 1 },
+        {
+          level: 'info',
+          message: 'Redis answers again: replaying queued invalidations',
+          cache: 'shop',
+          queueSize: 2,
+        },
+        {
+          level: 'info',
+          message: 'invalidation queue empty: this instance reads from Redis again',
+          cache: 'shop',
+          replayed: 2,
+          droppedOverflow: 0,
+          droppedAge: 0,
+          durationSeconds: 4,
+        },
+      ]);
+      expect(recording.at('debug').map((entry) => entry.message)).to.deep.equal(['invalidation queued']);
+
+      recording.clear();
+      cache.events.emit('invalidation-queued', { kind: 'pattern', queueSize: 1 });
+      expect(recording.entries.map((entry) => [entry.level, entry.message])).to.deep.equal([
+        ['warn', QUEUED],
+      ]);
+    });
+
+    it('warns about the first invalidation given up for each reason, counts the rest, and ends an outage the drops emptied', () => {
+      const cache = makeCache();
+      cache.events.emit('invalidation-queued', { kind: 'tag', queueSize: 1 });
+      cache.events.emit('invalidation-dropped', { kind: 'key', reason: 'overflow', queueSize: 1 });
+      cache.events.emit('invalidation-dropped', { kind: 'key', reason: 'overflow', queueSize: 1 });
+      cache.events.emit('invalidation-dropped', { kind: 'tag', reason: 'age', queueSize: 0 });
+
+      expect(recording.entries.slice(1).map((entry) => [entry.level, entry.message])).to.deep.equal([
+        ['warn', 'invalidation not queued: the invalidation queue is full, so it will never be replayed'],
+        ['debug', 'invalidation not queued: the invalidation queue is full, so it will never be replayed'],
+        ['warn', 'queued invalidation given up after invalidationQueue.maxAgeMs: it will never be replayed'],
+        ['info', 'invalidation queue empty: this instance reads from Redis again'],
+      ]);
+      expect(recording.entries.at(-1)).to.include({ replayed: 0, droppedOverflow: 2, droppedAge: 1 });
+      // A replay with no outage under way to end says nothing.
+      recording.clear();
+      cache.events.emit('invalidation-replayed', { kind: 'tag', queueSize: 0 });
+      expect(recording.entries).to.deep.equal([]);
+    });
+  });
+
   it('logs lookups, loads and shared loads at debug level, naming keys only by their hash', async () => {
     const cache = makeCache();
     const key = 'user:alice@example.com';

@@ -13,6 +13,8 @@ const FAMILIES = [
   'cache_aside_circuit_open',
   'cache_aside_coalesced_total',
   'cache_aside_errors_total',
+  'cache_aside_invalidation_queue_dropped_total',
+  'cache_aside_invalidation_queue_size',
   'cache_aside_invalidations_total',
   'cache_aside_load_duration_seconds',
   'cache_aside_lookups_total',
@@ -262,6 +264,21 @@ describe('cache metrics (prom-client)', () => {
       const count = (kind: string) =>
         sampleValue(registry, 'cache_aside_invalidations_total', { cache: 'shop', kind });
       expect([await count('key'), await count('tag'), await count('pattern')]).to.deep.equal([2, 1, 1]);
+    });
+
+    it('cache_aside_invalidation_queue_size follows the queue, and cache_aside_invalidation_queue_dropped_total counts what it gives up, by reason', async () => {
+      const cache = makeCache();
+      const size = () => sampleValue(registry, 'cache_aside_invalidation_queue_size', { cache: 'shop' });
+      const dropped = (reason: string) =>
+        sampleValue(registry, 'cache_aside_invalidation_queue_dropped_total', { cache: 'shop', reason });
+      expect([await size(), await dropped('overflow'), await dropped('age')]).to.deep.equal([0, 0, 0]);
+      cache.events.emit('invalidation-queued', { kind: 'tag', queueSize: 1 });
+      cache.events.emit('invalidation-queued', { kind: 'key', queueSize: 2 });
+      cache.events.emit('invalidation-dropped', { kind: 'key', reason: 'overflow', queueSize: 2 });
+      expect([await size(), await dropped('overflow'), await dropped('age')]).to.deep.equal([2, 1, 0]);
+      cache.events.emit('invalidation-dropped', { kind: 'tag', reason: 'age', queueSize: 1 });
+      cache.events.emit('invalidation-replayed', { kind: 'key', queueSize: 0 });
+      expect([await size(), await dropped('overflow'), await dropped('age')]).to.deep.equal([0, 1, 1]);
     });
 
     it('cache_aside_requests_total and cache_aside_request_duration_seconds observe the middleware’s request events', async () => {

@@ -7,7 +7,12 @@ import { silentLogger } from '../../support/silent-logger.js';
 import { type DashboardPanel, dashboardTargets, metricNamesIn, readDashboard } from './read-dashboard.js';
 
 /** Families registered by the code but deliberately not on the dashboard, with the reason. */
-const LEFT_OFF_THE_DASHBOARD: Record<string, string> = {};
+const LEFT_OFF_THE_DASHBOARD: Record<string, string> = {
+  cache_aside_invalidation_queue_size:
+    'new with the invalidation queue (issue 17); its panel comes with the dashboard rework',
+  cache_aside_invalidation_queue_dropped_total:
+    'new with the invalidation queue (issue 17); its panel comes with the dashboard rework',
+};
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a JavaScript template.
 const DATASOURCE_VARIABLE = '${datasource}';
