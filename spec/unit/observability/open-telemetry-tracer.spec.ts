@@ -333,6 +333,21 @@ describe('OpenTelemetry spans of a cache (in-memory SDK)', () => {
       expect(renewal?.attributes).to.include({ 'cache.result': 'skipped', 'cache.reason': 'changed' });
     });
 
+    it('says a renewal was skipped when the renewed entry would not be fresh', async () => {
+      clock = fakeDate();
+      const cache = makeCache({ staleTtl: 60, staleWhileRevalidate: false });
+      await cache.set('item:1', 'one', { ttl: 1 });
+      clock.tick(2000);
+      await cache.get('item:1', (_key, context) => context.revalidated?.() ?? 'two', { ttl: 0 });
+
+      const renewal = spans.named('cache.write')[1];
+      expect(renewal?.attributes).to.include({
+        'cache.renewal': true,
+        'cache.result': 'skipped',
+        'cache.reason': 'not-fresh',
+      });
+    });
+
     it('marks a renewal on a store that cannot renew, written whole', async () => {
       clock = fakeDate();
       const cache = makeCache({ store: new ChaosStore(), staleTtl: 60, staleWhileRevalidate: false });
@@ -486,6 +501,19 @@ describe('OpenTelemetry spans of a cache (in-memory SDK)', () => {
       expect(spans.all()).to.deep.equal([]);
     });
 
+    it('still refreshes stale entries in the background, untraced', async () => {
+      clock = fakeDate();
+      const store = new MemoryStore();
+      const cache = assembleCache({ ...cacheOptions, store, staleTtl: 60 }, notInstalled);
+      await cache.set('item:1', 'one', { ttl: 1 });
+      clock.tick(2000);
+      expect(await cache.get('item:1', () => 'two')).to.equal('one');
+      await cache.close();
+
+      expect(spans.all()).to.deep.equal([]);
+      expect(await makeCache({ store }).get('item:1', () => 'three')).to.equal('two');
+    });
+
     it('refuses an installed api that fails to load or is no 1.x, pointing at tracing: false', () => {
       const broken = () => {
         throw new SyntaxError('Unexpected token');
@@ -527,6 +555,22 @@ describe('OpenTelemetry spans of a cache, with an SDK that samples nothing', () 
 
     expect(activeInLoader).to.equal(caller);
     expect(caller.isRecording()).to.equal(false);
+    expect(spans.all()).to.deep.equal([]);
+  });
+
+  it('refreshes a stale entry that a call outside any span found, recording nothing', async () => {
+    const clock = fakeDate();
+    const store = new MemoryStore();
+    try {
+      const stale = makeCache({ store, staleTtl: 60 });
+      await stale.set('item:1', 'one', { ttl: 1 });
+      clock.tick(2000);
+      expect(await stale.get('item:1', () => 'two')).to.equal('one');
+      await stale.close();
+    } finally {
+      clock.restore();
+    }
+    expect(await makeCache({ store }).get('item:1', () => 'three')).to.equal('two');
     expect(spans.all()).to.deep.equal([]);
   });
 });
