@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events';
 import { register as defaultRegistry } from 'prom-client';
 import { Cache } from './engine/cache.js';
 import { CacheStatsRecorder, observeStats } from './engine/cache-stats.js';
+import { NO_TRACING } from './engine/cache-tracer.js';
 import { DistributedLock } from './engine/distributed-lock.js';
 import { EntryIO } from './engine/entry-io.js';
 import { InvalidationQueue } from './engine/invalidation-queue.js';
@@ -15,6 +16,11 @@ import { CacheEvents } from './events.js';
 import { isClusterSafePrefix } from './keys/same-slot-key.js';
 import { attachCacheLogger, createDefaultLogger } from './observability/cache-logger.js';
 import { attachCacheMetrics } from './observability/cache-metrics.js';
+import {
+  attachOpenTelemetry,
+  type ModuleLoader,
+  requireModule,
+} from './observability/open-telemetry-tracer.js';
 import { type CacheOptions, type ResolvedCacheConfig, resolveCacheOptions } from './options.js';
 import type { CacheStore } from './store/cache-store.js';
 import type { InvalidationBus } from './store/invalidation-bus.js';
@@ -30,6 +36,14 @@ import { ResilientStore } from './store/resilient-store.js';
  * `registry` says otherwise; logs go to `logger`. Throws `TypeError` for invalid options.
  */
 export function createCache(options: CacheOptions): Cache {
+  return assembleCache(options, requireModule);
+}
+
+/**
+ * `createCache`, with the way optional peer dependencies (`@opentelemetry/api`) are loaded given: specs
+ * pass one that fails, as in an app that does not have them. Not part of the package's API.
+ */
+export function assembleCache(options: CacheOptions, loadModule: ModuleLoader): Cache {
   const config = resolveCacheOptions(options);
   const events = new CacheEvents();
   const stats = new CacheStatsRecorder();
@@ -42,6 +56,7 @@ export function createCache(options: CacheOptions): Cache {
     });
   }
   attachCacheLogger(events, config.logger ?? createDefaultLogger(config.logLevel), config.name);
+  const tracer = config.tracing ? attachOpenTelemetry(events, config.name, loadModule) : NO_TRACING;
   const stopWatchingConnection = watchConnection(config.redis, events);
 
   const keys = new KeySpace(config.prefix, config.version);
@@ -59,6 +74,7 @@ export function createCache(options: CacheOptions): Cache {
     store,
     memory,
     events,
+    tracer,
     serializer: config.serializer,
     ttlSeconds: config.ttlSeconds,
     staleTtlSeconds: config.staleTtlSeconds,
@@ -66,7 +82,7 @@ export function createCache(options: CacheOptions): Cache {
     random: Math.random,
   });
   const lock = new DistributedLock(store, config.lock);
-  const loads = new LoadCoordinator({ keys, io, lock, events, waitMs: config.loadWaitMs });
+  const loads = new LoadCoordinator({ keys, io, lock, events, tracer, waitMs: config.loadWaitMs });
   const invalidator = new Invalidator({
     store: resilient,
     queue,
@@ -93,6 +109,7 @@ export function createCache(options: CacheOptions): Cache {
     failSafe: config.failSafe,
     events,
     stats,
+    tracer,
     release: stopWatchingConnection,
   });
 }

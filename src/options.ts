@@ -84,6 +84,12 @@ export interface CacheOptions {
   logger?: Logger;
   /** Level of the default logger. Default `'warn'`. */
   logLevel?: string;
+  /**
+   * OpenTelemetry spans (`cache.lookup`, `cache.load`, `cache.write`, `cache.invalidate`,
+   * `cache.refresh`) when `@opentelemetry/api` is installed, recorded by the tracer provider registered
+   * with it (none registered: nothing is recorded). `false`: the api is not even loaded. Default true.
+   */
+  tracing?: boolean;
   /** Longest wait for one Redis call, in milliseconds; a slower call counts as failed. Default 200. */
   redisTimeoutMs?: number;
   /** Consecutive Redis failures that open the circuit breaker; 0 disables it. Default 5. */
@@ -142,6 +148,7 @@ export interface ResolvedCacheConfig {
   metricsPrefix: string;
   logger: Logger | undefined;
   logLevel: string;
+  tracing: boolean;
   resilience: ResilienceConfig;
   invalidationQueue: InvalidationQueueConfig | undefined;
 }
@@ -208,6 +215,11 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheConfig 
   if (options.staleWhileRevalidate !== undefined && typeof options.staleWhileRevalidate !== 'boolean') {
     throw new CacheOptionError('createCache: `staleWhileRevalidate` must be a boolean');
   }
+  if (options.tracing !== undefined && typeof options.tracing !== 'boolean') {
+    throw new CacheOptionError(
+      `createCache: \`tracing\` must be a boolean, got ${describeValue(options.tracing)}`,
+    );
+  }
   const lockTtlMs = nonNegativeNumber(options.lockTtlMs, 'lockTtlMs', 5000);
   return {
     redis,
@@ -234,6 +246,7 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheConfig 
     metricsPrefix,
     logger: options.logger,
     logLevel,
+    tracing: options.tracing ?? true,
     resilience: {
       timeoutMs: positiveNumber(options.redisTimeoutMs, 'redisTimeoutMs', 200),
       breakerThreshold: nonNegativeInteger(options.circuitBreakerThreshold, 'circuitBreakerThreshold', 5),
@@ -323,6 +336,7 @@ const CACHE_OPTIONS: Record<keyof CacheOptions, true> = {
   metricsPrefix: true,
   logger: true,
   logLevel: true,
+  tracing: true,
   redisTimeoutMs: true,
   circuitBreakerThreshold: true,
   circuitBreakerHalfOpenAfterMs: true,

@@ -3,6 +3,7 @@ import { nonNegativeNumber } from '../option-values.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { CacheBackend } from './cache-backend.js';
 import type { CacheStats, CacheStatsRecorder } from './cache-stats.js';
+import type { CacheSpan, CacheTracer } from './cache-tracer.js';
 import type { StoredValue } from './entry-codec.js';
 import type { EntryIO } from './entry-io.js';
 import {
@@ -45,6 +46,7 @@ export interface CacheParts {
   failSafe: FailSafeConfig;
   events: CacheEvents;
   stats: CacheStatsRecorder;
+  tracer: CacheTracer;
   /** Undoes what creation attached to the user's Redis client. */
   release: () => void;
 }
@@ -81,49 +83,61 @@ export class Cache {
   }
 
   /** Like `get`, and also says whether the value was a hit, a miss or stale, and how old it is. */
-  async lookup<T>(key: string, loader: Loader<T>, options: EntryOptions<T> = {}): Promise<LookupOutcome<T>> {
-    const entryKey = this.#parts.keys.entryKey(key);
-    validateEntryOptions(options);
-    const request: LoadRequest<T> = {
-      key,
-      entryKey,
-      loader,
-      options,
-      serializer: options.serializer ?? this.#parts.serializer,
-    };
+  lookup<T>(key: string, loader: Loader<T>, options: EntryOptions<T> = {}): Promise<LookupOutcome<T>> {
+    let request: LoadRequest<T>;
+    try {
+      const entryKey = this.#parts.keys.entryKey(key);
+      validateEntryOptions(options);
+      request = {
+        key,
+        entryKey,
+        loader,
+        options,
+        serializer: options.serializer ?? this.#parts.serializer,
+      };
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#parts.tracer.span('cache.lookup', request.entryKey, (span) => this.#lookup(request, span));
+  }
+
+  async #lookup<T>(request: LoadRequest<T>, span: CacheSpan): Promise<LookupOutcome<T>> {
+    const { key, entryKey } = request;
+    if (request.options.route !== undefined) span.note('route', request.options.route);
     const found = await this.#parts.io.read<T>(entryKey, request.serializer);
     // Redis just failed: taking the lock would only cost another timeout, so load without it. The
     // lease too, when Redis is unreachable (then nothing is stored); when it refused one command only
     // (a key of the wrong type), the lease is read and the value stored over the bad one.
     if (found === 'unavailable') {
       const lease = !this.#parts.store.unreachable;
-      return this.#awaitLoad(key, this.#parts.loads.load({ ...request, lock: false, lease }));
+      return this.#awaitLoad(key, this.#parts.loads.load({ ...request, lock: false, lease }), span);
     }
     const stored = found;
     const now = Date.now();
     if (stored !== undefined && now < stored.freshUntilMs) {
       this.#parts.events.emit('lookup', { key, result: 'hit' });
+      span.note('result', 'hit');
       const { createdAtMs, freshUntilMs } = stored;
       return { value: stored.value, result: 'hit', createdAtMs, freshUntilMs, coalesced: false };
     }
     const stale = stored !== undefined && now < stored.staleUntilMs ? stored : undefined;
     if (stale !== undefined && this.#parts.failSafe.staleWhileRevalidate) {
       this.#parts.loads.refreshInBackground({ ...request, stale });
-      return this.#serveStale(key, stale);
+      return this.#serveStale(key, stale, span);
     }
     const flight = this.#parts.loads.load(
       stale === undefined ? request : { ...request, cause: 'stale-fallback', stale },
     );
-    if (stale === undefined) return this.#awaitLoad(key, flight);
+    if (stale === undefined) return this.#awaitLoad(key, flight, span);
     // Stale-if-error: the load decides unless it fails or is too slow; then the stale entry answers.
     try {
       const outcome = await withSoftTimeout(flight.promise, this.#parts.failSafe.loadTimeoutMs);
-      if (outcome !== undefined) return this.#awaitLoad(key, flight);
+      if (outcome !== undefined) return this.#awaitLoad(key, flight, span);
       this.#parts.loads.track(flight.promise);
     } catch {
       // The failure is reported by the `load` event; the caller gets the stale value instead.
     }
-    return this.#serveStale(key, stale);
+    return this.#serveStale(key, stale, span);
   }
 
   /** Reads many keys in one round trip and loads all misses with one `loader` call. */
@@ -134,6 +148,20 @@ export class Cache {
   ): Promise<T[]> {
     const entryKeys = keys.map((key) => this.#parts.keys.entryKey(key));
     validateEntryOptions(options);
+    return this.#parts.tracer.span('cache.lookup', undefined, (span) =>
+      this.#getMany(keys, entryKeys, loader, options, span),
+    );
+  }
+
+  async #getMany<T>(
+    keys: readonly string[],
+    entryKeys: readonly string[],
+    loader: BatchLoader<T>,
+    options: EntryOptions<T>,
+    span: CacheSpan,
+  ): Promise<T[]> {
+    if (options.route !== undefined) span.note('route', options.route);
+    span.note('keyCount', keys.length);
     const found = await this.#parts.io.readMany<T>(entryKeys, options.serializer ?? this.#parts.serializer);
     const now = Date.now();
     const values: T[] = new Array(keys.length);
@@ -148,11 +176,15 @@ export class Cache {
         this.#parts.events.emit('lookup', { key, result: 'miss' });
       }
     });
+    span.note('hitCount', keys.length - missing.length);
+    span.note('result', missing.length === 0 ? 'hit' : 'miss');
     if (missing.length === 0) return values;
     const missingKeys = missing.map((index) => keys[index] as string);
     // Taken before the loader reads its source: values read before an invalidation are not stored after it.
     const lease = await this.#parts.io.beginLease();
-    const loaded = await this.#parts.loads.timeLoad(missingKeys.join(','), () => loader(missingKeys));
+    const loaded = await this.#parts.loads.timeLoad(missingKeys.join(','), () => loader(missingKeys), {
+      keyCount: missingKeys.length,
+    });
     if (!Array.isArray(loaded) || loaded.length !== missing.length) {
       throw new TypeError(
         `getMany: the loader must return an array of ${missing.length} values, in key order`,
@@ -197,10 +229,16 @@ export class Cache {
     const valid = validateInvalidateOptions(options, 'invalidate');
     const keys = this.#parts.keys;
     const entryKey = keys.entryKey(key);
-    if (keys.version === undefined || valid.allVersions === false) {
-      return this.#parts.invalidator.deleteKey(entryKey, valid);
-    }
-    return this.#parts.invalidator.deleteKeyInEveryVersion(entryKey, keys.versionIndexKey(key), valid);
+    return this.#parts.tracer.span('cache.invalidate', entryKey, async (span) => {
+      span.note('kind', 'key');
+      const invalidator = this.#parts.invalidator;
+      const deleted =
+        keys.version === undefined || valid.allVersions === false
+          ? await invalidator.deleteKey(entryKey, valid)
+          : await invalidator.deleteKeyInEveryVersion(entryKey, keys.versionIndexKey(key), valid);
+      noteDeleted(span, deleted === 'queued' ? deleted : deleted ? 1 : 0);
+      return deleted;
+    });
   }
 
   /** Deletes every entry stored with any of `tags`; resolves to how many. Fails as `invalidate` does. */
@@ -209,7 +247,12 @@ export class Cache {
   async invalidateTags(tags: readonly string[], options?: InvalidateOptions): Promise<number | 'queued'> {
     const valid = validateInvalidateOptions(options, 'invalidateTags', ['queueOnFailure']);
     const tagKeys = tags.map((tag) => this.#parts.keys.tagKey(tag));
-    return this.#parts.invalidator.deleteTagged(tagKeys, valid);
+    return this.#parts.tracer.span('cache.invalidate', undefined, async (span) => {
+      span.note('kind', 'tag');
+      const deleted = await this.#parts.invalidator.deleteTagged(tagKeys, valid);
+      noteDeleted(span, deleted);
+      return deleted;
+    });
   }
 
   /**
@@ -222,7 +265,12 @@ export class Cache {
   async invalidatePattern(pattern: string, options?: InvalidateOptions): Promise<number | 'queued'> {
     const valid = validateInvalidateOptions(options, 'invalidatePattern');
     const { glob, exceptPrefix } = this.#parts.keys.entryPattern(pattern, valid.allVersions !== false);
-    return this.#parts.invalidator.deleteMatching(glob, exceptPrefix, valid);
+    return this.#parts.tracer.span('cache.invalidate', undefined, async (span) => {
+      span.note('kind', 'pattern');
+      const deleted = await this.#parts.invalidator.deleteMatching(glob, exceptPrefix, valid);
+      noteDeleted(span, deleted);
+      return deleted;
+    });
   }
 
   /** Remaining lifetime of an entry in seconds (grace period included): -2 if absent, -1 if it never expires. */
@@ -274,15 +322,26 @@ export class Cache {
   async #awaitLoad<T>(
     key: string,
     flight: { promise: Promise<LookupOutcome<T>>; joined: boolean },
+    span: CacheSpan,
   ): Promise<LookupOutcome<T>> {
     this.#parts.events.emit('lookup', { key, result: 'miss' });
+    span.note('result', 'miss');
     if (flight.joined) this.#parts.events.emit('coalesced', { key });
-    return flight.promise;
+    const outcome = await flight.promise;
+    if (outcome.coalesced) span.note('coalesced', true);
+    return outcome;
   }
 
-  #serveStale<T>(key: string, stale: StoredValue<T>): LookupOutcome<T> {
+  #serveStale<T>(key: string, stale: StoredValue<T>, span: CacheSpan): LookupOutcome<T> {
     this.#parts.events.emit('lookup', { key, result: 'stale' });
+    span.note('result', 'stale');
     const { createdAtMs, freshUntilMs } = stale;
     return { value: stale.value, result: 'stale', createdAtMs, freshUntilMs, coalesced: false };
   }
+}
+
+/** An invalidation's span: how many entries went, or that it waits in the queue. */
+function noteDeleted(span: CacheSpan, deleted: number | 'queued'): void {
+  if (deleted === 'queued') span.note('result', 'queued');
+  else span.note('count', deleted);
 }

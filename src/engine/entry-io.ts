@@ -4,6 +4,7 @@ import { encodeTimes, timesOffset } from '../serialization/entry-envelope.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { Lease, StoreWriteResult } from '../store/cache-store.js';
 import type { CacheBackend } from './cache-backend.js';
+import type { CacheSpan, CacheTracer, SkippedWriteReason } from './cache-tracer.js';
 import { decodeValue, encodeValue, type StoredValue } from './entry-codec.js';
 import { type EntryOptions, resolveTtlSeconds } from './entry-options.js';
 import type { KeySpace } from './key-space.js';
@@ -26,6 +27,7 @@ export interface EntryIOParts {
   store: CacheBackend;
   memory: MemoryTier | undefined;
   events: CacheEvents;
+  tracer: CacheTracer;
   serializer: Serializer;
   ttlSeconds: number;
   staleTtlSeconds: number;
@@ -135,22 +137,29 @@ export class EntryIO {
    * `options.lease` (a load's value), nothing is stored if an invalidation came after the load began.
    * Never throws for store failures.
    */
-  async write<T>(entryKey: string, value: T, options: EntryOptions<T>): Promise<void> {
-    if (value === null || value === undefined) return;
-    const grant = this.#grantOf(entryKey, options);
+  write<T>(entryKey: string, value: T, options: EntryOptions<T>): Promise<void> {
+    return this.#parts.tracer.span('cache.write', entryKey, (span) =>
+      this.#write(entryKey, value, options, span),
+    );
+  }
+
+  async #write<T>(entryKey: string, value: T, options: EntryOptions<T>, span: CacheSpan): Promise<void> {
+    if (value === null || value === undefined) return skipped(span, 'no-value');
+    const grant = this.#grantOf(entryKey, options, span);
     if (grant === 'unavailable') return;
     const entry = this.#entryOf(entryKey, value, options);
-    if (entry === undefined) return;
-    const bytes = this.#encode(entryKey, entry.stored, options);
+    if (entry === undefined) return skipped(span, 'not-fresh');
+    const bytes = this.#encode(entryKey, entry.stored, options, span);
     if (bytes === undefined) return;
     const { stored, ttlMs, tagKeys } = entry;
-    await this.#hold(entryKey, stored, bytes.length, () =>
+    const written = await this.#hold(entryKey, stored, bytes.length, () =>
       this.#parts.store.write(
         entryKey,
         bytes,
         grant === 'none' ? { ttlMs, tagKeys } : { ttlMs, tagKeys, lease: grant },
       ),
     );
+    noteWritten(span, written);
   }
 
   /**
@@ -161,21 +170,32 @@ export class EntryIO {
    * without leases or without `renew` gets the whole entry written, as any load's value. Resolves to
    * whether it was renewed.
    */
-  async renew<T>(
+  renew<T>(entryKey: string, stale: StoredValue<T>, value: T, options: EntryOptions<T>): Promise<boolean> {
+    return this.#parts.tracer.span('cache.write', entryKey, (span) => {
+      span.note('renewal', true);
+      return this.#renew(entryKey, stale, value, options, span);
+    });
+  }
+
+  async #renew<T>(
     entryKey: string,
     stale: StoredValue<T>,
     value: T,
     options: EntryOptions<T>,
+    span: CacheSpan,
   ): Promise<boolean> {
-    const grant = this.#grantOf(entryKey, options);
+    const grant = this.#grantOf(entryKey, options, span);
     if (grant === 'unavailable') return false;
     if (grant === 'none') {
-      await this.write(entryKey, value, options);
+      await this.#write(entryKey, value, options, span);
       return true;
     }
     const entry = this.#entryOf(entryKey, value, options);
-    if (entry === undefined) return false;
-    const bytes = this.#encode(entryKey, entry.stored, options);
+    if (entry === undefined) {
+      skipped(span, 'not-fresh');
+      return false;
+    }
+    const bytes = this.#encode(entryKey, entry.stored, options, span);
     if (bytes === undefined) return false;
     const serializer = options.serializer ?? this.#parts.serializer;
     const { stored, ttlMs, tagKeys } = entry;
@@ -195,17 +215,23 @@ export class EntryIO {
       // Replaced or deleted since it was read (an invalidation, a newer write): nothing to renew.
       return outcome === 'changed' || outcome === 'unsupported' ? 'failed' : outcome;
     });
-    if (renewed.outcome !== 'unsupported') return renewed.outcome === 'stored';
-    await this.write(entryKey, value, options);
-    return true;
+    if (renewed.outcome === 'unsupported') {
+      await this.#write(entryKey, value, options, span);
+      return true;
+    }
+    if (renewed.outcome === 'changed') skipped(span, 'changed');
+    else noteWritten(span, renewed.outcome);
+    return renewed.outcome === 'stored';
   }
 
   /** The lease to write under (`'none'`: the application's own write); reports a lease that failed. */
-  #grantOf<T>(entryKey: string, options: EntryOptions<T>): Lease | 'none' | 'unavailable' {
+  #grantOf<T>(entryKey: string, options: EntryOptions<T>, span: CacheSpan): Lease | 'none' | 'unavailable' {
     const grant = options.lease === undefined ? 'none' : LoadLease.grantOf(options.lease, this);
     // Without a lease nothing tells whether an invalidation came after the load began.
-    if (grant === 'unavailable')
+    if (grant === 'unavailable') {
       this.#parts.events.emit('write-refused', { key: entryKey, reason: 'lease-unavailable' });
+      noteWritten(span, 'lease-unavailable');
+    }
     return grant;
   }
 
@@ -241,11 +267,17 @@ export class EntryIO {
     return { stored: { value, createdAtMs, freshUntilMs, staleUntilMs }, ttlMs: staleUntilMs - now, tagKeys };
   }
 
-  #encode<T>(entryKey: string, stored: StoredValue<T>, options: EntryOptions<T>): Buffer | undefined {
+  #encode<T>(
+    entryKey: string,
+    stored: StoredValue<T>,
+    options: EntryOptions<T>,
+    span: CacheSpan,
+  ): Buffer | undefined {
     try {
       return encodeValue(options.serializer ?? this.#parts.serializer, stored);
     } catch (error) {
       this.#parts.events.emit('failure', { operation: 'encode', error, key: entryKey });
+      span.note('result', 'failed');
       return undefined;
     }
   }
@@ -260,16 +292,17 @@ export class EntryIO {
     stored: StoredValue<T>,
     byteLength: number,
     storeWrite: () => Promise<StoreWriteResult | 'failed'>,
-  ): Promise<void> {
+  ): Promise<StoreWriteResult | 'failed'> {
     const memory = this.#parts.memory;
     const fill = memory?.beginFill(entryKey);
     const written = await storeWrite();
     if (written === 'invalidated' || written === 'lease-expired') {
       this.#parts.events.emit('write-refused', { key: entryKey, reason: written });
     }
-    if (memory === undefined || fill === undefined) return;
+    if (memory === undefined || fill === undefined) return written;
     if (written === 'stored') memory.set(entryKey, stored, byteLength, Date.now(), fill);
     else memory.endFill(fill);
+    return written;
   }
 
   #decodeAndHold<T>(
@@ -293,4 +326,19 @@ export class EntryIO {
       return undefined;
     }
   }
+}
+
+function skipped(span: CacheSpan, reason: SkippedWriteReason): void {
+  span.note('result', 'skipped');
+  span.note('reason', reason);
+}
+
+/** The outcome of a write on its span: stored, refused (and why), or failed (the store failed). */
+function noteWritten(span: CacheSpan, written: StoreWriteResult | 'failed' | 'lease-unavailable'): void {
+  if (written === 'stored' || written === 'failed') {
+    span.note('result', written);
+    return;
+  }
+  span.note('result', 'refused');
+  span.note('reason', written);
 }

@@ -79,6 +79,12 @@ export interface EntryOptions<T> {
    * stored if the key, one of its tags or a pattern matching it was invalidated after the load began.
    */
   lease?: LoadLease;
+  /**
+   * With `get`, `lookup` and `getMany`: what the call serves, such as an Express route pattern
+   * (`'/items/:id'`, never a raw URL), recorded as `http.route` on its `cache.lookup` trace span.
+   * `responseCache` sets it.
+   */
+  route?: string;
 }
 
 /** What `lookup` found, and how. */
@@ -99,6 +105,9 @@ export function validateEntryOptions<T>(options: EntryOptions<T>): void {
   if (typeof options.staleTtl !== 'function') nonNegativeNumber(options.staleTtl, 'staleTtl', 0);
   if (options.age !== undefined && typeof options.age !== 'function') {
     throw new CacheOptionError('`age` must be a function of the value giving seconds');
+  }
+  if (options.route !== undefined && typeof options.route !== 'string') {
+    throw new CacheOptionError('`route` must be a string');
   }
   if (options.lease !== undefined && !(options.lease instanceof LoadLease)) {
     throw new CacheOptionError('`lease` must be the `context.lease` a loader was given');

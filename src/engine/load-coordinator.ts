@@ -1,6 +1,7 @@
 import type { CacheEvents } from '../events.js';
 import { globToRegExp } from '../keys/glob-to-regexp.js';
 import type { Serializer } from '../serialization/serializer.js';
+import type { CacheTracer } from './cache-tracer.js';
 import type { DistributedLock, PeerResult } from './distributed-lock.js';
 import type { StoredValue } from './entry-codec.js';
 import type { EntryIO } from './entry-io.js';
@@ -43,8 +44,18 @@ export interface LoadCoordinatorParts {
   io: EntryIO;
   lock: DistributedLock;
   events: CacheEvents;
+  tracer: CacheTracer;
   /** Longest wait for a load another call in this process runs, in milliseconds. */
   waitMs: number;
+}
+
+/** What the `cache.load` span of a load tells besides its outcome. */
+export interface LoadFacts {
+  /** The full key of the entry loaded (a single load). */
+  entryKey?: string;
+  cause?: LoadCause;
+  /** Keys a batch load (`getMany`) loads. */
+  keyCount?: number;
 }
 
 /**
@@ -95,19 +106,31 @@ export class LoadCoordinator {
     }
   }
 
-  /** Refreshes a stale key in the background, unless this process or another instance already does. */
+  /**
+   * Refreshes a stale key in the background, unless this process or another instance already does. Its
+   * span starts a trace of its own, linked to the lookup that found the entry stale: the caller's
+   * trace shows what the caller waited for, not a refresh that may outlast it.
+   */
   refreshInBackground<T>(request: LoadRequest<T>): void {
     if (this.#refreshing.has(request.entryKey)) return;
     this.#refreshing.add(request.entryKey);
-    // The lease is read alongside the lock: one round trip for both.
-    const lease = this.#parts.io.beginLease();
-    const refresh = this.#parts.lock
-      .run(
-        this.#parts.keys.lockKey(request.key),
-        () => this.#loadAndStore(request, 'background-refresh', lease),
-        this.#peerResult(request),
-        'skip',
-      )
+    const refresh = this.#parts.tracer
+      .detachedSpan('cache.refresh', request.entryKey, async (span) => {
+        // The lease is read alongside the lock: one round trip for both.
+        const lease = this.#parts.io.beginLease();
+        try {
+          const guarded = await this.#parts.lock.run(
+            this.#parts.keys.lockKey(request.key),
+            () => this.#loadAndStore(request, 'background-refresh', lease),
+            this.#peerResult(request),
+            'skip',
+          );
+          span.note('result', guarded.source === 'skipped' ? 'skipped' : 'ok');
+        } catch (error) {
+          span.note('result', 'error');
+          throw error;
+        }
+      })
       .finally(() => this.#refreshing.delete(request.entryKey));
     this.track(refresh);
   }
@@ -125,25 +148,36 @@ export class LoadCoordinator {
     while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
   }
 
-  /** Runs `load` and reports its duration and failure as a `load` event. */
-  async timeLoad<R>(key: string, load: () => R | Promise<R>): Promise<R> {
-    const startedAt = performance.now();
-    try {
-      const value = await load();
-      const durationSeconds = secondsSince(startedAt);
-      // A loader that found its stale value still current (an HTTP 304) says so.
-      const revalidated = value instanceof Revalidated;
-      this.#parts.events.emit(
-        'load',
-        revalidated
-          ? { key, durationSeconds, failed: false, revalidated }
-          : { key, durationSeconds, failed: false },
-      );
-      return value;
-    } catch (error) {
-      this.#parts.events.emit('load', { key, durationSeconds: secondsSince(startedAt), failed: true, error });
-      throw error;
-    }
+  /** Runs `load` in a `cache.load` span, and reports its duration and failure as a `load` event. */
+  timeLoad<R>(key: string, load: () => R | Promise<R>, facts: LoadFacts = {}): Promise<R> {
+    return this.#parts.tracer.span('cache.load', facts.entryKey, async (span) => {
+      if (facts.cause !== undefined) span.note('cause', facts.cause);
+      if (facts.keyCount !== undefined) span.note('keyCount', facts.keyCount);
+      const startedAt = performance.now();
+      try {
+        const value = await load();
+        const durationSeconds = secondsSince(startedAt);
+        // A loader that found its stale value still current (an HTTP 304) says so.
+        const revalidated = value instanceof Revalidated;
+        this.#parts.events.emit(
+          'load',
+          revalidated
+            ? { key, durationSeconds, failed: false, revalidated }
+            : { key, durationSeconds, failed: false },
+        );
+        span.note('result', 'ok');
+        return value;
+      } catch (error) {
+        this.#parts.events.emit('load', {
+          key,
+          durationSeconds: secondsSince(startedAt),
+          failed: true,
+          error,
+        });
+        span.note('result', 'error');
+        throw error;
+      }
+    });
   }
 
   async #loadOnce<T>(request: LoadRequest<T>): Promise<LookupOutcome<T>> {
@@ -211,8 +245,10 @@ export class LoadCoordinator {
             stale: stale.value,
             revalidated: (updated?: T) => new Revalidated(updated === undefined ? stale.value : updated),
           };
-    const loaded: T | Revalidated<T> = await this.timeLoad(request.key, () =>
-      request.loader(request.key, context),
+    const loaded: T | Revalidated<T> = await this.timeLoad(
+      request.key,
+      () => request.loader(request.key, context),
+      { entryKey: request.entryKey, cause },
     );
     const options = { ...request.options, lease };
     if (loaded instanceof Revalidated) {

@@ -146,7 +146,11 @@ export class RequestExchange {
   }
 
   async #serve(): Promise<void> {
-    const { cache, config, entryOptions } = this.#caching;
+    const { cache, config } = this.#caching;
+    const route = this.#routeOnEntry;
+    // The route names the lookups' trace spans; before routing (`app.use`) it is not known yet.
+    const entryOptions =
+      route === undefined ? this.#caching.entryOptions : { ...this.#caching.entryOptions, route };
     let outcome = await cache.lookup(
       this.#keyFor(config.varyHeaders),
       this.#loaderFor(undefined),

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import sinon from 'sinon';
+import { NO_TRACING } from '../../../src/engine/cache-tracer.js';
 import type { StoredValue } from '../../../src/engine/entry-codec.js';
 import { EntryIO } from '../../../src/engine/entry-io.js';
 import { KeySpace } from '../../../src/engine/key-space.js';
@@ -48,6 +49,7 @@ async function writeMany(ttlJitter: number, random: RandomSource) {
     keys,
     store,
     memory: undefined,
+    tracer: NO_TRACING,
     events,
     serializer: jsonSerializer,
     ttlSeconds: TTL_SECONDS,
