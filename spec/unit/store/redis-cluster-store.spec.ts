@@ -1,6 +1,10 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import type { RedisClusterLike, RedisNodeClientLike } from '../../../src/store/redis-cluster-like.js';
+import type {
+  ClusterNodeLike,
+  RedisClusterLike,
+  RedisNodeClientLike,
+} from '../../../src/store/redis-cluster-like.js';
 import { RedisClusterStore } from '../../../src/store/redis-cluster-store.js';
 import { createStubRedisClient } from '../../support/stub-redis-client.js';
 
@@ -9,12 +13,12 @@ import { createStubRedisClient } from '../../support/stub-redis-client.js';
  * answer SCAN with `masters[i]` and run scripts (the pattern stamps) without effect.
  */
 function stubCluster(masters: (string[] | Error)[]) {
-  const nodes = masters.map((_, index) => ({ id: `master-${index}` }));
+  const nodes = masters.map((_, index) => ({ id: `master-${index}`, address: `127.0.0.1:${7000 + index}` }));
   const scans = sinon.stub<[], void>();
   const scripts: { node: string; keys: string[] }[] = [];
-  const nodeClient = sinon.stub<[object], Promise<RedisNodeClientLike>>().callsFake(async (node) => {
-    const { id } = node as { id: string };
-    const keys = masters[nodes.indexOf(node as { id: string })];
+  const nodeClient = sinon.stub<[ClusterNodeLike], Promise<RedisNodeClientLike>>().callsFake(async (node) => {
+    const { id } = node as (typeof nodes)[number];
+    const keys = masters[nodes.indexOf(node as (typeof nodes)[number])];
     if (keys instanceof Error) throw keys;
     const run = async (_script: string, options: { arguments: (string | Buffer)[] }) => {
       const stamps = options.arguments.slice(2).map(String);
@@ -31,7 +35,7 @@ function stubCluster(masters: (string[] | Error)[]) {
     };
   });
   const slots = Array.from({ length: 16_384 }, (_, slot) => ({
-    master: nodes[Math.floor((slot * nodes.length) / 16_384)] as object,
+    master: nodes[Math.floor((slot * nodes.length) / 16_384)] as ClusterNodeLike,
   }));
   const client = Object.assign(createStubRedisClient(), {
     masters: nodes,
