@@ -23,13 +23,16 @@ import {
 } from './observability/open-telemetry-tracer.js';
 import { type CacheOptions, type ResolvedCacheConfig, resolveCacheOptions } from './options.js';
 import type { CacheStore } from './store/cache-store.js';
+import type { CallGuard } from './store/call-guard.js';
+import { guardCluster } from './store/circuit-guarded-cluster.js';
 import type { InvalidationBus } from './store/invalidation-bus.js';
+import { NodeCircuits } from './store/node-circuits.js';
 import type { RedisClientLike } from './store/redis-client-like.js';
 import { isRedisClusterLike } from './store/redis-cluster-like.js';
 import { RedisClusterStore } from './store/redis-cluster-store.js';
 import { isRedisPublisherLike, RedisInvalidationBus } from './store/redis-invalidation-bus.js';
 import { RedisStore } from './store/redis-store.js';
-import { ResilientStore } from './store/resilient-store.js';
+import { type ResilienceConfig, ResilientStore } from './store/resilient-store.js';
 
 /**
  * Creates a cache-aside cache over Redis. Metrics go to prom-client's default registry unless
@@ -60,8 +63,11 @@ export function assembleCache(options: CacheOptions, loadModule: ModuleLoader): 
   const stopWatchingConnection = watchConnection(config.redis, events);
 
   const keys = new KeySpace(config.prefix, config.version);
-  const backend: CacheStore = config.store ?? createRedisStore(config.redis as RedisClientLike, keys);
-  const resilient = new ResilientStore(backend, events, config.resilience);
+  const { backend, guard } =
+    config.store === undefined
+      ? createRedisStore(config.redis as RedisClientLike, keys, config.resilience, events)
+      : { backend: config.store, guard: undefined };
+  const resilient = new ResilientStore(backend, events, config.resilience, guard);
   const queue =
     config.invalidationQueue === undefined
       ? undefined
@@ -115,18 +121,26 @@ export function assembleCache(options: CacheOptions, loadModule: ModuleLoader): 
 }
 
 /**
- * A Cluster needs its multi-key commands split by hash slot, and bookkeeping keys in the slots of the
- * entries they guard; one Redis (or Sentinel's master) does not.
+ * A Cluster needs its multi-key commands split by hash slot, bookkeeping keys in the slots of the
+ * entries they guard, and a circuit per master; one Redis (or Sentinel's master) does not. `guard`:
+ * how the store's calls are guarded, when not by one circuit for the whole backend.
  */
-function createRedisStore(redis: RedisClientLike, keys: KeySpace): CacheStore {
+function createRedisStore(
+  redis: RedisClientLike,
+  keys: KeySpace,
+  resilience: ResilienceConfig,
+  events: CacheEvents,
+): { backend: CacheStore; guard?: CallGuard } {
   const options = { namespace: keys.reservedPrefix };
-  if (!isRedisClusterLike(redis)) return new RedisStore(redis, options);
+  if (!isRedisClusterLike(redis)) return { backend: new RedisStore(redis, options) };
   if (!isClusterSafePrefix(keys.prefix)) {
     throw new CacheOptionError(
       `createCache: on a Redis Cluster, \`prefix\` must have no braces or one whole hash tag (like '{shop}:'), got ${JSON.stringify(keys.prefix)}`,
     );
   }
-  return new RedisClusterStore(redis, options);
+  // Every command passes the circuit of the master it goes to: one master down leaves the others cached.
+  const circuits = new NodeCircuits(resilience, (change) => events.emit('circuit', change));
+  return { backend: new RedisClusterStore(guardCluster(redis, circuits), options), guard: circuits };
 }
 
 /**

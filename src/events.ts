@@ -61,7 +61,11 @@ export interface CacheEventMap {
   'invalidation-dropped': [{ kind: InvalidationKind; reason: InvalidationDropReason; queueSize: number }];
   /** A loaded value was not stored, so that nothing older than an invalidation is served after it. */
   'write-refused': [{ key: string; reason: RefusedWriteReason }];
-  circuit: [{ open: boolean }];
+  /**
+   * A circuit breaker opened or closed. On a Redis Cluster each master has its own, named by `node`
+   * (`host:port`); one Redis (or a store of your own) has one, and the event has no `node`.
+   */
+  circuit: [{ open: boolean; node?: string }];
 }
 
 /**

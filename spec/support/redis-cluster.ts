@@ -23,6 +23,11 @@ export interface RedisClusterSettings {
   replicasPerMaster?: number;
   /** How long a node may be silent before the cluster declares it failed, in milliseconds. Default 1000. */
   nodeTimeoutMs?: number;
+  /**
+   * `cluster-allow-reads-when-down yes`: the masters still answer reads while the cluster is down (a
+   * master failed and no replica has taken its slots yet) instead of `CLUSTERDOWN`. Default false.
+   */
+  allowReadsWhenDown?: boolean;
 }
 
 /** A real Redis Cluster on loopback, owned by one spec file. */
@@ -60,6 +65,7 @@ export async function startRedisCluster(settings: RedisClusterSettings = {}): Pr
   const masters = settings.masters ?? 3;
   const replicasPerMaster = settings.replicasPerMaster ?? 0;
   const nodeTimeoutMs = settings.nodeTimeoutMs ?? 1_000;
+  const extraArgs = settings.allowReadsWhenDown === true ? ['--cluster-allow-reads-when-down', 'yes'] : [];
   const count = masters * (1 + replicasPerMaster);
   const dir = mkdtempSync(join(tmpdir(), 'eca-cluster-'));
   const ports = await findFreePorts(2 * count);
@@ -124,7 +130,11 @@ export async function startRedisCluster(settings: RedisClusterSettings = {}): Pr
     const spawned = await Promise.allSettled(
       Array.from({ length: count }, (_, i) => {
         const [port, busPort] = ports.slice(2 * i, 2 * i + 2) as [number, number];
-        return spawnRedisNode({ dir, port, args: clusterNodeArgs(port, busPort, nodeTimeoutMs) });
+        return spawnRedisNode({
+          dir,
+          port,
+          args: [...clusterNodeArgs(port, busPort, nodeTimeoutMs), ...extraArgs],
+        });
       }),
     );
     for (const outcome of spawned) if (outcome.status === 'fulfilled') nodes.push(outcome.value);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import winston, { type Logger } from 'winston';
+import { CacheError } from '../errors.js';
 import type { CacheEvents, FailureOperation } from '../events.js';
 import { FailureStreak } from './failure-streak.js';
 import { logInvalidationQueue } from './invalidation-queue-log.js';
@@ -97,15 +98,21 @@ export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName
 
   events.on('failure', ({ operation, error, key }) => {
     const { streak, level, message } = classifyFailure(operation, streaks);
-    const effectiveLevel = streak.fail() ? level : 'debug';
+    // A call the open circuit skipped starts no streak: the circuit's opening was logged, and on a
+    // Cluster calls to the other masters succeed in between, which would end the streak every time.
+    const skipped = error instanceof CacheError && error.code === 'E_CIRCUIT_OPEN' && streak.failures === 0;
+    const effectiveLevel = !skipped && streak.fail() ? level : 'debug';
     if (!logger.isLevelEnabled(effectiveLevel)) return;
     const entry = { cache, operation, failures: streak.failures, ...describeError(error) };
     logger.log(effectiveLevel, message, key === undefined ? entry : { ...entry, keyHash: hashCacheKey(key) });
   });
 
-  events.on('circuit', ({ open }) => {
-    if (open) logger.warn('circuit breaker open: Redis is skipped until a probe call succeeds', { cache });
-    else logger.info('circuit breaker closed: Redis is used again', { cache });
+  events.on('circuit', ({ open, node }) => {
+    // One circuit for one Redis; on a Cluster one per master, named by `node`.
+    const subject = node === undefined ? ': Redis is' : ` for Redis node ${node}: its slots are`;
+    const meta = node === undefined ? { cache } : { cache, node };
+    if (open) logger.warn(`circuit breaker open${subject} skipped until a probe call succeeds`, meta);
+    else logger.info(`circuit breaker closed${subject} used again`, meta);
   });
 
   events.on('invalidation', ({ kind, count }) => {

@@ -143,7 +143,9 @@ function createFamilies(registry: AnyRegistry, prefix: string): CacheMetricFamil
     }),
     circuitOpen: new Gauge({
       name: name('circuit_open'),
-      help: 'Whether the circuit breaker in front of Redis is open (1) or closed (0).',
+      help:
+        'Circuit breakers in front of Redis that are open: 1 or 0 for one Redis, ' +
+        'the number of masters skipped on a Redis Cluster (one circuit per master).',
       labelNames: ['cache'],
       registers,
     }),

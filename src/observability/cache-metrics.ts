@@ -92,7 +92,13 @@ export function attachCacheMetrics(events: CacheEvents, options: CacheMetricsOpt
   });
   events.on('invalidation', ({ kind }) => metrics.invalidations.inc({ cache, kind }));
   events.on('write-refused', ({ reason }) => metrics.refusedWrites.inc({ cache, reason }));
-  events.on('circuit', ({ open }) => metrics.circuitOpen.set({ cache }, open ? 1 : 0));
+  // One circuit for one Redis, one per master on a Cluster (named by `node`): the gauge counts those open.
+  const openCircuits = new Set<string>();
+  events.on('circuit', ({ open, node = '' }) => {
+    if (open) openCircuits.add(node);
+    else openCircuits.delete(node);
+    metrics.circuitOpen.set({ cache }, openCircuits.size);
+  });
   const setQueueSize = ({ queueSize }: { queueSize: number }) =>
     metrics.invalidationQueueSize.set({ cache }, queueSize);
   events.on('invalidation-queued', setQueueSize);

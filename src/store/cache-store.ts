@@ -64,6 +64,22 @@ export interface TaggedDeletion {
   deleted: number;
 }
 
+/**
+ * A `getMany` that read some keys and failed for others (a Redis Cluster with one master down): the
+ * values it did read, `undefined` where it failed, so that those keys are still served.
+ */
+export class PartialReadError extends Error {
+  readonly values: (Buffer | undefined)[];
+
+  constructor(values: (Buffer | undefined)[], cause: unknown) {
+    super(`some keys could not be read: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
+    this.name = 'PartialReadError';
+    this.values = values;
+  }
+}
+
 /** What `acquireLockAndGet` found: whether the lock was taken and, when it was, the entry's bytes. */
 export type LockAndValue = { acquired: true; value: Buffer | undefined } | { acquired: false };
 
@@ -76,7 +92,10 @@ export interface CacheStore {
   /** Short name for logs and metrics, e.g. `'redis'`. */
   readonly name: string;
   get(key: string): Promise<Buffer | undefined>;
-  /** One round trip for all keys; the result lines up with `keys`. */
+  /**
+   * One round trip for all keys; the result lines up with `keys`. A store whose keys live on several
+   * nodes may reject with a {@link PartialReadError} when only some of them failed.
+   */
   getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]>;
   /** Writes an entry; a store without leases resolves to nothing, which counts as `'stored'`. */
   // biome-ignore lint/suspicious/noConfusingVoidType: stores written before leases resolve to nothing

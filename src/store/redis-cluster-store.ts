@@ -1,9 +1,9 @@
 import { keySlot, SLOT_COUNT } from '../keys/key-slot.js';
-import { type LockAndValue, STAMP_TTL_MS } from './cache-store.js';
+import { type LockAndValue, PartialReadError, STAMP_TTL_MS } from './cache-store.js';
 import { groupBySlot } from './group-by-slot.js';
 import { lockThenGet } from './lock-then-get.js';
 import { type RedisClientLike, withoutClientTimeout } from './redis-client-like.js';
-import type { RedisClusterLike } from './redis-cluster-like.js';
+import type { ClusterNodeLike, RedisClusterLike } from './redis-cluster-like.js';
 import { BUFFER_REPLIES, RedisStore, type RedisStoreOptions, toBuffer } from './redis-store.js';
 import { STAMP_SLOTS_SCRIPT } from './stamp-scripts.js';
 
@@ -27,17 +27,28 @@ export class RedisClusterStore extends RedisStore {
     this.#batchSize = options.batchSize ?? 500;
   }
 
-  /** One MGET per hash slot, all sent at once: node-redis pipelines those bound for one node. */
+  /**
+   * One MGET per hash slot, all sent at once: node-redis pipelines those bound for one node. When some
+   * fail (their master is down) and others answer, rejects with what was read: a `PartialReadError`.
+   */
   override async getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
     const values: (Buffer | undefined)[] = keys.map(() => undefined);
+    const failures: unknown[] = [];
+    const groups = groupBySlot(keys);
     await Promise.all(
-      groupBySlot(keys).map(async ({ keys: slotKeys, indices }) => {
-        const replies = await this.#bytes.mGet(slotKeys);
-        indices.forEach((index, i) => {
-          values[index] = toBuffer(replies[i]);
-        });
+      groups.map(async ({ keys: slotKeys, indices }) => {
+        try {
+          const replies = await this.#bytes.mGet(slotKeys);
+          indices.forEach((index, i) => {
+            values[index] = toBuffer(replies[i]);
+          });
+        } catch (error) {
+          failures.push(error);
+        }
       }),
     );
+    if (failures.length === groups.length && failures.length > 0) throw failures[0];
+    if (failures.length > 0) throw new PartialReadError(values, failures[0]);
     return values;
   }
 
@@ -68,7 +79,7 @@ export class RedisClusterStore extends RedisStore {
   protected override async stampPatterns(generation: string): Promise<void> {
     const bySlot = this.stampKeys.patterns([0, 1]);
     if (bySlot.length === 1) return super.stampPatterns(generation);
-    const byMaster = new Map<object, string[]>();
+    const byMaster = new Map<ClusterNodeLike, string[]>();
     for (let slot = 0; slot < SLOT_COUNT; slot++) {
       const master = this.#cluster.slots[slot]?.master;
       if (master === undefined)

@@ -2,17 +2,19 @@ import { ExponentialBackoff, handleAll, type IPolicy, noJitterGenerator, noop, r
 import type { CacheBackend, LockAttempt, LockedRead } from '../engine/cache-backend.js';
 import { CacheError } from '../errors.js';
 import type { CacheEvents, StoreOperation } from '../events.js';
-import type { CacheStore, Lease, StoreRenewal, StoreSetOptions, StoreWriteResult } from './cache-store.js';
-import { CircuitBreaker, isCircuitOpenError, isOutage } from './circuit-breaker.js';
+import {
+  type CacheStore,
+  type Lease,
+  PartialReadError,
+  type StoreRenewal,
+  type StoreSetOptions,
+  type StoreWriteResult,
+} from './cache-store.js';
+import { type CallGuard, type CallGuardConfig, OneCircuit } from './call-guard.js';
+import { isCircuitOpenError, isOutage } from './circuit-breaker.js';
 
-/** Failure policy of a {@link ResilientStore}. */
-export interface ResilienceConfig {
-  /** Longest wait for one backend call, in milliseconds. */
-  timeoutMs: number;
-  /** Consecutive failures that open the circuit; 0 disables the breaker. */
-  breakerThreshold: number;
-  /** How long the circuit stays open before one probe call is let through, in milliseconds. */
-  breakerHalfOpenAfterMs: number;
+/** Failure policy of a {@link ResilientStore}: timeouts and circuit breaking, and invalidation retries. */
+export interface ResilienceConfig extends CallGuardConfig {
   /** Attempts of an invalidation before it rejects (1 means no retry). */
   invalidationAttempts: number;
   /** Delay before the first retry of an invalidation, doubled for each next one, in milliseconds. */
@@ -21,27 +23,32 @@ export interface ResilienceConfig {
 
 /**
  * The one place that decides what a backend failure means. Every call is timed, bounded by a
- * timeout and guarded by a circuit breaker; failures are reported as events. Reads and writes fail
+ * timeout and guarded by a circuit breaker (one for the backend, or, on a Redis Cluster, one per
+ * node for each command: see `NodeCircuits`); failures are reported as events. Reads and writes fail
  * open (a failed read is a miss, a failed write is forgotten); invalidations retry with backoff and
  * then reject, because a lost invalidation would serve stale data as fresh.
  */
 export class ResilientStore implements CacheBackend {
   readonly #store: CacheStore;
   readonly #events: CacheEvents;
-  readonly #config: ResilienceConfig;
-  readonly #breaker: CircuitBreaker;
+  readonly #guard: CallGuard;
   readonly #invalidationRetry: IPolicy;
   #failing = false;
   #unreachable = false;
 
-  constructor(store: CacheStore, events: CacheEvents, config: ResilienceConfig) {
+  /**
+   * `guard` bounds and guards each call of `store`; by default one circuit for the whole backend, whose
+   * changes are `circuit` events.
+   */
+  constructor(
+    store: CacheStore,
+    events: CacheEvents,
+    config: ResilienceConfig,
+    guard: CallGuard = new OneCircuit(config, (open) => events.emit('circuit', { open })),
+  ) {
     this.#store = store;
     this.#events = events;
-    this.#config = config;
-    this.#breaker = new CircuitBreaker(
-      { threshold: config.breakerThreshold, halfOpenAfterMs: config.breakerHalfOpenAfterMs },
-      (open) => events.emit('circuit', { open }),
-    );
+    this.#guard = guard;
     this.#invalidationRetry =
       config.invalidationAttempts > 1
         ? retry(handleAll, {
@@ -74,10 +81,14 @@ export class ResilientStore implements CacheBackend {
     return this.#failOpen('get', () => this.#store.get(key), undefined, key);
   }
 
-  /** Reads many keys in one round trip; all `undefined` on failure. */
+  /** Reads many keys in one round trip; `undefined` for each key that could not be read. */
   async readMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
-    const misses = () => keys.map(() => undefined);
-    return this.#failOpen('get_many', () => this.#store.getMany(keys), misses(), keys[0]);
+    try {
+      return await this.#call('get_many', () => this.#store.getMany(keys), keys[0]);
+    } catch (error) {
+      const partial = error instanceof CacheError ? error.cause : undefined;
+      return partial instanceof PartialReadError ? partial.values : keys.map(() => undefined);
+    }
   }
 
   /** Writes one entry; resolves to what became of it, `'failed'` when the store failed (reported). */
@@ -197,9 +208,7 @@ export class ResilientStore implements CacheBackend {
   async #call<T>(operation: StoreOperation, task: () => Promise<T>, key?: string): Promise<T> {
     const startedAt = performance.now();
     try {
-      const result = await this.#breaker.execute(() =>
-        withTimeout(task(), this.#config.timeoutMs, operation),
-      );
+      const result = await this.#guard.run(operation, task);
       this.#events.emit('store-operation', {
         operation,
         durationSeconds: secondsSince(startedAt),
@@ -227,17 +236,6 @@ export class ResilientStore implements CacheBackend {
       throw error;
     }
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number, operation: StoreOperation): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new CacheError('E_STORE_TIMEOUT', `${operation} took longer than ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function toCacheError(error: unknown, operation: StoreOperation): CacheError {

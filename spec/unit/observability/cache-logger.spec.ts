@@ -3,6 +3,7 @@ import sinon from 'sinon';
 import winston from 'winston';
 import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
+import { CacheError } from '../../../src/errors.js';
 import { createDefaultLogger, hashCacheKey } from '../../../src/observability/cache-logger.js';
 import type { CacheOptions } from '../../../src/options.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
@@ -170,6 +171,54 @@ describe('cache logging (winston)', () => {
       },
       { level: 'info', message: 'circuit breaker closed: Redis is used again', cache: 'shop' },
     ]);
+  });
+
+  it("names the node on a Cluster, where each master's circuit opens and closes on its own", () => {
+    const cache = makeCache();
+    cache.events.emit('circuit', { open: true, node: '10.0.0.1:6379' });
+    cache.events.emit('circuit', { open: false, node: '10.0.0.1:6379' });
+    expect(recording.entries.filter((entry) => /circuit breaker/.test(entry.message))).to.deep.equal([
+      {
+        level: 'warn',
+        message:
+          'circuit breaker open for Redis node 10.0.0.1:6379: its slots are skipped until a probe call succeeds',
+        cache: 'shop',
+        node: '10.0.0.1:6379',
+      },
+      {
+        level: 'info',
+        message: 'circuit breaker closed for Redis node 10.0.0.1:6379: its slots are used again',
+        cache: 'shop',
+        node: '10.0.0.1:6379',
+      },
+    ]);
+  });
+
+  it("starts no Redis failure streak for calls an open circuit skips, while a Cluster's other masters answer", () => {
+    const cache = makeCache();
+    const skipped = new CacheError('E_CIRCUIT_OPEN', 'get skipped: the circuit is open');
+    for (let request = 0; request < 3; request++) {
+      cache.events.emit('store-operation', { operation: 'get', durationSeconds: 0.001, failed: false });
+      cache.events.emit('failure', { operation: 'get', error: skipped, key: 'shop:on-the-dead-master' });
+    }
+    expect(recording.at('error'), 'no error line per skipped call').to.deep.equal([]);
+    expect(recording.withMessage('Redis recovered'), 'nor a recovery after each').to.deep.equal([]);
+    expect(recording.withMessage(REDIS_FAILED).map((entry) => entry.level)).to.deep.equal([
+      'debug',
+      'debug',
+      'debug',
+    ]);
+
+    // A call that did fail starts one; calls skipped then belong to it.
+    cache.events.emit('failure', {
+      operation: 'get',
+      error: new Error('connect ECONNREFUSED'),
+      key: 'shop:k',
+    });
+    cache.events.emit('failure', { operation: 'get', error: skipped, key: 'shop:k' });
+    expect(recording.at('error')).to.have.lengthOf(1);
+    cache.events.emit('store-operation', { operation: 'get', durationSeconds: 0.001, failed: false });
+    expect(recording.withMessage('Redis recovered')[0]).to.include({ failures: 2 });
   });
 
   it('logs requests at http level with route, method, result, duration and reason', () => {

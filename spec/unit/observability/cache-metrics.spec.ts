@@ -225,6 +225,24 @@ describe('cache metrics (prom-client)', () => {
       expect(await circuitOpen()).to.equal(0);
     });
 
+    it('cache_aside_circuit_open counts the open circuits of a Cluster, one per master', async () => {
+      const cache = makeCache();
+      const circuitOpen = () => sampleValue(registry, 'cache_aside_circuit_open', { cache: 'shop' });
+      const seen: (number | undefined)[] = [];
+      for (const change of [
+        { open: true, node: '10.0.0.1:6379' },
+        { open: true, node: '10.0.0.2:6379' },
+        // A probe that failed opens the same circuit again: still two.
+        { open: true, node: '10.0.0.1:6379' },
+        { open: false, node: '10.0.0.1:6379' },
+        { open: false, node: '10.0.0.2:6379' },
+      ]) {
+        cache.events.emit('circuit', change);
+        seen.push(await circuitOpen());
+      }
+      expect(seen).to.deep.equal([1, 2, 2, 1, 0]);
+    });
+
     it('cache_aside_errors_total counts undecodable entries as decode errors', async () => {
       const store = new MemoryStore();
       await store.set('shop:k', Buffer.from('not an entry'), { ttlMs: 60_000 });

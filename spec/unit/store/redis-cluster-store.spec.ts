@@ -1,52 +1,12 @@
 import { expect } from 'chai';
-import sinon from 'sinon';
-import type { RedisClusterLike, RedisNodeClientLike } from '../../../src/store/redis-cluster-like.js';
+import { PartialReadError } from '../../../src/store/cache-store.js';
 import { RedisClusterStore } from '../../../src/store/redis-cluster-store.js';
-import { createStubRedisClient } from '../../support/stub-redis-client.js';
-
-/**
- * A stubbed cluster of `masters.length` masters, each owning an equal run of slots, whose node clients
- * answer SCAN with `masters[i]` and run scripts (the pattern stamps) without effect.
- */
-function stubCluster(masters: (string[] | Error)[]) {
-  const nodes = masters.map((_, index) => ({ id: `master-${index}` }));
-  const scans = sinon.stub<[], void>();
-  const scripts: { node: string; keys: string[] }[] = [];
-  const nodeClient = sinon.stub<[object], Promise<RedisNodeClientLike>>().callsFake(async (node) => {
-    const { id } = node as { id: string };
-    const keys = masters[nodes.indexOf(node as { id: string })];
-    if (keys instanceof Error) throw keys;
-    const run = async (_script: string, options: { arguments: (string | Buffer)[] }) => {
-      const stamps = options.arguments.slice(2).map(String);
-      scripts.push({ node: id, keys: stamps });
-      return stamps.length;
-    };
-    return {
-      scan: async () => {
-        scans();
-        return { cursor: '0', keys: keys ?? [] };
-      },
-      eval: run,
-      evalSha: run,
-    };
-  });
-  const slots = Array.from({ length: 16_384 }, (_, slot) => ({
-    master: nodes[Math.floor((slot * nodes.length) / 16_384)] as object,
-  }));
-  const client = Object.assign(createStubRedisClient(), {
-    masters: nodes,
-    slots,
-    nodeClient,
-    getSlotRandomNode: sinon.stub(),
-  });
-  client.unlink.callsFake(async (keys) => keys.length);
-  return { client: client satisfies RedisClusterLike, nodeClient, scans, scripts };
-}
+import { createStubRedisCluster } from '../../support/stub-redis-cluster.js';
 
 // Command shapes only; behaviour on a real Cluster is in spec/integration/cluster.
 describe('RedisClusterStore commands (stubbed cluster)', () => {
   it('scans every master, and deletes what each one matched', async () => {
-    const { client, scans, scripts } = stubCluster([['c:a'], ['c:b', 'c:c'], []]);
+    const { client, scans, scripts } = createStubRedisCluster([['c:a'], ['c:b', 'c:c'], []]);
     expect(await new RedisClusterStore(client).deleteMatching('c:*')).to.equal(3);
     expect(scans.callCount).to.equal(3);
     // First, one script per master stamps the pattern in each of the slots it owns: 16,384 in all.
@@ -55,7 +15,7 @@ describe('RedisClusterStore commands (stubbed cluster)', () => {
   });
 
   it('fails the whole call when one master cannot be reached, rather than half-invalidating silently', async () => {
-    const { client } = stubCluster([['c:a'], new Error('connect ECONNREFUSED')]);
+    const { client } = createStubRedisCluster([['c:a'], new Error('connect ECONNREFUSED')]);
     let failure: unknown;
     await new RedisClusterStore(client).deleteMatching('c:*').catch((error: unknown) => {
       failure = error;
@@ -63,8 +23,37 @@ describe('RedisClusterStore commands (stubbed cluster)', () => {
     expect(failure).to.be.instanceOf(Error).with.property('message', 'connect ECONNREFUSED');
   });
 
+  it('reads the keys of the masters that answer when another fails, and says which could not be read', async () => {
+    const { client, addressOf } = createStubRedisCluster([[], [], []]);
+    const keys = ['c:1', 'c:2', 'c:3', 'c:4', 'c:5', 'c:6'];
+    const down = addressOf('c:1');
+    client.mGet.callsFake(async (slotKeys) => {
+      if (addressOf(slotKeys[0] as string) === down) throw new Error('connect ECONNREFUSED');
+      return slotKeys.map((key) => `value of ${key}`);
+    });
+    const failure = await new RedisClusterStore(client).getMany(keys).catch((error: unknown) => error);
+    expect(failure).to.be.instanceOf(PartialReadError);
+    expect((failure as PartialReadError).cause).to.have.property('message', 'connect ECONNREFUSED');
+    const read = (failure as PartialReadError).values.map((value) => value?.toString());
+    expect(read).to.deep.equal(keys.map((key) => (addressOf(key) === down ? undefined : `value of ${key}`)));
+    expect(
+      read.filter((value) => value !== undefined),
+      'keys of every other master were read',
+    ).to.not.be.empty;
+  });
+
+  it('fails a getMany whose every MGET failed with the error itself', async () => {
+    const { client } = createStubRedisCluster([[], []]);
+    client.mGet.rejects(new Error('connect ECONNREFUSED'));
+    const failure = await new RedisClusterStore(client)
+      .getMany(['c:1', 'c:2', 'c:3'])
+      .catch((error: unknown) => error);
+    expect(failure).to.not.be.instanceOf(PartialReadError);
+    expect(failure).to.have.property('message', 'connect ECONNREFUSED');
+  });
+
   it('sends no MGET for an empty list of keys', async () => {
-    const { client } = stubCluster([]);
+    const { client } = createStubRedisCluster([]);
     expect(await new RedisClusterStore(client).getMany([])).to.deep.equal([]);
     expect(client.mGet.called).to.equal(false);
   });

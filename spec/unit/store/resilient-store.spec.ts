@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { CacheError } from '../../../src/errors.js';
 import { type CacheEventMap, CacheEvents } from '../../../src/events.js';
+import { PartialReadError } from '../../../src/store/cache-store.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import { type ResilienceConfig, ResilientStore } from '../../../src/store/resilient-store.js';
 import { ChaosStore } from '../../support/chaos-store.js';
@@ -117,6 +118,19 @@ describe('ResilientStore', () => {
       chaos.alwaysThrow();
       expect(await resilient().readMany(['a', 'b', 'c'])).to.deep.equal([undefined, undefined, undefined]);
       expect(failures[0]?.operation).to.equal('get_many');
+    });
+
+    it('keeps what a getMany did read when only some keys failed (a Cluster master down), and reports it', async () => {
+      const cause = new Error('connect ECONNREFUSED');
+      sinon
+        .stub(chaos, 'getMany')
+        .rejects(new PartialReadError([Buffer.from('A'), undefined, Buffer.from('C')], cause));
+      const values = await resilient().readMany(['a', 'b', 'c']);
+      expect(values.map((value) => value?.toString())).to.deep.equal(['A', undefined, 'C']);
+      expect(failures.map((failure) => [failure.operation, codeOf(failure.error)])).to.deep.equal([
+        ['get_many', 'E_STORE_FAILED'],
+      ]);
+      expect(failures[0]?.error).to.have.property('message').that.contains('ECONNREFUSED');
     });
 
     it('forgets a failed write without throwing', async () => {
