@@ -7,7 +7,14 @@ import { silentLogger } from '../../support/silent-logger.js';
 import { type DashboardPanel, dashboardTargets, metricNamesIn, readDashboard } from './read-dashboard.js';
 
 /** Families registered by the code but deliberately not on the dashboard, with the reason. */
-const LEFT_OFF_THE_DASHBOARD: Record<string, string> = {};
+const LEFT_OFF_THE_DASHBOARD: Record<string, string> = {
+  cache_aside_build_info: 'new in issue 13: the dashboard rewrite that follows puts it on',
+  cache_aside_circuit_opens_total: 'new in issue 13: the dashboard rewrite that follows puts it on',
+  cache_aside_invalidation_failures_total: 'new in issue 13: the dashboard rewrite that follows puts it on',
+  cache_aside_loads_total: 'new in issue 13: the dashboard rewrite that follows puts it on',
+  cache_aside_memory_tier_bytes: 'new in issue 13: the dashboard rewrite that follows puts it on',
+  cache_aside_memory_tier_entries: 'new in issue 13: the dashboard rewrite that follows puts it on',
+};
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a JavaScript template.
 const DATASOURCE_VARIABLE = '${datasource}';
