@@ -435,6 +435,15 @@ describe('cache metrics (prom-client)', () => {
       expect(registry.getSingleMetric('cache_aside_requests_total')).to.equal(undefined);
     });
 
+    it('keeps status_class to 1xx…5xx, counting a status outside 100–599 (not HTTP) as 5xx', async () => {
+      const cache = makeCache();
+      const request = { route: '/r', method: 'GET', result: 'miss' as const, durationSeconds: 0.01 };
+      for (const status of [101, 299, 999, 0]) cache.events.emit('request', { ...request, status });
+      const requests = (status_class: string) =>
+        sampleValue(registry, 'cache_aside_request_duration_seconds_count', { route: '/r', status_class });
+      expect([await requests('1xx'), await requests('2xx'), await requests('5xx')]).to.deep.equal([1, 1, 2]);
+    });
+
     it('cache_aside_build_info says which version of the package exports the metrics', async () => {
       makeCache();
       const { version } = JSON.parse(
