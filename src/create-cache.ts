@@ -51,13 +51,17 @@ export function assembleCache(options: CacheOptions, loadModule: ModuleLoader): 
   const events = new CacheEvents();
   const stats = new CacheStatsRecorder();
   observeStats(events, stats);
-  if (config.registry !== false) {
-    attachCacheMetrics(events, {
-      registry: config.registry ?? defaultRegistry,
-      prefix: config.metricsPrefix,
-      cacheName: config.name,
-    });
-  }
+  const memory = config.memoryTier === undefined ? undefined : new MemoryTier(config.memoryTier);
+  const detachMetrics =
+    config.registry === false
+      ? () => undefined
+      : attachCacheMetrics(events, {
+          registry: config.registry ?? defaultRegistry,
+          prefix: config.metricsPrefix,
+          cacheName: config.name,
+          buckets: config.metricsBuckets,
+          memoryTier: memory,
+        });
   attachCacheLogger(events, config.logger ?? createDefaultLogger(config.logLevel), config.name);
   const tracer = config.tracing ? attachOpenTelemetry(events, config.name, loadModule) : NO_TRACING;
   const stopWatchingConnection = watchConnection(config.redis, events);
@@ -74,7 +78,6 @@ export function assembleCache(options: CacheOptions, loadModule: ModuleLoader): 
       : new InvalidationQueue(config.invalidationQueue, events);
   // Lookups and loads see Redis as unreachable while invalidations wait for it; invalidations do not.
   const store = queue === undefined ? resilient : new ReplayGate(resilient, queue);
-  const memory = config.memoryTier === undefined ? undefined : new MemoryTier(config.memoryTier);
   const io = new EntryIO({
     keys,
     store,
@@ -116,7 +119,10 @@ export function assembleCache(options: CacheOptions, loadModule: ModuleLoader): 
     events,
     stats,
     tracer,
-    release: stopWatchingConnection,
+    release: () => {
+      stopWatchingConnection();
+      detachMetrics();
+    },
   });
 }
 

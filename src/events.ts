@@ -41,8 +41,21 @@ export type InvalidationDropReason = 'overflow' | 'age';
  */
 export interface CacheEventMap {
   lookup: [{ key: string; result: LookupResult }];
-  /** A loader ran; `revalidated` when it found the stale value still current (an HTTP 304). */
-  load: [{ key: string; durationSeconds: number; failed: boolean; error?: unknown; revalidated?: boolean }];
+  /**
+   * A loader ran; `failed` when it threw or timed out (for HTTP: the handler answered with a server
+   * error); `revalidated` when it found the stale value still current (an HTTP 304). `group` names the
+   * keys it belongs to (the route pattern, for HTTP; the `group` entry option), when there is one.
+   */
+  load: [
+    {
+      key: string;
+      durationSeconds: number;
+      failed: boolean;
+      error?: unknown;
+      revalidated?: boolean;
+      group?: string;
+    },
+  ];
   coalesced: [{ key: string }];
   /** A stale entry was found still current by its loader (an HTTP 304) and made fresh again. */
   revalidated: [{ key: string }];
@@ -50,6 +63,8 @@ export interface CacheEventMap {
   failure: [{ operation: FailureOperation; error: unknown; key?: string }];
   recovery: [{ operation: FailureOperation }];
   invalidation: [{ kind: InvalidationKind; count: number }];
+  /** An invalidation failed after its retries; the caller's promise rejects with `error`. */
+  'invalidation-failed': [{ kind: InvalidationKind; error: unknown }];
   /**
    * An invalidation could not reach Redis and waits to be replayed; `queueSize` counts it. Until the
    * queue is empty again this instance reads nothing from Redis.
@@ -62,7 +77,8 @@ export interface CacheEventMap {
   /** A loaded value was not stored, so that nothing older than an invalidation is served after it. */
   'write-refused': [{ key: string; reason: RefusedWriteReason }];
   /**
-   * A circuit breaker opened or closed. On a Redis Cluster each master has its own, named by `node`
+   * A circuit breaker opened or closed (once each per outage: a failed probe is not another opening).
+   * On a Redis Cluster each master has its own, named by `node`
    * (`host:port`); one Redis (or a store of your own) has one, and the event has no `node`.
    */
   circuit: [{ open: boolean; node?: string }];

@@ -184,6 +184,7 @@ export class Cache {
     const lease = await this.#parts.io.beginLease();
     const loaded = await this.#parts.loads.timeLoad(missingKeys.join(','), () => loader(missingKeys), {
       keyCount: missingKeys.length,
+      group: options.group,
     });
     if (!Array.isArray(loaded) || loaded.length !== missing.length) {
       throw new TypeError(

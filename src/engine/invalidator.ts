@@ -197,6 +197,7 @@ export class Invalidator {
     try {
       removed = await this.#parts.store.invalidate(deletion.operation, (store) => deletion.remove(store));
     } catch (error) {
+      this.#parts.events.emit('invalidation-failed', { kind: deletion.kind, error });
       const queued = queue?.enqueue({
         id: deletion.id,
         kind: deletion.kind,

@@ -1,4 +1,4 @@
-import type { CacheEvents } from '../events.js';
+import type { CacheEventMap, CacheEvents } from '../events.js';
 import { globToRegExp } from '../keys/glob-to-regexp.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { CacheTracer } from './cache-tracer.js';
@@ -7,9 +7,11 @@ import type { StoredValue } from './entry-codec.js';
 import type { EntryIO } from './entry-io.js';
 import {
   type EntryOptions,
+  groupOfLoad,
   type LoadCause,
   type LoadContext,
   type Loader,
+  type LoadGroup,
   type LookupOutcome,
   Revalidated,
 } from './entry-options.js';
@@ -56,6 +58,8 @@ export interface LoadFacts {
   cause?: LoadCause;
   /** Keys a batch load (`getMany`) loads. */
   keyCount?: number;
+  /** The group of keys the load belongs to in logs (`EntryOptions.group`). */
+  group?: LoadGroup | undefined;
 }
 
 /**
@@ -148,7 +152,10 @@ export class LoadCoordinator {
     while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
   }
 
-  /** Runs `load` in a `cache.load` span, and reports its duration and failure as a `load` event. */
+  /**
+   * Runs `load` in a `cache.load` span, and reports its duration, failure and group (see
+   * `EntryOptions`) as a `load` event.
+   */
   timeLoad<R>(key: string, load: () => R | Promise<R>, facts: LoadFacts = {}): Promise<R> {
     return this.#parts.tracer.span('cache.load', facts.entryKey, async (span) => {
       if (facts.cause !== undefined) span.note('cause', facts.cause);
@@ -157,27 +164,24 @@ export class LoadCoordinator {
       try {
         const value = await load();
         const durationSeconds = secondsSince(startedAt);
+        const event: CacheEventMap['load'][0] = { key, durationSeconds, failed: false };
         // A loader that found its stale value still current (an HTTP 304) says so.
-        const revalidated = value instanceof Revalidated;
-        this.#parts.events.emit(
-          'load',
-          revalidated
-            ? { key, durationSeconds, failed: false, revalidated }
-            : { key, durationSeconds, failed: false },
-        );
+        if (value instanceof Revalidated) event.revalidated = true;
+        this.#emitLoad(event, facts.group);
         span.note('result', 'ok');
         return value;
       } catch (error) {
-        this.#parts.events.emit('load', {
-          key,
-          durationSeconds: secondsSince(startedAt),
-          failed: true,
-          error,
-        });
+        this.#emitLoad({ key, durationSeconds: secondsSince(startedAt), failed: true, error }, facts.group);
         span.note('result', 'error');
         throw error;
       }
     });
+  }
+
+  #emitLoad(event: CacheEventMap['load'][0], group: LoadGroup | undefined): void {
+    const named = groupOfLoad(group, event.key);
+    if (named !== undefined) event.group = named;
+    this.#parts.events.emit('load', event);
   }
 
   async #loadOnce<T>(request: LoadRequest<T>): Promise<LookupOutcome<T>> {
@@ -248,7 +252,7 @@ export class LoadCoordinator {
     const loaded: T | Revalidated<T> = await this.timeLoad(
       request.key,
       () => request.loader(request.key, context),
-      { entryKey: request.entryKey, cause },
+      { entryKey: request.entryKey, cause, group: request.options.group },
     );
     const options = { ...request.options, lease };
     if (loaded instanceof Revalidated) {

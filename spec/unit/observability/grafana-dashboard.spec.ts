@@ -12,6 +12,12 @@ const LEFT_OFF_THE_DASHBOARD: Record<string, string> = {
     'new with the invalidation queue (issue 17); its panel comes with the dashboard rework',
   cache_aside_invalidation_queue_dropped_total:
     'new with the invalidation queue (issue 17); its panel comes with the dashboard rework',
+  cache_aside_build_info: 'new in issue 13: the dashboard rewrite that follows puts it on',
+  cache_aside_circuit_opens_total: 'new in issue 13: the dashboard rewrite that follows puts it on',
+  cache_aside_invalidation_failures_total: 'new in issue 13: the dashboard rewrite that follows puts it on',
+  cache_aside_loads_total: 'new in issue 13: the dashboard rewrite that follows puts it on',
+  cache_aside_memory_tier_bytes: 'new in issue 13: the dashboard rewrite that follows puts it on',
+  cache_aside_memory_tier_entries: 'new in issue 13: the dashboard rewrite that follows puts it on',
 };
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a JavaScript template.
