@@ -16,6 +16,15 @@ export interface DashboardTarget {
   legendFormat?: string;
   refId: string;
   datasource?: DatasourceRef;
+  /** Evaluated once at the end of the time range (stat and table panels), rather than over it. */
+  instant?: boolean;
+  format?: string;
+}
+
+/** A transformation of a panel's query results (Grafana's `merge`, `organize`, …). */
+interface PanelTransformation {
+  id: string;
+  options: Record<string, unknown>;
 }
 
 export interface DashboardPanel {
@@ -25,8 +34,23 @@ export interface DashboardPanel {
   description?: string;
   datasource?: DatasourceRef;
   gridPos: { x: number; y: number; w: number; h: number };
-  fieldConfig?: { defaults?: { unit?: string; mappings?: unknown[] } };
+  fieldConfig?: {
+    defaults?: { unit?: string; mappings?: unknown[] };
+    overrides?: { matcher: { id: string; options: string }; properties: { id: string; value: unknown }[] }[];
+  };
+  options?: { legend?: { sortBy?: string; sortDesc?: boolean } };
+  transformations?: PanelTransformation[];
   targets?: DashboardTarget[];
+}
+
+/** An annotation query: Grafana marks the time series panels where its expression returns a value. */
+export interface DashboardAnnotation {
+  name: string;
+  datasource?: DatasourceRef;
+  expr?: string;
+  enable?: boolean;
+  titleFormat?: string;
+  textFormat?: string;
 }
 
 interface DashboardVariable {
@@ -43,6 +67,7 @@ export interface Dashboard {
   uid: string;
   title: string;
   panels: DashboardPanel[];
+  annotations: { list: DashboardAnnotation[] };
   templating: { list: DashboardVariable[] };
 }
 
@@ -51,11 +76,27 @@ export function readDashboard(): Dashboard {
   return JSON.parse(readFileSync(DASHBOARD_PATH, 'utf8')) as Dashboard;
 }
 
-/** Every query target of every panel, with the title of its panel. */
+/**
+ * Every query of the dashboard, with the title of its panel: the panels' targets, then the
+ * annotation queries (as `annotation: <name>`, refId `annotation`).
+ */
 export function dashboardTargets(dashboard: Dashboard): (DashboardTarget & { panel: string })[] {
-  return dashboard.panels.flatMap((panel) =>
+  const panelTargets = dashboard.panels.flatMap((panel) =>
     (panel.targets ?? []).map((target) => ({ ...target, panel: panel.title })),
   );
+  const annotationTargets = dashboard.annotations.list.flatMap((annotation) =>
+    annotation.expr === undefined
+      ? []
+      : [
+          {
+            expr: annotation.expr,
+            refId: 'annotation',
+            panel: `annotation: ${annotation.name}`,
+            ...(annotation.datasource === undefined ? {} : { datasource: annotation.datasource }),
+          },
+        ],
+  );
+  return [...panelTargets, ...annotationTargets];
 }
 
 /** The `label_values(selector, label)` queries of the template variables. */
