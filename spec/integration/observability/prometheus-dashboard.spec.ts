@@ -15,6 +15,7 @@ import {
   dashboardTargets,
   labelValuesQueries,
   readDashboard,
+  substituteVariables,
 } from '../../unit/observability/read-dashboard.js';
 
 // Long enough to cover all the traffic below (it starts after the first scrape), however long a busy
@@ -25,12 +26,8 @@ const ROUND_PAUSE_MS = 200;
 const ROUTES = ['/api/items/:id', '/api/news', '/api/reports/:id', '/api/broken/:id'];
 
 /** Grafana's variables as the dashboard's "All" selection expands them. */
-function substituteVariables(expr: string): string {
-  const substituted = expr
-    .replaceAll('$__rate_interval', RATE_WINDOW)
-    .replace(/\$(job|instance|cache|route)\b/g, '.*');
-  if (substituted.includes('$')) throw new Error(`unsubstituted variable in ${substituted}`);
-  return substituted;
+function substitute(expr: string): string {
+  return substituteVariables(expr, { rateInterval: RATE_WINDOW, range: RATE_WINDOW });
 }
 
 function sleep(ms: number): Promise<void> {
@@ -180,7 +177,7 @@ describe('Grafana dashboard against a real Prometheus', function () {
   it('answers every dashboard query with data', async () => {
     const empty: string[] = [];
     for (const target of dashboardTargets(readDashboard())) {
-      const expr = substituteVariables(target.expr);
+      const expr = substitute(target.expr);
       const samples = (await prometheus?.query(expr)) ?? [];
       const finite = samples.filter((sample) => Number.isFinite(Number(sample.value[1])));
       if (finite.length === 0)
@@ -193,7 +190,7 @@ describe('Grafana dashboard against a real Prometheus', function () {
     const hitRatio = dashboardTargets(readDashboard()).find(
       (target) => target.panel === 'Hit ratio over time',
     );
-    const samples = (await prometheus?.query(substituteVariables(hitRatio?.expr ?? ''))) ?? [];
+    const samples = (await prometheus?.query(substitute(hitRatio?.expr ?? ''))) ?? [];
     const byRoute = Object.fromEntries(
       samples.map((sample) => [sample.metric.route, Number(sample.value[1])]),
     );
@@ -204,7 +201,7 @@ describe('Grafana dashboard against a real Prometheus', function () {
 
   it('fills every dashboard variable', async () => {
     for (const { variable, selector, label } of labelValuesQueries(readDashboard())) {
-      const values = await prometheus?.labelValues(label, substituteVariables(selector));
+      const values = await prometheus?.labelValues(label, substitute(selector));
       expect(values, `$${variable}`).to.not.be.empty;
     }
   });

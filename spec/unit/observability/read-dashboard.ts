@@ -44,7 +44,7 @@ export interface DashboardPanel {
 }
 
 /** An annotation query: Grafana marks the time series panels where its expression returns a value. */
-export interface DashboardAnnotation {
+interface DashboardAnnotation {
   name: string;
   datasource?: DatasourceRef;
   expr?: string;
@@ -115,4 +115,22 @@ export function labelValuesQueries(
 /** Metric sample names (`cache_aside_…`) that an expression reads. */
 export function metricNamesIn(expr: string): string[] {
   return [...new Set(expr.match(/\bcache_aside_[a-z_]+\b/g) ?? [])];
+}
+
+/** What Grafana's time variables stand for in a query sent to Prometheus directly. */
+export interface QueryWindows {
+  /** `$__rate_interval`: the window of rates in time series. */
+  rateInterval: string;
+  /** `$__range`: the dashboard's whole time range, for instant stats and tables. */
+  range: string;
+}
+
+/** `expr` with Grafana's variables replaced: the time windows, and `.*` (All) for the others. */
+export function substituteVariables(expr: string, windows: QueryWindows): string {
+  const substituted = expr
+    .replaceAll('$__rate_interval', windows.rateInterval)
+    .replaceAll('$__range', windows.range)
+    .replace(/\$(job|instance|cache|route)\b/g, '.*');
+  if (substituted.includes('$')) throw new Error(`unsubstituted variable in ${substituted}`);
+  return substituted;
 }
