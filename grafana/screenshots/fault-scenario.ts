@@ -144,7 +144,7 @@ export async function runFaultScenario(scale = 1): Promise<ScenarioRun> {
       await prometheus.stop();
       await new Promise((resolve) => server.close(resolve));
       await cache.close();
-      await client.quit().catch(() => undefined);
+      client.destroy();
       await redis.dispose();
     },
   };
