@@ -32,20 +32,23 @@ export function createCache(options: CacheOptions): Cache {
   const events = new CacheEvents();
   const stats = new CacheStatsRecorder();
   observeStats(events, stats);
-  if (config.registry !== false) {
-    attachCacheMetrics(events, {
-      registry: config.registry ?? defaultRegistry,
-      prefix: config.metricsPrefix,
-      cacheName: config.name,
-    });
-  }
+  const memory = config.memoryTier === undefined ? undefined : new MemoryTier(config.memoryTier);
+  const detachMetrics =
+    config.registry === false
+      ? () => undefined
+      : attachCacheMetrics(events, {
+          registry: config.registry ?? defaultRegistry,
+          prefix: config.metricsPrefix,
+          cacheName: config.name,
+          buckets: config.metricsBuckets,
+          memoryTier: memory,
+        });
   attachCacheLogger(events, config.logger ?? createDefaultLogger(config.logLevel), config.name);
   const stopWatchingConnection = watchConnection(config.redis, events);
 
   const keys = new KeySpace(config.prefix);
   const backend: CacheStore = config.store ?? createRedisStore(config.redis as RedisClientLike, keys);
   const store = new ResilientStore(backend, events, config.resilience);
-  const memory = config.memoryTier === undefined ? undefined : new MemoryTier(config.memoryTier);
   const io = new EntryIO({
     keys,
     store,
@@ -81,7 +84,10 @@ export function createCache(options: CacheOptions): Cache {
     failSafe: config.failSafe,
     events,
     stats,
-    release: stopWatchingConnection,
+    release: () => {
+      stopWatchingConnection();
+      detachMetrics();
+    },
   });
 }
 

@@ -35,8 +35,21 @@ export type InvalidationKind = 'key' | 'tag' | 'pattern';
  */
 export interface CacheEventMap {
   lookup: [{ key: string; result: LookupResult }];
-  /** A loader ran; `revalidated` when it found the stale value still current (an HTTP 304). */
-  load: [{ key: string; durationSeconds: number; failed: boolean; error?: unknown; revalidated?: boolean }];
+  /**
+   * A loader ran; `failed` when it threw or timed out (for HTTP: the handler answered with a server
+   * error); `revalidated` when it found the stale value still current (an HTTP 304). `group` names the
+   * keys it belongs to (the route pattern, for HTTP; the `group` entry option), when there is one.
+   */
+  load: [
+    {
+      key: string;
+      durationSeconds: number;
+      failed: boolean;
+      error?: unknown;
+      revalidated?: boolean;
+      group?: string;
+    },
+  ];
   coalesced: [{ key: string }];
   /** A stale entry was found still current by its loader (an HTTP 304) and made fresh again. */
   revalidated: [{ key: string }];
@@ -44,8 +57,11 @@ export interface CacheEventMap {
   failure: [{ operation: FailureOperation; error: unknown; key?: string }];
   recovery: [{ operation: FailureOperation }];
   invalidation: [{ kind: InvalidationKind; count: number }];
+  /** An invalidation failed after its retries; the caller's promise rejects with `error`. */
+  'invalidation-failed': [{ kind: InvalidationKind; error: unknown }];
   /** A loaded value was not stored, so that nothing older than an invalidation is served after it. */
   'write-refused': [{ key: string; reason: RefusedWriteReason }];
+  /** The circuit in front of Redis opened (once per outage, failed probes included) or closed again. */
   circuit: [{ open: boolean }];
 }
 

@@ -25,6 +25,7 @@ export { type RouteMiddleware, responseCache } from './http/response-cache.js';
 export { type ResponseCacheKeyTarget, responseCacheKey } from './http/response-cache-key.js';
 export type { ResponseCacheOptions } from './http/response-cache-options.js';
 export type { RequestReason, ResponseCacheEngine } from './http/route-caching.js';
+export type { MetricsBuckets } from './observability/metric-buckets.js';
 export { type MetricsHandler, metricsHandler } from './observability/metrics-handler.js';
 export type { CacheOptions, MemoryTierOptions } from './options.js';
 export { connectRedis, createRedisClient, type RedisConnectionOptions } from './redis-connection.js';

@@ -4,6 +4,11 @@ import type { FailSafeConfig } from './engine/cache.js';
 import type { DistributedLockConfig } from './engine/distributed-lock.js';
 import type { MemoryTierConfig } from './engine/memory-tier.js';
 import { CacheOptionError } from './errors.js';
+import {
+  type MetricsBuckets,
+  type ResolvedMetricsBuckets,
+  resolveMetricsBuckets,
+} from './observability/metric-buckets.js';
 import { unknownOptionMessage } from './option-names.js';
 import {
   nonEmptyString,
@@ -64,6 +69,12 @@ export interface CacheOptions {
   registry?: Registry<RegistryContentType> | false;
   /** Prefix of metric names. Default `'cache_aside_'`. */
   metricsPrefix?: string;
+  /**
+   * Histogram buckets per family, in seconds (`request`, `load`, `redis`); a family left out keeps its
+   * defaults. Caches that share a registry and `metricsPrefix` share their histograms, so they must be
+   * given the same buckets. Default: dense where hits, Redis calls and typical loads fall.
+   */
+  metricsBuckets?: MetricsBuckets;
   /** A winston logger. Default: a console logger at `logLevel`. */
   logger?: Logger;
   /** Level of the default logger. Default `'warn'`. */
@@ -105,6 +116,7 @@ export interface ResolvedCacheConfig {
   memoryTier: MemoryTierConfig | undefined;
   registry: Registry<RegistryContentType> | false | undefined;
   metricsPrefix: string;
+  metricsBuckets: ResolvedMetricsBuckets;
   logger: Logger | undefined;
   logLevel: string;
   resilience: ResilienceConfig;
@@ -194,6 +206,7 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheConfig 
     loadWaitMs: positiveNumber(options.loadWaitMs, 'loadWaitMs', 5000),
     registry: options.registry,
     metricsPrefix,
+    metricsBuckets: resolveMetricsBuckets(options.metricsBuckets),
     logger: options.logger,
     logLevel,
     resilience: {
@@ -246,6 +259,7 @@ const CACHE_OPTIONS: Record<keyof CacheOptions, true> = {
   serializer: true,
   registry: true,
   metricsPrefix: true,
+  metricsBuckets: true,
   logger: true,
   logLevel: true,
   redisTimeoutMs: true,

@@ -68,7 +68,7 @@ const server = app.listen(port, () => {
   curl -i ${base}/items/1      # X-Cache: HIT, no lookup
   curl -i -X PUT -H 'Content-Type: application/json' -d '{"name":"Blue teapot"}' ${base}/items/1
   curl -i ${base}/items/1      # X-Cache: MISS: the PUT invalidated the item's tag
-  curl -s ${base}/metrics | grep cache_aside_requests_total`);
+  curl -s ${base}/metrics | grep cache_aside_request_duration_seconds_count`);
 });
 
 process.once('SIGINT', () => {

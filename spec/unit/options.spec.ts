@@ -197,6 +197,51 @@ describe('createCache options', () => {
       ['invalidationAttempts of 0', { store, invalidationAttempts: 0 }, /`invalidationAttempts`/],
       ['fractional invalidationAttempts', { store, invalidationAttempts: 2.5 }, /`invalidationAttempts`/],
       ['a negative invalidationBackoffMs', { store, invalidationBackoffMs: -1 }, /`invalidationBackoffMs`/],
+      [
+        'metricsBuckets that are an array',
+        { store, metricsBuckets: [0.1, 1] },
+        /`metricsBuckets` must be an object/,
+      ],
+      [
+        'metricsBuckets for an unknown family',
+        { store, metricsBuckets: { requests: [0.1] } },
+        /`metricsBuckets` has no family `requests`/,
+      ],
+      [
+        'metricsBuckets.load as one number',
+        { store, metricsBuckets: { load: 0.1 } },
+        /`metricsBuckets\.load`.*got 0\.1/,
+      ],
+      [
+        'empty metricsBuckets.load',
+        { store, metricsBuckets: { load: [] } },
+        /`metricsBuckets\.load`.*got none/,
+      ],
+      [
+        'metricsBuckets.redis out of order',
+        { store, metricsBuckets: { redis: [0.001, 0.01, 0.005] } },
+        /`metricsBuckets\.redis`.*ascending order; 0\.005 comes after 0\.01/,
+      ],
+      [
+        'a repeated bound in metricsBuckets.request',
+        { store, metricsBuckets: { request: [0.1, 0.1] } },
+        /`metricsBuckets\.request`.*0\.1 comes after 0\.1/,
+      ],
+      [
+        'a negative bound in metricsBuckets.request',
+        { store, metricsBuckets: { request: [-1, 1] } },
+        /`metricsBuckets\.request`.*item 0 is -1/,
+      ],
+      [
+        'an infinite bound in metricsBuckets.load',
+        { store, metricsBuckets: { load: [1, Number.POSITIVE_INFINITY] } },
+        /`metricsBuckets\.load`.*item 1 is Infinity/,
+      ],
+      [
+        'a string bound in metricsBuckets.load',
+        { store, metricsBuckets: { load: ['0.1'] } },
+        /`metricsBuckets\.load`.*item 0 is the string "0\.1"/,
+      ],
     ];
 
     for (const [label, options, message] of cases) {

@@ -142,9 +142,9 @@ describe('public API types', () => {
     it('types the middleware events (request, key-error) beside the engine ones', () => {
       const cache = memoryCache();
       const seen: string[] = [];
-      cache.events.on('request', ({ route, method, result, durationSeconds, reason }) => {
+      cache.events.on('request', ({ route, method, result, status, durationSeconds, reason }) => {
         const answered: RequestResult = result;
-        seen.push(`${method} ${route} ${answered} ${durationSeconds} ${reason ?? ''}`);
+        seen.push(`${method} ${route} ${answered} ${status} ${durationSeconds} ${reason ?? ''}`);
       });
       cache.events.on('key-error', ({ route, option }) => seen.push(`${route} ${option}`));
       cache.events.on('lookup', ({ key, result }) => seen.push(`${key} ${result}`));
@@ -152,8 +152,14 @@ describe('public API types', () => {
       const result: RequestResult = 'error';
       // @ts-expect-error events are a closed set
       cache.events.on('requests', () => undefined);
-      cache.events.emit('request', { route: '/a', method: 'GET', result: 'bypass', durationSeconds: 0 });
-      expect([seen, result]).to.deep.equal([['GET /a bypass 0 '], 'error']);
+      cache.events.emit('request', {
+        route: '/a',
+        method: 'GET',
+        result: 'bypass',
+        status: 200,
+        durationSeconds: 0,
+      });
+      expect([seen, result]).to.deep.equal([['GET /a bypass 200 0 '], 'error']);
     });
   });
 });

@@ -10,7 +10,7 @@ export interface CacheStats {
   errors: number;
   /** Loader runs. */
   loads: number;
-  /** Loader runs that threw. */
+  /** Loader runs that failed: threw, timed out, or (a route handler) answered with a server error. */
   loadErrors: number;
   /** Lookups served by another caller's load (single-flight). */
   coalesced: number;

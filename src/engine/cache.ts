@@ -147,7 +147,11 @@ export class Cache {
     const missingKeys = missing.map((index) => keys[index] as string);
     // Taken before the loader reads its source: values read before an invalidation are not stored after it.
     const lease = await this.#parts.io.beginLease();
-    const loaded = await this.#parts.loads.timeLoad(missingKeys.join(','), () => loader(missingKeys));
+    const loaded = await this.#parts.loads.timeLoad(
+      missingKeys.join(','),
+      () => loader(missingKeys),
+      options.group,
+    );
     if (!Array.isArray(loaded) || loaded.length !== missing.length) {
       throw new TypeError(
         `getMany: the loader must return an array of ${missing.length} values, in key order`,

@@ -79,7 +79,17 @@ export interface EntryOptions<T> {
    * stored if the key, one of its tags or a pattern matching it was invalidated after the load began.
    */
   lease?: LoadLease;
+  /**
+   * The group of keys a load belongs to in logs, or a function of the key that names it (called as the
+   * load ends): a failing loader is logged once when its group starts failing and once when it loads
+   * again. Keep groups few, like route patterns (`responseCache` groups by route). Default: one group
+   * for the whole cache.
+   */
+  group?: LoadGroup;
 }
+
+/** A group name, or a function of the key giving one (see `EntryOptions.group`). */
+export type LoadGroup = string | ((key: string) => string | undefined);
 
 /** What `lookup` found, and how. */
 export interface LookupOutcome<T> {
@@ -103,10 +113,25 @@ export function validateEntryOptions<T>(options: EntryOptions<T>): void {
   if (options.lease !== undefined && !(options.lease instanceof LoadLease)) {
     throw new CacheOptionError('`lease` must be the `context.lease` a loader was given');
   }
+  const { group } = options;
+  if (group !== undefined && typeof group !== 'function' && (typeof group !== 'string' || group === '')) {
+    throw new CacheOptionError('`group` must be a non-empty string or a function of the key giving one');
+  }
   const { tags } = options;
   if (tags === undefined || typeof tags === 'function') return;
   if (!Array.isArray(tags) || !tags.every((tag) => typeof tag === 'string' && tag.length > 0)) {
     throw new CacheOptionError('`tags` must be an array of non-empty strings or a function returning one');
+  }
+}
+
+/** The group a load of `key` belongs to; `undefined` when there is none (or naming it failed). */
+export function groupOfLoad(group: LoadGroup | undefined, key: string): string | undefined {
+  if (typeof group !== 'function') return group;
+  try {
+    return group(key) || undefined;
+  } catch {
+    // A group only labels log entries: a function that cannot name one must not fail the load.
+    return undefined;
   }
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CacheError } from '../errors.js';
-import type { CacheEvents } from '../events.js';
+import type { CacheEvents, InvalidationKind, StoreOperation } from '../events.js';
+import type { CacheStore } from '../store/cache-store.js';
 import type { InvalidationBus, InvalidationMessage } from '../store/invalidation-bus.js';
 import type { CacheBackend } from './cache-backend.js';
 import type { LoadCoordinator } from './load-coordinator.js';
@@ -43,7 +44,7 @@ export class Invalidator {
 
   async deleteKey(entryKey: string): Promise<boolean> {
     this.dropLocal({ keys: [entryKey] });
-    const deleted = await this.#parts.store.invalidate('delete', (store) => store.delete([entryKey]));
+    const deleted = await this.#invalidate('key', 'delete', (store) => store.delete([entryKey]));
     // Again: a read that began after the first drop may have found the entry before its deletion.
     this.dropLocal({ keys: [entryKey] });
     await this.announce({ keys: [entryKey] });
@@ -53,7 +54,7 @@ export class Invalidator {
 
   async deleteTagged(tagKeys: readonly string[]): Promise<number> {
     this.#parts.loads.detach({ all: true });
-    const { keys, deleted } = await this.#parts.store.invalidate('delete_tagged', (store) =>
+    const { keys, deleted } = await this.#invalidate('tag', 'delete_tagged', (store) =>
       store.deleteTagged(tagKeys),
     );
     this.#parts.memory?.delete(keys);
@@ -65,7 +66,7 @@ export class Invalidator {
   /** Deletes the keys matching `pattern`, sparing those that start with `exceptPrefix` (locks, tag sets). */
   async deleteMatching(pattern: string, exceptPrefix: string): Promise<number> {
     this.dropLocal({ pattern });
-    const deleted = await this.#parts.store.invalidate('delete_matching', (store) =>
+    const deleted = await this.#invalidate('pattern', 'delete_matching', (store) =>
       store.deleteMatching(pattern, exceptPrefix),
     );
     // Again: a read that began after the first drop may have found an entry before its deletion.
@@ -73,6 +74,20 @@ export class Invalidator {
     await this.announce({ pattern });
     this.#parts.events.emit('invalidation', { kind: 'pattern', count: deleted });
     return deleted;
+  }
+
+  /** Runs the store's part of an invalidation; one that fails after its retries is reported, then thrown. */
+  async #invalidate<T>(
+    kind: InvalidationKind,
+    operation: StoreOperation,
+    task: (store: CacheStore) => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await this.#parts.store.invalidate(operation, task);
+    } catch (error) {
+      this.#parts.events.emit('invalidation-failed', { kind, error });
+      throw error;
+    }
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { CacheEvents } from '../events.js';
+import type { CacheEventMap, CacheEvents } from '../events.js';
 import { globToRegExp } from '../keys/glob-to-regexp.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { DistributedLock, PeerResult } from './distributed-lock.js';
@@ -6,9 +6,11 @@ import type { StoredValue } from './entry-codec.js';
 import type { EntryIO } from './entry-io.js';
 import {
   type EntryOptions,
+  groupOfLoad,
   type LoadCause,
   type LoadContext,
   type Loader,
+  type LoadGroup,
   type LookupOutcome,
   Revalidated,
 } from './entry-options.js';
@@ -125,25 +127,27 @@ export class LoadCoordinator {
     while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
   }
 
-  /** Runs `load` and reports its duration and failure as a `load` event. */
-  async timeLoad<R>(key: string, load: () => R | Promise<R>): Promise<R> {
+  /** Runs `load` and reports its duration, failure and `group` (see `EntryOptions`) as a `load` event. */
+  async timeLoad<R>(key: string, load: () => R | Promise<R>, group?: LoadGroup): Promise<R> {
     const startedAt = performance.now();
     try {
       const value = await load();
       const durationSeconds = secondsSince(startedAt);
+      const event: CacheEventMap['load'][0] = { key, durationSeconds, failed: false };
       // A loader that found its stale value still current (an HTTP 304) says so.
-      const revalidated = value instanceof Revalidated;
-      this.#parts.events.emit(
-        'load',
-        revalidated
-          ? { key, durationSeconds, failed: false, revalidated }
-          : { key, durationSeconds, failed: false },
-      );
+      if (value instanceof Revalidated) event.revalidated = true;
+      this.#emitLoad(event, group);
       return value;
     } catch (error) {
-      this.#parts.events.emit('load', { key, durationSeconds: secondsSince(startedAt), failed: true, error });
+      this.#emitLoad({ key, durationSeconds: secondsSince(startedAt), failed: true, error }, group);
       throw error;
     }
+  }
+
+  #emitLoad(event: CacheEventMap['load'][0], group: LoadGroup | undefined): void {
+    const named = groupOfLoad(group, event.key);
+    if (named !== undefined) event.group = named;
+    this.#parts.events.emit('load', event);
   }
 
   async #loadOnce<T>(request: LoadRequest<T>): Promise<LookupOutcome<T>> {
@@ -211,8 +215,10 @@ export class LoadCoordinator {
             stale: stale.value,
             revalidated: (updated?: T) => new Revalidated(updated === undefined ? stale.value : updated),
           };
-    const loaded: T | Revalidated<T> = await this.timeLoad(request.key, () =>
-      request.loader(request.key, context),
+    const loaded: T | Revalidated<T> = await this.timeLoad(
+      request.key,
+      () => request.loader(request.key, context),
+      request.options.group,
     );
     const options = { ...request.options, lease };
     if (loaded instanceof Revalidated) {

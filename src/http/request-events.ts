@@ -9,9 +9,19 @@ declare module '../events.js' {
   interface CacheEventMap {
     /** A route's `key` or `credentialKey` threw or gave something unusable (its requests bypass); once per route. */
     'key-error': [{ route: string; option: 'key' | 'credentialKey'; error: unknown }];
-    /** One per request that reached a `responseCache` middleware; `route` is the Express route pattern. */
+    /**
+     * One per request that reached a `responseCache` middleware; `route` is the Express route pattern,
+     * `status` the status code the client was sent.
+     */
     request: [
-      { route: string; method: string; result: RequestResult; durationSeconds: number; reason?: string },
+      {
+        route: string;
+        method: string;
+        result: RequestResult;
+        status: number;
+        durationSeconds: number;
+        reason?: string;
+      },
     ];
   }
 }

@@ -145,7 +145,12 @@ export class RequestExchange {
   }
 
   async #serve(): Promise<void> {
-    const { cache, config, entryOptions } = this.#caching;
+    const { cache, config } = this.#caching;
+    // Loads are grouped by route in logs; the route is known once the handler ran (`app.use`).
+    const entryOptions = {
+      ...this.#caching.entryOptions,
+      group: () => this.#routePattern() ?? UNMATCHED_ROUTE,
+    };
     let outcome = await cache.lookup(
       this.#keyFor(config.varyHeaders),
       this.#loaderFor(undefined),
@@ -163,7 +168,12 @@ export class RequestExchange {
     if (entry?.kind === 'response') this.#replay(entry, outcome);
     else if (state.name === 'revalidating' || state.name === 'revalidated')
       this.#sendWithheld(state, 'status');
-    else this.#runHandler(this.#req.method === 'HEAD' ? 'head' : 'uncacheable');
+    else this.#runHandler(this.#notLedReason());
+  }
+
+  /** Why a miss whose handler ran for another request is answered by the handler again. */
+  #notLedReason(): 'head' | 'uncacheable' {
+    return this.#req.method === 'HEAD' ? 'head' : 'uncacheable';
   }
 
   #loaderFor(variantNames: readonly string[] | undefined): Loader<CachedEntry | undefined> {
@@ -267,7 +277,7 @@ export class RequestExchange {
       const decision = await withheld.decision;
       if (decision === 'server-error') {
         abandon.abort();
-        throw new Error('the handler answered with a server error');
+        throw new ServerErrorAnswer(res.statusCode);
       }
       if (decision === 'not-modified' && revalidation !== undefined) {
         abandon.abort();
@@ -292,6 +302,9 @@ export class RequestExchange {
     }
     if (outcome.reason !== undefined) {
       this.#noteNotStored(outcome.reason);
+      // A server error is a failed load (for metrics, logs and stats) unless the route stores it. The
+      // client has its answer already; requests sharing this load run the handler themselves.
+      if (res.statusCode >= 500) throw new ServerErrorAnswer(res.statusCode);
       return undefined;
     }
     try {
@@ -483,7 +496,9 @@ export class RequestExchange {
     // unless the handler already ran for it.
     const state = this.#state;
     if (state.name === 'revalidating' || state.name === 'revalidated') this.#sendWithheld(state, 'error');
-    else if (state.name === 'looking-up') this.#runHandler('error');
+    else if (state.name === 'looking-up')
+      // The load this request shared was answered with a server error: as any response it could not share.
+      this.#runHandler(error instanceof ServerErrorAnswer ? this.#notLedReason() : 'error');
     else if (state.name === 'replayed' && !this.#res.headersSent) this.#next(error);
   }
 
@@ -498,12 +513,23 @@ export class RequestExchange {
   #emit(result: RequestResult, reason: RequestReason | undefined, route: string): void {
     const durationSeconds = (performance.now() - this.#startedAtMs) / 1000;
     const method = this.#req.method;
+    const status = this.#res.statusCode;
     this.#caching.cache.events.emit(
       'request',
       reason === undefined
-        ? { route, method, result, durationSeconds }
-        : { route, method, result, durationSeconds, reason },
+        ? { route, method, result, status, durationSeconds }
+        : { route, method, result, status, durationSeconds, reason },
     );
+  }
+}
+
+/**
+ * The handler answered a load with a server error: the load failed (RFC 5861 §4: a stale entry is the
+ * better answer, when there is one).
+ */
+class ServerErrorAnswer extends Error {
+  constructor(status: number) {
+    super(`the handler answered with status ${status}`);
   }
 }
 

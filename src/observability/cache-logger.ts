@@ -38,9 +38,9 @@ export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName
     logger.info(message, { cache, failures: ended.failures, durationSeconds: ended.durationSeconds });
   };
 
-  events.on('request', ({ route, method, result, durationSeconds, reason }) => {
+  events.on('request', ({ route, method, result, status, durationSeconds, reason }) => {
     if (!logger.isLevelEnabled('http')) return;
-    const entry = { cache, route, method, result, durationMs: toMs(durationSeconds) };
+    const entry = { cache, route, method, result, status, durationMs: toMs(durationSeconds) };
     logger.http('cache request', reason === undefined ? entry : { ...entry, reason });
   });
 

@@ -1,33 +1,49 @@
 import { Counter, Gauge, Histogram, type Metric, type Registry, type RegistryContentType } from 'prom-client';
 import { CacheOptionError } from '../errors.js';
+import { type ResolvedMetricsBuckets, sameBuckets } from './metric-buckets.js';
+import { packageVersion } from './package-version.js';
 
-/** Label names of each family; `route` is an Express route pattern, `cache` a cache's name. */
-type RequestLabel = 'route' | 'method' | 'result';
+/** What the in-process tier of one cache holds, read at every scrape. */
+export interface MemoryTierGauge {
+  readonly size: number;
+  readonly bytes: number;
+}
+
+/** HTTP status classes, as labelled: `1xx` to `5xx`. */
+export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx';
+
+/** Why an absorbed failure happened: the call failed, took too long, or was skipped by the open circuit. */
+export type ErrorReason = 'error' | 'timeout' | 'circuit_open';
 
 /** The metric families of this package in one registry, shared by every cache attached to it. */
 export interface CacheMetricFamilies {
-  requests: Counter<RequestLabel>;
-  requestDurationSeconds: Histogram<'route' | 'result'>;
+  requestDurationSeconds: Histogram<'cache' | 'route' | 'method' | 'result' | 'status_class'>;
   lookups: Counter<'cache' | 'result'>;
+  loads: Counter<'cache' | 'result'>;
   loadDurationSeconds: Histogram<'cache'>;
-  errors: Counter<'cache' | 'operation'>;
+  errors: Counter<'cache' | 'operation' | 'reason'>;
   redisDurationSeconds: Histogram<'cache' | 'operation'>;
   coalesced: Counter<'cache'>;
   revalidations: Counter<'cache'>;
   invalidations: Counter<'cache' | 'kind'>;
+  invalidationFailures: Counter<'cache' | 'kind'>;
   refusedWrites: Counter<'cache' | 'reason'>;
   circuitOpen: Gauge<'cache'>;
+  circuitOpens: Counter<'cache'>;
+  buildInfo: Gauge<'version'>;
+  memoryTierEntries: Gauge<'cache'>;
+  memoryTierBytes: Gauge<'cache'>;
 }
 
-/** From a sub-millisecond hit to a multi-second load, in seconds. */
-const RESPONSE_BUCKETS_SECONDS: readonly number[] = [
-  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-];
-
-/** Redis round trips: 100 µs on loopback up to the one-second range of a struggling server, in seconds. */
-const REDIS_BUCKETS_SECONDS: readonly number[] = [
-  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
-];
+/**
+ * The families under one prefix in one registry, with the buckets they were made with and the
+ * in-process tiers of the caches attached (by an owner object per cache, read at every scrape).
+ */
+export interface CacheMetricSet {
+  families: CacheMetricFamilies;
+  buckets: ResolvedMetricsBuckets;
+  memoryTiers: Map<object, { cache: string; tier: MemoryTierGauge | undefined }>;
+}
 
 type AnyRegistry = Registry<RegistryContentType>;
 
@@ -37,14 +53,19 @@ type AnyRegistry = Registry<RegistryContentType>;
 // back after `registry.clear()`, where the caches attached before still count.
 const FAMILIES = Symbol('express-cache-aside metric families');
 
-type FamilyHolder = AnyRegistry & { [FAMILIES]?: Map<string, CacheMetricFamilies> };
+type FamilyHolder = AnyRegistry & { [FAMILIES]?: Map<string, CacheMetricSet> };
 
 /**
- * The families named `prefix…` in `registry`, created on first use and shared afterwards, so that
- * a second cache (or middleware) on the same registry does not throw "already registered".
- * Throws `CacheOptionError` when the registry holds a same-named metric that is not ours.
+ * The families named `prefix…` in `registry`, created on first use (with `buckets`) and shared
+ * afterwards, so that a second cache on the same registry does not throw "already registered".
+ * Throws `CacheOptionError` when the registry holds a same-named metric that is not ours, or when
+ * the families exist already with other buckets (a histogram has one set of buckets).
  */
-export function cacheMetricFamilies(registry: AnyRegistry, prefix: string): CacheMetricFamilies {
+export function cacheMetricFamilies(
+  registry: AnyRegistry,
+  prefix: string,
+  buckets: ResolvedMetricsBuckets,
+): CacheMetricSet {
   const holder = registry as FamilyHolder;
   let byPrefix = Object.hasOwn(holder, FAMILIES) ? holder[FAMILIES] : undefined;
   if (byPrefix === undefined) {
@@ -58,33 +79,58 @@ export function cacheMetricFamilies(registry: AnyRegistry, prefix: string): Cach
   }
   const known = byPrefix.get(prefix);
   if (known !== undefined) {
-    reregisterIfCleared(registry, known);
+    checkSameBuckets(known.buckets, buckets, prefix);
+    reregisterIfCleared(registry, known.families);
     return known;
   }
-  const families = createFamilies(registry, prefix);
-  byPrefix.set(prefix, families);
-  return families;
+  const memoryTiers: CacheMetricSet['memoryTiers'] = new Map();
+  const set = { families: createFamilies(registry, prefix, buckets, memoryTiers), buckets, memoryTiers };
+  byPrefix.set(prefix, set);
+  return set;
 }
 
-function createFamilies(registry: AnyRegistry, prefix: string): CacheMetricFamilies {
+function createFamilies(
+  registry: AnyRegistry,
+  prefix: string,
+  buckets: ResolvedMetricsBuckets,
+  memoryTiers: CacheMetricSet['memoryTiers'],
+): CacheMetricFamilies {
   const registers = [registry];
   const name = (suffix: string) => {
     const fullName = prefix + suffix;
     if (registry.getSingleMetric(fullName) !== undefined) throw conflict(fullName);
     return fullName;
   };
-  return {
-    requests: new Counter({
-      name: name('requests_total'),
-      help: 'HTTP requests seen by the response cache, by route pattern, method and result (hit, miss, stale, bypass).',
-      labelNames: ['route', 'method', 'result'],
+  // Read at every scrape: a tier's size changes without events. Caches without a tier hold 0.
+  const tierGauge = (suffix: string, help: string, read: (tier: MemoryTierGauge) => number) => {
+    const gauge: Gauge<'cache'> = new Gauge({
+      name: name(suffix),
+      help,
+      labelNames: ['cache'],
       registers,
-    }),
+      collect() {
+        gauge.reset();
+        for (const { cache, tier } of memoryTiers.values())
+          gauge.inc({ cache }, tier === undefined ? 0 : read(tier));
+      },
+    });
+    return gauge;
+  };
+  const buildInfo = new Gauge({
+    name: name('build_info'),
+    help: 'Always 1; `version` is the version of express-cache-aside that exports these metrics.',
+    labelNames: ['version'],
+    registers,
+  });
+  buildInfo.set({ version: packageVersion() }, 1);
+  return {
     requestDurationSeconds: new Histogram({
       name: name('request_duration_seconds'),
-      help: 'Time from the response cache middleware to the end of the response, in seconds.',
-      labelNames: ['route', 'result'],
-      buckets: [...RESPONSE_BUCKETS_SECONDS],
+      help:
+        'HTTP requests through the response cache, timed from the middleware to the end of the response, in seconds; ' +
+        'by cache, route pattern, method, result (hit, miss, stale, bypass) and status class (2xx…5xx).',
+      labelNames: ['cache', 'route', 'method', 'result', 'status_class'],
+      buckets: [...buckets.request],
       registers,
     }),
     lookups: new Counter({
@@ -93,24 +139,34 @@ function createFamilies(registry: AnyRegistry, prefix: string): CacheMetricFamil
       labelNames: ['cache', 'result'],
       registers,
     }),
+    loads: new Counter({
+      name: name('loads_total'),
+      help:
+        'Loader runs (route handlers, for HTTP), by cache and result: ok, or error (the loader threw or ' +
+        'timed out, or the handler answered with a 5xx).',
+      labelNames: ['cache', 'result'],
+      registers,
+    }),
     loadDurationSeconds: new Histogram({
       name: name('load_duration_seconds'),
-      help: 'Time spent in loaders (route handlers, for HTTP) on misses, in seconds.',
+      help: 'Time spent in loaders (route handlers, for HTTP), failed loads included, in seconds.',
       labelNames: ['cache'],
-      buckets: [...RESPONSE_BUCKETS_SECONDS],
+      buckets: [...buckets.load],
       registers,
     }),
     errors: new Counter({
       name: name('errors_total'),
-      help: 'Failed Redis, lock, encode and decode operations that the cache absorbed, by cache and operation.',
-      labelNames: ['cache', 'operation'],
+      help:
+        'Failed Redis, lock, encode and decode operations that the cache absorbed, by cache, operation ' +
+        'and reason (error, timeout, or circuit_open: skipped because the circuit breaker is open).',
+      labelNames: ['cache', 'operation', 'reason'],
       registers,
     }),
     redisDurationSeconds: new Histogram({
       name: name('redis_duration_seconds'),
       help: 'Latency of Redis commands (failed ones included), by cache and operation, in seconds.',
       labelNames: ['cache', 'operation'],
-      buckets: [...REDIS_BUCKETS_SECONDS],
+      buckets: [...buckets.redis],
       registers,
     }),
     coalesced: new Counter({
@@ -131,6 +187,12 @@ function createFamilies(registry: AnyRegistry, prefix: string): CacheMetricFamil
       labelNames: ['cache', 'kind'],
       registers,
     }),
+    invalidationFailures: new Counter({
+      name: name('invalidation_failures_total'),
+      help: 'Invalidation calls that failed after their retries (the caller got E_INVALIDATION_FAILED), by cache and kind.',
+      labelNames: ['cache', 'kind'],
+      registers,
+    }),
     refusedWrites: new Counter({
       name: name('refused_writes_total'),
       help:
@@ -145,7 +207,35 @@ function createFamilies(registry: AnyRegistry, prefix: string): CacheMetricFamil
       labelNames: ['cache'],
       registers,
     }),
+    circuitOpens: new Counter({
+      name: name('circuit_opens_total'),
+      help: 'Times the circuit breaker in front of Redis opened (closed to open; a failed probe keeps it open).',
+      labelNames: ['cache'],
+      registers,
+    }),
+    buildInfo,
+    memoryTierEntries: tierGauge(
+      'memory_tier_entries',
+      'Entries held by the in-process tier (0 without one), read at scrape time.',
+      (tier) => tier.size,
+    ),
+    memoryTierBytes: tierGauge(
+      'memory_tier_bytes',
+      'Bytes held by the in-process tier (the stored size of its entries; 0 without one), read at scrape time.',
+      (tier) => tier.bytes,
+    ),
   };
+}
+
+function checkSameBuckets(made: ResolvedMetricsBuckets, asked: ResolvedMetricsBuckets, prefix: string): void {
+  for (const family of Object.keys(made) as (keyof ResolvedMetricsBuckets)[]) {
+    if (sameBuckets(made[family], asked[family])) continue;
+    throw new CacheOptionError(
+      `createCache: \`metricsBuckets.${family}\` differs from the buckets the ${prefix}… families of this ` +
+        `registry were created with (${made[family].join(', ')}): caches sharing a registry and ` +
+        '`metricsPrefix` share their histograms, so give them the same `metricsBuckets`, or another `metricsPrefix`',
+    );
+  }
 }
 
 /** After `registry.clear()`, our families come back on the next attach rather than vanishing silently. */

@@ -8,7 +8,14 @@ import type {
   RefusedWriteReason,
   StoreOperation,
 } from '../events.js';
-import { cacheMetricFamilies } from './cache-metric-families.js';
+import {
+  type CacheMetricFamilies,
+  cacheMetricFamilies,
+  type ErrorReason,
+  type MemoryTierGauge,
+  type StatusClass,
+} from './cache-metric-families.js';
+import type { ResolvedMetricsBuckets } from './metric-buckets.js';
 
 /** Where and under which names a cache's metrics go. */
 export interface CacheMetricsOptions {
@@ -18,6 +25,10 @@ export interface CacheMetricsOptions {
   prefix: string;
   /** Value of the `cache` label of this cache's series. */
   cacheName: string;
+  /** Histogram buckets; must equal those of the families when another cache created them already. */
+  buckets: ResolvedMetricsBuckets;
+  /** The cache's in-process tier, read at every scrape; `undefined` without one. */
+  memoryTier?: MemoryTierGauge | undefined;
 }
 
 // `satisfies` makes the compiler list every label value, so a new operation cannot be forgotten here.
@@ -47,43 +58,81 @@ const REFUSED_WRITE_REASONS = Object.keys({
 } satisfies Record<RefusedWriteReason, true>) as RefusedWriteReason[];
 // The operations every cache-aside cache performs; other operations get their series when first used.
 const COMMON_STORE_OPERATIONS: readonly StoreOperation[] = ['get', 'set'];
+const STATUS_CLASSES: readonly StatusClass[] = ['1xx', '2xx', '3xx', '4xx', '5xx'];
 
 /**
  * Turns the events of one cache into Prometheus metrics in `registry`. The families are created
  * once per registry and prefix; this cache's series carry `cache="<cacheName>"`. Series whose
- * label values are known up front start at zero, so rates exist from the first scrape.
+ * label values are known up front start at zero, so rates exist from the first scrape. Returns
+ * what detaches the cache from the families that read it at scrape time (its tier gauges).
  */
-export function attachCacheMetrics(events: CacheEvents, options: CacheMetricsOptions): void {
-  const metrics = cacheMetricFamilies(options.registry, options.prefix);
+export function attachCacheMetrics(events: CacheEvents, options: CacheMetricsOptions): () => void {
+  const { families: metrics, memoryTiers } = cacheMetricFamilies(
+    options.registry,
+    options.prefix,
+    options.buckets,
+  );
   const cache = options.cacheName;
+  startAtZero(metrics, cache);
+  const owner = {};
+  memoryTiers.set(owner, { cache, tier: options.memoryTier });
 
+  events.on('request', ({ route, method, result, status, durationSeconds }) => {
+    const labels = { cache, route, method, result, status_class: statusClassOf(status) };
+    metrics.requestDurationSeconds.observe(labels, durationSeconds);
+  });
+  events.on('lookup', ({ result }) => metrics.lookups.inc({ cache, result }));
+  events.on('load', ({ durationSeconds, failed }) => {
+    metrics.loads.inc({ cache, result: failed ? 'error' : 'ok' });
+    metrics.loadDurationSeconds.observe({ cache }, durationSeconds);
+  });
+  events.on('coalesced', () => metrics.coalesced.inc({ cache }));
+  events.on('revalidated', () => metrics.revalidations.inc({ cache }));
+  events.on('store-operation', ({ operation, durationSeconds }) =>
+    metrics.redisDurationSeconds.observe({ cache, operation }, durationSeconds),
+  );
+  events.on('failure', ({ operation, error }) =>
+    metrics.errors.inc({ cache, operation, reason: reasonOf(error) }),
+  );
+  events.on('invalidation', ({ kind }) => metrics.invalidations.inc({ cache, kind }));
+  events.on('invalidation-failed', ({ kind }) => metrics.invalidationFailures.inc({ cache, kind }));
+  events.on('write-refused', ({ reason }) => metrics.refusedWrites.inc({ cache, reason }));
+  events.on('circuit', ({ open }) => {
+    metrics.circuitOpen.set({ cache }, open ? 1 : 0);
+    if (open) metrics.circuitOpens.inc({ cache });
+  });
+  return () => memoryTiers.delete(owner);
+}
+
+function startAtZero(metrics: CacheMetricFamilies, cache: string): void {
   for (const result of LOOKUP_RESULTS) metrics.lookups.inc({ cache, result }, 0);
-  for (const operation of FAILURE_OPERATIONS) metrics.errors.inc({ cache, operation }, 0);
-  for (const kind of INVALIDATION_KINDS) metrics.invalidations.inc({ cache, kind }, 0);
+  for (const result of ['ok', 'error']) metrics.loads.inc({ cache, result }, 0);
+  for (const operation of FAILURE_OPERATIONS) metrics.errors.inc({ cache, operation, reason: 'error' }, 0);
+  // What a Redis outage looks like, so that alerts on it see the series rise from zero.
+  for (const operation of COMMON_STORE_OPERATIONS) {
+    metrics.errors.inc({ cache, operation, reason: 'timeout' }, 0);
+    metrics.errors.inc({ cache, operation, reason: 'circuit_open' }, 0);
+  }
+  for (const kind of INVALIDATION_KINDS) {
+    metrics.invalidations.inc({ cache, kind }, 0);
+    metrics.invalidationFailures.inc({ cache, kind }, 0);
+  }
   for (const reason of REFUSED_WRITE_REASONS) metrics.refusedWrites.inc({ cache, reason }, 0);
   for (const operation of COMMON_STORE_OPERATIONS) metrics.redisDurationSeconds.zero({ cache, operation });
   metrics.coalesced.inc({ cache }, 0);
   metrics.revalidations.inc({ cache }, 0);
   metrics.loadDurationSeconds.zero({ cache });
   metrics.circuitOpen.set({ cache }, 0);
+  metrics.circuitOpens.inc({ cache }, 0);
+}
 
-  events.on('request', ({ route, method, result, durationSeconds }) => {
-    metrics.requests.inc({ route, method, result });
-    metrics.requestDurationSeconds.observe({ route, result }, durationSeconds);
-  });
-  events.on('lookup', ({ result }) => metrics.lookups.inc({ cache, result }));
-  events.on('load', ({ durationSeconds }) => metrics.loadDurationSeconds.observe({ cache }, durationSeconds));
-  events.on('coalesced', () => metrics.coalesced.inc({ cache }));
-  events.on('revalidated', () => metrics.revalidations.inc({ cache }));
-  events.on('store-operation', ({ operation, durationSeconds }) =>
-    metrics.redisDurationSeconds.observe({ cache, operation }, durationSeconds),
-  );
-  events.on('failure', ({ operation, error }) => {
-    // A call skipped by the open circuit never reached Redis; `circuit_open` reports that state.
-    if (error instanceof CacheError && error.code === 'E_CIRCUIT_OPEN') return;
-    metrics.errors.inc({ cache, operation });
-  });
-  events.on('invalidation', ({ kind }) => metrics.invalidations.inc({ cache, kind }));
-  events.on('write-refused', ({ reason }) => metrics.refusedWrites.inc({ cache, reason }));
-  events.on('circuit', ({ open }) => metrics.circuitOpen.set({ cache }, open ? 1 : 0));
+/** `2xx` for 204; a status outside 100–599 (which Node does not send) counts as a server error. */
+function statusClassOf(status: number): StatusClass {
+  return STATUS_CLASSES[Math.floor(status / 100) - 1] ?? '5xx';
+}
+
+function reasonOf(error: unknown): ErrorReason {
+  if (!(error instanceof CacheError)) return 'error';
+  if (error.code === 'E_CIRCUIT_OPEN') return 'circuit_open';
+  return error.code === 'E_STORE_TIMEOUT' ? 'timeout' : 'error';
 }

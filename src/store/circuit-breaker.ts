@@ -19,10 +19,12 @@ export interface CircuitBreakerConfig {
  * Stops calling a backend that is down: after `threshold` consecutive outages (see {@link isOutage})
  * every call is refused at once, without reaching the backend, until one probe after
  * `halfOpenAfterMs` succeeds. Refused calls reject with an error that {@link isCircuitOpenError}
- * recognises. `onChange` hears the circuit open (`true`) and close again (`false`).
+ * recognises. `onChange` hears the circuit open (`true`) and close again (`false`), once each per
+ * outage: a failed probe keeps the circuit open, it does not open it again.
  */
 export class CircuitBreaker {
   readonly #policy: CircuitBreakerPolicy | undefined;
+  #open = false;
 
   constructor(config: CircuitBreakerConfig, onChange: (open: boolean) => void) {
     if (config.threshold <= 0) return;
@@ -30,8 +32,16 @@ export class CircuitBreaker {
       halfOpenAfter: config.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(config.threshold),
     });
-    this.#policy.onBreak(() => onChange(true));
-    this.#policy.onReset(() => onChange(false));
+    // cockatiel breaks again at every failed half-open probe; for its observers the outage goes on.
+    this.#policy.onBreak(() => {
+      if (this.#open) return;
+      this.#open = true;
+      onChange(true);
+    });
+    this.#policy.onReset(() => {
+      this.#open = false;
+      onChange(false);
+    });
   }
 
   /** Runs `task` unless the circuit is open; its outcome counts towards opening or closing it. */

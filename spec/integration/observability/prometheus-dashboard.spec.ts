@@ -86,9 +86,11 @@ describe('Grafana dashboard against a real Prometheus', function () {
   }
 
   async function appRequestCount(): Promise<number> {
-    const family = registry.getSingleMetric('cache_aside_requests_total');
+    const family = registry.getSingleMetric('cache_aside_request_duration_seconds') as Histogram | undefined;
     const { values } = (await family?.get()) ?? { values: [] };
-    return values.reduce((sum, sample) => sum + sample.value, 0);
+    return values
+      .filter((sample) => sample.metricName === 'cache_aside_request_duration_seconds_count')
+      .reduce((sum, sample) => sum + sample.value, 0);
   }
 
   before(async function () {
@@ -136,7 +138,9 @@ describe('Grafana dashboard against a real Prometheus', function () {
     const expected = await appRequestCount();
     await eventually(
       async () =>
-        Number((await running.query('sum(cache_aside_requests_total{job="app"})'))[0]?.value[1]) === expected,
+        Number(
+          (await running.query('sum(cache_aside_request_duration_seconds_count{job="app"})'))[0]?.value[1],
+        ) === expected,
       { timeoutMs: 60_000, intervalMs: 200, message: `Prometheus to scrape all ${expected} requests` },
     );
   });
@@ -152,7 +156,7 @@ describe('Grafana dashboard against a real Prometheus', function () {
 
   it('has the traffic produce every request result, on route patterns rather than URLs', async () => {
     const byResult = await prometheus?.query(
-      `sum by (result) (increase(cache_aside_requests_total[${RATE_WINDOW}])) > 0`,
+      `sum by (result) (increase(cache_aside_request_duration_seconds_count[${RATE_WINDOW}])) > 0`,
     );
     expect(byResult?.map((sample) => sample.metric.result).sort()).to.deep.equal([
       'bypass',
@@ -160,7 +164,7 @@ describe('Grafana dashboard against a real Prometheus', function () {
       'miss',
       'stale',
     ]);
-    const routes = await prometheus?.labelValues('route', 'cache_aside_requests_total');
+    const routes = await prometheus?.labelValues('route', 'cache_aside_request_duration_seconds_count');
     expect(routes?.sort()).to.deep.equal([...ROUTES].sort());
   });
 

@@ -19,6 +19,8 @@ const badOptions: Array<[string, EntryOptions<unknown>, RegExp]> = [
   ['tags that are not an array', { tags: 'user' as unknown as string[] }, /`tags`/],
   ['an empty tag', { tags: [''] }, /tag/],
   ['a tag that is not a string', { tags: [42 as unknown as string] }, /tag/],
+  ['an empty group', { group: '' }, /`group`/],
+  ['a group that is not a string', { group: 7 as unknown as string }, /`group`/],
 ];
 
 describe('Cache per-call options and keys', () => {
@@ -136,6 +138,41 @@ describe('Cache per-call options and keys', () => {
         { expiration: { type: 'PX', value: 5_000 } },
         { expiration: { type: 'PX', value: 60_000 } },
       ]);
+    });
+  });
+
+  describe('group', () => {
+    /** The `group` of each load event of `cache` while `run` runs. */
+    async function loadGroups(run: (cache: ReturnType<typeof makeCache>) => Promise<unknown>) {
+      const cache = makeCache({ store: chaos });
+      const groups: (string | undefined)[] = [];
+      cache.events.on('load', ({ group }) => groups.push(group));
+      await run(cache);
+      return groups;
+    }
+
+    it('names the group of each load in its load event: a name, a function of the key, or none', async () => {
+      const groups = await loadGroups(async (cache) => {
+        await cache.get('user:1', () => 'ada', { group: 'users' });
+        await cache.get('order:7', () => 'o', { group: (key) => key.split(':')[0] });
+        await cache.get('plain', () => 'p');
+        await cache.getMany(['user:2', 'user:3'], () => ['a', 'b'], { group: 'users' });
+        await cache
+          .get('failing', () => Promise.reject(new Error('down')), { group: 'reports' })
+          .catch(() => 0);
+      });
+      expect(groups).to.deep.equal(['users', 'order', undefined, 'users', 'reports']);
+    });
+
+    it('loads without a group when the group function throws or names none', async () => {
+      const groups = await loadGroups(async (cache) => {
+        const throwing = () => {
+          throw new Error('no group for you');
+        };
+        expect(await cache.get('a', () => 'v', { group: throwing })).to.equal('v');
+        expect(await cache.get('b', () => 'v', { group: () => '' })).to.equal('v');
+      });
+      expect(groups).to.deep.equal([undefined, undefined]);
     });
   });
 

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
+import express from 'express';
 import request from 'supertest';
+import { responseCache } from '../../../src/index.js';
 import { createFixtureApp, type FixtureAppOptions } from '../../support/app-factory.js';
+import { deferred } from '../../support/deferred.js';
 import { eventually } from '../../support/eventually.js';
 import { served } from '../../support/served.js';
 import { createTestCache } from './http-spec-helpers.js';
@@ -43,6 +46,41 @@ describe('responseCache request coalescing', () => {
     expect(fixture.calls('slow')).to.equal(3);
     expect(responses.map((response) => response.body.call).sort()).to.deep.equal([1, 2, 3]);
     expect(requests.filter((event) => event.reason === 'uncacheable')).to.have.length(2);
+  });
+
+  it('lets waiting requests run the handler themselves when the shared load answered with a server error', async () => {
+    const { cache, requests } = createTestCache();
+    let joined = 0;
+    let runs = 0;
+    cache.events.on('coalesced', () => joined++);
+    const failedLoads: unknown[] = [];
+    cache.events.on('load', ({ failed, error }) => failed && failedLoads.push(error));
+    const gate = deferred<void>();
+    const app = express();
+    app.get('/api/flaky', responseCache(cache), async (_req, res) => {
+      const run = ++runs;
+      await gate.promise;
+      res.status(503).json({ run });
+    });
+    const server = await served(app);
+    const pending = Array.from({ length: 3 }, () =>
+      request(server)
+        .get('/api/flaky')
+        .then((response) => response),
+    );
+    await eventually(() => runs === 1 && joined === 2);
+    gate.resolve();
+    const responses = await Promise.all(pending);
+
+    expect(responses.map((response) => response.status)).to.deep.equal([503, 503, 503]);
+    expect(runs).to.equal(3);
+    expect(requests.map((event) => event.reason).sort()).to.deep.equal([
+      'status',
+      'uncacheable',
+      'uncacheable',
+    ]);
+    // One load ran (the leader's): the others ran the handler outside the engine.
+    expect(failedLoads).to.have.lengthOf(1);
   });
 
   it('answers a HEAD request that arrives during the GET load from the GET response', async () => {

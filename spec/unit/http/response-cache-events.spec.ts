@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import express from 'express';
 import request from 'supertest';
+import type { CacheEventMap } from '../../../src/events.js';
 import { responseCache } from '../../../src/index.js';
 import { createFixtureApp } from '../../support/app-factory.js';
 import { eventually } from '../../support/eventually.js';
@@ -28,6 +29,45 @@ describe('responseCache request events', () => {
       { route: '/api/json', method: 'HEAD', result: 'miss', reason: 'head' },
     ]);
     for (const { durationSeconds } of requests) expect(durationSeconds).to.be.within(0, 10);
+  });
+
+  it('counts a miss answered with a server error as a failed load, in the group of its route', async () => {
+    const { cache, requests } = createTestCache();
+    const loads: CacheEventMap['load'][0][] = [];
+    cache.events.on('load', (load) => loads.push(load));
+    const fixture = createFixtureApp({ cache });
+    for (const [path, loaded] of [
+      ['/api/server-error', 1],
+      ['/api/error', 2],
+      ['/api/items/1', 3],
+    ] as const) {
+      await getFrom(fixture.app, path);
+      await eventually(() => loads.length === loaded);
+    }
+    expect(loads.map(({ failed, group }) => ({ failed, group }))).to.deep.equal([
+      { failed: true, group: '/api/server-error' },
+      { failed: true, group: '/api/error' },
+      { failed: false, group: '/api/items/:id' },
+    ]);
+    expect(loads[0]?.error).to.match(/status 500/);
+    expect(requests.map(({ result, status }) => `${result} ${status}`)).to.deep.equal([
+      'miss 500',
+      'miss 500',
+      'miss 200',
+    ]);
+    expect(cache.stats()).to.include({ loads: 3, loadErrors: 2 });
+  });
+
+  it('groups the loads of a middleware mounted with app.use by the route that answered', async () => {
+    const { cache } = createTestCache();
+    const loads: CacheEventMap['load'][0][] = [];
+    cache.events.on('load', (load) => loads.push(load));
+    const app = express();
+    app.use(responseCache(cache));
+    app.get('/articles/:slug', (_req, res) => res.status(503).json({ error: 'later' }));
+    await getFrom(app, '/articles/cache-aside');
+    await eventually(() => loads.length === 1);
+    expect(loads[0]).to.include({ failed: true, group: '/articles/:slug' });
   });
 
   it('names the route of a handler that failed, not the path Express restored for the error handler', async () => {

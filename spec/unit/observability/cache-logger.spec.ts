@@ -174,7 +174,7 @@ describe('cache logging (winston)', () => {
 
   it('logs requests at http level with route, method, result, duration and reason', () => {
     const cache = makeCache();
-    const request = { route: '/api/items/:id', method: 'GET', durationSeconds: 0.0015 };
+    const request = { route: '/api/items/:id', method: 'GET', status: 200, durationSeconds: 0.0015 };
     cache.events.emit('request', { ...request, result: 'bypass', reason: 'authorization' });
     cache.events.emit('request', { ...request, result: 'hit' });
 
@@ -225,7 +225,13 @@ describe('cache logging (winston)', () => {
     await Promise.all([healthy.get('k', async () => 'v'), healthy.get('k', async () => 'v')]);
     await healthy.get('k', () => 'v');
     await healthy.invalidate('k');
-    healthy.events.emit('request', { route: '/r', method: 'GET', result: 'hit', durationSeconds: 0.001 });
+    healthy.events.emit('request', {
+      route: '/r',
+      method: 'GET',
+      result: 'hit',
+      status: 200,
+      durationSeconds: 0.001,
+    });
     expect(recording.entries).to.deep.equal([]);
 
     const broken = makeCache({ store: new ChaosStore().alwaysThrow(), circuitBreakerThreshold: 0 });
@@ -250,8 +256,13 @@ describe('cache logging (winston)', () => {
   });
 });
 
-function withoutSeconds(request: { route: string; method: string; durationSeconds: number }) {
-  return { route: request.route, method: request.method, durationMs: request.durationSeconds * 1000 };
+function withoutSeconds(request: { route: string; method: string; status: number; durationSeconds: number }) {
+  return {
+    route: request.route,
+    method: request.method,
+    status: request.status,
+    durationMs: request.durationSeconds * 1000,
+  };
 }
 
 describe('hashCacheKey', () => {

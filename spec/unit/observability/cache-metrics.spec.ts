@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import { Counter, register as globalRegistry, Registry } from 'prom-client';
 import sinon from 'sinon';
@@ -10,16 +11,21 @@ import { silentLogger } from '../../support/silent-logger.js';
 import { familyNames, sampleValue } from './read-metric.js';
 
 const FAMILIES = [
+  'cache_aside_build_info',
   'cache_aside_circuit_open',
+  'cache_aside_circuit_opens_total',
   'cache_aside_coalesced_total',
   'cache_aside_errors_total',
+  'cache_aside_invalidation_failures_total',
   'cache_aside_invalidations_total',
   'cache_aside_load_duration_seconds',
+  'cache_aside_loads_total',
   'cache_aside_lookups_total',
+  'cache_aside_memory_tier_bytes',
+  'cache_aside_memory_tier_entries',
   'cache_aside_redis_duration_seconds',
   'cache_aside_refused_writes_total',
   'cache_aside_request_duration_seconds',
-  'cache_aside_requests_total',
   'cache_aside_revalidations_total',
 ];
 
@@ -112,6 +118,39 @@ describe('cache metrics (prom-client)', () => {
       expect(() => makeCache()).to.throw(TypeError, /cache_aside_errors_total.*already registered/);
     });
 
+    it('makes the histograms with metricsBuckets, keeping the defaults of the families left out', async () => {
+      const cache = makeCache({ metricsBuckets: { load: [0.05, 0.2, 1] } });
+      cache.events.emit('load', { key: 'k', durationSeconds: 0.1, failed: false });
+      const loadBucket = (le: number | string) =>
+        sampleValue(registry, 'cache_aside_load_duration_seconds_bucket', { cache: 'shop', le });
+      expect([
+        await loadBucket(0.05),
+        await loadBucket(0.2),
+        await loadBucket(1),
+        await loadBucket('+Inf'),
+      ]).to.deep.equal([0, 1, 1, 1]);
+      expect(await loadBucket(0.1)).to.equal(undefined);
+      expect(
+        await sampleValue(registry, 'cache_aside_redis_duration_seconds_bucket', {
+          cache: 'shop',
+          operation: 'get',
+          le: 0.00015,
+        }),
+        'a default Redis bucket',
+      ).to.equal(0);
+    });
+
+    it('shares the histograms with a second cache given the same buckets, and refuses one given others', () => {
+      const buckets = { request: [0.01, 0.1, 1] };
+      makeCache({ prefix: 'a:', metricsBuckets: buckets });
+      expect(() => makeCache({ prefix: 'b:', metricsBuckets: { request: [0.01, 0.1, 1] } })).to.not.throw();
+      expect(() => makeCache({ prefix: 'c:' }))
+        .to.throw(TypeError, /`metricsBuckets\.request` differs .* \(0\.01, 0\.1, 1\).*same `metricsBuckets`/)
+        .with.property('code', 'E_INVALID_OPTION');
+      // Under another prefix, they are other histograms.
+      expect(() => makeCache({ prefix: 'd:', metricsPrefix: 'other_' })).to.not.throw();
+    });
+
     it('registers nothing with registry: false', () => {
       makeCache({ registry: false });
       expect(familyNames(registry)).to.deep.equal([]);
@@ -129,10 +168,26 @@ describe('cache metrics (prom-client)', () => {
         );
       }
       for (const operation of ['get', 'set', 'delete_tagged', 'lock_acquire', 'decode', 'connection']) {
-        expect(await sampleValue(registry, 'cache_aside_errors_total', { ...cache, operation })).to.equal(0);
+        expect(
+          await sampleValue(registry, 'cache_aside_errors_total', { ...cache, operation, reason: 'error' }),
+        ).to.equal(0);
+      }
+      for (const reason of ['timeout', 'circuit_open']) {
+        expect(
+          await sampleValue(registry, 'cache_aside_errors_total', { ...cache, operation: 'get', reason }),
+        ).to.equal(0);
+      }
+      for (const kind of ['key', 'tag', 'pattern']) {
+        expect(
+          await sampleValue(registry, 'cache_aside_invalidation_failures_total', { ...cache, kind }),
+        ).to.equal(0);
+      }
+      for (const result of ['ok', 'error']) {
+        expect(await sampleValue(registry, 'cache_aside_loads_total', { ...cache, result })).to.equal(0);
       }
       expect(await sampleValue(registry, 'cache_aside_coalesced_total', cache)).to.equal(0);
       expect(await sampleValue(registry, 'cache_aside_circuit_open', cache)).to.equal(0);
+      expect(await sampleValue(registry, 'cache_aside_circuit_opens_total', cache)).to.equal(0);
       expect(await sampleValue(registry, 'cache_aside_load_duration_seconds_count', cache)).to.equal(0);
       expect(
         await sampleValue(registry, 'cache_aside_redis_duration_seconds_count', {
@@ -167,10 +222,11 @@ describe('cache metrics (prom-client)', () => {
       ).to.equal(1);
     });
 
-    it('cache_aside_load_duration_seconds buckets span sub-millisecond to multi-second loads', async () => {
+    it('cache_aside_load_duration_seconds buckets span millisecond to multi-second loads, dense around 100 ms', async () => {
       const cache = makeCache();
-      cache.events.emit('load', { key: 'k', durationSeconds: 0.0003, failed: false });
-      cache.events.emit('load', { key: 'k', durationSeconds: 0.003, failed: false });
+      for (const durationSeconds of [0.0003, 0.003, 0.104, 0.118]) {
+        cache.events.emit('load', { key: 'k', durationSeconds, failed: false });
+      }
       cache.events.emit('load', {
         key: 'k',
         durationSeconds: 7,
@@ -179,14 +235,35 @@ describe('cache metrics (prom-client)', () => {
       });
       const bucket = (le: number) =>
         sampleValue(registry, 'cache_aside_load_duration_seconds_bucket', { cache: 'shop', le });
-      expect(await bucket(0.0005)).to.equal(1);
+      expect(await bucket(0.001)).to.equal(1);
       expect(await bucket(0.0025)).to.equal(1);
       expect(await bucket(0.005)).to.equal(2);
-      expect(await bucket(5)).to.equal(2);
-      expect(await bucket(10)).to.equal(3);
+      // 100–120 ms, the loads of a typical data source, fall in buckets 10 and 15 ms wide.
+      expect(await bucket(0.1)).to.equal(2);
+      expect(await bucket(0.11)).to.equal(3);
+      expect(await bucket(0.125)).to.equal(4);
+      expect(await bucket(5)).to.equal(4);
+      expect(await bucket(10)).to.equal(5);
       expect(
         await sampleValue(registry, 'cache_aside_load_duration_seconds_sum', { cache: 'shop' }),
-      ).to.be.closeTo(7.0033, 1e-9);
+      ).to.be.closeTo(7.2253, 1e-9);
+    });
+
+    it('cache_aside_loads_total counts loads by result: ok, or error when the loader throws', async () => {
+      const cache = makeCache();
+      await cache.get('a', () => 'v');
+      await cache.get('b', () => Promise.reject(new Error('database down'))).catch(() => undefined);
+      await cache
+        .get('c', () => {
+          throw new Error('database down');
+        })
+        .catch(() => undefined);
+      const loads = (result: string) =>
+        sampleValue(registry, 'cache_aside_loads_total', { cache: 'shop', result });
+      expect([await loads('ok'), await loads('error')]).to.deep.equal([1, 2]);
+      expect(
+        await sampleValue(registry, 'cache_aside_load_duration_seconds_count', { cache: 'shop' }),
+      ).to.equal(3);
     });
 
     it('cache_aside_redis_duration_seconds times every store command by operation', async () => {
@@ -200,12 +277,12 @@ describe('cache metrics (prom-client)', () => {
       expect(await count('delete_tagged')).to.equal(1);
     });
 
-    it('cache_aside_errors_total counts failed operations, and cache_aside_circuit_open follows the breaker', async () => {
+    it('cache_aside_errors_total counts failed operations by reason, and cache_aside_circuit_open follows the breaker', async () => {
       const clock = sinon.useFakeTimers({ now: 1_700_000_000_000, toFake: ['Date'] });
       const store = new ChaosStore().alwaysThrow();
       const cache = makeCache({ store, circuitBreakerThreshold: 2, circuitBreakerHalfOpenAfterMs: 1_000 });
-      const errors = (operation: string) =>
-        sampleValue(registry, 'cache_aside_errors_total', { cache: 'shop', operation });
+      const errors = (operation: string, reason = 'error') =>
+        sampleValue(registry, 'cache_aside_errors_total', { cache: 'shop', operation, reason });
       const circuitOpen = () => sampleValue(registry, 'cache_aside_circuit_open', { cache: 'shop' });
 
       // A failed read (nothing more is asked of an unreachable Redis), then a failed write: two in a row.
@@ -213,14 +290,51 @@ describe('cache metrics (prom-client)', () => {
       await cache.set('k', 'v');
       expect([await errors('get'), await errors('set'), await circuitOpen()]).to.deep.equal([1, 1, 1]);
 
-      // Skipped by the open circuit: not a Redis error.
+      // Skipped by the open circuit: counted apart from the calls that reached Redis.
       await cache.get('k', () => 'v');
-      expect([await errors('get'), await errors('set')]).to.deep.equal([1, 1]);
+      await cache.get('k', () => 'v');
+      expect([await errors('get'), await errors('get', 'circuit_open')]).to.deep.equal([1, 2]);
 
       store.heal();
       clock.tick(1_000);
       await cache.get('k', () => 'v');
       expect(await circuitOpen()).to.equal(0);
+    });
+
+    it('cache_aside_errors_total counts Redis calls that took longer than redisTimeoutMs as timeouts', async () => {
+      const cache = makeCache({
+        store: new ChaosStore().delay(1_000, { only: ['get'] }),
+        redisTimeoutMs: 20,
+      });
+      expect(await cache.get('k', () => 'v')).to.equal('v');
+      const errors = (reason: string) =>
+        sampleValue(registry, 'cache_aside_errors_total', { cache: 'shop', operation: 'get', reason });
+      expect([await errors('timeout'), await errors('error')]).to.deep.equal([1, 0]);
+      await cache.close();
+    });
+
+    it('cache_aside_circuit_opens_total counts each opening once, however many probes fail before it closes', async () => {
+      const clock = sinon.useFakeTimers({ now: 1_700_000_000_000, toFake: ['Date'] });
+      const store = new ChaosStore().alwaysThrow();
+      const cache = makeCache({ store, circuitBreakerThreshold: 2, circuitBreakerHalfOpenAfterMs: 1_000 });
+      const opens = () => sampleValue(registry, 'cache_aside_circuit_opens_total', { cache: 'shop' });
+      const outage = async () => {
+        for (let probe = 0; probe < 4; probe++) {
+          await cache.get('k', () => 'v');
+          await cache.get('k', () => 'v');
+          clock.tick(1_000);
+        }
+      };
+
+      await outage();
+      expect(await opens()).to.equal(1);
+      store.heal();
+      await cache.get('k', () => 'v');
+      expect(await sampleValue(registry, 'cache_aside_circuit_open', { cache: 'shop' })).to.equal(0);
+      // Flapping: the next outage is another opening.
+      store.alwaysThrow();
+      await outage();
+      expect(await opens()).to.equal(2);
     });
 
     it('cache_aside_errors_total counts undecodable entries as decode errors', async () => {
@@ -264,30 +378,91 @@ describe('cache metrics (prom-client)', () => {
       expect([await count('key'), await count('tag'), await count('pattern')]).to.deep.equal([2, 1, 1]);
     });
 
-    it('cache_aside_requests_total and cache_aside_request_duration_seconds observe the middleware’s request events', async () => {
+    it('cache_aside_invalidation_failures_total counts failed invalidation calls by kind, once per call whatever its retries', async () => {
+      const store = new ChaosStore().alwaysThrow(new Error('connect ECONNREFUSED'), {
+        only: ['delete', 'deleteTagged', 'deleteMatching'],
+      });
+      const cache = makeCache({ store, invalidationAttempts: 3, invalidationBackoffMs: 0 });
+      await cache.invalidate('a').catch(() => undefined);
+      await cache.invalidate('b').catch(() => undefined);
+      await cache.invalidateTags(['t']).catch(() => undefined);
+      await cache.invalidatePattern('items:*').catch(() => undefined);
+      const failures = (kind: string) =>
+        sampleValue(registry, 'cache_aside_invalidation_failures_total', { cache: 'shop', kind });
+      const successes = (kind: string) =>
+        sampleValue(registry, 'cache_aside_invalidations_total', { cache: 'shop', kind });
+      expect([await failures('key'), await failures('tag'), await failures('pattern')]).to.deep.equal([
+        2, 1, 1,
+      ]);
+      expect([await successes('key'), await successes('tag'), await successes('pattern')]).to.deep.equal([
+        0, 0, 0,
+      ]);
+    });
+
+    it('cache_aside_request_duration_seconds is the one family of HTTP requests, with the cache and the status class', async () => {
       const cache = makeCache();
       const request = { route: '/api/items/:id', method: 'GET', durationSeconds: 0.0004 };
-      cache.events.emit('request', { ...request, result: 'miss' });
-      cache.events.emit('request', { ...request, result: 'hit' });
-      cache.events.emit('request', { ...request, result: 'hit' });
-      cache.events.emit('request', { ...request, result: 'bypass', reason: 'authorization' });
+      cache.events.emit('request', { ...request, result: 'miss', status: 200 });
+      cache.events.emit('request', { ...request, result: 'miss', status: 503 });
+      cache.events.emit('request', { ...request, result: 'hit', status: 200 });
+      cache.events.emit('request', { ...request, result: 'hit', status: 304 });
+      cache.events.emit('request', { ...request, result: 'hit', status: 200 });
+      cache.events.emit('request', { ...request, result: 'bypass', status: 404, reason: 'authorization' });
 
-      const requests = (result: string) =>
-        sampleValue(registry, 'cache_aside_requests_total', {
+      const requests = (result: string, status_class: string) =>
+        sampleValue(registry, 'cache_aside_request_duration_seconds_count', {
+          cache: 'shop',
           route: '/api/items/:id',
           method: 'GET',
           result,
+          status_class,
         });
-      expect([await requests('hit'), await requests('miss'), await requests('bypass')]).to.deep.equal([
-        2, 1, 1,
-      ]);
+      expect([
+        await requests('hit', '2xx'),
+        await requests('hit', '3xx'),
+        await requests('miss', '2xx'),
+        await requests('miss', '5xx'),
+        await requests('bypass', '4xx'),
+      ]).to.deep.equal([2, 1, 1, 1, 1]);
       expect(
         await sampleValue(registry, 'cache_aside_request_duration_seconds_bucket', {
           route: '/api/items/:id',
           result: 'hit',
+          status_class: '2xx',
           le: 0.0005,
         }),
       ).to.equal(2);
+      expect(registry.getSingleMetric('cache_aside_requests_total')).to.equal(undefined);
+    });
+
+    it('cache_aside_build_info says which version of the package exports the metrics', async () => {
+      makeCache();
+      const { version } = JSON.parse(
+        await readFile(new URL('../../../package.json', import.meta.url), 'utf8'),
+      ) as { version: string };
+      expect(await sampleValue(registry, 'cache_aside_build_info', { version })).to.equal(1);
+    });
+
+    it('cache_aside_memory_tier_entries and _bytes read the in-process tier at every scrape, 0 without one', async () => {
+      const tiered = makeCache({ prefix: 'tiered:', memoryTier: { maxEntries: 10 } });
+      makeCache({ prefix: 'plain:' });
+      const entries = (cache: string) => sampleValue(registry, 'cache_aside_memory_tier_entries', { cache });
+      const bytes = (cache: string) => sampleValue(registry, 'cache_aside_memory_tier_bytes', { cache });
+      expect([await entries('tiered'), await bytes('tiered')]).to.deep.equal([0, 0]);
+
+      await tiered.get('a', () => 'alpha');
+      await tiered.get('b', () => 'beta');
+      expect(await entries('tiered'))
+        .to.equal(tiered.stats().memoryEntries)
+        .and.to.equal(2);
+      expect(await bytes('tiered'))
+        .to.equal(tiered.stats().memoryBytes)
+        .and.to.be.greaterThan(0);
+      expect([await entries('plain'), await bytes('plain')]).to.deep.equal([0, 0]);
+
+      // A closed cache leaves no series behind that would go on claiming what its tier held.
+      await tiered.close();
+      expect([await entries('tiered'), await bytes('tiered')]).to.deep.equal([undefined, undefined]);
     });
 
     it('stops observing a cache once it is closed', async () => {

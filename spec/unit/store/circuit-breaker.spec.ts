@@ -54,6 +54,23 @@ describe('CircuitBreaker', () => {
     expect(changes).to.deep.equal([true, false]);
   });
 
+  it('reports one opening and one closing per outage, however many probes fail in between', async () => {
+    const circuit = breaker();
+    await rejectionOf(() => circuit.execute(down));
+    await rejectionOf(() => circuit.execute(down));
+    for (let probe = 0; probe < 3; probe++) {
+      await clock.tickAsync(1_000);
+      await rejectionOf(() => circuit.execute(down));
+    }
+    expect(changes).to.deep.equal([true]);
+    await clock.tickAsync(1_000);
+    expect(await circuit.execute(up)).to.equal('ok');
+    // A second outage is a second opening.
+    await rejectionOf(() => circuit.execute(down));
+    await rejectionOf(() => circuit.execute(down));
+    expect(changes).to.deep.equal([true, false, true]);
+  });
+
   it('never opens with threshold 0', async () => {
     const circuit = breaker(0);
     for (let i = 0; i < 5; i++) await rejectionOf(() => circuit.execute(down));
