@@ -190,17 +190,52 @@ describe('Grafana dashboard against a real Prometheus', function () {
     expect(empty, empty.join('\n')).to.deep.equal([]);
   });
 
-  it('shows routes that never hit at a 0 % hit ratio rather than leaving them out', async () => {
-    const hitRatio = dashboardTargets(readDashboard()).find(
-      (target) => target.panel === 'Hit ratio over time',
+  /** The dashboard panel's query `refId` evaluated now, by the value of `label`. */
+  async function panelValues(title: string, label: string, refId = 'A'): Promise<Record<string, number>> {
+    const target = dashboardTargets(readDashboard()).find(
+      (candidate) => candidate.panel === title && candidate.refId === refId,
     );
-    const samples = (await prometheus?.query(substitute(hitRatio?.expr ?? ''))) ?? [];
-    const byRoute = Object.fromEntries(
-      samples.map((sample) => [sample.metric.route, Number(sample.value[1])]),
-    );
+    if (target === undefined) throw new Error(`no query ${refId} in panel ${title}`);
+    const samples = (await prometheus?.query(substitute(target.expr))) ?? [];
+    return Object.fromEntries(samples.map((sample) => [sample.metric[label] ?? '', Number(sample.value[1])]));
+  }
+
+  it('shows routes that never hit at 0 % served from cache rather than leaving them out', async () => {
+    const byRoute = await panelValues('Served from cache by route', 'route');
     expect(Object.keys(byRoute).sort()).to.deep.equal([...ROUTES].sort());
     expect(byRoute['/api/broken/:id']).to.equal(0);
     expect(byRoute['/api/items/:id']).to.be.greaterThan(0);
+  });
+
+  it('counts stale answers as served from the cache, above the fresh hit ratio', async () => {
+    const served = (await panelValues('Served from cache', 'result'))[''] as number;
+    const fresh = (await panelValues('Fresh hit ratio', 'result'))[''] as number;
+    const stale = await prometheus?.query(
+      `sum(increase(cache_aside_request_duration_seconds_count{result="stale"}[${RATE_WINDOW}])) / sum(increase(cache_aside_request_duration_seconds_count{result=~"hit|stale|miss"}[${RATE_WINDOW}]))`,
+    );
+    expect(fresh).to.be.greaterThan(0);
+    // Queried a moment apart: the rates' extrapolation moves a little in between.
+    expect(served - fresh).to.be.closeTo(Number(stale?.[0]?.value[1]), 0.01);
+    expect(served - fresh).to.be.greaterThan(0.02);
+    expect((await panelValues('Handler time saved', 'cache'))['']).to.be.greaterThan(0);
+  });
+
+  it('lists every route in the routes table, with its request rate, served-from-cache share and 5xx share', async () => {
+    const rates = await panelValues('Routes', 'route', 'A');
+    const served = await panelValues('Routes', 'route', 'B');
+    const serverErrors = await panelValues('Routes', 'route', 'D');
+    for (const values of [rates, served, serverErrors])
+      expect(Object.keys(values).sort()).to.deep.equal([...ROUTES].sort());
+    expect(served['/api/broken/:id']).to.equal(0);
+    expect(served['/api/items/:id']).to.be.greaterThan(0);
+    expect(Object.values(serverErrors)).to.deep.equal(ROUTES.map(() => 0));
+  });
+
+  it('shows only the error series above zero: the broken cache’s', async () => {
+    const errors = await panelValues('Error ratio by operation', 'cache');
+    expect(Object.keys(errors)).to.deep.equal(['broken']);
+    const all = await prometheus?.query('cache_aside_errors_total{job="app"}');
+    expect(all?.length).to.be.greaterThan(Object.keys(errors).length);
   });
 
   it('fills every dashboard variable', async () => {
