@@ -13,6 +13,7 @@ const SCREENSHOT_TIMEOUT_MS = 120_000;
 /**
  * Screenshots the page at `htmlPath` into `pngPath`, `width` × `height` pixels, with Debian's
  * headless `chromium` (apt-get install -y chromium), in a fresh profile that talks to no server.
+ * `--virtual-time-budget` lets the page's modules load and draw before the picture is taken.
  */
 export async function screenshot(
   htmlPath: string,
@@ -34,6 +35,8 @@ export async function screenshot(
         '--disable-component-update',
         '--disable-sync',
         '--hide-scrollbars',
+        // The page loads its modules from beside it (file://).
+        '--allow-file-access-from-files',
         '--force-device-scale-factor=1',
         '--virtual-time-budget=5000',
         `--user-data-dir=${profile}`,

@@ -9,10 +9,10 @@ import { parseArgs } from 'node:util';
 import { readDashboard } from '../../spec/unit/observability/read-dashboard.js';
 import { screenshot } from './chromium.js';
 import { runFaultScenario } from './fault-scenario.js';
-import { rowPage } from './row-page.js';
+import { rowPage, writePageAssets } from './row-page.js';
 import { dashboardRows, pictureOfRow } from './row-pictures.js';
 
-const WIDTH_PX = 1400;
+const WIDTH_PX = 1280;
 const STEP_SECONDS = 2;
 // Grafana's $__rate_interval for 1 s scrapes is 4 s; 10 s draws the same shapes with less noise.
 const RATE_INTERVAL = '10s';
@@ -35,6 +35,7 @@ async function main(): Promise<void> {
   const run = await runFaultScenario(scale);
   const pages = await mkdtemp(join(tmpdir(), 'screenshots-pages-'));
   try {
+    await writePageAssets(pages);
     const dashboard = readDashboard();
     const marks = run.phases.map((phase) => ({ ...phase, text: phase.name, color: PHASE_COLOR }));
     const window = {
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
       );
       for (const panel of empty) console.warn(`screenshots: ${row.title} / ${panel.title} has no data`);
       const html = join(pages, `${fileNameOf(row.title)}.html`);
-      await writeFile(html, await rowPage(picture));
+      await writeFile(html, rowPage(picture));
       const png = join(OUTPUT_DIR, fileNameOf(row.title));
       await screenshot(html, png, picture.widthPx, picture.heightPx);
       console.log(`screenshots: ${png} (${Math.round((await stat(png)).size / 1024)} KiB)`);

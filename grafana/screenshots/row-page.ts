@@ -1,30 +1,39 @@
-import { readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import type { RowPicture } from './row-picture.js';
 
 const require = createRequire(import.meta.url);
+const PAGE_SOURCES = fileURLToPath(new URL('./page/', import.meta.url));
 
 /**
- * A self-contained HTML page that draws `row`: uPlot's browser build and stylesheet, the row's data
- * as JSON, and draw-row.ts transpiled to JavaScript, all inline (the page loads nothing).
+ * Writes into `directory` what every row page loads: uPlot's browser build and stylesheet, and the
+ * page modules (`page/*.ts`) transpiled to JavaScript, imports kept (Chromium loads them as modules).
  */
-export async function rowPage(row: RowPicture): Promise<string> {
-  const [uPlotScript, uPlotStyle, drawSource] = await Promise.all([
-    readFile(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
-    readFile(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
-    readFile(new URL('./draw-row.ts', import.meta.url), 'utf8'),
-  ]);
-  const drawScript = ts.transpileModule(drawSource, {
-    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 },
-  }).outputText;
+export async function writePageAssets(directory: string): Promise<void> {
+  await mkdir(join(directory, 'page'), { recursive: true });
+  await copyFile(require.resolve('uplot/dist/uPlot.iife.min.js'), join(directory, 'uPlot.iife.min.js'));
+  await copyFile(require.resolve('uplot/dist/uPlot.min.css'), join(directory, 'uPlot.min.css'));
+  for (const file of await readdir(PAGE_SOURCES)) {
+    if (!file.endsWith('.ts')) continue;
+    const { outputText } = ts.transpileModule(await readFile(join(PAGE_SOURCES, file), 'utf8'), {
+      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 },
+    });
+    await writeFile(join(directory, 'page', file.replace(/\.ts$/, '.js')), outputText);
+  }
+}
+
+/** The page of one row, in the directory of {@link writePageAssets}: the row's data inline. */
+export function rowPage(row: RowPicture): string {
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>${escapeHtml(row.title)}</title>
-<style>${uPlotStyle}</style>
+<link rel="stylesheet" href="uPlot.min.css">
 </head><body>
-<script>${uPlotScript}</script>
+<script src="uPlot.iife.min.js"></script>
 <script>globalThis.ROW = ${inlineJson(row)};</script>
-<script type="module">${drawScript}</script>
+<script type="module" src="page/draw-row.js"></script>
 </body></html>
 `;
 }

@@ -6,6 +6,7 @@ import {
   type QueryWindows,
   substituteVariables,
 } from '../../spec/unit/observability/read-dashboard.js';
+import { colorOf, GRAFANA_COLORS, statesOf } from './panel-colors.js';
 import type {
   PanelBox,
   PanelPicture,
@@ -16,6 +17,7 @@ import type {
   StatPicture,
   TablePicture,
 } from './row-picture.js';
+import { type QueryResult, tableOf } from './table-of.js';
 
 /** The time range the pictures show, and how finely. */
 export interface PictureWindow {
@@ -31,16 +33,6 @@ const CELL_HEIGHT_PX = 30;
 const GUTTER_PX = 8;
 const ROW_HEADER_PX = 36;
 const CAPTION_PX = 28;
-
-// Grafana's dark theme names for the colours the dashboard uses.
-const GRAFANA_COLORS: Record<string, string> = {
-  green: '#73BF69',
-  red: '#F2495C',
-  orange: '#FF9830',
-  yellow: '#FADE2A',
-  blue: '#5794F2',
-  purple: '#B877D9',
-};
 
 /** Panels of each row of the dashboard, in reading order. */
 export function dashboardRows(dashboard: Dashboard): { title: string; panels: DashboardPanel[] }[] {
@@ -118,7 +110,7 @@ class PanelQueries {
   ) {}
 
   async picture(panel: DashboardPanel, box: PanelBox): Promise<PanelPicture> {
-    const defaults = (panel.fieldConfig?.defaults ?? {}) as Record<string, unknown>;
+    const defaults = panel.fieldConfig?.defaults ?? {};
     const unit = (defaults.unit ?? 'none') as PanelUnit;
     const base = { title: panel.title, box, unit };
     switch (panel.type) {
@@ -126,13 +118,13 @@ class PanelQueries {
         return {
           ...base,
           kind: 'timeseries',
-          max: typeof defaults.max === 'number' ? defaults.max : undefined,
+          max: defaults.max,
           series: await this.#allSeries(panel.targets ?? []),
-          legendCalcs: panel.options?.legend && 'calcs' in panel.options.legend ? legendCalcs(panel) : [],
+          legendCalcs: panel.options?.legend?.calcs ?? [],
           legendSortBy: panel.options?.legend?.sortBy,
         };
       case 'stat':
-        return { ...base, ...(await this.#stat(panel, defaults)) };
+        return { ...base, ...(await this.#stat(panel)) };
       case 'table':
         return { ...base, ...(await this.#table(panel, unit)) };
       case 'state-timeline':
@@ -140,7 +132,7 @@ class PanelQueries {
           ...base,
           kind: 'state-timeline',
           series: await this.#allSeries(panel.targets ?? []),
-          states: statesOf(defaults.mappings),
+          states: statesOf(defaults.mappings ?? []),
         };
       default:
         throw new Error(`no picture for panel type ${panel.type} (${panel.title})`);
@@ -194,10 +186,8 @@ class PanelQueries {
     });
   }
 
-  async #stat(
-    panel: DashboardPanel,
-    defaults: Record<string, unknown>,
-  ): Promise<Omit<StatPicture, 'title' | 'box' | 'unit'>> {
+  async #stat(panel: DashboardPanel): Promise<Omit<StatPicture, 'title' | 'box' | 'unit'>> {
+    const defaults = panel.fieldConfig?.defaults ?? {};
     const target = panel.targets?.[0] as DashboardTarget;
     let value: number | null;
     let sparkline: (number | null)[] | undefined;
@@ -212,96 +202,22 @@ class PanelQueries {
     return {
       kind: 'stat',
       value,
-      decimals: typeof defaults.decimals === 'number' ? defaults.decimals : undefined,
+      decimals: defaults.decimals,
       color: colorOf(defaults, value),
-      sparkline:
-        (panel.options as { graphMode?: string } | undefined)?.graphMode === 'none' ? undefined : sparkline,
+      sparkline: panel.options?.graphMode === 'none' ? undefined : sparkline,
     };
   }
 
-  /** Grafana's `merge` then `organize`: one row per label set, one column per query. */
+  /** A table panel: each query's instant result, merged and organised as Grafana does. */
   async #table(
     panel: DashboardPanel,
-    defaultUnit: PanelUnit,
+    unit: PanelUnit,
   ): Promise<Omit<TablePicture, 'title' | 'box' | 'unit'>> {
-    const targets = panel.targets ?? [];
-    const rows = new Map<string, Record<string, string | number>>();
-    for (const target of targets) {
-      const valueColumn = targets.length > 1 ? `Value #${target.refId}` : 'Value';
-      for (const sample of await this.prometheus.query(substituteVariables(target.expr, this.windows))) {
-        const { __name__: _name, ...labels } = sample.metric;
-        const key = JSON.stringify(Object.entries(labels).sort());
-        const row = rows.get(key) ?? { ...labels };
-        row[valueColumn] = Number(sample.value[1]);
-        rows.set(key, row);
-      }
+    const results: QueryResult[] = [];
+    for (const target of panel.targets ?? []) {
+      const samples = await this.prometheus.query(substituteVariables(target.expr, this.windows));
+      results.push({ refId: target.refId, samples });
     }
-    const organize = panel.transformations?.find((transformation) => transformation.id === 'organize')
-      ?.options as
-      | {
-          excludeByName?: Record<string, boolean>;
-          indexByName?: Record<string, number>;
-          renameByName?: Record<string, string>;
-        }
-      | undefined;
-    const names = [...new Set([...rows.values()].flatMap((row) => Object.keys(row)))]
-      .filter((name) => !organize?.excludeByName?.[name])
-      .sort((a, b) => (organize?.indexByName?.[a] ?? 99) - (organize?.indexByName?.[b] ?? 99));
-    const columns = names.map((name) => {
-      const shown = organize?.renameByName?.[name] ?? name;
-      const override = panel.fieldConfig?.overrides?.find((candidate) => candidate.matcher.options === shown);
-      const property = (id: string) => override?.properties.find((candidate) => candidate.id === id)?.value;
-      return {
-        name: shown,
-        unit: name.startsWith('Value')
-          ? ((property('unit') as PanelUnit | undefined) ?? defaultUnit)
-          : ('none' as const),
-        decimals: property('decimals') as number | undefined,
-      };
-    });
-    const sortColumn = names[1];
-    const table = [...rows.values()].sort((a, b) =>
-      sortColumn === undefined ? 0 : Number(b[sortColumn] ?? 0) - Number(a[sortColumn] ?? 0),
-    );
-    return {
-      kind: 'table',
-      columns,
-      rows: table.map((row) => names.map((name) => row[name] ?? null)),
-    };
+    return { kind: 'table', ...tableOf(panel, unit, results) };
   }
-}
-
-function legendCalcs(panel: DashboardPanel): string[] {
-  return ((panel.options?.legend as { calcs?: string[] } | undefined)?.calcs ?? []).slice();
-}
-
-function colorOf(defaults: Record<string, unknown>, value: number | null): string {
-  const color = defaults.color as { mode?: string; fixedColor?: string } | undefined;
-  if (color?.mode === 'fixed') return GRAFANA_COLORS[color.fixedColor ?? ''] ?? '#CCCCDC';
-  const steps =
-    (defaults.thresholds as { steps?: { color: string; value: number | null }[] } | undefined)?.steps ?? [];
-  let chosen = steps[0]?.color ?? 'green';
-  for (const step of steps)
-    if (step.value !== null && value !== null && value >= step.value) chosen = step.color;
-  return GRAFANA_COLORS[chosen] ?? chosen;
-}
-
-function statesOf(mappings: unknown): { from: number; text: string; color: string }[] {
-  const states: { from: number; text: string; color: string }[] = [];
-  for (const mapping of (mappings ?? []) as { type: string; options: Record<string, unknown> }[]) {
-    if (mapping.type === 'value') {
-      for (const [value, result] of Object.entries(
-        mapping.options as Record<string, { text: string; color: string }>,
-      ))
-        states.push({
-          from: Number(value),
-          text: result.text,
-          color: GRAFANA_COLORS[result.color] ?? result.color,
-        });
-    } else if (mapping.type === 'range') {
-      const { from, result } = mapping.options as { from: number; result: { text: string; color: string } };
-      states.push({ from, text: result.text, color: GRAFANA_COLORS[result.color] ?? result.color });
-    }
-  }
-  return states.sort((a, b) => a.from - b.from);
 }

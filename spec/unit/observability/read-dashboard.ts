@@ -35,10 +35,21 @@ export interface DashboardPanel {
   datasource?: DatasourceRef;
   gridPos: { x: number; y: number; w: number; h: number };
   fieldConfig?: {
-    defaults?: { unit?: string; mappings?: unknown[] };
+    defaults?: {
+      unit?: string;
+      max?: number;
+      decimals?: number;
+      mappings?: { type: string; options: Record<string, unknown> }[];
+      color?: { mode?: string; fixedColor?: string };
+      thresholds?: { steps?: { color: string; value: number | null }[] };
+    };
     overrides?: { matcher: { id: string; options: string }; properties: { id: string; value: unknown }[] }[];
   };
-  options?: { legend?: { sortBy?: string; sortDesc?: boolean } };
+  options?: {
+    legend?: { calcs?: string[]; sortBy?: string; sortDesc?: boolean };
+    graphMode?: string;
+    sortBy?: { displayName: string; desc?: boolean }[];
+  };
   transformations?: PanelTransformation[];
   targets?: DashboardTarget[];
 }
