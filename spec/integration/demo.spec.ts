@@ -76,4 +76,27 @@ describe('The demo (npm start)', function () {
     demo.child.kill('SIGINT');
     expect(await exited).to.equal(0);
   });
+
+  it('serves the process health the dashboard links to beside the cache metrics: Node defaults and the event loop lag', async () => {
+    const port = await findFreePort();
+    const demo = await startDemo({ PATH: '', PORT: String(port), HOST: '127.0.0.1', DATA_LATENCY_MS: '5' });
+    child = demo.child;
+    await fetch(`http://127.0.0.1:${port}/api/users/1`);
+    const page = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const families = new Set(
+      [...page.matchAll(/^# TYPE (\w+) (\w+)$/gm)].map((match) => `${match[1]} ${match[2]}`),
+    );
+    for (const family of [
+      'nodejs_eventloop_lag_seconds gauge',
+      'nodejs_eventloop_lag_p99_seconds gauge',
+      'process_cpu_seconds_total counter',
+      'process_resident_memory_bytes gauge',
+      'nodejs_heap_size_used_bytes gauge',
+      'cache_aside_request_duration_seconds histogram',
+      'cache_aside_build_info gauge',
+    ]) {
+      expect(families.has(family), family).to.equal(true);
+    }
+    expect(page).to.match(/^nodejs_eventloop_lag_seconds \d/m);
+  });
 });

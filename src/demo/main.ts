@@ -1,10 +1,15 @@
 import type { Server } from 'node:http';
+import { collectDefaultMetrics } from 'prom-client';
 import { createCache } from '../create-cache.js';
 import { createDemoApp, DEMO_STALE_TTL_SECONDS, DEMO_TTL_SECONDS } from './demo-app.js';
 import { chooseDemoBackend } from './demo-backend.js';
 import { MockDataStore } from './mock-data-store.js';
 
 async function main(): Promise<void> {
+  // Process health beside the cache's metrics, on the same /metrics page (prom-client's default
+  // registry): CPU, memory, heap, GC and the event loop lag (`nodejs_eventloop_lag_seconds`), which
+  // the dashboard's process-health links read.
+  collectDefaultMetrics();
   const backend = await chooseDemoBackend();
   const cache = createCache({
     ...(backend.redis === undefined ? { store: backend.store } : { redis: backend.redis }),

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import winston, { type Logger } from 'winston';
 import type { CacheEvents, FailureOperation } from '../events.js';
-import { FailureStreak } from './failure-streak.js';
+import { FailureStreak, GroupedFailureStreaks } from './failure-streak.js';
 
 /**
  * The logger a cache uses when none is given: JSON lines with a timestamp on the console, at
@@ -16,26 +16,36 @@ export function createDefaultLogger(level: string): Logger {
   });
 }
 
+/** Most loader groups whose failures are followed apart; more failing at once share one streak. */
+const MAX_FAILING_LOAD_GROUPS = 100;
+/** The group of loads that name none (`cache.get` without `group`): the whole cache. */
+const WHOLE_CACHE = '';
+/** The streak that failing groups beyond {@link MAX_FAILING_LOAD_GROUPS} share. */
+const OTHER_GROUPS = '<other groups>';
+
 /**
  * Writes structured log entries for the events of one cache (named `cacheName`). Keys appear only
- * as `keyHash`. Levels: a failure that starts a streak is `error` (Redis, encoding) or `warn`
- * (loader, undecodable entry), the rest of the streak is `debug`, and its end is one `info` entry
- * with the number of failures; the circuit opening is `warn`, and so is a route's failing `key` or
- * `credentialKey` (once per route); requests are `http`; invalidations
- * `verbose`; lookups, loads and coalescing `debug`.
+ * as `keyHash`. Each kind of failure tells one story per incident, at the default `warn` level: the
+ * failure that starts a streak is `error` (Redis, encoding) or `warn` (a loader's group, an
+ * undecodable entry), the rest of the streak is `debug`, and its end is one `warn` entry with the
+ * number of failures and how long it lasted. Loader failures (a throw, a timeout, a handler's 5xx)
+ * are followed per group: the route pattern for `responseCache`, the `group` entry option, or the
+ * whole cache. The circuit breaker's opening and closing are one `warn` each per outage, and a
+ * route's failing `key` or `credentialKey` is `warn` (once per route); requests are `http`;
+ * invalidations `verbose`; lookups, loads and coalescing `debug`.
  */
 export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName: string): void {
   const cache = cacheName;
   const streaks = {
     redis: new FailureStreak(),
-    load: new FailureStreak(),
     decode: new FailureStreak(),
     encode: new FailureStreak(),
   };
+  const loadStreaks = new GroupedFailureStreaks(MAX_FAILING_LOAD_GROUPS, OTHER_GROUPS);
   const logStreakEnd = (streak: FailureStreak, message: string) => {
     const ended = streak.end();
     if (ended === undefined) return;
-    logger.info(message, { cache, failures: ended.failures, durationSeconds: ended.durationSeconds });
+    logger.warn(message, { cache, failures: ended.failures, durationSeconds: ended.durationSeconds });
   };
 
   events.on('request', ({ route, method, result, status, durationSeconds, reason }) => {
@@ -60,22 +70,37 @@ export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName
     }
   });
 
-  events.on('load', ({ key, durationSeconds, failed, error }) => {
+  events.on('load', ({ key, durationSeconds, failed, error, group = WHOLE_CACHE }) => {
     if (!failed) {
-      logStreakEnd(streaks.load, 'loader recovered');
+      const ended = loadStreaks.end(group);
+      if (ended !== undefined) {
+        const { failures, durationSeconds: streakSeconds } = ended;
+        logger.warn('loader recovered', {
+          cache,
+          ...groupField(ended.group),
+          failures,
+          durationSeconds: streakSeconds,
+        });
+      }
       if (logger.isLevelEnabled('debug')) {
-        logger.debug('cache load', { cache, keyHash: hashCacheKey(key), durationMs: toMs(durationSeconds) });
+        logger.debug('cache load', {
+          cache,
+          ...groupField(group),
+          keyHash: hashCacheKey(key),
+          durationMs: toMs(durationSeconds),
+        });
       }
       return;
     }
-    const starts = streaks.load.fail();
-    const level = starts ? 'warn' : 'debug';
+    const counted = loadStreaks.fail(group);
+    const level = counted.starts ? 'warn' : 'debug';
     if (!logger.isLevelEnabled(level)) return;
     logger.log(level, 'loader failed', {
       cache,
+      ...groupField(counted.group),
       keyHash: hashCacheKey(key),
       durationMs: toMs(durationSeconds),
-      failures: streaks.load.failures,
+      failures: counted.failures,
       ...describeError(error),
     });
   });
@@ -101,9 +126,10 @@ export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName
     logger.log(effectiveLevel, message, key === undefined ? entry : { ...entry, keyHash: hashCacheKey(key) });
   });
 
+  // Once each per outage: the breaker does not announce a failed probe as another opening.
   events.on('circuit', ({ open }) => {
     if (open) logger.warn('circuit breaker open: Redis is skipped until a probe call succeeds', { cache });
-    else logger.info('circuit breaker closed: Redis is used again', { cache });
+    else logger.warn('circuit breaker closed: Redis is used again', { cache });
   });
 
   events.on('invalidation', ({ kind, count }) => {
@@ -140,6 +166,11 @@ function classifyFailure(
     level: 'error',
     message: 'Redis call failed: requests are served without the cache until it recovers',
   };
+}
+
+/** The `group` field of a loader's log entries; none for the loads of the whole cache. */
+function groupField(group: string): { group?: string } {
+  return group === WHOLE_CACHE ? {} : { group };
 }
 
 function describeError(error: unknown): { error: string; errorCode?: string } {

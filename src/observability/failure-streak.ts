@@ -34,3 +34,53 @@ export class FailureStreak {
     return ended;
   }
 }
+
+/** Where a failure of a {@link GroupedFailureStreaks} was counted. */
+export interface GroupFailure {
+  /** The group whose streak counted it: its own, or the shared one once too many groups fail. */
+  group: string;
+  /** Whether it started that streak. */
+  starts: boolean;
+  /** Failures in that streak so far. */
+  failures: number;
+}
+
+/**
+ * Streaks of one kind of failure, kept apart by group (a loader's route, say), so that one group
+ * recovering does not end another's streak. Only groups in a streak are held, and at most
+ * `maxGroups` of them: failures of further groups share the streak of `sharedGroup`, which any
+ * success of a group not held apart ends.
+ */
+export class GroupedFailureStreaks {
+  readonly #streaks = new Map<string, FailureStreak>();
+  readonly #maxGroups: number;
+  readonly #sharedGroup: string;
+
+  constructor(maxGroups: number, sharedGroup: string) {
+    this.#maxGroups = maxGroups;
+    this.#sharedGroup = sharedGroup;
+  }
+
+  /** Records a failure of `group`. */
+  fail(group: string): GroupFailure {
+    const counted =
+      this.#streaks.has(group) || this.#streaks.size < this.#maxGroups ? group : this.#sharedGroup;
+    let streak = this.#streaks.get(counted);
+    if (streak === undefined) {
+      streak = new FailureStreak();
+      this.#streaks.set(counted, streak);
+    }
+    const starts = streak.fail();
+    return { group: counted, starts, failures: streak.failures };
+  }
+
+  /** Ends the streak `group` is counted in; `undefined` when there is none. */
+  end(group: string): (EndedStreak & { group: string }) | undefined {
+    const counted = this.#streaks.has(group) ? group : this.#sharedGroup;
+    const streak = this.#streaks.get(counted);
+    if (streak === undefined) return undefined;
+    this.#streaks.delete(counted);
+    const ended = streak.end() as EndedStreak;
+    return { ...ended, group: counted };
+  }
+}

@@ -16,26 +16,43 @@ export interface MetricsBuckets {
 export type ResolvedMetricsBuckets = Record<keyof MetricsBuckets, readonly number[]>;
 
 // `histogram_quantile` interpolates linearly inside a bucket, so a quantile is only as good as the
-// bucket it falls in is narrow: the bounds are close together (a step of 10 to 50 %) where these
-// durations usually lie, and sparse beyond.
+// bucket it falls in is narrow: with a step of 15 % between bounds it is off by a few % where the
+// observations spread, and by 15 % at worst when they bunch up at one end of a bucket. The bounds are
+// that close over the whole range a family's durations may take (a busy host stretches them all),
+// and coarse only beyond.
 
-/** From a sub-millisecond hit (a few ms over Redis) to a miss whose handler takes seconds. */
-const REQUEST_BUCKETS_SECONDS: readonly number[] = [
-  0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.006, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1,
-  0.11, 0.125, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2.5, 5, 10,
+/** Bounds within one decade, times 10ⁿ: no step between neighbours is over 17 %. */
+const FINE_STEPS: readonly number[] = [
+  1, 1.15, 1.3, 1.5, 1.75, 2, 2.3, 2.6, 3, 3.5, 4, 4.5, 5, 5.7, 6.5, 7.5, 8.7,
 ];
 
-/** Loaders: a millisecond of computation up to seconds of a struggling data source, dense around 100 ms. */
-const LOAD_BUCKETS_SECONDS: readonly number[] = [
-  0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.075, 0.1, 0.11, 0.125, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5,
-  0.75, 1, 2.5, 5, 10,
-];
+/**
+ * Coarser for requests, whose histogram has a series per route, method, result and status class:
+ * no step over 25 %.
+ */
+const REQUEST_STEPS: readonly number[] = [1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8];
 
-/** Redis round trips: 50 µs on loopback up to the one-second range of a struggling server. */
-const REDIS_BUCKETS_SECONDS: readonly number[] = [
-  0.00005, 0.0001, 0.00015, 0.0002, 0.0003, 0.0004, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005,
-  0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
-];
+/** Every bound of `steps` × 10ⁿ from `fromSeconds` up to `toSeconds`, both included. */
+function decadeBuckets(steps: readonly number[], fromSeconds: number, toSeconds: number): number[] {
+  const bounds: number[] = [];
+  for (let exponent = Math.floor(Math.log10(fromSeconds)); ; exponent++) {
+    for (const step of steps) {
+      // Rounded, so that the bound reads as written (0.000115, not 0.00011499999999999999).
+      const bound = Number((step * 10 ** exponent).toPrecision(6));
+      if (bound > toSeconds) return bounds;
+      if (bound >= fromSeconds) bounds.push(bound);
+    }
+  }
+}
+
+/** Requests: a hit from half a millisecond (a few ms over Redis) up to a miss whose handler takes a second; then 2.5, 5 and 10 s. */
+const REQUEST_BUCKETS_SECONDS: readonly number[] = [...decadeBuckets(REQUEST_STEPS, 0.0005, 1), 2.5, 5, 10];
+
+/** Loaders: a millisecond of computation up to the ten seconds of a struggling data source. */
+const LOAD_BUCKETS_SECONDS: readonly number[] = decadeBuckets(FINE_STEPS, 0.001, 10);
+
+/** Redis round trips: 50 µs on loopback up to 100 ms of a struggling server or host; then 0.25, 0.5 and 1 s. */
+const REDIS_BUCKETS_SECONDS: readonly number[] = [...decadeBuckets(FINE_STEPS, 0.00005, 0.1), 0.25, 0.5, 1];
 
 const FAMILIES: Record<keyof MetricsBuckets, true> = { request: true, load: true, redis: true };
 

@@ -5,12 +5,10 @@ import { readFileSync } from 'node:fs';
  * this module both in `src/observability/` and in the built `dist/observability/`. `'unknown'` when it
  * cannot be read (a bundler that left it behind), so that metrics never fail for a label.
  */
-export function packageVersion(): string {
+export function packageVersion(manifest: URL = new URL('../../package.json', import.meta.url)): string {
   try {
-    const manifest: unknown = JSON.parse(
-      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-    );
-    const version = (manifest as { version?: unknown } | null)?.version;
+    const parsed: unknown = JSON.parse(readFileSync(manifest, 'utf8'));
+    const version = (parsed as { version?: unknown } | null)?.version;
     return typeof version === 'string' && version.length > 0 ? version : 'unknown';
   } catch {
     return 'unknown';

@@ -1,13 +1,18 @@
 import { expect } from 'chai';
+import express from 'express';
 import sinon from 'sinon';
+import request from 'supertest';
 import winston from 'winston';
 import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
+import { responseCache } from '../../../src/http/response-cache.js';
 import { createDefaultLogger, hashCacheKey } from '../../../src/observability/cache-logger.js';
 import type { CacheOptions } from '../../../src/options.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import { ChaosStore } from '../../support/chaos-store.js';
+import { eventually } from '../../support/eventually.js';
 import { RecordingLogger } from '../../support/recording-logger.js';
+import { served } from '../../support/served.js';
 
 const REDIS_FAILED = 'Redis call failed: requests are served without the cache until it recovers';
 
@@ -36,7 +41,7 @@ describe('cache logging (winston)', () => {
   });
 
   describe('failure streaks', () => {
-    it('logs a Redis outage once as an error, the rest at debug, and its end once at info', async () => {
+    it('logs a Redis outage once as an error, the rest at debug, and its end once at warn', async () => {
       const store = new ChaosStore().alwaysThrow(new Error('connect ECONNREFUSED 127.0.0.1:6379'));
       const cache = makeCache({ store, circuitBreakerThreshold: 0 });
       for (let request = 0; request < 5; request++) await cache.get(`item:${request}`, () => 'v');
@@ -61,7 +66,7 @@ describe('cache logging (winston)', () => {
       store.heal();
       await cache.get('item:0', () => 'v');
       expect(recording.withMessage('Redis recovered')).to.deep.equal([
-        { level: 'info', message: 'Redis recovered', cache: 'shop', failures: 5, durationSeconds: 30 },
+        { level: 'warn', message: 'Redis recovered', cache: 'shop', failures: 5, durationSeconds: 30 },
       ]);
 
       store.alwaysThrow();
@@ -105,7 +110,9 @@ describe('cache logging (winston)', () => {
         keyHash: hashCacheKey('k'),
       });
       expect(failures[0]).to.not.have.property('errorCode');
-      expect(recording.withMessage('loader recovered')[0]).to.include({ level: 'info', failures: 3 });
+      expect(recording.withMessage('loader recovered')).to.deep.equal([
+        { level: 'warn', message: 'loader recovered', cache: 'shop', failures: 3, durationSeconds: 0 },
+      ]);
     });
 
     it('logs whatever a loader throws, even when it is not an Error', async () => {
@@ -129,7 +136,7 @@ describe('cache logging (winston)', () => {
       const message = 'undecodable cache entry: treated as a miss and overwritten';
       expect(recording.withMessage(message).map((entry) => entry.level)).to.deep.equal(['warn', 'debug']);
       expect(recording.withMessage('cache entries decode again')[0]).to.include({
-        level: 'info',
+        level: 'warn',
         failures: 2,
       });
     });
@@ -142,22 +149,24 @@ describe('cache logging (winston)', () => {
 
       const message = 'value could not be encoded: it is not cached';
       expect(recording.withMessage(message).map((entry) => entry.level)).to.deep.equal(['error', 'debug']);
-      expect(recording.withMessage('values encode again')[0]).to.include({ level: 'info', failures: 2 });
+      expect(recording.withMessage('values encode again')[0]).to.include({ level: 'warn', failures: 2 });
     });
 
     it('logs no recovery when nothing failed', async () => {
       const cache = makeCache();
       await cache.get('k', () => 'v');
-      expect(recording.at('info')).to.deep.equal([]);
+      expect(recording.entries.filter((entry) => entry.level !== 'debug')).to.deep.equal([]);
     });
   });
 
-  it('warns when the circuit breaker opens and says when it closes', async () => {
+  it('warns once when the circuit breaker opens and once when it closes, however many probes fail', async () => {
     const store = new ChaosStore().alwaysThrow();
     const cache = makeCache({ store, circuitBreakerThreshold: 2, circuitBreakerHalfOpenAfterMs: 1_000 });
-    // Two failed reads in a row open the circuit.
-    await cache.get('k', () => 'v');
-    await cache.get('k', () => 'v');
+    // Two failed reads in a row open the circuit; each second after, a probe fails.
+    for (let request = 0; request < 8; request++) {
+      await cache.get('k', () => 'v');
+      clock.tick(500);
+    }
     store.heal();
     clock.tick(1_000);
     await cache.get('k', () => 'v');
@@ -168,8 +177,9 @@ describe('cache logging (winston)', () => {
         message: 'circuit breaker open: Redis is skipped until a probe call succeeds',
         cache: 'shop',
       },
-      { level: 'info', message: 'circuit breaker closed: Redis is used again', cache: 'shop' },
+      { level: 'warn', message: 'circuit breaker closed: Redis is used again', cache: 'shop' },
     ]);
+    expect(store.calls.length, 'probes reached the store').to.be.greaterThan(2);
   });
 
   it('logs requests at http level with route, method, result, duration and reason', () => {
@@ -219,7 +229,7 @@ describe('cache logging (winston)', () => {
     expect(JSON.stringify(recording.entries)).to.not.include('alice@example.com');
   });
 
-  it('stays silent about a healthy cache at the default warn level, and logs an outage once', async () => {
+  it('stays silent about a healthy cache at the default warn level, and tells each outage as one start and one end', async () => {
     recording = new RecordingLogger('warn');
     const healthy = makeCache();
     await Promise.all([healthy.get('k', async () => 'v'), healthy.get('k', async () => 'v')]);
@@ -234,10 +244,76 @@ describe('cache logging (winston)', () => {
     });
     expect(recording.entries).to.deep.equal([]);
 
-    const broken = makeCache({ store: new ChaosStore().alwaysThrow(), circuitBreakerThreshold: 0 });
-    const failingLoader = () => Promise.reject(new Error('down'));
-    for (let request = 0; request < 3; request++) await broken.get('k', failingLoader).catch(() => undefined);
-    expect(recording.entries.map((entry) => entry.level)).to.deep.equal(['error', 'warn']);
+    const store = new ChaosStore().alwaysThrow();
+    const broken = makeCache({ store, circuitBreakerThreshold: 0 });
+    let sourceDown = true;
+    const loader = () => (sourceDown ? Promise.reject(new Error('down')) : Promise.resolve('v'));
+    for (let request = 0; request < 3; request++)
+      await broken.get(`k${request}`, loader).catch(() => undefined);
+    store.heal();
+    sourceDown = false;
+    for (let request = 0; request < 3; request++) await broken.get(`k${request}`, loader);
+    expect(recording.entries.map((entry) => `${entry.level} ${entry.message}`)).to.deep.equal([
+      `error ${REDIS_FAILED}`,
+      'warn loader failed',
+      'warn Redis recovered',
+      'warn loader recovered',
+    ]);
+  });
+
+  describe('loader streaks by group', () => {
+    it('follows each group apart: one route loading again does not end another route’s streak', async () => {
+      const cache = makeCache();
+      const failing = () => Promise.reject(new Error('reports database down'));
+      await cache.get('r1', failing, { group: '/api/reports/:id' }).catch(() => undefined);
+      await cache.get('n1', () => 'news', { group: '/api/news' });
+      await cache.get('r2', failing, { group: '/api/reports/:id' }).catch(() => undefined);
+      await cache.get('n2', () => 'news', { group: '/api/news' });
+
+      expect(
+        recording.entries
+          .filter((entry) => entry.level !== 'debug' || entry.message === 'loader failed')
+          .map((entry) => [entry.level, entry.message, entry.group, entry.failures]),
+      ).to.deep.equal([
+        ['warn', 'loader failed', '/api/reports/:id', 1],
+        ['debug', 'loader failed', '/api/reports/:id', 2],
+      ]);
+
+      await cache.get('r3', () => 'report', { group: '/api/reports/:id' });
+      expect(recording.withMessage('loader recovered')).to.deep.equal([
+        {
+          level: 'warn',
+          message: 'loader recovered',
+          cache: 'shop',
+          group: '/api/reports/:id',
+          failures: 2,
+          durationSeconds: 0,
+        },
+      ]);
+    });
+
+    it('tells a route whose handler answers 5xx as a failing loader, until it answers again', async () => {
+      const cache = makeCache();
+      let status = 503;
+      const app = express();
+      app.get('/api/reports/:id', responseCache(cache), (_req, res) => {
+        res.status(status).json({ status });
+      });
+      const server = await served(app);
+      const loaderEntries = () =>
+        recording.entries.filter((entry) => entry.message.startsWith('loader') && entry.level === 'warn');
+      for (const id of [1, 2, 3]) await request(server).get(`/api/reports/${id}`);
+      await eventually(() => loaderEntries().length === 1);
+      status = 200;
+      await request(server).get('/api/reports/4');
+      await eventually(() => loaderEntries().length === 2);
+
+      expect(loaderEntries().map((entry) => [entry.message, entry.group, entry.failures])).to.deep.equal([
+        ['loader failed', '/api/reports/:id', 1],
+        ['loader recovered', '/api/reports/:id', 3],
+      ]);
+      expect(loaderEntries()[0]?.error).to.match(/status 503/);
+    });
   });
 
   describe('createDefaultLogger', () => {

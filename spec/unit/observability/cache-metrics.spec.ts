@@ -222,7 +222,7 @@ describe('cache metrics (prom-client)', () => {
       ).to.equal(1);
     });
 
-    it('cache_aside_load_duration_seconds buckets span millisecond to multi-second loads, dense around 100 ms', async () => {
+    it('cache_aside_load_duration_seconds buckets span millisecond to ten-second loads in steps of at most 17 %', async () => {
       const cache = makeCache();
       for (const durationSeconds of [0.0003, 0.003, 0.104, 0.118]) {
         cache.events.emit('load', { key: 'k', durationSeconds, failed: false });
@@ -236,12 +236,12 @@ describe('cache metrics (prom-client)', () => {
       const bucket = (le: number) =>
         sampleValue(registry, 'cache_aside_load_duration_seconds_bucket', { cache: 'shop', le });
       expect(await bucket(0.001)).to.equal(1);
-      expect(await bucket(0.0025)).to.equal(1);
-      expect(await bucket(0.005)).to.equal(2);
-      // 100–120 ms, the loads of a typical data source, fall in buckets 10 and 15 ms wide.
+      expect(await bucket(0.0026)).to.equal(1);
+      expect(await bucket(0.003)).to.equal(2);
+      // 100–120 ms, the loads of a typical data source, fall in buckets 15 % wide.
       expect(await bucket(0.1)).to.equal(2);
-      expect(await bucket(0.11)).to.equal(3);
-      expect(await bucket(0.125)).to.equal(4);
+      expect(await bucket(0.115)).to.equal(3);
+      expect(await bucket(0.13)).to.equal(4);
       expect(await bucket(5)).to.equal(4);
       expect(await bucket(10)).to.equal(5);
       expect(
@@ -433,6 +433,15 @@ describe('cache metrics (prom-client)', () => {
         }),
       ).to.equal(2);
       expect(registry.getSingleMetric('cache_aside_requests_total')).to.equal(undefined);
+    });
+
+    it('keeps status_class to 1xx…5xx, counting a status outside 100–599 (not HTTP) as 5xx', async () => {
+      const cache = makeCache();
+      const request = { route: '/r', method: 'GET', result: 'miss' as const, durationSeconds: 0.01 };
+      for (const status of [101, 299, 999, 0]) cache.events.emit('request', { ...request, status });
+      const requests = (status_class: string) =>
+        sampleValue(registry, 'cache_aside_request_duration_seconds_count', { route: '/r', status_class });
+      expect([await requests('1xx'), await requests('2xx'), await requests('5xx')]).to.deep.equal([1, 1, 2]);
     });
 
     it('cache_aside_build_info says which version of the package exports the metrics', async () => {
