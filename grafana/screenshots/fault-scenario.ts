@@ -104,7 +104,7 @@ export async function runFaultScenario(scale = 1): Promise<ScenarioRun> {
   try {
     await stretch(STRETCHES_SECONDS.warmUp);
     await during(
-      'data source failing',
+      'data source down',
       STRETCHES_SECONDS.dataSourceFailing,
       async () => {
         dataStore.failing = true;
@@ -115,14 +115,14 @@ export async function runFaultScenario(scale = 1): Promise<ScenarioRun> {
     );
     await stretch(STRETCHES_SECONDS.afterDataSource);
     await during(
-      'Redis stopped',
+      'Redis down',
       STRETCHES_SECONDS.redisStopped,
       () => redis.stop(),
       () => redis.start(),
     );
     await stretch(STRETCHES_SECONDS.afterRedis);
     await during(
-      'UNLINK refused (ACL)',
+      'UNLINK denied (ACL)',
       STRETCHES_SECONDS.invalidationsRefused,
       () => setUnlink(redis, false),
       () => setUnlink(redis, true),

@@ -75,10 +75,20 @@ export function drawStateTimeline(
     body.append(band);
   });
   const axisTop = panel.series.length * (bandPx + 4) + 4;
+  // The first tick's label starts at the bands, the last one ends with them, the others are centred.
   for (let tick = 0; tick <= 4; tick++) {
-    const left = `calc(${labelPx}px + ${(tick / 4) * 100}% - ${(tick / 4) * labelPx}px - 24px)`;
-    const style = { position: 'absolute', left, top: `${axisTop}px`, color: WEAK_TEXT, fontSize: '11px' };
-    body.append(element('div', style, clock(first + (span * tick) / 4)));
+    const share = tick / 4;
+    const left = `calc(${labelPx}px + (100% - ${labelPx}px) * ${share})`;
+    const transform = `translateX(${-share * 100}%)`;
+    const style = {
+      position: 'absolute',
+      left,
+      transform,
+      top: `${axisTop}px`,
+      color: WEAK_TEXT,
+      fontSize: '11px',
+    };
+    body.append(element('div', style, clock(first + span * share)));
   }
   const legend = element('div', { position: 'absolute', left: '0', bottom: '0', fontSize: '12px' });
   for (const state of panel.states) {

@@ -31,23 +31,39 @@ function calc(name: string, values: readonly (number | null)[]): number | null {
   return present[present.length - 1] ?? null;
 }
 
-/** Dashed lines at the points in time, shaded and labelled bands for the spans, as Grafana marks them. */
+/**
+ * Dashed lines at the points in time, shaded bands for the spans, as Grafana marks annotations. A
+ * span's label starts at its band and is cut where the next span begins.
+ */
 function annotationHook(annotations: readonly PictureAnnotation[]) {
   return (u: UPlot) => {
     const context = u.ctx;
-    const { top, height } = u.bbox;
+    const { left, top, width, height } = u.bbox;
+    const x = (seconds: number) => u.valToPos(seconds, 'x', true);
+    const spanStarts = annotations
+      .filter((mark) => mark.endSeconds > mark.startSeconds)
+      .map((mark) => x(mark.startSeconds))
+      .sort((a, b) => a - b);
     context.save();
     context.font = '11px sans-serif';
+    context.textAlign = 'left';
+    context.textBaseline = 'alphabetic';
     for (const mark of annotations) {
-      const start = u.valToPos(mark.startSeconds, 'x', true);
-      const end = u.valToPos(mark.endSeconds, 'x', true);
+      const start = x(mark.startSeconds);
+      const end = x(mark.endSeconds);
       context.strokeStyle = mark.color;
       context.fillStyle = mark.color;
-      if (end - start > 1) {
+      if (mark.endSeconds > mark.startSeconds) {
         context.globalAlpha = 0.09;
         context.fillRect(start, top, end - start, height);
         context.globalAlpha = 0.9;
+        const labelEnd = spanStarts.find((next) => next > start) ?? left + width;
+        context.save();
+        context.beginPath();
+        context.rect(start, top, labelEnd - start - 4, 16);
+        context.clip();
         context.fillText(mark.text, start + 4, top + 12);
+        context.restore();
         continue;
       }
       context.globalAlpha = 0.9;
