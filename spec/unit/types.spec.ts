@@ -10,6 +10,7 @@ import {
   createCache,
   type LookupOutcome,
   MemoryStore,
+  type MetricsBuckets,
   type RequestResult,
 } from '../../src/index.js';
 import { rejectionOf } from '../support/rejection-of.js';
@@ -58,6 +59,18 @@ describe('public API types', () => {
       );
       // @ts-expect-error registry is a prom-client Registry or false
       expect(() => createCache({ store, registry: true })).to.throw(TypeError, /registry/);
+      const buckets: MetricsBuckets = { request: [0.005, 0.05, 0.5], load: [0.1, 1] };
+      expect(() => createCache({ store, registry: false, metricsBuckets: buckets })).to.not.throw();
+      // @ts-expect-error the families are request, load and redis
+      expect(() => createCache({ store, registry: false, metricsBuckets: { requests: [1] } })).to.throw(
+        TypeError,
+        /no family `requests`/,
+      );
+      // @ts-expect-error buckets are numbers of seconds
+      expect(() => createCache({ store, registry: false, metricsBuckets: { load: ['1'] } })).to.throw(
+        TypeError,
+        /metricsBuckets\.load/,
+      );
     });
 
     it('rejects misspelled options instead of ignoring them', () => {
@@ -95,6 +108,9 @@ describe('public API types', () => {
       expect(await rejectionOf(() => cache.get('k', () => 1, { ttl: '60' }))).to.be.instanceOf(TypeError);
       // @ts-expect-error tags is a list of strings
       expect(await rejectionOf(() => cache.get('k', () => 1, { tags: 'user' }))).to.be.instanceOf(TypeError);
+      await cache.get('user:4', () => 4, { group: (key: string) => key.split(':')[0] });
+      // @ts-expect-error group is a name or a function of the key
+      expect(await rejectionOf(() => cache.get('k', () => 1, { group: 7 }))).to.be.instanceOf(TypeError);
     });
 
     it('requires getMany loaders to return one value per missing key', async () => {
