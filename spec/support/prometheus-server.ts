@@ -11,14 +11,30 @@ export interface PrometheusOptions {
   targets: readonly string[];
   /** Label `job` of the targets. Default `'app'`. */
   jobName?: string;
-  /** Default 1. */
+  /** Default 1; rules are evaluated as often. */
   scrapeIntervalSeconds?: number;
+  /** Rule files to load (absolute paths). */
+  ruleFiles?: readonly string[];
 }
 
 /** One series of an instant vector. */
 interface VectorSample {
   metric: Record<string, string>;
   value: [number, string];
+}
+
+/** One series of a range vector. */
+export interface MatrixSeries {
+  metric: Record<string, string>;
+  values: [number, string][];
+}
+
+/** An alert as `/api/v1/alerts` lists it. */
+export interface PrometheusAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  state: 'pending' | 'firing';
+  value: string;
 }
 
 /** A real Prometheus for one spec file, on a free loopback port, with its data in a temporary folder. */
@@ -28,6 +44,15 @@ export interface TestPrometheus {
   query(expr: string): Promise<VectorSample[]>;
   /** Values of `label` on the series matching `selector` (`/api/v1/label/…/values`). */
   labelValues(label: string, selector: string): Promise<string[]>;
+  /** Evaluates `expr` from `startSeconds` to `endSeconds` (Unix time) every `stepSeconds`. */
+  queryRange(
+    expr: string,
+    startSeconds: number,
+    endSeconds: number,
+    stepSeconds: number,
+  ): Promise<MatrixSeries[]>;
+  /** The alerts pending or firing now (`/api/v1/alerts`). */
+  alerts(): Promise<PrometheusAlert[]>;
   stop(): Promise<void>;
 }
 
@@ -48,10 +73,16 @@ export async function startPrometheus(options: PrometheusOptions): Promise<TestP
   }
 }
 
-function scrapeConfig({ targets, jobName = 'app', scrapeIntervalSeconds = 1 }: PrometheusOptions) {
+function scrapeConfig({
+  targets,
+  jobName = 'app',
+  scrapeIntervalSeconds = 1,
+  ruleFiles = [],
+}: PrometheusOptions) {
   const interval = `${scrapeIntervalSeconds}s`;
   return {
     global: { scrape_interval: interval, evaluation_interval: interval, scrape_timeout: interval },
+    rule_files: ruleFiles,
     scrape_configs: [{ job_name: jobName, static_configs: [{ targets }] }],
   };
 }
@@ -82,6 +113,8 @@ async function startOnFreePort(binary: string, configFile: string, dataDir: stri
         url,
         query: (expr) => query(url, expr),
         labelValues: (label, selector) => labelValues(url, label, selector),
+        queryRange: (expr, start, end, step) => queryRange(url, expr, start, end, step),
+        alerts: async () => (await api<{ alerts: PrometheusAlert[] }>(`${url}/api/v1/alerts`)).alerts,
         stop: async () => {
           process.removeListener('exit', killOnExit);
           await stopChild(child);
@@ -179,4 +212,25 @@ function labelValues(url: string, label: string, selector: string): Promise<stri
   return api<string[]>(
     `${url}/api/v1/label/${encodeURIComponent(label)}/values?match[]=${encodeURIComponent(selector)}`,
   );
+}
+
+async function queryRange(
+  url: string,
+  expr: string,
+  startSeconds: number,
+  endSeconds: number,
+  stepSeconds: number,
+): Promise<MatrixSeries[]> {
+  const params = new URLSearchParams({
+    query: expr,
+    start: String(startSeconds),
+    end: String(endSeconds),
+    step: String(stepSeconds),
+  });
+  const data = await api<{ resultType: string; result: MatrixSeries[] }>(
+    `${url}/api/v1/query_range?${params}`,
+  );
+  if (data.resultType !== 'matrix')
+    throw new Error(`expected a range vector from ${expr}, got ${data.resultType}`);
+  return data.result;
 }
