@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { register as defaultRegistry } from 'prom-client';
 import { Cache } from './engine/cache.js';
+import { ModeSwitch } from './engine/cache-mode.js';
 import { CacheStatsRecorder, observeStats } from './engine/cache-stats.js';
 import { DistributedLock } from './engine/distributed-lock.js';
 import { EntryIO } from './engine/entry-io.js';
@@ -57,11 +58,13 @@ export function createCache(options: CacheOptions): Cache {
   });
   const lock = new DistributedLock(store, config.lock);
   const loads = new LoadCoordinator({ keys, io, lock, events, waitMs: config.loadWaitMs });
+  const modes = new ModeSwitch(events);
   const invalidator = new Invalidator({
     store,
     memory,
     loads,
     bus: createBus(config, keys, events),
+    modes,
     events,
     publishTimeoutMs: config.resilience.timeoutMs,
   });
@@ -77,6 +80,7 @@ export function createCache(options: CacheOptions): Cache {
     io,
     loads,
     invalidator,
+    modes,
     memory,
     failSafe: config.failSafe,
     events,

@@ -11,7 +11,7 @@ import { LoadLease } from './load-lease.js';
 import type { MemoryTier, PendingFill } from './memory-tier.js';
 
 /** Whether two values serialize to the same bytes: then only the times of their entry differ. */
-function encodesAlike<T>(serializer: Serializer, left: T, right: T): boolean {
+export function encodesAlike<T>(serializer: Serializer, left: T, right: T): boolean {
   try {
     return serializer.serialize(left).equals(serializer.serialize(right));
   } catch {

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { CacheError } from '../errors.js';
-import type { CacheEvents } from '../events.js';
-import type { InvalidationBus, InvalidationMessage } from '../store/invalidation-bus.js';
+import type { CacheEvents, CacheMode } from '../events.js';
+import type { BusMessage, InvalidationBus, InvalidationMessage } from '../store/invalidation-bus.js';
 import type { CacheBackend } from './cache-backend.js';
+import type { ModeSwitch } from './cache-mode.js';
 import type { LoadCoordinator } from './load-coordinator.js';
 import type { MemoryTier } from './memory-tier.js';
 import { withSoftTimeout } from './soft-timeout.js';
@@ -14,6 +15,8 @@ export interface InvalidatorParts {
   /** Loads under way, which must not be shared past an invalidation they crossed. */
   loads: Pick<LoadCoordinator, 'detach'>;
   bus: InvalidationBus | undefined;
+  /** The mode of this instance, which mode switches from the bus change. */
+  modes: Pick<ModeSwitch, 'apply'>;
   events: CacheEvents;
   /** Longest wait for an announcement to be published, in milliseconds (the cache's Redis timeout). */
   publishTimeoutMs: number;
@@ -84,16 +87,43 @@ export class Invalidator {
     const bus = this.#parts.bus;
     if (bus === undefined || (change.keys !== undefined && change.keys.length === 0 && !change.tagged))
       return;
-    const timeoutMs = this.#parts.publishTimeoutMs;
     try {
-      const published = bus.publish({ origin: this.instanceId, ...change }).then(() => true);
-      if ((await withSoftTimeout(published, timeoutMs)) === undefined) {
-        // A client that queues commands while disconnected would otherwise hold the invalidation.
-        published.catch(() => undefined);
-        throw new CacheError('E_STORE_TIMEOUT', `publish took longer than ${timeoutMs} ms`);
-      }
+      await this.#publish(bus, { origin: this.instanceId, ...change });
     } catch (error) {
       this.#parts.events.emit('failure', { operation: 'publish', error });
+    }
+  }
+
+  /**
+   * Tells every instance, this one included, to switch to `mode`; they apply switches in the order the
+   * bus delivers them, so that two made at once leave every instance in the same mode. Unlike an
+   * invalidation, a switch that could not be published rejects: the operator must know that only
+   * this instance switched. Without a bus (a custom store), there is no other instance to tell.
+   */
+  async announceMode(mode: CacheMode): Promise<void> {
+    const bus = this.#parts.bus;
+    if (bus === undefined) return;
+    try {
+      await this.#publish(bus, { origin: this.instanceId, mode });
+    } catch (error) {
+      this.#parts.events.emit('failure', { operation: 'publish', error });
+      const code = error instanceof CacheError ? error.code : 'E_STORE_FAILED';
+      throw new CacheError(
+        code,
+        `setMode: switched to '${mode}' here, but the switch could not be announced to the other instances`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Publishes `message`, waiting no longer than the cache's Redis timeout; throws when it failed. */
+  async #publish(bus: InvalidationBus, message: BusMessage): Promise<void> {
+    const timeoutMs = this.#parts.publishTimeoutMs;
+    const published = bus.publish(message).then(() => true);
+    if ((await withSoftTimeout(published, timeoutMs)) === undefined) {
+      // A client that queues commands while disconnected would otherwise hold the message.
+      published.catch(() => undefined);
+      throw new CacheError('E_STORE_TIMEOUT', `publish took longer than ${timeoutMs} ms`);
     }
   }
 
@@ -110,7 +140,12 @@ export class Invalidator {
     this.#parts.memory?.clear();
   }
 
-  #apply(message: InvalidationMessage): void {
+  #apply(message: BusMessage): void {
+    if ('mode' in message) {
+      // This instance's own switches too: all instances then apply every switch in the same order.
+      this.#parts.modes.apply(message.mode, message.origin !== this.instanceId);
+      return;
+    }
     if (message.origin === this.instanceId) return;
     if (message.tagged === true) this.#parts.loads.detach({ all: true });
     const { keys, pattern } = message;

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { expect } from 'chai';
+import { parseInvalidationMessage } from '../../../src/store/invalidation-bus.js';
 import { RedisInvalidationBus, type RedisSubscriberLike } from '../../../src/store/redis-invalidation-bus.js';
 
 /** A subscriber connection whose life the spec drives: node-redis's events, no socket. */
@@ -48,5 +49,29 @@ describe('RedisInvalidationBus', () => {
     subscriber.emit('reconnecting');
     subscriber.emit('ready');
     expect(gaps()).to.equal(0);
+  });
+});
+
+describe('Messages on the invalidation channel', () => {
+  it('reads a mode switch, and an invalidation as before', () => {
+    expect(parseInvalidationMessage('{"origin":"a","mode":"shadow"}')).to.deep.equal({
+      origin: 'a',
+      mode: 'shadow',
+    });
+    expect(parseInvalidationMessage('{"origin":"a","keys":["p:k"],"tagged":true}')).to.deep.equal({
+      origin: 'a',
+      keys: ['p:k'],
+      tagged: true,
+    });
+  });
+
+  it('ignores a mode it does not know rather than guess, and anything without an origin', () => {
+    expect(parseInvalidationMessage('{"origin":"a","mode":"partial"}')).to.equal(undefined);
+    expect(parseInvalidationMessage('{"origin":"a","mode":"off","keys":["p:k"]}')).to.deep.equal({
+      origin: 'a',
+      mode: 'off',
+    });
+    expect(parseInvalidationMessage('{"mode":"off"}')).to.equal(undefined);
+    expect(parseInvalidationMessage('not json')).to.equal(undefined);
   });
 });
