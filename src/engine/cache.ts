@@ -316,9 +316,9 @@ export class Cache {
           : io.write(entryKeys[index] as string, loaded[index] as T, { ...options, lease }),
       ),
     );
-    verdicts.forEach((verdict, index) =>
-      this.#reportShadow(keys[index] as string, verdict, loaded[index] as T, serializer),
-    );
+    verdicts.forEach((verdict, index) => {
+      this.#reportShadow(keys[index] as string, verdict, loaded[index] as T, serializer);
+    });
     return loaded;
   }
 
