@@ -5,6 +5,8 @@ export {
   type EntryOptions,
   type Loader,
   type LookupOutcome,
+  type SetModeOptions,
+  type ShadowVerdict,
 } from './engine/cache.js';
 export type { CacheStats } from './engine/cache-stats.js';
 export type { LoadCause, LoadContext } from './engine/entry-options.js';
@@ -13,9 +15,11 @@ export { CacheError, type CacheErrorCode, CacheOptionError } from './errors.js';
 export type {
   CacheEventMap,
   CacheEvents,
+  CacheMode,
   InvalidationKind,
   LookupResult,
   RefusedWriteReason,
+  ShadowMatch,
 } from './events.js';
 export { addCacheTags } from './http/cache-tags.js';
 export { type InvalidateOnSuccessOptions, invalidateOnSuccess } from './http/invalidate-on-success.js';

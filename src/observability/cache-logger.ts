@@ -21,8 +21,8 @@ export function createDefaultLogger(level: string): Logger {
  * as `keyHash`. Levels: a failure that starts a streak is `error` (Redis, encoding) or `warn`
  * (loader, undecodable entry), the rest of the streak is `debug`, and its end is one `info` entry
  * with the number of failures; the circuit opening is `warn`, and so is a route's failing `key` or
- * `credentialKey` (once per route); requests are `http`; invalidations
- * `verbose`; lookups, loads and coalescing `debug`.
+ * `credentialKey` (once per route), and every mode switch; requests are `http`; invalidations
+ * `verbose`; lookups, loads, coalescing and shadow lookups `debug`.
  */
 export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName: string): void {
   const cache = cacheName;
@@ -108,6 +108,17 @@ export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName
 
   events.on('invalidation', ({ kind, count }) => {
     logger.verbose('cache invalidation', { cache, kind, count });
+  });
+
+  // An operator's action, on this instance or another: worth a line at the default level.
+  events.on('mode', ({ mode, previous, fromAnotherInstance }) => {
+    logger.warn(`cache mode switched to ${mode}`, { cache, mode, previous, fromAnotherInstance });
+  });
+
+  events.on('shadow', ({ key, route, would, match }) => {
+    if (!logger.isLevelEnabled('debug')) return;
+    const entry = { cache, keyHash: hashCacheKey(key), would, match };
+    logger.debug('cache shadow lookup', route === undefined ? entry : { ...entry, route });
   });
 }
 

@@ -17,6 +17,7 @@ export interface CacheMetricFamilies {
   invalidations: Counter<'cache' | 'kind'>;
   refusedWrites: Counter<'cache' | 'reason'>;
   circuitOpen: Gauge<'cache'>;
+  shadow: Counter<'cache' | 'route' | 'would' | 'match'>;
 }
 
 /** From a sub-millisecond hit to a multi-second load, in seconds. */
@@ -143,6 +144,15 @@ function createFamilies(registry: AnyRegistry, prefix: string): CacheMetricFamil
       name: name('circuit_open'),
       help: 'Whether the circuit breaker in front of Redis is open (1) or closed (0).',
       labelNames: ['cache'],
+      registers,
+    }),
+    shadow: new Counter({
+      name: name('shadow_total'),
+      help:
+        'Lookups answered by their loader (a request by its handler) in shadow mode, by what the cache would ' +
+        'have answered (would: hit, miss, stale) and whether that was the same as the fresh value ' +
+        '(match: same, different; none when there was nothing to compare); route is empty outside HTTP.',
+      labelNames: ['cache', 'route', 'would', 'match'],
       registers,
     }),
   };

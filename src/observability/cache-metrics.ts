@@ -86,4 +86,5 @@ export function attachCacheMetrics(events: CacheEvents, options: CacheMetricsOpt
   events.on('invalidation', ({ kind }) => metrics.invalidations.inc({ cache, kind }));
   events.on('write-refused', ({ reason }) => metrics.refusedWrites.inc({ cache, reason }));
   events.on('circuit', ({ open }) => metrics.circuitOpen.set({ cache }, open ? 1 : 0));
+  events.on('shadow', ({ route = '', would, match }) => metrics.shadow.inc({ cache, route, would, match }));
 }

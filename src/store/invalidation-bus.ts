@@ -19,7 +19,7 @@ export interface InvalidationMessage {
  * A mode switch announced to every instance (`setMode(mode, { everywhere: true })`). It carries no keys
  * and no pattern, so instances of a version before mode switches ignore it.
  */
-export interface ModeMessage {
+interface ModeMessage {
   /** Id of the instance that sent it. */
   origin: string;
   mode: CacheMode;

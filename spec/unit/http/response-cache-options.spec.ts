@@ -18,6 +18,7 @@ describe('responseCache options', () => {
     expect(config.ttl).to.equal(undefined);
     expect(config.staleTtlSeconds).to.equal(undefined);
     expect(config.ttlFromCacheControl).to.equal(false);
+    expect(config.enabled).to.equal(true);
   });
 
   it('normalises varyHeaders and derives which credentials are keyed', () => {
@@ -48,6 +49,12 @@ describe('responseCache options', () => {
     ['varyHeaders', { varyHeaders: 'accept' }, /`varyHeaders`/],
     ['varyHeaders', { varyHeaders: ['bad header'] }, /`varyHeaders`/],
     ['credentialKey', { credentialKey: true }, /`credentialKey`/],
+    [
+      'enabled',
+      { enabled: 'yes' },
+      /`enabled` must be a boolean or a function of the request returning one, got the string "yes"/,
+    ],
+    ['enabled', { enabled: null }, /`enabled` must be a boolean or a function .*, got null/],
   ];
   for (const [name, options, message] of invalid) {
     it(`rejects an invalid ${name}: ${JSON.stringify(options)}`, () => {

@@ -7,7 +7,10 @@ import { silentLogger } from '../../support/silent-logger.js';
 import { type DashboardPanel, dashboardTargets, metricNamesIn, readDashboard } from './read-dashboard.js';
 
 /** Families registered by the code but deliberately not on the dashboard, with the reason. */
-const LEFT_OFF_THE_DASHBOARD: Record<string, string> = {};
+const LEFT_OFF_THE_DASHBOARD: Record<string, string> = {
+  cache_aside_shadow_total:
+    'its panel (share of would-be hits whose body differed, per route) comes with the dashboard work of issue 16',
+};
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a JavaScript template.
 const DATASOURCE_VARIABLE = '${datasource}';
