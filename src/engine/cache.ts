@@ -11,7 +11,7 @@ import {
   type EntryOptions,
   type Loader,
   type LookupOutcome,
-  Revalidated,
+  loadedValue,
   type ShadowVerdict,
   validateEntryOptions,
 } from './entry-options.js';
@@ -119,12 +119,7 @@ export class Cache {
     validateEntryOptions(options);
     const mode = this.#parts.modes.current;
     if (mode === 'off') {
-      const loaded = await loader(key, { cause: 'miss' });
-      return {
-        value: loaded instanceof Revalidated ? loaded.value : loaded,
-        result: 'miss',
-        coalesced: false,
-      };
+      return { value: loadedValue(await loader(key, { cause: 'miss' })), result: 'miss', coalesced: false };
     }
     const request: LoadRequest<T> = {
       key,

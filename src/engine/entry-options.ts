@@ -108,6 +108,14 @@ export interface ShadowVerdict<T> {
   cached: T | undefined;
 }
 
+/**
+ * The value a loader returned: a `Revalidated` (which only a loader given `context.revalidated` can
+ * make) stands for the value it keeps.
+ */
+export function loadedValue<T>(loaded: T | Revalidated<T>): T {
+  return loaded instanceof Revalidated ? loaded.value : loaded;
+}
+
 /** Rejects bad per-call options before any work is done (the loader must not run for nothing). */
 export function validateEntryOptions<T>(options: EntryOptions<T>): void {
   if (typeof options.ttl !== 'function') nonNegativeNumber(options.ttl, 'ttl', 0);

@@ -2,7 +2,7 @@ import type { ShadowMatch } from '../events.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { StoredValue } from './entry-codec.js';
 import { type EntryIO, encodesAlike } from './entry-io.js';
-import { type LookupOutcome, Revalidated, type ShadowVerdict } from './entry-options.js';
+import { type LookupOutcome, loadedValue, type ShadowVerdict } from './entry-options.js';
 import type { LoadCoordinator, LoadRequest } from './load-coordinator.js';
 
 /** What a shadow lookup needs of the cache. */
@@ -48,8 +48,7 @@ export async function shadowLookup<T>(
   const verdict = wouldAnswer(stored, parts.staleWhileRevalidate, Date.now());
   // A caller that loaded the value under a lease of its own (a response's variant) stores it under that one.
   const lease = options.lease ?? ownLease;
-  const loaded = await parts.loads.timeLoad(key, () => loader(key, { cause: 'shadow', lease }));
-  const value = loaded instanceof Revalidated ? loaded.value : loaded;
+  const value = loadedValue(await parts.loads.timeLoad(key, () => loader(key, { cause: 'shadow', lease })));
   if (verdict.would !== 'hit') await parts.io.write(entryKey, value, { ...options, lease });
   return { value, result: 'miss', coalesced: false, shadow: verdict };
 }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import type { Cache } from '../../../src/engine/cache.js';
+import { Revalidated } from '../../../src/engine/entry-options.js';
 import { CacheOptionError } from '../../../src/errors.js';
 import type { CacheEventMap } from '../../../src/events.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
@@ -109,6 +110,12 @@ describe('Cache modes', () => {
       expect(lookups).to.deep.equal([]);
       await cache.setMode('on');
       expect(await cache.get('k', () => 'fresh'), 'the cache is as off found it').to.equal('held');
+    });
+
+    it('gives the value a loader returns wrapped as revalidated, as when on', async () => {
+      const cache = makeCache();
+      await cache.setMode('off');
+      expect(await cache.get('k', () => new Revalidated('kept'))).to.equal('kept');
     });
 
     it("checks getMany's loader as when on", async () => {

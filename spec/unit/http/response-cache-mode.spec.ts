@@ -104,6 +104,8 @@ describe('responseCache and the cache mode', () => {
       const { cache, store, requests } = createTestCache();
       const { app, data } = itemsApp(cache);
       await getFrom(app, '/items/1');
+      // The entry is written after the response went out.
+      await eventually(() => expect(store.writes).to.have.lengthOf(1));
       await cache.setMode('off');
       data.set('1', 'changed');
       const readsBefore = store.reads;
@@ -129,8 +131,11 @@ describe('responseCache and the cache mode', () => {
       await cache.setMode('shadow');
       const shadows = shadowEvents(cache);
       const { app, data, runs } = itemsApp(cache);
+      // Each request's comparison (and a would-be miss's write) is done before the next one looks up.
       const first = await getFrom(app, '/items/1');
+      await eventually(() => expect(shadows).to.have.lengthOf(1));
       const second = await getFrom(app, '/items/1');
+      await eventually(() => expect(shadows).to.have.lengthOf(2));
       data.set('1', 'changed');
       const third = await getFrom(app, '/items/1');
       expect(runs()).to.equal(3);
@@ -219,6 +224,31 @@ describe('responseCache and the cache mode', () => {
       await eventually(() => expect(requests).to.have.lengthOf(1));
       expect(requests[0]).to.include({ result: 'shadow', reason: 'head' });
       expect(shadows).to.deep.equal([]);
+    });
+
+    it('reports nothing for a Vary response whose variant was looked up after a switch back on', async () => {
+      const { cache, requests } = createTestCache();
+      await cache.setMode('shadow');
+      const shadows = shadowEvents(cache);
+      let switchOn = false;
+      const app = express();
+      app.get('/vary', responseCache(cache), async (_req, res) => {
+        // The switch lands while the handler runs: the engine looks the variant up as a cache that is on.
+        if (switchOn) await cache.setMode('on');
+        res.vary('Accept-Language').json({ value: 'v' });
+      });
+      await getFrom(app, '/vary', { 'Accept-Language': 'fr' });
+      await eventually(() => expect(shadows).to.have.lengthOf(1));
+      switchOn = true;
+      const lookups: string[] = [];
+      cache.events.on('lookup', ({ result }) => lookups.push(result));
+      const answer = await getFrom(app, '/vary', { 'Accept-Language': 'fr' });
+      expect(answer.headers['x-cache']).to.equal('BYPASS');
+      await eventually(() => expect(requests).to.have.lengthOf(2));
+      expect(requests[1]).to.include({ result: 'shadow' });
+      // The variant's lookup, on: a hit, answered from the cache to nobody.
+      await eventually(() => expect(lookups).to.deep.equal(['hit']));
+      expect(shadows.map(summary)).to.deep.equal(['/vary miss/none']);
     });
 
     it('names the route of a middleware mounted with app.use', async () => {

@@ -172,10 +172,11 @@ describe('cache logging (winston)', () => {
     ]);
   });
 
-  it('warns of every mode switch, saying whether it came from another instance', async () => {
+  it('warns of every mode switch, saying whether it came from another instance (and of no shadow lookup)', async () => {
     recording = new RecordingLogger('warn');
     const cache = makeCache();
     await cache.setMode('shadow');
+    await cache.get('k', () => 'v');
     cache.events.emit('mode', { mode: 'off', previous: 'shadow', fromAnotherInstance: true });
     expect(recording.entries).to.deep.equal([
       {
