@@ -12,7 +12,7 @@ export interface ModeWorkerConfig {
 }
 
 /** What a worker's cache says of its mode: the mode now, and every switch it heard of. */
-export interface WorkerModes {
+interface WorkerModes {
   mode: CacheMode;
   /** `<mode> <fromAnotherInstance>`, in order. */
   switches: string[];
