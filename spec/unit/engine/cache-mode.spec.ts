@@ -5,6 +5,7 @@ import { Revalidated } from '../../../src/engine/entry-options.js';
 import { CacheOptionError } from '../../../src/errors.js';
 import type { CacheEventMap } from '../../../src/events.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
+import { ChaosStore } from '../../support/chaos-store.js';
 import { rejectionOf } from '../../support/rejection-of.js';
 import { makeCache } from './make-cache.js';
 
@@ -202,7 +203,18 @@ describe('Cache modes', () => {
       const { cache, shadows } = await shadowCache();
       await cache.get('k', () => 'there');
       expect(await cache.get('k', () => null)).to.equal(null);
-      expect(shadows[1]).to.deep.equal({ key: 'k', would: 'hit', match: 'different' });
+      expect(await cache.get('k', () => undefined)).to.equal(undefined);
+      expect(shadows.slice(1).map(({ would, match }) => `${would}/${match}`)).to.deep.equal([
+        'hit/different',
+        'hit/different',
+      ]);
+    });
+
+    it('answers with the loader when the store fails, as a would-be miss (the cache, on, would have missed)', async () => {
+      const store = new ChaosStore().alwaysThrow();
+      const { cache, shadows } = await shadowCache({ store, circuitBreakerThreshold: 0 });
+      expect(await cache.get('k', () => 'loaded')).to.equal('loaded');
+      expect(shadows).to.deep.equal([{ key: 'k', would: 'miss', match: 'none' }]);
     });
 
     it('says what lookup would have answered in its outcome, and leaves reporting it to the caller', async () => {
