@@ -26,6 +26,7 @@ export interface InvalidatorParts {
  * Removes entries everywhere they live: in the store (with retries, rejecting when it cannot),
  * in this process's memory tier, and, through the bus, in every other instance's memory tier. Loads
  * under way that the invalidation crossed are no longer shared, here and on every other instance.
+ * The bus also carries mode switches (`setMode` with `everywhere`), which this instance applies.
  */
 export class Invalidator {
   /** Id of this instance on the bus, so it can ignore its own announcements. */
