@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { register as defaultRegistry } from 'prom-client';
 import { Cache } from './engine/cache.js';
+import { ModeSwitch } from './engine/cache-mode.js';
 import { CacheStatsRecorder, observeStats } from './engine/cache-stats.js';
 import { NO_TRACING } from './engine/cache-tracer.js';
 import { DistributedLock } from './engine/distributed-lock.js';
@@ -92,12 +93,14 @@ export function assembleCache(options: CacheOptions, loadModule: ModuleLoader): 
   });
   const lock = new DistributedLock(store, config.lock);
   const loads = new LoadCoordinator({ keys, io, lock, events, tracer, waitMs: config.loadWaitMs });
+  const modes = new ModeSwitch(events);
   const invalidator = new Invalidator({
     store: resilient,
     queue,
     memory,
     loads,
     bus: createBus(config, keys, events),
+    modes,
     events,
     publishTimeoutMs: config.resilience.timeoutMs,
     inOwnVersion: (entryKey) => keys.inOwnVersion(entryKey),
@@ -114,6 +117,7 @@ export function assembleCache(options: CacheOptions, loadModule: ModuleLoader): 
     io,
     loads,
     invalidator,
+    modes,
     memory,
     failSafe: config.failSafe,
     events,

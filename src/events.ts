@@ -3,6 +3,23 @@ import { EventEmitter } from 'node:events';
 /** How a lookup was answered: from a fresh entry, by loading, or from a stale entry. */
 export type LookupResult = 'hit' | 'miss' | 'stale';
 
+/**
+ * What a cache does with lookups: `on` (cache-aside), `off` (every lookup runs its loader and the cache
+ * is neither read nor written) or `shadow` (lookups and stores happen, but every answer is the
+ * loader's, and the cache reports what it would have answered).
+ */
+export type CacheMode = 'on' | 'off' | 'shadow';
+
+/** Every {@link CacheMode}, in the order error messages list them. */
+export const CACHE_MODES: readonly CacheMode[] = ['on', 'off', 'shadow'];
+
+/**
+ * In shadow mode, how the value the cache would have answered compares with the fresh one: `same` or
+ * `different`, or `none` when there was nothing to compare (the cache would have missed, or the fresh
+ * response was not kept).
+ */
+export type ShadowMatch = 'same' | 'different' | 'none';
+
 /** Backend operations, as labelled in metrics and logs. */
 export type StoreOperation =
   | 'get'
@@ -82,6 +99,13 @@ export interface CacheEventMap {
    * (`host:port`); one Redis (or a store of your own) has one, and the event has no `node`.
    */
   circuit: [{ open: boolean; node?: string }];
+  /** The cache's mode changed, by `setMode` on this instance or, with `everywhere`, on another one. */
+  mode: [{ mode: CacheMode; previous: CacheMode; fromAnotherInstance: boolean }];
+  /**
+   * In shadow mode, one per answered lookup: what the cache would have answered (`would`) and how its
+   * value compares with the fresh one. `route`: the Express route pattern, for `responseCache` requests.
+   */
+  shadow: [{ key: string; would: LookupResult; match: ShadowMatch; route?: string }];
 }
 
 /**

@@ -6,6 +6,8 @@ export {
   type InvalidateOptions,
   type Loader,
   type LookupOutcome,
+  type SetModeOptions,
+  type ShadowVerdict,
 } from './engine/cache.js';
 export type { CacheStats } from './engine/cache-stats.js';
 export type { LoadCause, LoadContext } from './engine/entry-options.js';
@@ -14,10 +16,12 @@ export { CacheError, type CacheErrorCode, CacheOptionError } from './errors.js';
 export type {
   CacheEventMap,
   CacheEvents,
+  CacheMode,
   InvalidationDropReason,
   InvalidationKind,
   LookupResult,
   RefusedWriteReason,
+  ShadowMatch,
 } from './events.js';
 export { addCacheTags } from './http/cache-tags.js';
 export { type InvalidateOnSuccessOptions, invalidateOnSuccess } from './http/invalidate-on-success.js';

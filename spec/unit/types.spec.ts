@@ -5,6 +5,7 @@ import { createClient, createCluster } from 'redis';
 import {
   type Cache,
   type CacheErrorCode,
+  type CacheMode,
   type CacheOptions,
   type CacheStats,
   createCache,
@@ -163,6 +164,21 @@ describe('public API types', () => {
       // @ts-expect-error queueOnFailure is a boolean
       await rejectionOf(() => cache.invalidate('k', { queueOnFailure: 'yes' }));
       expect([existed, deleted, matched, queueable, count]).to.deep.equal([false, 0, 0, 0, 0]);
+    });
+
+    it('types modes as a closed set, and the shadow verdict of a lookup by the value', async () => {
+      const cache = memoryCache();
+      const mode: CacheMode = cache.mode;
+      // @ts-expect-error the modes are on, off and shadow
+      expect(await rejectionOf(() => cache.setMode('disabled'))).to.be.instanceOf(TypeError);
+      // @ts-expect-error everywhere is a boolean
+      expect(await rejectionOf(() => cache.setMode('off', { everywhere: 'yes' }))).to.be.instanceOf(
+        TypeError,
+      );
+      await cache.setMode('shadow');
+      const outcome = await cache.lookup('k', () => 1);
+      const cached: number | undefined = outcome.shadow?.cached;
+      expect([mode, cached, outcome.shadow?.would]).to.deep.equal(['on', undefined, 'miss']);
     });
 
     it('requires serializers to produce bytes', async () => {

@@ -1,7 +1,8 @@
-import type { CacheEvents } from '../events.js';
+import type { CacheEvents, CacheMode } from '../events.js';
 import { nonNegativeNumber } from '../option-values.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { CacheBackend } from './cache-backend.js';
+import { checkedEverywhere, checkedMode, type ModeSwitch, type SetModeOptions } from './cache-mode.js';
 import type { CacheStats, CacheStatsRecorder } from './cache-stats.js';
 import type { CacheSpan, CacheTracer } from './cache-tracer.js';
 import type { StoredValue } from './entry-codec.js';
@@ -11,6 +12,8 @@ import {
   type EntryOptions,
   type Loader,
   type LookupOutcome,
+  loadedValue,
+  type ShadowVerdict,
   validateEntryOptions,
 } from './entry-options.js';
 import { type InvalidateOptions, validateInvalidateOptions } from './invalidate-options.js';
@@ -18,9 +21,11 @@ import type { Invalidator } from './invalidator.js';
 import type { KeySpace } from './key-space.js';
 import type { LoadCoordinator, LoadRequest } from './load-coordinator.js';
 import type { MemoryTier } from './memory-tier.js';
+import { shadowLookup, shadowMatch, wouldAnswer } from './shadow-lookup.js';
 import { withSoftTimeout } from './soft-timeout.js';
 
-export type { BatchLoader, EntryOptions, Loader, LookupOutcome } from './entry-options.js';
+export type { SetModeOptions } from './cache-mode.js';
+export type { BatchLoader, EntryOptions, Loader, LookupOutcome, ShadowVerdict } from './entry-options.js';
 export type { InvalidateOptions } from './invalidate-options.js';
 
 /** How stale entries are used. */
@@ -42,6 +47,8 @@ export interface CacheParts {
   io: EntryIO;
   loads: LoadCoordinator;
   invalidator: Invalidator;
+  /** This instance's mode, which `setMode` and switches from other instances change. */
+  modes: ModeSwitch;
   memory: MemoryTier | undefined;
   failSafe: FailSafeConfig;
   events: CacheEvents;
@@ -77,12 +84,43 @@ export class Cache {
     this.staleWhileRevalidate = parts.failSafe.staleWhileRevalidate;
   }
 
-  /** Cache-aside read: the cached value when fresh, otherwise `loader(key)`, stored for next time. */
-  async get<T>(key: string, loader: Loader<T>, options: EntryOptions<T> = {}): Promise<T> {
-    return (await this.lookup(key, loader, options)).value;
+  /**
+   * What this instance does with lookups: `on` (cache-aside, the default), `off` (every lookup runs its
+   * loader, nothing is read or stored) or `shadow` (lookups and stores happen, every answer is the
+   * loader's, and what the cache would have answered is reported as `shadow` events).
+   */
+  get mode(): CacheMode {
+    return this.#parts.modes.current;
   }
 
-  /** Like `get`, and also says whether the value was a hit, a miss or stale, and how old it is. */
+  /**
+   * Switches this instance to `mode` at once, and with `{ everywhere: true }` every instance of the
+   * cache (same prefix, same Redis) through its invalidation channel; resolves once that switch is
+   * published. Rejects with a `CacheOptionError` for a bad argument (nothing switches), and with a
+   * `CacheError` when the switch could not be published (this instance has switched all the same).
+   * An instance that starts, or whose subscription is down, when a switch is published does not learn
+   * of it. Loads under way finish as they began. Invalidations and `set` work in every mode.
+   */
+  async setMode(mode: CacheMode, options?: SetModeOptions): Promise<void> {
+    const checked = checkedMode(mode);
+    const everywhere = checkedEverywhere(options);
+    this.#parts.modes.apply(checked, false);
+    if (everywhere) await this.#parts.invalidator.announceMode(checked);
+  }
+
+  /** Cache-aside read: the cached value when fresh, otherwise `loader(key)`, stored for next time. */
+  async get<T>(key: string, loader: Loader<T>, options: EntryOptions<T> = {}): Promise<T> {
+    const outcome = await this.lookup(key, loader, options);
+    if (outcome.shadow !== undefined) {
+      this.#reportShadow(key, outcome.shadow, outcome.value, options.serializer ?? this.#parts.serializer);
+    }
+    return outcome.value;
+  }
+
+  /**
+   * Like `get`, and also says whether the value was a hit, a miss or stale, and how old it is. In
+   * shadow mode, `shadow` says what the cache would have answered; `lookup` does not report it itself.
+   */
   lookup<T>(key: string, loader: Loader<T>, options: EntryOptions<T> = {}): Promise<LookupOutcome<T>> {
     let request: LoadRequest<T>;
     try {
@@ -97,6 +135,12 @@ export class Cache {
       };
     } catch (error) {
       return Promise.reject(error);
+    }
+    const mode = this.#parts.modes.current;
+    if (mode === 'off') return loaderOnly(request);
+    if (mode === 'shadow') {
+      const { io, loads, failSafe } = this.#parts;
+      return shadowLookup({ io, loads, staleWhileRevalidate: failSafe.staleWhileRevalidate }, request);
     }
     return this.#parts.tracer.span('cache.lookup', request.entryKey, (span) => this.#lookup(request, span));
   }
@@ -148,6 +192,9 @@ export class Cache {
   ): Promise<T[]> {
     const entryKeys = keys.map((key) => this.#parts.keys.entryKey(key));
     validateEntryOptions(options);
+    const mode = this.#parts.modes.current;
+    if (mode === 'off') return checkedBatch(await loader([...keys]), keys.length);
+    if (mode === 'shadow') return this.#shadowGetMany(keys, entryKeys, loader, options);
     return this.#parts.tracer.span('cache.lookup', undefined, (span) =>
       this.#getMany(keys, entryKeys, loader, options, span),
     );
@@ -182,15 +229,13 @@ export class Cache {
     const missingKeys = missing.map((index) => keys[index] as string);
     // Taken before the loader reads its source: values read before an invalidation are not stored after it.
     const lease = await this.#parts.io.beginLease();
-    const loaded = await this.#parts.loads.timeLoad(missingKeys.join(','), () => loader(missingKeys), {
-      keyCount: missingKeys.length,
-      group: options.group,
-    });
-    if (!Array.isArray(loaded) || loaded.length !== missing.length) {
-      throw new TypeError(
-        `getMany: the loader must return an array of ${missing.length} values, in key order`,
-      );
-    }
+    const loaded = checkedBatch(
+      await this.#parts.loads.timeLoad(missingKeys.join(','), () => loader(missingKeys), {
+        keyCount: missingKeys.length,
+        group: options.group,
+      }),
+      missing.length,
+    );
     await Promise.all(
       missing.map((keyIndex, loadedIndex) => {
         const value = loaded[loadedIndex] as T;
@@ -320,6 +365,37 @@ export class Cache {
     return this.#parts.keys.entryKey(key);
   }
 
+  /** `getMany` in shadow mode: every key is read, and loaded, and stored as `shadowLookup` stores one. */
+  async #shadowGetMany<T>(
+    keys: readonly string[],
+    entryKeys: readonly string[],
+    loader: BatchLoader<T>,
+    options: EntryOptions<T>,
+  ): Promise<T[]> {
+    const { io, loads, failSafe } = this.#parts;
+    const serializer = options.serializer ?? this.#parts.serializer;
+    const [found, lease] = await Promise.all([io.readMany<T>(entryKeys, serializer), io.beginLease()]);
+    const now = Date.now();
+    const verdicts = found.map((stored) => wouldAnswer(stored, failSafe.staleWhileRevalidate, now));
+    const loaded = checkedBatch(await loads.timeLoad(keys.join(','), () => loader([...keys])), keys.length);
+    await Promise.all(
+      verdicts.map((verdict, index) =>
+        verdict.would === 'hit'
+          ? undefined
+          : io.write(entryKeys[index] as string, loaded[index] as T, { ...options, lease }),
+      ),
+    );
+    verdicts.forEach((verdict, index) => {
+      this.#reportShadow(keys[index] as string, verdict, loaded[index] as T, serializer);
+    });
+    return loaded;
+  }
+
+  #reportShadow<T>(key: string, verdict: ShadowVerdict<T>, fresh: T, serializer: Serializer): void {
+    const match = shadowMatch(verdict, fresh, serializer);
+    this.#parts.events.emit('shadow', { key, would: verdict.would, match });
+  }
+
   async #awaitLoad<T>(
     key: string,
     flight: { promise: Promise<LookupOutcome<T>>; joined: boolean },
@@ -345,4 +421,18 @@ export class Cache {
 function noteDeleted(span: CacheSpan, deleted: number | 'queued'): void {
   if (deleted === 'queued') span.note('result', 'queued');
   else span.note('count', deleted);
+}
+
+/** The values of a batch loader, checked: one per key asked for, in key order. */
+function checkedBatch<T>(loaded: readonly T[], count: number): T[] {
+  if (!Array.isArray(loaded) || loaded.length !== count) {
+    throw new TypeError(`getMany: the loader must return an array of ${count} values, in key order`);
+  }
+  return Array.from(loaded);
+}
+
+/** Mode `off`: the loader answers; nothing is read or stored. */
+async function loaderOnly<T>(request: LoadRequest<T>): Promise<LookupOutcome<T>> {
+  const value = loadedValue(await request.loader(request.key, { cause: 'miss' }));
+  return { value, result: 'miss', coalesced: false };
 }

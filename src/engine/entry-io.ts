@@ -13,7 +13,7 @@ import type { MemoryTier, PendingFill } from './memory-tier.js';
 import { jitteredLifetimeMs, type RandomSource } from './ttl-jitter.js';
 
 /** Whether two values serialize to the same bytes: then only the times of their entry differ. */
-function encodesAlike<T>(serializer: Serializer, left: T, right: T): boolean {
+export function encodesAlike<T>(serializer: Serializer, left: T, right: T): boolean {
   try {
     return serializer.serialize(left).equals(serializer.serialize(right));
   } catch {

@@ -6,10 +6,11 @@ import { LoadLease } from './load-lease.js';
 
 /**
  * Why a loader runs: there is no usable entry (`miss`); a stale entry waits as the fallback should the
- * load fail or be slow (`stale-fallback`); or the stale entry was served already and this load
- * refreshes it, with nobody waiting for it (`background-refresh`).
+ * load fail or be slow (`stale-fallback`); the stale entry was served already and this load
+ * refreshes it, with nobody waiting for it (`background-refresh`); or the cache is in shadow mode, and
+ * the loader's value answers whatever the cache holds (`shadow`).
  */
-export type LoadCause = 'miss' | 'stale-fallback' | 'background-refresh';
+export type LoadCause = 'miss' | 'stale-fallback' | 'background-refresh' | 'shadow';
 
 /**
  * What a loader returns, through `context.revalidated()`, when its source says the stale value is still
@@ -75,8 +76,9 @@ export interface EntryOptions<T> {
   /** Serializer for this entry. Default: the cache's. */
   serializer?: Serializer;
   /**
-   * With `set` only: the `context.lease` of the load that produced the value. The value is then not
-   * stored if the key, one of its tags or a pattern matching it was invalidated after the load began.
+   * With `set` (or a lookup in shadow mode, which may store the loader's value): the `context.lease` of
+   * the load that produced the value. The value is then not stored if the key, one of its tags or a
+   * pattern matching it was invalidated after the load began.
    */
   lease?: LoadLease;
   /**
@@ -107,6 +109,27 @@ export interface LookupOutcome<T> {
   freshUntilMs?: number;
   /** True when this call shared another call's load (in this process or on another instance). */
   coalesced: boolean;
+  /**
+   * In shadow mode only (then `value` is the loader's and `result` is `miss`): what the cache would have
+   * answered. `lookup` leaves reporting it to its caller; `get`, `getMany` and `responseCache` report
+   * it as a `shadow` event.
+   */
+  shadow?: ShadowVerdict<T>;
+}
+
+/** What a cache in shadow mode would have answered, had it been on (and its loader succeeded). */
+export interface ShadowVerdict<T> {
+  would: LookupResult;
+  /** The value it would have answered with (`would` is `hit` or `stale`); `undefined` for a miss. */
+  cached: T | undefined;
+}
+
+/**
+ * The value a loader returned: a `Revalidated` (which only a loader given `context.revalidated` can
+ * make) stands for the value it keeps.
+ */
+export function loadedValue<T>(loaded: T | Revalidated<T>): T {
+  return loaded instanceof Revalidated ? loaded.value : loaded;
 }
 
 /** Rejects bad per-call options before any work is done (the loader must not run for nothing). */

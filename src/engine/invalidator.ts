@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { CacheError } from '../errors.js';
-import type { CacheEvents, InvalidationKind, StoreOperation } from '../events.js';
+import type { CacheEvents, CacheMode, InvalidationKind, StoreOperation } from '../events.js';
 import type { CacheStore } from '../store/cache-store.js';
-import type { InvalidationBus, InvalidationMessage } from '../store/invalidation-bus.js';
+import type { BusMessage, InvalidationBus, InvalidationMessage } from '../store/invalidation-bus.js';
 import type { CacheBackend } from './cache-backend.js';
+import type { ModeSwitch } from './cache-mode.js';
 import type { InvalidateOptions } from './invalidate-options.js';
 import type { InvalidationQueue } from './invalidation-queue.js';
 import type { LoadCoordinator } from './load-coordinator.js';
@@ -17,6 +18,8 @@ export interface InvalidatorParts {
   /** Loads under way, which must not be shared past an invalidation they crossed. */
   loads: Pick<LoadCoordinator, 'detach'>;
   bus: InvalidationBus | undefined;
+  /** The mode of this instance, which mode switches from the bus change. */
+  modes: Pick<ModeSwitch, 'apply'>;
   events: CacheEvents;
   /** Longest wait for an announcement to be published, in milliseconds (the cache's Redis timeout). */
   publishTimeoutMs: number;
@@ -53,6 +56,7 @@ function withNote(error: unknown, note: string): unknown {
  * and reported), in this process's memory tier, and, through the bus, in every other instance's
  * memory tier. Loads under way that the invalidation crossed are no longer shared, here and on every
  * other instance.
+ * The bus also carries mode switches (`setMode` with `everywhere`), which this instance applies.
  */
 export class Invalidator {
   /** Id of this instance on the bus, so it can ignore its own announcements. */
@@ -230,16 +234,43 @@ export class Invalidator {
     const bus = this.#parts.bus;
     if (bus === undefined || (change.keys !== undefined && change.keys.length === 0 && !change.tagged))
       return;
-    const timeoutMs = this.#parts.publishTimeoutMs;
     try {
-      const published = bus.publish({ origin: this.instanceId, ...change }).then(() => true);
-      if ((await withSoftTimeout(published, timeoutMs)) === undefined) {
-        // A client that queues commands while disconnected would otherwise hold the invalidation.
-        published.catch(() => undefined);
-        throw new CacheError('E_STORE_TIMEOUT', `publish took longer than ${timeoutMs} ms`);
-      }
+      await this.#publish(bus, { origin: this.instanceId, ...change });
     } catch (error) {
       this.#parts.events.emit('failure', { operation: 'publish', error });
+    }
+  }
+
+  /**
+   * Tells every instance, this one included, to switch to `mode`; they apply switches in the order the
+   * bus delivers them, so that two made at once leave every instance in the same mode. Unlike an
+   * invalidation, a switch that could not be published rejects: the operator must know that only
+   * this instance switched. Without a bus (a custom store), there is no other instance to tell.
+   */
+  async announceMode(mode: CacheMode): Promise<void> {
+    const bus = this.#parts.bus;
+    if (bus === undefined) return;
+    try {
+      await this.#publish(bus, { origin: this.instanceId, mode });
+    } catch (error) {
+      this.#parts.events.emit('failure', { operation: 'publish', error });
+      const code = error instanceof CacheError ? error.code : 'E_STORE_FAILED';
+      throw new CacheError(
+        code,
+        `setMode: switched to '${mode}' here, but the switch could not be announced to the other instances`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Publishes `message`, waiting no longer than the cache's Redis timeout; throws when it failed. */
+  async #publish(bus: InvalidationBus, message: BusMessage): Promise<void> {
+    const timeoutMs = this.#parts.publishTimeoutMs;
+    const published = bus.publish(message).then(() => true);
+    if ((await withSoftTimeout(published, timeoutMs)) === undefined) {
+      // A client that queues commands while disconnected would otherwise hold the message.
+      published.catch(() => undefined);
+      throw new CacheError('E_STORE_TIMEOUT', `publish took longer than ${timeoutMs} ms`);
     }
   }
 
@@ -258,7 +289,12 @@ export class Invalidator {
     this.#parts.memory?.clear();
   }
 
-  #apply(message: InvalidationMessage): void {
+  #apply(message: BusMessage): void {
+    if ('mode' in message) {
+      // This instance's own switches too: all instances then apply every switch in the same order.
+      this.#parts.modes.apply(message.mode, message.origin !== this.instanceId);
+      return;
+    }
     if (message.origin === this.instanceId) return;
     if (message.tagged === true) this.#parts.loads.detach({ all: true });
     const { pattern } = message;

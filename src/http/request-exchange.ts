@@ -12,7 +12,7 @@ import {
   formatCacheStatus,
   replayStatus,
 } from './cache-status.js';
-import type { CachedEntry, CachedResponse } from './cached-response.js';
+import type { CachedEntry, CachedResponse, VariantsRecord } from './cached-response.js';
 import { type CapturedResponse, captureResponse, storedHeaders } from './capture-response.js';
 import {
   type ConditionalHeaders,
@@ -29,6 +29,7 @@ import { applyQueryFilter, requestTarget } from './request-target.js';
 import { notStorableReason } from './response-policy.js';
 import { type Revalidation, revalidationOf, validatorsOf } from './revalidation.js';
 import type { RequestReason, RouteCaching } from './route-caching.js';
+import { responseShadowMatch } from './shadow-match.js';
 import { stripSurrogateHeadersWhenHeadersGo } from './surrogate-keys.js';
 import { freshenedResponse, toCachedResponse } from './to-cached-response.js';
 import { withholdResponse } from './withhold-response.js';
@@ -41,6 +42,13 @@ const NO_CONDITIONS: ConditionalHeaders = { 'if-none-match': undefined, 'if-modi
 
 /** The origin of a request not keyed yet (a bypassed one never is). */
 const NO_ORIGIN: RequestOrigin = { scheme: '', authority: '' };
+
+/** In shadow mode, a response whose `Vary` put it under a variant key, kept until it is compared and stored. */
+interface ShadowVariant {
+  readonly names: readonly string[];
+  readonly response: CachedResponse;
+  readonly lease: LoadLease | undefined;
+}
 
 /** A request whose handler runs with the stale entry waiting as the fallback. */
 type StaleFallbackState = Extract<ExchangeState, { name: 'revalidating' | 'revalidated' }>;
@@ -83,6 +91,13 @@ export class RequestExchange {
    * the engine may start that refresh after the request was answered.
    */
   #refreshesRecord = false;
+  /**
+   * The engine is in shadow mode for this request (it said so as it asked for the handler): the handler
+   * answers, and the request is reported as `shadow`. Not a state: it says how the miss path is labelled.
+   */
+  #shadowed = false;
+  /** In shadow mode, the handler's response when it went under a variant key (its `Vary`). */
+  #shadowVariant: ShadowVariant | undefined;
 
   constructor(route: RouteCaching, req: Request, res: Response, next: NextFunction) {
     this.#caching = route;
@@ -99,7 +114,7 @@ export class RequestExchange {
 
   /** Serves the request; never throws (errors of the route's own functions go to `next`). */
   start(): void {
-    const bypass = this.#keyRequest();
+    const bypass = this.#disabledReason() ?? this.#keyRequest();
     const job = this.#refreshJob;
     if (bypass !== undefined) {
       this.#bypass(bypass);
@@ -115,6 +130,25 @@ export class RequestExchange {
   /** The one place the state changes: every transition is checked (see `checkedTransition`). */
   #enter(next: ExchangeState): void {
     this.#state = checkedTransition(this.#state, next);
+  }
+
+  /**
+   * `disabled` when the cache is off or the route's `enabled` says no for this request; `key-error`
+   * when `enabled` threw or gave no boolean. A background refresh is a load under way: it finishes as
+   * it began, whatever the mode since.
+   */
+  #disabledReason(): BypassReason | undefined {
+    const { cache, config } = this.#caching;
+    if (this.#refreshJob?.owner === this.#caching) return undefined;
+    if (cache.mode === 'off') return 'disabled';
+    const { enabled } = config;
+    if (typeof enabled === 'boolean') return enabled ? undefined : 'disabled';
+    try {
+      return enabledFor(enabled(this.#req)) ? undefined : 'disabled';
+    } catch (error) {
+      this.#caching.reportKeyError(this.#routePattern() ?? UNMATCHED_ROUTE, 'enabled', error);
+      return 'key-error';
+    }
   }
 
   /**
@@ -155,11 +189,12 @@ export class RequestExchange {
       ...(route === undefined ? {} : { route }),
       group: () => this.#routePattern() ?? UNMATCHED_ROUTE,
     };
-    let outcome = await cache.lookup(
-      this.#keyFor(config.varyHeaders),
-      this.#loaderFor(undefined),
-      entryOptions,
-    );
+    const baseKey = this.#keyFor(config.varyHeaders);
+    let outcome = await cache.lookup(baseKey, this.#loaderFor(undefined), entryOptions);
+    if (outcome.shadow !== undefined) {
+      await this.#finishShadow(baseKey, outcome);
+      return;
+    }
     let entry = outcome.value;
     if (this.#state.name === 'looking-up' && entry?.kind === 'variants') {
       this.#enter(LOOKING_UP_VARIANT);
@@ -186,8 +221,10 @@ export class RequestExchange {
       const cause = context?.cause ?? 'miss';
       // One client request, one handler run: a request whose handler already ran loads nothing more.
       const mayRun = this.#state.name === 'looking-up';
+      // In shadow mode, the handler answers every request as on a miss, whatever the cache holds.
+      if (cause === 'shadow') this.#shadowed = true;
       // On a miss this request runs the handler, unless it is already answered (then it cannot).
-      if (cause === 'miss') {
+      if (cause === 'miss' || cause === 'shadow') {
         return mayRun && this.#req.method !== 'HEAD'
           ? this.#lead(variantNames, false, context.lease, undefined, undefined)
           : undefined;
@@ -337,7 +374,7 @@ export class RequestExchange {
     variantNames: readonly string[] | undefined,
     lease: LoadLease | undefined,
   ): Promise<CachedEntry | undefined> {
-    const { cache, config, entryOptions } = this.#caching;
+    const { config } = this.#caching;
     const route = this.#routePattern() ?? UNMATCHED_ROUTE;
     const storable = toCachedResponse(
       captured,
@@ -361,13 +398,61 @@ export class RequestExchange {
     // RFC 9111 §4.1: the response is selected by the Vary'd request headers, so it is stored under a
     // key that holds their values, and the base key records which headers those are. The variant is
     // written under the load's lease, as the record is: neither outlives an invalidation it crossed.
+    // In shadow mode it is first compared with the variant stored (see `#finishShadow`).
+    if (this.#shadowed) this.#shadowVariant = { names: varyNames, response, lease };
+    else await this.#storeVariant(varyNames, response, lease);
+    const { ttlSeconds, ageSeconds, staleTtlSeconds, tags } = response;
+    return { kind: 'variants', names: varyNames, route, ttlSeconds, ageSeconds, staleTtlSeconds, tags };
+  }
+
+  async #storeVariant(
+    names: readonly string[],
+    response: CachedResponse,
+    lease: LoadLease | undefined,
+  ): Promise<void> {
+    const { cache, entryOptions } = this.#caching;
     await cache.set(
-      this.#keyFor(varyNames),
+      this.#keyFor(names),
       response,
       lease === undefined ? entryOptions : { ...entryOptions, lease },
     );
-    const { ttlSeconds, ageSeconds, staleTtlSeconds, tags } = response;
-    return { kind: 'variants', names: varyNames, route, ttlSeconds, ageSeconds, staleTtlSeconds, tags };
+  }
+
+  /**
+   * Shadow mode: the handler answered (the engine ran it as the loader and stored its response as a
+   * miss would have). What remains is to say what the cache would have replayed, and whether it was the
+   * same response. For a response under a variant key, that is the variant the stored `Vary` record
+   * leads to, read, compared and stored (unless it would have been a hit) under the handler's lease.
+   */
+  async #finishShadow(baseKey: string, outcome: LookupOutcome<CachedEntry | undefined>): Promise<void> {
+    if (this.#state.name === 'looking-up') {
+      // The engine asked for no handler run (HEAD): the handler answers, and without a body to compare,
+      // the request is not counted.
+      this.#runHandler(this.#req.method === 'HEAD' ? 'head' : 'uncacheable');
+      return;
+    }
+    let key = baseKey;
+    let verdict = outcome.shadow;
+    let fresh = outcome.value?.kind === 'response' ? outcome.value : undefined;
+    const variant = this.#shadowVariant;
+    if (variant !== undefined) {
+      fresh = variant.response;
+      if (leadsTo(outcome.shadow?.cached, variant.names)) {
+        key = this.#keyFor(variant.names);
+        const { entryOptions } = this.#caching;
+        const options =
+          variant.lease === undefined ? entryOptions : { ...entryOptions, lease: variant.lease };
+        verdict = (await this.#caching.cache.lookup(key, () => variant.response, options)).shadow;
+      } else {
+        // No record, or one for other headers: the variant is stored as on a miss.
+        await this.#storeVariant(variant.names, variant.response, variant.lease);
+      }
+    }
+    // Switched on meanwhile: the second lookup was a real one, with nothing to report.
+    if (verdict === undefined) return;
+    const match = responseShadowMatch(verdict, fresh, this.#res.statusCode);
+    const route = this.#routePattern() ?? UNMATCHED_ROUTE;
+    this.#caching.cache.events.emit('shadow', { key, would: verdict.would, match, route });
   }
 
   #replay(entry: CachedResponse, outcome: LookupOutcome<CachedEntry | undefined>): void {
@@ -468,32 +553,36 @@ export class RequestExchange {
    * be stored. A background refresh has no client: its response gets `X-Cache` only.
    */
   #answeredByHandler(reason: RequestReason | undefined): void {
-    this.#res.setHeader('X-Cache', 'MISS');
+    // In shadow mode the response does not come from the cache, whatever it holds.
+    const shadowed = this.#shadowed;
+    this.#res.setHeader('X-Cache', shadowed ? 'BYPASS' : 'MISS');
     const from = this.#state;
     // `not-stored` already: a stale fallback whose lookup failed let the handler's response through
     // before it began (`#sendWithheld`); its `request` event is already on its way.
     if (from.name === 'refreshing' || from.name === 'not-stored') return;
-    const fwd = 'varyMiss' in from && from.varyMiss ? 'vary-miss' : 'uri-miss';
+    const forward: CacheStatusEntry = shadowed
+      ? { fwd: 'bypass', detail: 'shadow' }
+      : { fwd: 'varyMiss' in from && from.varyMiss ? 'vary-miss' : 'uri-miss' };
     if (reason === undefined) {
       const storage = this.#caching.config.storage;
       // A miss's reason not to store is known from the handler's headers as they go out.
       const whyNotStored = (res: ServerResponse) => notStorableReason(res, storage);
-      this.#enter({ name: 'running-handler', cacheStatus: { fwd, whyNotStored } });
+      this.#enter({ name: 'running-handler', cacheStatus: { ...forward, whyNotStored } });
     } else {
-      this.#enter({ name: 'not-stored', reason, cacheStatus: { fwd, detail: reason } });
+      this.#enter({ name: 'not-stored', reason, cacheStatus: { detail: reason, ...forward } });
     }
-    this.#emitWhenDone('miss');
+    this.#emitWhenDone(shadowed ? 'shadow' : 'miss');
   }
 
   /** The `request` event of a response the handler made goes out when it is done. */
-  #emitWhenDone(result: 'miss' | 'bypass'): void {
+  #emitWhenDone(result: 'miss' | 'bypass' | 'shadow'): void {
     whenResponseDone(this.#res, () => {
       const state = this.#state;
       // A response that closed before `end` was never complete (its capture, if any, stored nothing).
       const why =
         state.name === 'not-stored' || state.name === 'bypassed'
           ? state.reason
-          : result === 'miss' && !this.#res.writableEnded
+          : result !== 'bypass' && !this.#res.writableEnded
             ? 'aborted'
             : undefined;
       this.#emit(result, why, this.#routePattern() ?? UNMATCHED_ROUTE);
@@ -554,6 +643,19 @@ class ServerErrorAnswer extends Error {
 
 function sameNames(left: readonly string[], right: readonly string[]): boolean {
   return left.length === right.length && left.every((name, index) => name === right[index]);
+}
+
+/** Whether `entry` is a `Vary` record for exactly the headers `names`. */
+function leadsTo(entry: CachedEntry | undefined, names: readonly string[]): entry is VariantsRecord {
+  return entry?.kind === 'variants' && sameNames(entry.names, names);
+}
+
+/** The result of a route's `enabled` function, checked: a boolean, else a `TypeError`. */
+function enabledFor(enabled: unknown): boolean {
+  if (typeof enabled !== 'boolean') {
+    throw new CacheOptionError(`responseCache: \`enabled\` must return a boolean, got ${describe(enabled)}`);
+  }
+  return enabled;
 }
 
 /**

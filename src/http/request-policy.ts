@@ -1,7 +1,17 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
-/** Why a request did not use the cache at all. */
-export type BypassReason = 'method' | 'body' | 'authorization' | 'cookie' | 'range' | 'key-error';
+/**
+ * Why a request did not use the cache at all. `disabled`: the cache is off (`cache.setMode('off')`), or
+ * the route's `enabled` said no for this request.
+ */
+export type BypassReason =
+  | 'method'
+  | 'body'
+  | 'authorization'
+  | 'cookie'
+  | 'range'
+  | 'key-error'
+  | 'disabled';
 
 /** Which credentials a route has said how to key. */
 export interface CredentialPolicy {

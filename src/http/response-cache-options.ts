@@ -87,6 +87,14 @@ export interface ResponseCacheOptions<P = ParamsDictionary> {
    * or `Last-Modified` does not cover its whole body. Default `true`.
    */
   revalidate?: boolean;
+  /**
+   * Whether this route uses the cache: `false`, or a function of the request returning `false`, sends
+   * requests past it (`X-Cache: BYPASS`, reason `disabled`), nothing read or stored, as
+   * `cache.setMode('off')` does for every route. A function that throws or returns anything but a
+   * boolean also sends the request past the cache (reason `key-error`, one warning per route).
+   * Default `true`.
+   */
+  enabled?: boolean | ((req: Request<P>) => boolean);
 }
 
 /** {@link ResponseCacheOptions} after validation, with defaults applied. */
@@ -105,6 +113,7 @@ export interface ResolvedResponseCacheConfig {
   query: QueryFilter | undefined;
   cacheStatus: boolean;
   revalidate: boolean;
+  enabled: boolean | ((req: Request) => boolean);
 }
 
 /** Default largest stored body: 1 MiB. */
@@ -124,6 +133,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
   'query',
   'cacheStatus',
   'revalidate',
+  'enabled',
 ]);
 // RFC 9110 §5.1: a field name is a token.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -161,7 +171,18 @@ export function resolveResponseCacheOptions(options: ResponseCacheOptions): Reso
     cacheStatus:
       options.cacheStatus === undefined ? true : optionalBoolean(options.cacheStatus, 'cacheStatus'),
     revalidate: options.revalidate === undefined ? true : optionalBoolean(options.revalidate, 'revalidate'),
+    enabled: enabledOption(options.enabled),
   };
+}
+
+function enabledOption(value: ResponseCacheOptions['enabled']): ResolvedResponseCacheConfig['enabled'] {
+  if (value === undefined) return true;
+  if (typeof value !== 'boolean' && typeof value !== 'function') {
+    fail(
+      `\`enabled\` must be a boolean or a function of the request returning one, got ${describeValue(value)}`,
+    );
+  }
+  return value;
 }
 
 function fail(message: string): never {

@@ -6,15 +6,15 @@ import type { NotStoredReason } from './response-policy.js';
 
 /** The part of a `Cache` the middleware uses. */
 export type ResponseCacheEngine = Pick<Cache, 'lookup' | 'set' | 'events'> &
-  Partial<Pick<Cache, 'defaultTtlSeconds' | 'staleWhileRevalidate' | 'name'>>;
+  Partial<Pick<Cache, 'defaultTtlSeconds' | 'staleWhileRevalidate' | 'name' | 'mode'>>;
 
 /** Everything one `responseCache(...)` middleware computed once, at creation. */
 export interface RouteCaching {
   cache: ResponseCacheEngine;
   config: ResolvedResponseCacheConfig;
   entryOptions: EntryOptions<CachedEntry | undefined>;
-  /** Tells the cache's observers, once per route pattern, that the route's `key` or `credentialKey` failed. */
-  reportKeyError(route: string, option: 'key' | 'credentialKey', error: unknown): void;
+  /** Tells the cache's observers, once per route pattern, that the route's `key`, `credentialKey` or `enabled` failed. */
+  reportKeyError(route: string, option: 'key' | 'credentialKey' | 'enabled', error: unknown): void;
 }
 
 /**

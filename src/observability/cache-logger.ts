@@ -33,8 +33,9 @@ const OTHER_GROUPS = '<other groups>';
  * number of failures and how long it lasted. Loader failures (a throw, a timeout, a handler's 5xx)
  * are followed per group: the route pattern for `responseCache`, the `group` entry option, or the
  * whole cache. The circuit breaker's opening and closing are one `warn` each per outage, and a
- * route's failing `key` or `credentialKey` is `warn` (once per route); requests are `http`;
- * invalidations `verbose`; lookups, loads and coalescing `debug`. The invalidation queue is logged
+ * route's failing `key`, `credentialKey` or `enabled` is `warn` (once per route), and so is every
+ * mode switch; requests are `http`;
+ * invalidations `verbose`; lookups, loads, coalescing and shadow lookups `debug`. The invalidation queue is logged
  * once per outage (`invalidation-queue-log.ts`).
  */
 export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName: string): void {
@@ -146,6 +147,17 @@ export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName
   });
 
   logInvalidationQueue(events, logger, cache);
+
+  // An operator's action, on this instance or another: worth a line at the default level.
+  events.on('mode', ({ mode, previous, fromAnotherInstance }) => {
+    logger.warn(`cache mode switched to ${mode}`, { cache, mode, previous, fromAnotherInstance });
+  });
+
+  events.on('shadow', ({ key, route, would, match }) => {
+    if (!logger.isLevelEnabled('debug')) return;
+    const entry = { cache, keyHash: hashCacheKey(key), would, match };
+    logger.debug('cache shadow lookup', route === undefined ? entry : { ...entry, route });
+  });
 }
 
 interface Streaks {

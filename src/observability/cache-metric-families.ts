@@ -35,6 +35,7 @@ export interface CacheMetricFamilies {
   buildInfo: Gauge<'version'>;
   memoryTierEntries: Gauge<'cache'>;
   memoryTierBytes: Gauge<'cache'>;
+  shadow: Counter<'cache' | 'route' | 'would' | 'match'>;
 }
 
 /**
@@ -244,6 +245,15 @@ function createFamilies(
       'Bytes held by the in-process tier (the stored size of its entries; 0 without one), read at scrape time.',
       (tier) => tier.bytes,
     ),
+    shadow: new Counter({
+      name: name('shadow_total'),
+      help:
+        'Lookups answered by their loader (a request by its handler) in shadow mode, by what the cache would ' +
+        'have answered (would: hit, miss, stale) and whether that was the same as the fresh value ' +
+        '(match: same, different; none when there was nothing to compare); route is empty outside HTTP.',
+      labelNames: ['cache', 'route', 'would', 'match'],
+      registers,
+    }),
   };
 }
 

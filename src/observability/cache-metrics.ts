@@ -102,6 +102,7 @@ export function attachCacheMetrics(events: CacheEvents, options: CacheMetricsOpt
   events.on('invalidation', ({ kind }) => metrics.invalidations.inc({ cache, kind }));
   events.on('invalidation-failed', ({ kind }) => metrics.invalidationFailures.inc({ cache, kind }));
   events.on('write-refused', ({ reason }) => metrics.refusedWrites.inc({ cache, reason }));
+  events.on('shadow', ({ route = '', would, match }) => metrics.shadow.inc({ cache, route, would, match }));
   // One circuit for one Redis, one per master on a Cluster (named by `node`): the gauge counts those open.
   const openCircuits = new Set<string>();
   events.on('circuit', ({ open, node = '' }) => {

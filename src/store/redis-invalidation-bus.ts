@@ -1,8 +1,4 @@
-import {
-  type InvalidationBus,
-  type InvalidationMessage,
-  parseInvalidationMessage,
-} from './invalidation-bus.js';
+import { type BusMessage, type InvalidationBus, parseInvalidationMessage } from './invalidation-bus.js';
 
 /** The subscriber connection: a `duplicate()` of the cache's node-redis client. */
 export interface RedisSubscriberLike {
@@ -29,7 +25,7 @@ export function isRedisPublisherLike(value: unknown): value is RedisPublisherLik
 }
 
 /**
- * Invalidations over Redis pub/sub: PUBLISH on the cache's client, SUBSCRIBE on a duplicate of it
+ * Invalidations (and mode switches) over Redis pub/sub: PUBLISH on the cache's client, SUBSCRIBE on a duplicate of it
  * (a subscribed connection can run no other command). PUBLISH reaches every node of a Cluster.
  */
 export class RedisInvalidationBus implements InvalidationBus {
@@ -44,11 +40,11 @@ export class RedisInvalidationBus implements InvalidationBus {
     this.#onError = onError;
   }
 
-  async publish(message: InvalidationMessage): Promise<void> {
+  async publish(message: BusMessage): Promise<void> {
     await this.#publisher.publish(this.#channel, JSON.stringify(message));
   }
 
-  async subscribe(handler: (message: InvalidationMessage) => void, onGap?: () => void): Promise<void> {
+  async subscribe(handler: (message: BusMessage) => void, onGap?: () => void): Promise<void> {
     const subscriber = this.#publisher.duplicate();
     this.#subscriber = subscriber;
     subscriber.on('error', this.#onError);

@@ -24,6 +24,8 @@ const RATE_WINDOW = '10m';
 const TRAFFIC_MS = 4_000;
 const ROUND_PAUSE_MS = 200;
 const ROUTES = ['/api/items/:id', '/api/news', '/api/reports/:id', '/api/broken/:id'];
+/** A route whose cache is in shadow mode: its requests are all `shadow`, never in a hit ratio. */
+const SHADOW_ROUTE = '/api/trial/:id';
 
 /** Grafana's variables as the dashboard's "All" selection expands them. */
 function substitute(expr: string): string {
@@ -43,6 +45,9 @@ describe('Grafana dashboard against a real Prometheus', function () {
   let prometheus: TestPrometheus | undefined;
   let pages: Cache;
   let broken: Cache;
+  let trial: Cache;
+  /** What `/api/trial/:id` answers: it changes every other round, so some would-be hits differ. */
+  let trialVersion = 0;
   let baseUrl: string;
 
   function createApp(): express.Express {
@@ -62,6 +67,9 @@ describe('Grafana dashboard against a real Prometheus', function () {
     });
     app.get('/api/broken/:id', responseCache(broken), (req, res) => {
       res.json({ id: req.params.id });
+    });
+    app.get(SHADOW_ROUTE, responseCache(trial), (req, res) => {
+      res.json({ id: req.params.id, version: trialVersion });
     });
     return app;
   }
@@ -83,6 +91,8 @@ describe('Grafana dashboard against a real Prometheus', function () {
     await get('/api/news');
     await Promise.all([1, 2, 3].map(() => get(`/api/reports/${round}`)));
     await get(`/api/broken/${round % 2}`);
+    trialVersion = Math.floor(round / 2);
+    await get('/api/trial/1');
   }
 
   async function appRequestCount(): Promise<number> {
@@ -114,6 +124,14 @@ describe('Grafana dashboard against a real Prometheus', function () {
       circuitBreakerThreshold: 3,
       circuitBreakerHalfOpenAfterMs: 500,
     });
+    trial = createCache({
+      redis: redisClient,
+      prefix: 'trial:',
+      registry,
+      logger: silentLogger,
+      redisTimeoutMs: 2_000,
+    });
+    await trial.setMode('shadow');
     const listening = createApp().listen(0, '127.0.0.1');
     server = listening;
     await new Promise<void>((resolve) => listening.once('listening', resolve));
@@ -150,6 +168,7 @@ describe('Grafana dashboard against a real Prometheus', function () {
     await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
     await pages?.close();
     await broken?.close();
+    await trial?.close();
     await redisClient?.quit();
     await redis?.stop();
   });
@@ -162,10 +181,11 @@ describe('Grafana dashboard against a real Prometheus', function () {
       'bypass',
       'hit',
       'miss',
+      'shadow',
       'stale',
     ]);
     const routes = await prometheus?.labelValues('route', 'cache_aside_request_duration_seconds_count');
-    expect(routes?.sort()).to.deep.equal([...ROUTES].sort());
+    expect(routes?.sort()).to.deep.equal([...ROUTES, SHADOW_ROUTE].sort());
   });
 
   it('scrapes every family that the code registers', async () => {
@@ -224,11 +244,15 @@ describe('Grafana dashboard against a real Prometheus', function () {
     const rates = await panelValues('Routes', 'route', 'A');
     const served = await panelValues('Routes', 'route', 'B');
     const serverErrors = await panelValues('Routes', 'route', 'D');
-    for (const values of [rates, served, serverErrors])
-      expect(Object.keys(values).sort()).to.deep.equal([...ROUTES].sort());
+    // The shadow route's requests count, but none was cacheable (the handler answered each): it has
+    // no served-from-cache share, where a route that never hits shows 0 %.
+    const everyRoute = [...ROUTES, SHADOW_ROUTE].sort();
+    expect(Object.keys(rates).sort()).to.deep.equal(everyRoute);
+    expect(Object.keys(serverErrors).sort()).to.deep.equal(everyRoute);
+    expect(Object.keys(served).sort()).to.deep.equal([...ROUTES].sort());
     expect(served['/api/broken/:id']).to.equal(0);
     expect(served['/api/items/:id']).to.be.greaterThan(0);
-    expect(Object.values(serverErrors)).to.deep.equal(ROUTES.map(() => 0));
+    expect(Object.values(serverErrors)).to.deep.equal(everyRoute.map(() => 0));
   });
 
   it('shows only the error series above zero: the broken cache’s', async () => {
@@ -250,10 +274,31 @@ describe('Grafana dashboard against a real Prometheus', function () {
       `max by (cache) (max_over_time(cache_aside_circuit_open[${RATE_WINDOW}]))`,
     );
     const state = Object.fromEntries(circuit?.map((sample) => [sample.metric.cache, sample.value[1]]) ?? []);
-    expect(state).to.deep.equal({ pages: '0', broken: '1' });
+    expect(state).to.deep.equal({ pages: '0', broken: '1', trial: '0' });
     const errors = await prometheus?.query(
       `sum by (cache) (increase(cache_aside_errors_total[${RATE_WINDOW}])) > 0`,
     );
     expect(errors?.map((sample) => sample.metric.cache)).to.deep.equal(['broken']);
+  });
+
+  it('counts shadow requests by would-be answer and match, and measures the staleness they would have served', async () => {
+    // Round 0 is a would-be miss, round 1 a would-be hit of the same body; from round 2 on the body
+    // changed, and the would-be hits, storing nothing, keep comparing with the round-0 response.
+    const counted = await prometheus?.query(
+      'sum by (route, would, match) (cache_aside_shadow_total{job="app"}) > 0',
+    );
+    const kinds = counted?.map(({ metric }) => `${metric.route} ${metric.would}/${metric.match}`).sort();
+    expect(kinds).to.deep.equal([
+      `${SHADOW_ROUTE} hit/different`,
+      `${SHADOW_ROUTE} hit/same`,
+      `${SHADOW_ROUTE} miss/none`,
+    ]);
+    // The query the README gives for the share of would-be answers that differed from the fresh one.
+    const staleness = await prometheus?.query(
+      `sum by (route) (rate(cache_aside_shadow_total{would=~"hit|stale", match="different"}[${RATE_WINDOW}]))` +
+        ` / sum by (route) (rate(cache_aside_shadow_total{would=~"hit|stale", match=~"same|different"}[${RATE_WINDOW}]))`,
+    );
+    expect(staleness?.map(({ metric }) => metric.route)).to.deep.equal([SHADOW_ROUTE]);
+    expect(Number(staleness?.[0]?.value[1])).to.be.greaterThan(0).and.at.most(1);
   });
 });

@@ -1,12 +1,13 @@
 import { expect } from 'chai';
+import { ModeSwitch } from '../../../src/engine/cache-mode.js';
 import { InvalidationQueue } from '../../../src/engine/invalidation-queue.js';
 import { Invalidator } from '../../../src/engine/invalidator.js';
 import { KeySpace } from '../../../src/engine/key-space.js';
 import type { LoadCoordinator } from '../../../src/engine/load-coordinator.js';
 import { MemoryTier } from '../../../src/engine/memory-tier.js';
-import type { CacheError } from '../../../src/errors.js';
-import { CacheEvents } from '../../../src/events.js';
-import type { InvalidationBus, InvalidationMessage } from '../../../src/store/invalidation-bus.js';
+import { CacheError } from '../../../src/errors.js';
+import { type CacheEventMap, CacheEvents } from '../../../src/events.js';
+import type { BusMessage, InvalidationBus } from '../../../src/store/invalidation-bus.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import { ResilientStore } from '../../../src/store/resilient-store.js';
 import { ChaosStore } from '../../support/chaos-store.js';
@@ -14,12 +15,12 @@ import { rejectionOf } from '../../support/rejection-of.js';
 
 /** An in-process bus joining any number of instances, as Redis pub/sub does. */
 class LocalBus implements InvalidationBus {
-  readonly #handlers: ((message: InvalidationMessage) => void)[];
-  published: InvalidationMessage[] = [];
+  readonly #handlers: ((message: BusMessage) => void)[];
+  published: BusMessage[] = [];
   failing = false;
   hanging = false;
 
-  constructor(handlers: ((message: InvalidationMessage) => void)[] = []) {
+  constructor(handlers: ((message: BusMessage) => void)[] = []) {
     this.#handlers = handlers;
   }
 
@@ -27,14 +28,14 @@ class LocalBus implements InvalidationBus {
     return new LocalBus(this.#handlers);
   }
 
-  async publish(message: InvalidationMessage): Promise<void> {
+  async publish(message: BusMessage): Promise<void> {
     if (this.failing) throw new Error('publish failed');
     if (this.hanging) return new Promise<void>(() => {});
     this.published.push(message);
     for (const handler of this.#handlers) handler(message);
   }
 
-  async subscribe(handler: (message: InvalidationMessage) => void): Promise<void> {
+  async subscribe(handler: (message: BusMessage) => void): Promise<void> {
     this.#handlers.push(handler);
   }
 
@@ -58,16 +59,18 @@ function instance(backend: MemoryStore, bus: LocalBus, keys?: KeySpace) {
   // Which loads under way each invalidation stopped sharing, in order.
   const detached: Detached[] = [];
   const loads = { detach: (change: Detached) => void detached.push(change) };
+  const modes = new ModeSwitch(events);
   const invalidator = new Invalidator({
     store,
     memory,
     loads,
     bus,
+    modes,
     events,
     publishTimeoutMs: 100,
     ...(keys === undefined ? {} : { inOwnVersion: (entryKey: string) => keys.inOwnVersion(entryKey) }),
   });
-  return { events, memory, invalidator, detached };
+  return { events, memory, invalidator, detached, modes };
 }
 
 function hold(memory: MemoryTier, key: string): void {
@@ -208,6 +211,7 @@ describe('Invalidator', () => {
       memory: undefined,
       loads: { detach: () => undefined },
       bus,
+      modes: new ModeSwitch(events),
       events,
       publishTimeoutMs: 100,
       queue,
@@ -227,5 +231,61 @@ describe('Invalidator', () => {
     expect(b.memory.get('p:a', Date.now())).to.equal(undefined);
     expect(b.detached[0], 'no load under way there is shared past it').to.deep.equal({ all: true });
     await queue.close();
+  });
+
+  describe('mode switches', () => {
+    function modeEvents(events: CacheEvents): CacheEventMap['mode'][0][] {
+      const seen: CacheEventMap['mode'][0][] = [];
+      events.on('mode', (event) => seen.push(event));
+      return seen;
+    }
+
+    it('switches every instance that listens, and says the switch came from another instance', async () => {
+      const { bus, a, b } = await twoInstances();
+      const seenByB = modeEvents(b.events);
+      await a.invalidator.announceMode('shadow');
+      expect(bus.published).to.deep.equal([{ origin: a.invalidator.instanceId, mode: 'shadow' }]);
+      expect(b.modes.current).to.equal('shadow');
+      expect(seenByB).to.deep.equal([{ mode: 'shadow', previous: 'on', fromAnotherInstance: true }]);
+    });
+
+    it('applies its own switches as the bus delivers them, so that concurrent switches end alike everywhere', async () => {
+      const { a, b } = await twoInstances();
+      await a.invalidator.listen();
+      // A switched itself to `off` and published it; B published `shadow` before A's reached the bus.
+      a.modes.apply('off', false);
+      await b.invalidator.announceMode('shadow');
+      await a.invalidator.announceMode('off');
+      expect([a.modes.current, b.modes.current]).to.deep.equal(['off', 'off']);
+    });
+
+    it('leaves invalidations alone when a message is a mode switch, and mode alone for invalidations', async () => {
+      const { a, b } = await twoInstances();
+      hold(b.memory, 'p:k');
+      await a.invalidator.announceMode('off');
+      await a.invalidator.announce({ keys: ['p:other'] });
+      expect(b.memory.get('p:k', Date.now())?.value).to.equal('p:k');
+      expect(b.modes.current).to.equal('off');
+    });
+
+    it('rejects when the switch cannot be published, and reports the failure', async () => {
+      const bus = new LocalBus();
+      bus.failing = true;
+      const a = instance(new MemoryStore(), bus);
+      const failures: string[] = [];
+      a.events.on('failure', ({ operation }) => failures.push(operation));
+      const error = await rejectionOf(a.invalidator.announceMode('off'));
+      expect(error).to.be.instanceOf(CacheError).and.include({ code: 'E_STORE_FAILED' });
+      expect((error as Error).message).to.include("switched to 'off' here");
+      expect(failures).to.deep.equal(['publish']);
+    });
+
+    it('rejects with E_STORE_TIMEOUT when publishing hangs past publishTimeoutMs', async () => {
+      const bus = new LocalBus();
+      bus.hanging = true;
+      const a = instance(new MemoryStore(), bus);
+      const error = await rejectionOf(a.invalidator.announceMode('shadow'));
+      expect(error).to.be.instanceOf(CacheError).and.include({ code: 'E_STORE_TIMEOUT' });
+    });
   });
 });

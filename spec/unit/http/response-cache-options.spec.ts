@@ -20,6 +20,7 @@ describe('responseCache options', () => {
     expect(config.ttlFromCacheControl).to.equal(false);
     expect(config.surrogateHeaders).to.equal('strip');
     expect(resolveResponseCacheOptions({ surrogateHeaders: 'keep' }).surrogateHeaders).to.equal('keep');
+    expect(config.enabled).to.equal(true);
   });
 
   it('normalises varyHeaders and derives which credentials are keyed', () => {
@@ -51,6 +52,12 @@ describe('responseCache options', () => {
     ['varyHeaders', { varyHeaders: ['bad header'] }, /`varyHeaders`/],
     ['credentialKey', { credentialKey: true }, /`credentialKey`/],
     ['surrogateHeaders', { surrogateHeaders: 'remove' }, /`surrogateHeaders` must be 'strip' or 'keep'/],
+    [
+      'enabled',
+      { enabled: 'yes' },
+      /`enabled` must be a boolean or a function of the request returning one, got the string "yes"/,
+    ],
+    ['enabled', { enabled: null }, /`enabled` must be a boolean or a function .*, got null/],
   ];
   for (const [name, options, message] of invalid) {
     it(`rejects an invalid ${name}: ${JSON.stringify(options)}`, () => {

@@ -231,6 +231,59 @@ describe('cache logging (winston)', () => {
     expect(recording.withMessage('Redis recovered')[0]).to.include({ failures: 2 });
   });
 
+  it('warns of every mode switch, saying whether it came from another instance (and of no shadow lookup)', async () => {
+    recording = new RecordingLogger('warn');
+    const cache = makeCache();
+    await cache.setMode('shadow');
+    await cache.get('k', () => 'v');
+    cache.events.emit('mode', { mode: 'off', previous: 'shadow', fromAnotherInstance: true });
+    expect(recording.entries).to.deep.equal([
+      {
+        level: 'warn',
+        message: 'cache mode switched to shadow',
+        cache: 'shop',
+        mode: 'shadow',
+        previous: 'on',
+        fromAnotherInstance: false,
+      },
+      {
+        level: 'warn',
+        message: 'cache mode switched to off',
+        cache: 'shop',
+        mode: 'off',
+        previous: 'shadow',
+        fromAnotherInstance: true,
+      },
+    ]);
+  });
+
+  it('logs shadow lookups at debug level with what the cache would have answered', async () => {
+    const cache = makeCache();
+    await cache.setMode('shadow');
+    await cache.get('k', () => 'v');
+    cache.events.emit('shadow', { key: 'k', route: '/items/:id', would: 'hit', match: 'same' });
+    const shadow = recording.at('debug').filter((entry) => entry.message === 'cache shadow lookup');
+    expect(shadow).to.deep.equal([
+      {
+        level: 'debug',
+        message: 'cache shadow lookup',
+        cache: 'shop',
+        keyHash: hashCacheKey('k'),
+        would: 'miss',
+        match: 'none',
+      },
+      {
+        level: 'debug',
+        message: 'cache shadow lookup',
+        cache: 'shop',
+        keyHash: hashCacheKey('k'),
+        would: 'hit',
+        match: 'same',
+        route: '/items/:id',
+      },
+    ]);
+  });
+
   it('logs requests at http level with route, method, result, duration and reason', () => {
     const cache = makeCache();
     const request = { route: '/api/items/:id', method: 'GET', status: 200, durationSeconds: 0.0015 };

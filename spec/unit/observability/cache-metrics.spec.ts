@@ -29,6 +29,7 @@ const FAMILIES = [
   'cache_aside_refused_writes_total',
   'cache_aside_request_duration_seconds',
   'cache_aside_revalidations_total',
+  'cache_aside_shadow_total',
 ];
 
 describe('cache metrics (prom-client)', () => {
@@ -507,6 +508,27 @@ describe('cache metrics (prom-client)', () => {
       // A closed cache leaves no series behind that would go on claiming what its tier held.
       await tiered.close();
       expect([await entries('tiered'), await bytes('tiered')]).to.deep.equal([undefined, undefined]);
+    });
+
+    it('cache_aside_shadow_total counts shadow lookups by route, would-be answer and match', async () => {
+      const cache = makeCache();
+      await cache.setMode('shadow');
+      await cache.get('k', () => 'v1');
+      await cache.get('k', () => 'v1');
+      await cache.get('k', () => 'v2');
+      cache.events.emit('shadow', { key: 'x', route: '/api/items/:id', would: 'stale', match: 'different' });
+      const shadow = (route: string, would: string, match: string) =>
+        sampleValue(registry, 'cache_aside_shadow_total', { cache: 'shop', route, would, match });
+      expect([
+        await shadow('', 'miss', 'none'),
+        await shadow('', 'hit', 'same'),
+        await shadow('', 'hit', 'different'),
+        await shadow('/api/items/:id', 'stale', 'different'),
+      ]).to.deep.equal([1, 1, 1, 1]);
+      expect(
+        await sampleValue(registry, 'cache_aside_lookups_total', { cache: 'shop', result: 'hit' }),
+        'a would-be hit answered nothing: it is no lookup hit',
+      ).to.equal(0);
     });
 
     it('stops observing a cache once it is closed', async () => {

@@ -9,6 +9,8 @@ const LEFT_OFF_THE_DASHBOARD: Record<string, string> = {
     'new with the invalidation queue (issue 17); its panel comes with the dashboard rework',
   cache_aside_invalidation_queue_dropped_total:
     'new with the invalidation queue (issue 17); its panel comes with the dashboard rework',
+  cache_aside_shadow_total:
+    'its panel (share of would-be hits whose body differed, per route) comes with the dashboard work of issue 16',
 };
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a JavaScript template.

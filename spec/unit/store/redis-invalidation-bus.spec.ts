@@ -61,3 +61,27 @@ describe('RedisInvalidationBus', () => {
     expect(parseInvalidationMessage('not json')).to.equal(undefined);
   });
 });
+
+describe('Messages on the invalidation channel', () => {
+  it('reads a mode switch, and an invalidation as before', () => {
+    expect(parseInvalidationMessage('{"origin":"a","mode":"shadow"}')).to.deep.equal({
+      origin: 'a',
+      mode: 'shadow',
+    });
+    expect(parseInvalidationMessage('{"origin":"a","keys":["p:k"],"tagged":true}')).to.deep.equal({
+      origin: 'a',
+      keys: ['p:k'],
+      tagged: true,
+    });
+  });
+
+  it('ignores a mode it does not know rather than guess, and anything without an origin', () => {
+    expect(parseInvalidationMessage('{"origin":"a","mode":"partial"}')).to.equal(undefined);
+    expect(parseInvalidationMessage('{"origin":"a","mode":"off","keys":["p:k"]}')).to.deep.equal({
+      origin: 'a',
+      mode: 'off',
+    });
+    expect(parseInvalidationMessage('{"mode":"off"}')).to.equal(undefined);
+    expect(parseInvalidationMessage('not json')).to.equal(undefined);
+  });
+});
