@@ -2,6 +2,7 @@ import type { CacheEvents } from '../events.js';
 import { nonNegativeNumber } from '../option-values.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { CacheBackend } from './cache-backend.js';
+import { CacheInspector } from './cache-inspector.js';
 import type { CacheStats, CacheStatsRecorder } from './cache-stats.js';
 import type { StoredValue } from './entry-codec.js';
 import type { EntryIO } from './entry-io.js';
@@ -59,6 +60,8 @@ export class Cache {
   readonly defaultTtlSeconds: number;
   /** Whether a stale entry is served while it is refreshed (else only when loading fails or is slow). */
   readonly staleWhileRevalidate: boolean;
+  /** Reads the cache for operators (an entry, a tag's keys, bounded key searches); the admin router uses it. */
+  readonly inspector: CacheInspector;
   readonly #parts: CacheParts;
 
   constructor(parts: CacheParts) {
@@ -68,6 +71,8 @@ export class Cache {
     this.prefix = parts.keys.prefix;
     this.defaultTtlSeconds = parts.ttlSeconds;
     this.staleWhileRevalidate = parts.failSafe.staleWhileRevalidate;
+    const { keys, store, memory, serializer } = parts;
+    this.inspector = new CacheInspector({ keys, store, memory, serializer });
   }
 
   /** Cache-aside read: the cached value when fresh, otherwise `loader(key)`, stored for next time. */

@@ -33,6 +33,7 @@ const FAILURE_OPERATIONS = Object.keys({
   lock_acquire: true,
   lock_release: true,
   lease: true,
+  inspect: true,
   decode: true,
   encode: true,
   connection: true,

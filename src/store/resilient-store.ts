@@ -2,7 +2,14 @@ import { ExponentialBackoff, handleAll, type IPolicy, noJitterGenerator, noop, r
 import type { CacheBackend, LockAttempt, LockedRead } from '../engine/cache-backend.js';
 import { CacheError } from '../errors.js';
 import type { CacheEvents, StoreOperation } from '../events.js';
-import type { CacheStore, Lease, StoreRenewal, StoreSetOptions, StoreWriteResult } from './cache-store.js';
+import type {
+  CacheStore,
+  InspectionMethod,
+  Lease,
+  StoreRenewal,
+  StoreSetOptions,
+  StoreWriteResult,
+} from './cache-store.js';
 import { CircuitBreaker, isCircuitOpenError, isOutage } from './circuit-breaker.js';
 
 /** Failure policy of a {@link ResilientStore}. */
@@ -174,6 +181,11 @@ export class ResilientStore implements CacheBackend {
         },
       );
     }
+  }
+
+  /** Whether the store offers an optional method that inspection needs. */
+  supports(method: InspectionMethod): boolean {
+    return typeof this.#store[method] === 'function';
   }
 
   /** Runs an administrative call (ttl, expire); rejects with the coded failure. */
