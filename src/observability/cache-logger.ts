@@ -21,8 +21,9 @@ export function createDefaultLogger(level: string): Logger {
  * as `keyHash`. Levels: a failure that starts a streak is `error` (Redis, encoding) or `warn`
  * (loader, undecodable entry), the rest of the streak is `debug`, and its end is one `info` entry
  * with the number of failures; the circuit opening is `warn`, and so is a route's failing `key` or
- * `credentialKey` (once per route); requests are `http`; invalidations
- * `verbose`; lookups, loads and coalescing `debug`.
+ * `credentialKey` (once per route); purges through the admin router are `warn` (with who, what
+ * and how many; a failed one `error`); requests are `http`; invalidations `verbose`; lookups, loads
+ * and coalescing `debug`.
  */
 export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName: string): void {
   const cache = cacheName;
@@ -108,6 +109,23 @@ export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName
 
   events.on('invalidation', ({ kind, count }) => {
     logger.verbose('cache invalidation', { cache, kind, count });
+  });
+
+  // A purge is an operator's deliberate act that every instance feels: logged at `warn`, so that the
+  // default level (`warn`) keeps the audit trail. `target` is the URL, tag or pattern as given.
+  events.on('purge', ({ kind, target, actor, purged }) => {
+    logger.warn('cache purge', { cache, kind, target, actor, purged, at: new Date().toISOString() });
+  });
+
+  events.on('purge-failed', ({ kind, target, actor, error }) => {
+    logger.error('cache purge failed', {
+      cache,
+      kind,
+      target,
+      actor,
+      at: new Date().toISOString(),
+      ...describeError(error),
+    });
   });
 }
 

@@ -17,6 +17,8 @@ export interface CacheMetricFamilies {
   invalidations: Counter<'cache' | 'kind'>;
   refusedWrites: Counter<'cache' | 'reason'>;
   circuitOpen: Gauge<'cache'>;
+  purges: Counter<'cache' | 'kind'>;
+  purgedEntries: Counter<'cache' | 'kind'>;
 }
 
 /** From a sub-millisecond hit to a multi-second load, in seconds. */
@@ -143,6 +145,18 @@ function createFamilies(registry: AnyRegistry, prefix: string): CacheMetricFamil
       name: name('circuit_open'),
       help: 'Whether the circuit breaker in front of Redis is open (1) or closed (0).',
       labelNames: ['cache'],
+      registers,
+    }),
+    purges: new Counter({
+      name: name('purges_total'),
+      help: 'Purges made through the admin router (cacheAdmin), by cache and kind (entry, tag, pattern).',
+      labelNames: ['cache', 'kind'],
+      registers,
+    }),
+    purgedEntries: new Counter({
+      name: name('purged_entries_total'),
+      help: 'Entries deleted by purges through the admin router (cacheAdmin), by cache and kind (entry, tag, pattern).',
+      labelNames: ['cache', 'kind'],
       registers,
     }),
   };

@@ -1,4 +1,5 @@
 import type { Registry, RegistryContentType } from 'prom-client';
+import type { PurgeKind } from '../admin/purge-events.js';
 import { CacheError } from '../errors.js';
 import type {
   CacheEvents,
@@ -41,6 +42,10 @@ const FAILURE_OPERATIONS = Object.keys({
 } satisfies Record<FailureOperation, true>) as FailureOperation[];
 const LOOKUP_RESULTS: readonly LookupResult[] = ['hit', 'miss', 'stale'];
 const INVALIDATION_KINDS: readonly InvalidationKind[] = ['key', 'tag', 'pattern'];
+const PURGE_KINDS = Object.keys({ entry: true, tag: true, pattern: true } satisfies Record<
+  PurgeKind,
+  true
+>) as PurgeKind[];
 const REFUSED_WRITE_REASONS = Object.keys({
   invalidated: true,
   'lease-expired': true,
@@ -62,6 +67,10 @@ export function attachCacheMetrics(events: CacheEvents, options: CacheMetricsOpt
   for (const operation of FAILURE_OPERATIONS) metrics.errors.inc({ cache, operation }, 0);
   for (const kind of INVALIDATION_KINDS) metrics.invalidations.inc({ cache, kind }, 0);
   for (const reason of REFUSED_WRITE_REASONS) metrics.refusedWrites.inc({ cache, reason }, 0);
+  for (const kind of PURGE_KINDS) {
+    metrics.purges.inc({ cache, kind }, 0);
+    metrics.purgedEntries.inc({ cache, kind }, 0);
+  }
   for (const operation of COMMON_STORE_OPERATIONS) metrics.redisDurationSeconds.zero({ cache, operation });
   metrics.coalesced.inc({ cache }, 0);
   metrics.revalidations.inc({ cache }, 0);
@@ -87,4 +96,8 @@ export function attachCacheMetrics(events: CacheEvents, options: CacheMetricsOpt
   events.on('invalidation', ({ kind }) => metrics.invalidations.inc({ cache, kind }));
   events.on('write-refused', ({ reason }) => metrics.refusedWrites.inc({ cache, reason }));
   events.on('circuit', ({ open }) => metrics.circuitOpen.set({ cache }, open ? 1 : 0));
+  events.on('purge', ({ kind, purged }) => {
+    metrics.purges.inc({ cache, kind });
+    metrics.purgedEntries.inc({ cache, kind }, purged);
+  });
 }

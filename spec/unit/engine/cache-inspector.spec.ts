@@ -1,23 +1,11 @@
 import { expect } from 'chai';
 import type { Cache } from '../../../src/engine/cache.js';
 import { CacheError, CacheOptionError } from '../../../src/errors.js';
-import type { CacheStore } from '../../../src/store/cache-store.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import { ChaosStore } from '../../support/chaos-store.js';
+import { SteppingStore, withoutInspection } from '../../support/inspection-stores.js';
 import { rejectionOf } from '../../support/rejection-of.js';
-import { SteppingStore } from '../../support/stepping-store.js';
 import { makeCache } from './make-cache.js';
-
-/** A store with every required method and none of those inspection needs. */
-function withoutInspection(store: MemoryStore): CacheStore {
-  return new Proxy(store, {
-    get(target, property) {
-      if (property === 'scanKeys' || property === 'scanTagMembers') return undefined;
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
 
 /** Every page of a tag's keys, from the first to the one without a cursor. */
 async function allPages(cache: Cache, tag: string, limit: number, between?: () => Promise<void>) {

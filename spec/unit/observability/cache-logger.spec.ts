@@ -3,6 +3,7 @@ import sinon from 'sinon';
 import winston from 'winston';
 import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
+import { CacheError } from '../../../src/errors.js';
 import { createDefaultLogger, hashCacheKey } from '../../../src/observability/cache-logger.js';
 import type { CacheOptions } from '../../../src/options.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
@@ -197,6 +198,43 @@ describe('cache logging (winston)', () => {
     await cache.invalidateTags(['items']);
     expect(recording.at('verbose')).to.deep.equal([
       { level: 'verbose', message: 'cache invalidation', cache: 'shop', kind: 'tag', count: 1 },
+    ]);
+  });
+
+  it('logs purges at warn level with who, when, what and how many, and a failed one as an error', () => {
+    const cache = makeCache();
+    cache.events.emit('purge', { kind: 'tag', target: 'items', actor: 'ops@example', purged: 3 });
+    cache.events.emit('purge-failed', {
+      kind: 'pattern',
+      target: '/api/*',
+      actor: '10.0.0.1',
+      error: new CacheError('E_INVALIDATION_FAILED', 'invalidation (delete_matching) failed: down'),
+    });
+    const at = new Date(1_700_000_000_000).toISOString();
+    expect(recording.at('warn')).to.deep.equal([
+      {
+        level: 'warn',
+        message: 'cache purge',
+        cache: 'shop',
+        kind: 'tag',
+        target: 'items',
+        actor: 'ops@example',
+        purged: 3,
+        at,
+      },
+    ]);
+    expect(recording.at('error')).to.deep.equal([
+      {
+        level: 'error',
+        message: 'cache purge failed',
+        cache: 'shop',
+        kind: 'pattern',
+        target: '/api/*',
+        actor: '10.0.0.1',
+        at,
+        error: 'invalidation (delete_matching) failed: down',
+        errorCode: 'E_INVALIDATION_FAILED',
+      },
     ]);
   });
 

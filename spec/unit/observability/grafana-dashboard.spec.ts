@@ -7,7 +7,11 @@ import { silentLogger } from '../../support/silent-logger.js';
 import { type DashboardPanel, dashboardTargets, metricNamesIn, readDashboard } from './read-dashboard.js';
 
 /** Families registered by the code but deliberately not on the dashboard, with the reason. */
-const LEFT_OFF_THE_DASHBOARD: Record<string, string> = {};
+const LEFT_OFF_THE_DASHBOARD: Record<string, string> = {
+  // Until the dashboard's own change lands (a "Purges" panel: rate by kind, entries purged by kind).
+  cache_aside_purges_total: 'admin purges: the panel comes with the dashboard rework',
+  cache_aside_purged_entries_total: 'admin purges: the panel comes with the dashboard rework',
+};
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a JavaScript template.
 const DATASOURCE_VARIABLE = '${datasource}';

@@ -1,4 +1,4 @@
-import type { KeyScan, ScanPage } from '../../src/store/cache-store.js';
+import type { CacheStore, KeyScan, ScanPage } from '../../src/store/cache-store.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 
 /**
@@ -29,4 +29,15 @@ function step(items: readonly string[], cursor: string, size: number): ScanPage<
   const from = Number(cursor);
   const to = from + size;
   return { cursor: to >= items.length ? '0' : String(to), items: items.slice(from, to) };
+}
+
+/** `store` with every required method and none of those inspection needs (a third party's store). */
+export function withoutInspection(store: CacheStore): CacheStore {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'scanKeys' || property === 'scanTagMembers') return undefined;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
