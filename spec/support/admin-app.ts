@@ -17,8 +17,8 @@ export interface AdminAppOptions {
   express?: ExpressModule;
   /** Default: allowed when the request carries `X-Admin: yes`. */
   authorize?: CacheAdminOptions['authorize'];
-  /** Default: the `X-Admin-User` header. */
-  actor?: CacheAdminOptions['actor'];
+  /** Default: the `X-Admin-User` header; `'default'`: the router's own default. */
+  actor?: CacheAdminOptions['actor'] | 'default';
 }
 
 /** An app with cached routes and the admin router at `/_cache`, served on one port per test. */
@@ -47,7 +47,7 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
     '/_cache',
     cacheAdmin(cache, {
       authorize: options.authorize ?? ((req) => req.get('x-admin') === 'yes'),
-      actor: options.actor ?? ((req) => req.get('x-admin-user')),
+      ...(options.actor === 'default' ? {} : { actor: options.actor ?? ((req) => req.get('x-admin-user')) }),
     }),
   );
   app.get('/api/items/:id', responseCache(cache, { ttl: 30, staleTtl: 60 }), (req, res) => {

@@ -1,5 +1,8 @@
+/** Every kind of purge, for metrics whose series start at zero. */
+export const PURGE_KINDS = ['entry', 'tag', 'pattern'] as const;
+
 /** What an operator purged through the admin router: one URL's entry, a tag, or a URL pattern. */
-export type PurgeKind = 'entry' | 'tag' | 'pattern';
+export type PurgeKind = (typeof PURGE_KINDS)[number];
 
 /** Who purged what: `target` is the URL, tag or pattern as the operator gave it. */
 export interface PurgeRequest {

@@ -1,5 +1,5 @@
 import type { Registry, RegistryContentType } from 'prom-client';
-import type { PurgeKind } from '../admin/purge-events.js';
+import { PURGE_KINDS } from '../admin/purge-events.js';
 import { CacheError } from '../errors.js';
 import type {
   CacheEvents,
@@ -42,10 +42,6 @@ const FAILURE_OPERATIONS = Object.keys({
 } satisfies Record<FailureOperation, true>) as FailureOperation[];
 const LOOKUP_RESULTS: readonly LookupResult[] = ['hit', 'miss', 'stale'];
 const INVALIDATION_KINDS: readonly InvalidationKind[] = ['key', 'tag', 'pattern'];
-const PURGE_KINDS = Object.keys({ entry: true, tag: true, pattern: true } satisfies Record<
-  PurgeKind,
-  true
->) as PurgeKind[];
 const REFUSED_WRITE_REASONS = Object.keys({
   invalidated: true,
   'lease-expired': true,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { type CacheAdminOptions, cacheAdmin, responseCacheKey } from '../../../src/index.js';
+import { type CacheAdminOptions, CacheError, cacheAdmin, responseCacheKey } from '../../../src/index.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import { createAdminApp } from '../../support/admin-app.js';
 import { express4, express5 } from '../../support/app-factory.js';
@@ -216,3 +216,65 @@ for (const [name, express] of [
     });
   });
 }
+
+describe('cacheAdmin (admin router): edges', () => {
+  it('names the purger by req.ip without an `actor`, and "unknown" when `actor` names nobody', async () => {
+    for (const [actor, expected] of [
+      ['default', /^(::ffff:)?127\.0\.0\.1$/],
+      [() => undefined, /^unknown$/],
+    ] as const) {
+      const logs = new RecordingLogger('warn');
+      const cache = makeCache({ logger: logs.logger });
+      const admin = createAdminApp({ cache, actor });
+      await admin.admin('delete', '/_cache/tags/items', 200);
+      expect(String(logs.withMessage('cache purge')[0]?.actor)).to.match(expected);
+    }
+  });
+
+  it('reports an entry it cannot read as undecodable, and purges it by its custom `key`', async () => {
+    const cache = makeCache();
+    const origin = 'https://shop.example';
+    await cache.set(responseCacheKey({ key: 'catalog:v2', origin }), { not: 'a response' });
+    const admin = createAdminApp({ cache });
+    const query = `key=catalog:v2&origin=${origin}`;
+    const { body } = await admin.admin('get', `/_cache/entry?${query}`, 200);
+    expect(body).to.include({ cached: false, kind: 'undecodable', url: 'catalog:v2' });
+    expect(body.error).to.be.a('string');
+    expect((await admin.admin('delete', `/_cache/entry?${query}`, 200)).body.purged).to.equal(1);
+  });
+
+  it('cannot list the variants of a URL whose key is hashed, and says the list may be incomplete', async () => {
+    const cache = makeCache();
+    const admin = createAdminApp({ cache });
+    const path = `/api/lang?q=${'x'.repeat(600)}`;
+    await (await admin.request()).get(path).set('Accept-Language', 'fr').expect(200);
+    const { body } = await admin.admin('get', `/_cache/entry?url=${encodeURIComponent(path)}`, 200);
+    expect(body).to.include({ kind: 'variants', cached: false, variantsComplete: false });
+    const french = await admin.admin(
+      'get',
+      `/_cache/entry?url=${encodeURIComponent(path)}&header=accept-language:fr`,
+      200,
+    );
+    expect(french.body.cached).to.equal(true);
+  });
+
+  it('passes errors that are neither bad input nor an unreachable store to next(err)', async () => {
+    const cache = makeCache();
+    const broken = new Proxy(cache, {
+      get(target, property) {
+        if (property === 'stats')
+          return () => {
+            throw new Error('stats exploded');
+          };
+        if (property === 'invalidateTags')
+          return () => Promise.reject(new CacheError('E_INVALID_KEY', 'odd'));
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const admin = createAdminApp({ cache: broken });
+    expect((await admin.admin('get', '/_cache/stats', 500)).body).to.deep.equal({ error: 'internal error' });
+    await admin.admin('delete', '/_cache/tags/items', 500);
+    expect(admin.errors.map(String)).to.deep.equal(['Error: stats exploded', 'CacheError: odd']);
+  });
+});

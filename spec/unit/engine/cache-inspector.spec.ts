@@ -21,8 +21,15 @@ async function allPages(cache: Cache, tag: string, limit: number, between?: () =
   return pages;
 }
 
-const keysNumbered = (count: number, from = 0) =>
-  Array.from({ length: count }, (_, index) => `item:${String(from + index).padStart(4, '0')}`);
+const keysNumbered = (count: number) =>
+  Array.from({ length: count }, (_, index) => `item:${String(index).padStart(4, '0')}`);
+
+/** `keys` in a fixed order that is not sorted: a store step lists a set in no particular order. */
+const shuffled = (keys: readonly string[]) =>
+  keys
+    .map((key, index) => ({ key, rank: (index * 7919) % keys.length }))
+    .sort((a, b) => a.rank - b.rank)
+    .map(({ key }) => key);
 
 describe('cache.inspector', () => {
   describe('entry', () => {
@@ -88,16 +95,40 @@ describe('cache.inspector', () => {
     it('keeps every page within `limit` when a store step gives more than it was asked', async () => {
       const cache = makeCache({ store: new SteppingStore(7) });
       const keys = keysNumbered(95);
-      await Promise.all(keys.map((key) => cache.set(key, key, { tags: ['all'] })));
+      for (const key of shuffled(keys)) await cache.set(key, key, { tags: ['all'] });
       const pages = await allPages(cache, 'all', 10);
       expect(pages.every((page) => page.length <= 10)).to.equal(true);
       expect([...new Set(pages.flat())].sort()).to.deep.equal(keys);
     });
 
+    it('keeps its place when the next page asks for another limit', async () => {
+      const cache = makeCache({ store: new SteppingStore(5) });
+      const keys = keysNumbered(40);
+      for (const key of shuffled(keys)) await cache.set(key, key, { tags: ['all'] });
+      const first = await cache.inspector.tagMembers('all', { limit: 5 });
+      const found = [...first.keys];
+      let cursor = first.cursor;
+      while (cursor !== undefined) {
+        const page = await cache.inspector.tagMembers('all', { limit: 20, cursor });
+        found.push(...page.keys);
+        cursor = page.cursor;
+      }
+      expect([...new Set(found)].sort()).to.deep.equal(keys);
+    });
+
+    it('pages evenly when every store step fills a page exactly', async () => {
+      const cache = makeCache({ store: new SteppingStore() });
+      const keys = keysNumbered(30);
+      await Promise.all(keys.map((key) => cache.set(key, key, { tags: ['all'] })));
+      const pages = await allPages(cache, 'all', 10);
+      expect(pages.map((page) => page.length)).to.deep.equal([10, 10, 10]);
+      expect(pages.flat().sort()).to.deep.equal(keys);
+    });
+
     it('lists every key tagged throughout a walk, while other keys are tagged between pages', async () => {
       const cache = makeCache({ store: new SteppingStore(3) });
       const keys = keysNumbered(60);
-      await Promise.all(keys.map((key) => cache.set(key, key, { tags: ['all'] })));
+      for (const key of shuffled(keys)) await cache.set(key, key, { tags: ['all'] });
       let added = 0;
       const pages = await allPages(cache, 'all', 8, async () => {
         // Sorted before every key already there, and after: both must leave the walk whole.
