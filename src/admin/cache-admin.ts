@@ -13,7 +13,7 @@ import {
   purgePatternOf,
   readQuery,
 } from './admin-query.js';
-import { entryKeysToPurge, reportEntry } from './entry-report.js';
+import { entryKeysToPurge, entryLabel, reportEntry } from './entry-report.js';
 import type { PurgeRequest } from './purge-events.js';
 
 /** Options of {@link cacheAdmin}. */
@@ -86,9 +86,8 @@ export function cacheAdmin(cache: CacheAdminEngine, options: CacheAdminOptions):
     '/entry',
     answer(async (req) => {
       const target = entryTargetOf(readQuery(req, ENTRY_PARAMETERS), origin ?? req);
-      const named = target.keyTarget.url ?? target.keyTarget.key ?? '';
       const deleted: string[] = [];
-      const purged = await purge(req, { kind: 'entry', target: named }, async () => {
+      const purged = await purge(req, { kind: 'entry', target: entryLabel(target) }, async () => {
         const keys = await entryKeysToPurge(cache.inspector, target);
         const existed = await Promise.all(keys.map((key) => cache.invalidate(key)));
         deleted.push(...keys.filter((_, index) => existed[index]));

@@ -121,6 +121,17 @@ export async function reportEntry(inspector: CacheInspector, target: EntryTarget
 }
 
 /**
+ * How logs name the entry `target` is about: its absolute URL (or custom key) as the key holds it,
+ * with the request headers that select a variant.
+ */
+export function entryLabel(target: EntryTarget): string {
+  const key = responseCacheKey(target.keyTarget);
+  const named = parseCacheKey(key)?.url ?? target.keyTarget.url ?? target.keyTarget.key ?? key;
+  const headers = Object.entries(target.headers ?? {}).map(([name, value]) => `${name}: ${value}`);
+  return headers.length === 0 ? named : `${named} [${headers.join('; ')}]`;
+}
+
+/**
  * The keys a purge of `target` deletes: the stored response; for a `Vary`'d one its record and the
  * variants found, or with `header`s only the variant they select.
  */

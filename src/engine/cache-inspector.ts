@@ -40,7 +40,10 @@ export interface FoundKeys {
 export interface KeySearchOptions {
   /** Most keys to return. Default 100, at most {@link MAX_PAGE_SIZE}. */
   limit?: number;
-  /** Most keys to look at, per server (SCAN steps of 1,000). Default 20,000. */
+  /**
+   * Most keys to look at, in SCAN steps of 1,000 (a Cluster's masters are walked one after the
+   * other, all within this budget). Default 20,000.
+   */
   budget?: number;
 }
 

@@ -185,8 +185,9 @@ for (const target of redisTargets()) {
         const before = Date.now();
         await admin.admin('delete', '/_cache/tags/items', 200);
         await admin.admin('delete', '/_cache/entries?pattern=/nothing/*', 200);
+        await admin.admin('delete', '/_cache/entry?url=/api/lang&header=accept-language:de', 200);
         const purges = logs.withMessage('cache purge');
-        expect(purges).to.have.lengthOf(2);
+        expect(purges).to.have.lengthOf(3);
         expect(purges[0]).to.include({
           level: 'warn',
           cache: 'shop',
@@ -197,12 +198,14 @@ for (const target of redisTargets()) {
         });
         expect(Date.parse(String(purges[0]?.at))).to.be.within(before, Date.now());
         expect(purges[1]).to.include({ kind: 'pattern', target: '/nothing/*', purged: 0 });
+        expect(purges[2]).to.include({ kind: 'entry', target: `${origin}/api/lang [accept-language: de]` });
         const sample = (name: string, kind: string) => sampleValue(registry, name, { cache: 'shop', kind });
         expect(await sample('cache_aside_purges_total', 'tag')).to.equal(1);
         expect(await sample('cache_aside_purged_entries_total', 'tag')).to.equal(2);
         expect(await sample('cache_aside_purges_total', 'pattern')).to.equal(1);
         expect(await sample('cache_aside_purged_entries_total', 'pattern')).to.equal(0);
-        expect(await sample('cache_aside_purges_total', 'entry')).to.equal(0);
+        expect(await sample('cache_aside_purges_total', 'entry')).to.equal(1);
+        expect(await sample('cache_aside_purged_entries_total', 'entry')).to.equal(0);
       });
 
       it("reaches another instance's memory tier: its next request is a miss", async () => {
