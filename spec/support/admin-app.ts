@@ -8,6 +8,7 @@ import {
   responseCache,
 } from '../../src/index.js';
 import { type ExpressModule, express5 } from './app-factory.js';
+import { eventually } from './eventually.js';
 import { served } from './served.js';
 
 /** Options of {@link createAdminApp}. */
@@ -30,6 +31,11 @@ export interface AdminApp {
   calls(route: 'item' | 'lang'): number;
   /** A supertest agent for the app's one server of this test. */
   request(): Promise<supertest.Agent>;
+  /**
+   * GETs `path` (with `Accept-Language` when given) until it is answered from the cache: the cache
+   * stores a response after it went out, so a request right after it may still miss.
+   */
+  cached(path: string, language?: string): Promise<void>;
   /** Requests the app as an admin (`X-Admin: yes`, `X-Admin-User: ops@example`); fails unless it answers `status`. */
   admin(method: 'get' | 'delete', path: string, status: number): Promise<supertest.Response>;
 }
@@ -64,11 +70,22 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
     res.status(500).json({ error: 'internal error' });
   });
   const request = async () => supertest.agent(await served(app));
+  const xCache = async (path: string, language: string | undefined) => {
+    const get = (await request()).get(path);
+    const response = await (language === undefined ? get : get.set('Accept-Language', language)).expect(200);
+    return response.headers['x-cache'];
+  };
   return {
     app,
     errors,
     calls: (route) => counts[route],
     request,
+    cached: async (path, language) => {
+      await xCache(path, language);
+      await eventually(async () => (await xCache(path, language)) === 'HIT', {
+        message: `${path} answered from the cache`,
+      });
+    },
     admin: async (method, path, status) =>
       (await request())[method](path).set('X-Admin', 'yes').set('X-Admin-User', 'ops@example').expect(status),
   };

@@ -40,7 +40,7 @@ for (const target of redisTargets()) {
 
     describe('GET /entry', () => {
       it('tells about a cached response: status, stored headers, size, age, ttl and stale ttl left, tags', async () => {
-        await fetch('/api/items/1');
+        await admin.cached('/api/items/1');
         const { body } = await admin.admin('get', '/_cache/entry?url=/api/items/1', 200);
         expect(body).to.include({
           url: `${origin}/api/items/1`,
@@ -82,9 +82,9 @@ for (const target of redisTargets()) {
       });
 
       it("lists the variants of a Vary'd response, or the one that `header` selects", async () => {
-        await fetch('/api/lang', 'fr');
-        await fetch('/api/lang', 'de');
-        await fetch('/api/lang');
+        await admin.cached('/api/lang', 'fr');
+        await admin.cached('/api/lang', 'de');
+        await admin.cached('/api/lang');
         const all = (await admin.admin('get', '/_cache/entry?url=/api/lang', 200)).body;
         expect(all).to.include({ cached: true, kind: 'variants', variantsComplete: true });
         expect(all.record.vary).to.deep.equal(['accept-language']);
@@ -130,8 +130,8 @@ for (const target of redisTargets()) {
       });
 
       it('lists the response keys of a tag set by handlers', async () => {
-        await fetch('/api/items/1');
-        await fetch('/api/items/2');
+        await admin.cached('/api/items/1');
+        await admin.cached('/api/items/2');
         const { body } = await admin.admin('get', '/_cache/tags/items', 200);
         expect(body).to.include({ done: true, cursor: null });
         expect([...body.keys].sort()).to.deep.equal(
@@ -142,8 +142,8 @@ for (const target of redisTargets()) {
 
     describe('purges', () => {
       it('DELETE /entry purges one URL, answering how many entries went', async () => {
-        await fetch('/api/items/1');
-        await fetch('/api/items/2');
+        await admin.cached('/api/items/1');
+        await admin.cached('/api/items/2');
         const { body } = await admin.admin('delete', '/_cache/entry?url=/api/items/1', 200);
         expect(body).to.deep.equal({ purged: 1, keys: [responseCacheKey(`${origin}/api/items/1`)] });
         expect(await fetch('/api/items/1')).to.equal('MISS');
@@ -155,19 +155,20 @@ for (const target of redisTargets()) {
       });
 
       it("DELETE /entry purges a Vary'd URL with all its variants, or the one `header` selects", async () => {
-        for (const language of ['fr', 'de', 'en']) await fetch('/api/lang', language);
+        for (const language of ['fr', 'de', 'en']) await admin.cached('/api/lang', language);
         const one = await admin.admin('delete', '/_cache/entry?url=/api/lang&header=accept-language:de', 200);
         expect(one.body.purged).to.equal(1);
         expect(await fetch('/api/lang', 'fr')).to.equal('HIT');
         expect(await fetch('/api/lang', 'de')).to.equal('MISS');
+        await admin.cached('/api/lang', 'de');
         const all = await admin.admin('delete', '/_cache/entry?url=/api/lang', 200);
         expect(all.body.purged, 'the record and its three variants').to.equal(4);
         expect(await fetch('/api/lang', 'en')).to.equal('MISS');
       });
 
       it('DELETE /tags/:tag and DELETE /entries purge, answering how many entries went', async () => {
-        for (const id of ['1', '2', '3']) await fetch(`/api/items/${id}`);
-        await fetch('/api/lang', 'fr');
+        for (const id of ['1', '2', '3']) await admin.cached(`/api/items/${id}`);
+        await admin.cached('/api/lang', 'fr');
         expect((await admin.admin('delete', '/_cache/tags/item:2', 200)).body).to.deep.equal({ purged: 1 });
         expect((await admin.admin('delete', '/_cache/entries?pattern=/api/items/*', 200)).body).to.deep.equal(
           {
@@ -180,8 +181,8 @@ for (const target of redisTargets()) {
       });
 
       it('logs every purge with who, when, what and how many, and counts it in the metrics', async () => {
-        await fetch('/api/items/1');
-        await fetch('/api/items/2');
+        await admin.cached('/api/items/1');
+        await admin.cached('/api/items/2');
         const before = Date.now();
         await admin.admin('delete', '/_cache/tags/items', 200);
         await admin.admin('delete', '/_cache/entries?pattern=/nothing/*', 200);
@@ -251,7 +252,7 @@ describe('cacheAdmin while Redis is down (standalone)', function () {
       invalidationAttempts: 1,
     });
     const admin = createAdminApp({ cache });
-    await (await admin.request()).get('/api/items/1').expect(200);
+    await admin.cached('/api/items/1');
     await redis.current.stop();
     await eventually(() => client?.isReady === false, { message: 'the client saw Redis go' });
     for (const [method, path] of [
