@@ -11,7 +11,8 @@ export type CacheErrorCode =
   | 'E_STORE_TIMEOUT'
   | 'E_CIRCUIT_OPEN'
   | 'E_DECODE_FAILED'
-  | 'E_INVALIDATION_FAILED';
+  | 'E_INVALIDATION_FAILED'
+  | 'E_UNSUPPORTED';
 
 /** An error raised by the cache, with a stable `code` and the underlying `cause` when there is one. */
 export class CacheError extends Error {

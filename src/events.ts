@@ -32,7 +32,9 @@ export type StoreOperation =
   | 'expire'
   | 'lock_acquire'
   | 'lock_release'
-  | 'lease';
+  | 'lease'
+  /** Reads made to inspect the cache (`cache.inspector`, the admin router), never on a request's path. */
+  | 'inspect';
 
 /** Operations that can fail without failing the caller: store operations, (de)coding, the Redis connection. */
 export type FailureOperation = StoreOperation | 'decode' | 'encode' | 'connection' | 'publish';

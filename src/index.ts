@@ -1,3 +1,6 @@
+export { type CacheAdminEngine, type CacheAdminOptions, cacheAdmin } from './admin/cache-admin.js';
+export type { EntryReport } from './admin/entry-report.js';
+export type { PurgeKind, PurgeRequest } from './admin/purge-events.js';
 export { createCache } from './create-cache.js';
 export {
   type BatchLoader,
@@ -9,6 +12,14 @@ export {
   type SetModeOptions,
   type ShadowVerdict,
 } from './engine/cache.js';
+export type {
+  CacheInspector,
+  EntryInspection,
+  FoundKeys,
+  KeySearchOptions,
+  MemoryTierSize,
+  TagMembersPage,
+} from './engine/cache-inspector.js';
 export type { CacheStats } from './engine/cache-stats.js';
 export type { LoadCause, LoadContext } from './engine/entry-options.js';
 export type { LoadLease } from './engine/load-lease.js';
@@ -45,8 +56,11 @@ export { msgpackSerializer } from './serialization/msgpack-serializer.js';
 export type { Serializer } from './serialization/serializer.js';
 export type {
   CacheStore,
+  InspectionMethod,
+  KeyScan,
   Lease,
   LockAndValue,
+  ScanPage,
   StoreRenewal,
   StoreSetOptions,
   StoreWriteResult,

@@ -1,6 +1,8 @@
 import type {
   CacheStore,
+  KeyScan,
   Lease,
+  ScanPage,
   StoreSetOptions,
   StoreWriteResult,
   TaggedDeletion,
@@ -137,6 +139,23 @@ export class ChaosStore implements CacheStore {
 
   releaseLock(key: string, token: string): Promise<boolean> {
     return this.#run('releaseLock', [key, token], () => this.inner.releaseLock(key, token));
+  }
+
+  /** Forwards to `inner`, which must be able to walk its keys (a `MemoryStore` can). */
+  scanKeys(cursor: string, search: KeyScan): Promise<ScanPage<string>> {
+    return this.#run('scanKeys', [cursor, search], async () => {
+      if (this.inner.scanKeys === undefined) throw new Error('ChaosStore: the inner store has no scanKeys');
+      return this.inner.scanKeys(cursor, search);
+    });
+  }
+
+  /** Forwards to `inner`, which must be able to walk a tag's keys (a `MemoryStore` can). */
+  scanTagMembers(tagKey: string, cursor: string, count: number): Promise<ScanPage<string>> {
+    return this.#run('scanTagMembers', [tagKey, cursor, count], async () => {
+      if (this.inner.scanTagMembers === undefined)
+        throw new Error('ChaosStore: the inner store has no scanTagMembers');
+      return this.inner.scanTagMembers(tagKey, cursor, count);
+    });
   }
 
   async #run<T>(method: StoreMethod, args: readonly unknown[], forward: () => Promise<T>): Promise<T> {

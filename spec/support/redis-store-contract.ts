@@ -20,7 +20,7 @@ export function describeRedisStoreContract(
       {
         name: run.name,
         create: () => ({ store: create(run.options), cleanup }),
-        capabilities: ['readLease', 'renew', 'acquireLockAndGet'],
+        capabilities: ['readLease', 'renew', 'acquireLockAndGet', 'scanKeys', 'scanTagMembers'],
       },
     );
   }

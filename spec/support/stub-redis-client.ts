@@ -34,6 +34,10 @@ export function createStubRedisClient(): StubRedisClient {
       .stub<[string, string[]], Promise<number>>()
       .callsFake(async (_key, members) => members.length),
     sPopCount: sinon.stub<[string, number], Promise<unknown[]>>().resolves([]),
+    sScan: sinon
+      .stub<Parameters<RedisClientLike['sScan']>, ReturnType<RedisClientLike['sScan']>>()
+      .resolves({ cursor: '0', members: [] }),
+    sIsMember: sinon.stub<[string, string], Promise<number>>().resolves(0),
     pExpire: sinon.stub<[string, number, ('NX' | 'XX' | 'GT' | 'LT')?], Promise<number>>().resolves(1),
     unlink: sinon.stub<[string[]], Promise<number>>().resolves(0),
     scan: sinon

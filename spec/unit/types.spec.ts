@@ -8,10 +8,12 @@ import {
   type CacheMode,
   type CacheOptions,
   type CacheStats,
+  cacheAdmin,
   createCache,
   type LookupOutcome,
   MemoryStore,
   type MetricsBuckets,
+  type PurgeKind,
   type RequestResult,
 } from '../../src/index.js';
 import { rejectionOf } from '../support/rejection-of.js';
@@ -222,6 +224,36 @@ describe('public API types', () => {
         durationSeconds: 0,
       });
       expect([seen, result]).to.deep.equal([['GET /a bypass 200 0 '], 'error']);
+    });
+  });
+
+  describe('cacheAdmin', () => {
+    it('needs an authorize function, sync or async, that may answer undefined', () => {
+      const cache = memoryCache();
+      // @ts-expect-error authorize is required: the router must never be public
+      expect(() => cacheAdmin(cache, {})).to.throw(TypeError, /authorize/);
+      // @ts-expect-error authorize is a function of the request
+      expect(() => cacheAdmin(cache, { authorize: true })).to.throw(TypeError, /authorize/);
+      const roles = new Map([['ops', 'admin']]);
+      expect(
+        cacheAdmin(cache, { authorize: (req) => roles.get(String(req.get('x-user'))) === 'admin' }),
+      ).to.be.a('function');
+      expect(cacheAdmin(cache, { authorize: async () => undefined, actor: (req) => req.ip })).to.be.a(
+        'function',
+      );
+    });
+
+    it('types the purge events beside the others', () => {
+      const cache = memoryCache();
+      const seen: string[] = [];
+      cache.events.on('purge', ({ kind, target, actor, purged }) => {
+        const purgeKind: PurgeKind = kind;
+        seen.push(`${purgeKind} ${target} ${actor} ${purged}`);
+      });
+      // @ts-expect-error a purge is of an entry, a tag or a pattern
+      const kind: PurgeKind = 'key';
+      cache.events.emit('purge', { kind: 'tag', target: 'items', actor: 'ops', purged: 2 });
+      expect([seen, kind]).to.deep.equal([['tag items ops 2'], 'key']);
     });
   });
 });

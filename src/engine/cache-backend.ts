@@ -1,6 +1,7 @@
 import type { StoreOperation } from '../events.js';
 import type {
   CacheStore,
+  InspectionMethod,
   Lease,
   StoreRenewal,
   StoreSetOptions,
@@ -43,6 +44,8 @@ export interface CacheBackend {
   unlock(key: string, token: string): Promise<void>;
   /** Runs an invalidation (with retries); rejects with `E_INVALIDATION_FAILED` when it cannot be done. */
   invalidate<T>(operation: StoreOperation, task: (store: CacheStore) => Promise<T>): Promise<T>;
+  /** Whether the store offers an optional method that inspection needs. */
+  supports(method: InspectionMethod): boolean;
   /** Runs an administrative call (ttl, expire); rejects with the coded failure. */
   command<T>(operation: StoreOperation, task: (store: CacheStore) => Promise<T>): Promise<T>;
 }

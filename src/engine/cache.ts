@@ -2,6 +2,7 @@ import type { CacheEvents, CacheMode } from '../events.js';
 import { nonNegativeNumber } from '../option-values.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { CacheBackend } from './cache-backend.js';
+import { CacheInspector } from './cache-inspector.js';
 import { checkedEverywhere, checkedMode, type ModeSwitch, type SetModeOptions } from './cache-mode.js';
 import type { CacheStats, CacheStatsRecorder } from './cache-stats.js';
 import type { CacheSpan, CacheTracer } from './cache-tracer.js';
@@ -72,6 +73,8 @@ export class Cache {
   readonly defaultTtlSeconds: number;
   /** Whether a stale entry is served while it is refreshed (else only when loading fails or is slow). */
   readonly staleWhileRevalidate: boolean;
+  /** Reads the cache for operators (an entry, a tag's keys, bounded key searches); the admin router uses it. */
+  readonly inspector: CacheInspector;
   readonly #parts: CacheParts;
 
   constructor(parts: CacheParts) {
@@ -82,6 +85,8 @@ export class Cache {
     this.version = parts.keys.version;
     this.defaultTtlSeconds = parts.ttlSeconds;
     this.staleWhileRevalidate = parts.failSafe.staleWhileRevalidate;
+    const { keys, store, memory, serializer } = parts;
+    this.inspector = new CacheInspector({ keys, store, memory, serializer });
   }
 
   /**

@@ -16,6 +16,7 @@ export interface EntryPattern {
   glob: string;
   exceptPrefix: string | undefined;
 }
+const TAG = `${RESERVED}tag:`;
 
 /**
  * Names every key one cache uses: entries at `prefix + key`, and its own bookkeeping (tag index
@@ -64,7 +65,28 @@ export class KeySpace {
     if (typeof tag !== 'string' || tag.length === 0) {
       throw new CacheOptionError(`tag must be a non-empty string, got ${JSON.stringify(tag)}`);
     }
-    return `${this.prefix}${RESERVED}tag:${tag}`;
+    return this.prefix + TAG + tag;
+  }
+
+  /** The tag whose index set `tagKey` is; `undefined` for any other key. */
+  tagOf(tagKey: string): string | undefined {
+    const start = this.prefix + TAG;
+    return tagKey.startsWith(start) ? tagKey.slice(start.length) : undefined;
+  }
+
+  /** A Redis glob over the full keys of every tag index set. */
+  get tagPattern(): string {
+    return `${escapeGlob(this.prefix + TAG)}*`;
+  }
+
+  /** The key an entry was stored under (`entryKey` undone); `undefined` for keys of other caches. */
+  keyOf(entryKey: string): string | undefined {
+    return entryKey.startsWith(this.prefix) ? entryKey.slice(this.prefix.length) : undefined;
+  }
+
+  /** A Redis glob over the full keys of entries whose key starts with `start` and ends with `end`. */
+  framedPattern(start: string, end: string): string {
+    return `${escapeGlob(this.prefix + start)}*${escapeGlob(end)}`;
   }
 
   /**

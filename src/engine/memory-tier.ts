@@ -31,6 +31,7 @@ const REFRESH_AHEAD_SHARE = 0.25;
  */
 export class MemoryTier {
   readonly #entries: LRUCache<string, StoredValue<unknown>>;
+  readonly #config: MemoryTierConfig;
   readonly #ttlMs: number;
   readonly #refreshAheadMs: number;
   /** Store reads in flight that will refill an entry, so that concurrent misses share one. */
@@ -39,6 +40,7 @@ export class MemoryTier {
   readonly #pending = new Map<string, Set<PendingFill>>();
 
   constructor(config: MemoryTierConfig) {
+    this.#config = { ...config };
     this.#ttlMs = config.ttlMs;
     this.#refreshAheadMs = config.ttlMs * REFRESH_AHEAD_SHARE;
     this.#entries = new LRUCache<string, StoredValue<unknown>>({
@@ -56,6 +58,11 @@ export class MemoryTier {
   /** Bytes held (the stored size of the entries). */
   get bytes(): number {
     return this.#entries.calculatedSize;
+  }
+
+  /** The bounds it was created with. */
+  get bounds(): Readonly<MemoryTierConfig> {
+    return this.#config;
   }
 
   /** The entry when it is held and still fresh. */

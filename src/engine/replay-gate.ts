@@ -1,6 +1,7 @@
 import type { StoreOperation } from '../events.js';
 import type {
   CacheStore,
+  InspectionMethod,
   Lease,
   StoreRenewal,
   StoreSetOptions,
@@ -74,5 +75,10 @@ export class ReplayGate implements CacheBackend {
 
   command<T>(operation: StoreOperation, task: (store: CacheStore) => Promise<T>): Promise<T> {
     return this.#store.command(operation, task);
+  }
+
+  /** Inspection (the admin router) reads what Redis holds, queue or not: it serves no request. */
+  supports(method: InspectionMethod): boolean {
+    return this.#store.supports(method);
   }
 }

@@ -8,7 +8,7 @@ import type { RequestOrigin } from './request-origin.js';
 // `/`: the key reads back unambiguously whatever the target holds, and no forged Host can make its
 // authority end where another's target begins. `rc2` is the layout version (rc1 had no origin); GET and
 // HEAD share the `GET` group because HEAD is answered from the GET entry.
-const KEY_HEAD = 'rc2:GET';
+export const KEY_HEAD = 'rc2:GET';
 /** Keys longer than this are hashed (Redis keys are cheap to compare only while they are short). */
 const MAX_READABLE_KEY_LENGTH = 512;
 const READABLE_TARGET_LENGTH = 64;
@@ -40,6 +40,16 @@ export function buildCacheKey(
   if (origin.host !== undefined) key += `;host=${encodeURIComponent(origin.host)}`;
   key += `:${target}`;
   return limitLength(key, target);
+}
+
+/**
+ * A Redis glob over the response keys of every URL whose path and query match `targetGlob` (a glob
+ * starting with `/`), at any origin, in any variant. The glob can also match a key whose target holds
+ * `:` followed by a match (Redis globs have no "anything but `:`"), and sees only the first 64
+ * characters of the target of a key long enough to be hashed.
+ */
+export function targetKeyPattern(targetGlob: string): string {
+  return `${KEY_HEAD}*:${targetGlob}`;
 }
 
 function encodeHeaderValue(name: string, value: string | string[]): string {

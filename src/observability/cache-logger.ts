@@ -34,7 +34,8 @@ const OTHER_GROUPS = '<other groups>';
  * are followed per group: the route pattern for `responseCache`, the `group` entry option, or the
  * whole cache. The circuit breaker's opening and closing are one `warn` each per outage, and a
  * route's failing `key`, `credentialKey` or `enabled` is `warn` (once per route), and so is every
- * mode switch; requests are `http`;
+ * mode switch; purges through the admin router are `warn` (with who, what and how many; a failed
+ * one `error`); requests are `http`;
  * invalidations `verbose`; lookups, loads, coalescing and shadow lookups `debug`. The invalidation queue is logged
  * once per outage (`invalidation-queue-log.ts`).
  */
@@ -157,6 +158,23 @@ export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName
     if (!logger.isLevelEnabled('debug')) return;
     const entry = { cache, keyHash: hashCacheKey(key), would, match };
     logger.debug('cache shadow lookup', route === undefined ? entry : { ...entry, route });
+  });
+
+  // A purge is an operator's deliberate act that every instance feels: logged at `warn`, so that the
+  // default level (`warn`) keeps the audit trail. `target` is the URL, tag or pattern as given.
+  events.on('purge', ({ kind, target, actor, purged }) => {
+    logger.warn('cache purge', { cache, kind, target, actor, purged, at: new Date().toISOString() });
+  });
+
+  events.on('purge-failed', ({ kind, target, actor, error }) => {
+    logger.error('cache purge failed', {
+      cache,
+      kind,
+      target,
+      actor,
+      at: new Date().toISOString(),
+      ...describeError(error),
+    });
   });
 }
 

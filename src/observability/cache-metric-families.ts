@@ -36,6 +36,8 @@ export interface CacheMetricFamilies {
   memoryTierEntries: Gauge<'cache'>;
   memoryTierBytes: Gauge<'cache'>;
   shadow: Counter<'cache' | 'route' | 'would' | 'match'>;
+  purges: Counter<'cache' | 'kind'>;
+  purgedEntries: Counter<'cache' | 'kind'>;
 }
 
 /**
@@ -252,6 +254,18 @@ function createFamilies(
         'have answered (would: hit, miss, stale) and whether that was the same as the fresh value ' +
         '(match: same, different; none when there was nothing to compare); route is empty outside HTTP.',
       labelNames: ['cache', 'route', 'would', 'match'],
+      registers,
+    }),
+    purges: new Counter({
+      name: name('purges_total'),
+      help: 'Purges made through the admin router (cacheAdmin), by cache and kind (entry, tag, pattern).',
+      labelNames: ['cache', 'kind'],
+      registers,
+    }),
+    purgedEntries: new Counter({
+      name: name('purged_entries_total'),
+      help: 'Entries deleted by purges through the admin router (cacheAdmin), by cache and kind (entry, tag, pattern).',
+      labelNames: ['cache', 'kind'],
       registers,
     }),
   };

@@ -1,4 +1,5 @@
 import type { Registry, RegistryContentType } from 'prom-client';
+import { PURGE_KINDS } from '../admin/purge-events.js';
 import { CacheError } from '../errors.js';
 import type {
   CacheEvents,
@@ -45,6 +46,7 @@ const FAILURE_OPERATIONS = Object.keys({
   lock_acquire: true,
   lock_release: true,
   lease: true,
+  inspect: true,
   decode: true,
   encode: true,
   connection: true,
@@ -103,6 +105,10 @@ export function attachCacheMetrics(events: CacheEvents, options: CacheMetricsOpt
   events.on('invalidation-failed', ({ kind }) => metrics.invalidationFailures.inc({ cache, kind }));
   events.on('write-refused', ({ reason }) => metrics.refusedWrites.inc({ cache, reason }));
   events.on('shadow', ({ route = '', would, match }) => metrics.shadow.inc({ cache, route, would, match }));
+  events.on('purge', ({ kind, purged }) => {
+    metrics.purges.inc({ cache, kind });
+    metrics.purgedEntries.inc({ cache, kind }, purged);
+  });
   // One circuit for one Redis, one per master on a Cluster (named by `node`): the gauge counts those open.
   const openCircuits = new Set<string>();
   events.on('circuit', ({ open, node = '' }) => {
@@ -136,6 +142,10 @@ function startAtZero(metrics: CacheMetricFamilies, cache: string): void {
     metrics.invalidationFailures.inc({ cache, kind }, 0);
   }
   for (const reason of REFUSED_WRITE_REASONS) metrics.refusedWrites.inc({ cache, reason }, 0);
+  for (const kind of PURGE_KINDS) {
+    metrics.purges.inc({ cache, kind }, 0);
+    metrics.purgedEntries.inc({ cache, kind }, 0);
+  }
   for (const operation of COMMON_STORE_OPERATIONS) metrics.redisDurationSeconds.zero({ cache, operation });
   metrics.coalesced.inc({ cache }, 0);
   metrics.revalidations.inc({ cache }, 0);

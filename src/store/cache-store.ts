@@ -80,6 +80,24 @@ export class PartialReadError extends Error {
   }
 }
 
+/** One step of {@link CacheStore.scanKeys}: which keys it looks for. */
+export interface KeyScan {
+  /** A Redis glob over full keys (already confined to the cache's prefix). */
+  pattern: string;
+  /** Only keys holding this Redis type: entries are strings, tag index sets are sets. */
+  type: 'string' | 'set';
+  /** With `type: 'set'`: only the sets that hold this member (the tag index sets listing an entry). */
+  member?: string;
+  /** Keys to look at in this step, per server asked (SCAN's `COUNT`, a hint). */
+  count: number;
+}
+
+/** What one step of a cursor walk found, and where the next step starts (`'0'`: the walk is done). */
+export interface ScanPage<T> {
+  cursor: string;
+  items: T[];
+}
+
 /** What `acquireLockAndGet` found: whether the lock was taken and, when it was, the entry's bytes. */
 export type LockAndValue = { acquired: true; value: Buffer | undefined } | { acquired: false };
 
@@ -137,4 +155,19 @@ export interface CacheStore {
    * it, the cache calls `acquireLock` and then `get`.
    */
   acquireLockAndGet?(lockKey: string, token: string, ttlMs: number, key: string): Promise<LockAndValue>;
+  /**
+   * Optional, for inspection (`cache.inspector`): one bounded step of a walk over the keys, as SCAN
+   * walks them. Start with cursor `'0'`; the walk is over when the returned cursor is `'0'`. Every key
+   * that exists for the whole walk is found at least once (a key may be found twice); one step looks
+   * at about `search.count` keys of each server.
+   */
+  scanKeys?(cursor: string, search: KeyScan): Promise<ScanPage<string>>;
+  /**
+   * Optional, for inspection: one bounded step of a walk over the keys a tag index set lists (SSCAN),
+   * with the same cursor rules as `scanKeys`; `count` is a hint, a step may list more.
+   */
+  scanTagMembers?(tagKey: string, cursor: string, count: number): Promise<ScanPage<string>>;
 }
+
+/** The optional methods that inspection needs; without them `cache.inspector` answers `E_UNSUPPORTED`. */
+export type InspectionMethod = 'scanKeys' | 'scanTagMembers';

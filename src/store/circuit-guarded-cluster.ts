@@ -72,6 +72,14 @@ class GuardedCluster implements RedisClusterLike {
     return view === undefined ? this : new GuardedCluster(this.#router, this.#circuits, view);
   }
 
+  sScan(key: string, cursor: string, options: { COUNT: number }) {
+    return this.#onKey(key, 'SSCAN', () => this.#client.sScan(key, cursor, options));
+  }
+
+  sIsMember(key: string, member: string) {
+    return this.#onKey(key, 'SISMEMBER', () => this.#client.sIsMember(key, member));
+  }
+
   get(key: string) {
     return this.#onKey(key, 'GET', () => this.#client.get(key));
   }

@@ -2,9 +2,11 @@ import { LRUCache } from 'lru-cache';
 import { globToRegExp } from '../keys/glob-to-regexp.js';
 import {
   type CacheStore,
+  type KeyScan,
   type Lease,
   type LockAndValue,
   MAX_LEASE_AGE_MS,
+  type ScanPage,
   STAMP_TTL_MS,
   type StoreRenewal,
   type StoreSetOptions,
@@ -154,6 +156,23 @@ export class MemoryStore implements CacheStore {
     if (!this.#entries.has(key)) return -2;
     const remainingMs = this.#entries.getRemainingTTL(key);
     return Number.isFinite(remainingMs) ? Math.round(remainingMs / 1000) : -1;
+  }
+
+  /** The whole walk in one step: a memory store is bounded by `maxEntries` already. */
+  async scanKeys(_cursor: string, search: KeyScan): Promise<ScanPage<string>> {
+    const matcher = globToRegExp(search.pattern);
+    const { member } = search;
+    const keys =
+      search.type === 'string'
+        ? [...this.#entries.keys()]
+        : [...this.#tagIndex]
+            .filter(([, members]) => member === undefined || members.has(member))
+            .map(([tagKey]) => tagKey);
+    return { cursor: '0', items: keys.filter((key) => matcher.test(key)) };
+  }
+
+  async scanTagMembers(tagKey: string, _cursor: string, _count: number): Promise<ScanPage<string>> {
+    return { cursor: '0', items: [...(this.#tagIndex.get(tagKey) ?? [])] };
   }
 
   async expire(key: string, seconds: number): Promise<boolean> {

@@ -14,6 +14,12 @@ export interface RedisClientLike {
   set(key: string, value: Buffer, options: object): Reply<unknown>;
   sAdd(key: string, members: string[]): Reply<number>;
   sPopCount(key: string, count: number): Reply<unknown[]>;
+  sScan(
+    key: string,
+    cursor: string,
+    options: { COUNT: number },
+  ): Reply<{ cursor: string; members: unknown[] }>;
+  sIsMember(key: string, member: string): Reply<number>;
   pExpire(key: string, milliseconds: number, mode?: 'NX' | 'XX' | 'GT' | 'LT'): Reply<number>;
   unlink(keys: string[]): Reply<number>;
   scan(

@@ -1,5 +1,11 @@
 import { keySlot, SLOT_COUNT } from '../keys/key-slot.js';
-import { type LockAndValue, PartialReadError, STAMP_TTL_MS } from './cache-store.js';
+import {
+  type KeyScan,
+  type LockAndValue,
+  PartialReadError,
+  type ScanPage,
+  STAMP_TTL_MS,
+} from './cache-store.js';
 import { groupBySlot } from './group-by-slot.js';
 import { lockThenGet } from './lock-then-get.js';
 import { type RedisClientLike, withoutClientTimeout } from './redis-client-like.js';
@@ -66,6 +72,26 @@ export class RedisClusterStore extends RedisStore {
       return super.acquireLockAndGet(lockKey, token, ttlMs, key);
     }
     return lockThenGet(this, lockKey, token, ttlMs, key);
+  }
+
+  /**
+   * SCAN walks one node's keys: the walk goes through the masters one after the other, its cursor
+   * `<master>:<node cursor>` (the masters in the order the client lists them; a walk across a topology
+   * change may miss keys, as a SCAN across a failover may). A tag index set is a single key, so
+   * `scanTagMembers` pages it on the node that holds it as it is.
+   */
+  override async scanKeys(cursor: string, search: KeyScan): Promise<ScanPage<string>> {
+    const masters = this.#cluster.masters;
+    const separatorAt = cursor.indexOf(':');
+    const index = separatorAt === -1 ? 0 : Number(cursor.slice(0, separatorAt));
+    const nodeCursor = separatorAt === -1 ? cursor : cursor.slice(separatorAt + 1);
+    const master = masters[index];
+    if (!Number.isInteger(index) || master === undefined) {
+      throw new TypeError(`scanKeys: cursor ${JSON.stringify(cursor)} names no master of this cluster`);
+    }
+    const page = await this.scanKeysOn(await this.#cluster.nodeClient(master), nodeCursor, search);
+    if (page.cursor !== '0') return { cursor: `${index}:${page.cursor}`, items: page.items };
+    return { cursor: index + 1 < masters.length ? `${index + 1}:0` : '0', items: page.items };
   }
 
   protected override slotOf(key: string): number {

@@ -1,9 +1,11 @@
 import { RESP_TYPES } from 'redis';
 import {
   type CacheStore,
+  type KeyScan,
   type Lease,
   type LockAndValue,
   MAX_LEASE_AGE_MS,
+  type ScanPage,
   STAMP_TTL_MS,
   type StoreRenewal,
   type StoreSetOptions,
@@ -365,6 +367,31 @@ export class RedisStore implements CacheStore {
 
   async ttlSeconds(key: string): Promise<number> {
     return this.#client.ttl(key);
+  }
+
+  async scanKeys(cursor: string, search: KeyScan): Promise<ScanPage<string>> {
+    return this.scanKeysOn(this.#client, cursor, search);
+  }
+
+  /** One SCAN step on the server behind `node`; with `search.member`, only the sets that hold it. */
+  protected async scanKeysOn(
+    node: Pick<RedisClientLike, 'scan'>,
+    cursor: string,
+    search: KeyScan,
+  ): Promise<ScanPage<string>> {
+    const page = await node.scan(cursor, { MATCH: search.pattern, COUNT: search.count, TYPE: search.type });
+    const keys = page.keys.map(String);
+    const next = String(page.cursor);
+    const { member } = search;
+    if (member === undefined || keys.length === 0) return { cursor: next, items: keys };
+    // Through the client, not `node`: on a Cluster it routes each set to the node that holds it.
+    const held = await Promise.all(keys.map((key) => this.#client.sIsMember(key, member)));
+    return { cursor: next, items: keys.filter((_, index) => Number(held[index]) === 1) };
+  }
+
+  async scanTagMembers(tagKey: string, cursor: string, count: number): Promise<ScanPage<string>> {
+    const page = await this.#client.sScan(tagKey, cursor, { COUNT: count });
+    return { cursor: String(page.cursor), items: page.members.map(String) };
   }
 
   /** Counts as an invalidation of the key: a load under way must not store a fresh copy afterwards. */

@@ -4,6 +4,7 @@ import { CacheError } from '../errors.js';
 import type { CacheEvents, StoreOperation } from '../events.js';
 import {
   type CacheStore,
+  type InspectionMethod,
   type Lease,
   PartialReadError,
   type StoreRenewal,
@@ -185,6 +186,11 @@ export class ResilientStore implements CacheBackend {
         },
       );
     }
+  }
+
+  /** Whether the store offers an optional method that inspection needs. */
+  supports(method: InspectionMethod): boolean {
+    return typeof this.#store[method] === 'function';
   }
 
   /** Runs an administrative call (ttl, expire); rejects with the coded failure. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { CacheStore } from '../store/cache-store.js';
 import type { ContractSuite } from './contract-suite.js';
 import { describeEntryCases } from './entry-cases.js';
+import { describeInspectionCases } from './inspection-cases.js';
 import { describeInvalidationCases } from './invalidation-cases.js';
 import { describeLeaseCases } from './lease-cases.js';
 import { describeLockCases } from './lock-cases.js';
@@ -25,9 +26,20 @@ export interface StoreUnderTest {
 }
 
 /** The optional methods of {@link CacheStore} that have cases of their own. */
-export type OptionalStoreCapability = 'readLease' | 'renew' | 'acquireLockAndGet';
+export type OptionalStoreCapability =
+  | 'readLease'
+  | 'renew'
+  | 'acquireLockAndGet'
+  | 'scanKeys'
+  | 'scanTagMembers';
 
-const OPTIONAL_CAPABILITIES: readonly OptionalStoreCapability[] = ['readLease', 'renew', 'acquireLockAndGet'];
+const OPTIONAL_CAPABILITIES: readonly OptionalStoreCapability[] = [
+  'readLease',
+  'renew',
+  'acquireLockAndGet',
+  'scanKeys',
+  'scanTagMembers',
+];
 
 /** Which store the contract runs against, and what it offers beyond the required methods. */
 export interface StoreContractOptions {
@@ -51,7 +63,7 @@ export interface StoreContractOptions {
  * describeStoreContract({ describe, it, beforeEach, afterEach }, {
  *   name: 'MyStore',
  *   create: () => ({ store: new MyStore(client), cleanup: () => client.flushAll() }),
- *   capabilities: ['acquireLockAndGet'],
+ *   capabilities: ['acquireLockAndGet', 'scanKeys'],
  * });
  */
 export function describeStoreContract(test: StoreContractTestFunctions, options: StoreContractOptions): void {
@@ -106,5 +118,9 @@ export function describeStoreContract(test: StoreContractTestFunctions, options:
     describeInvalidationCases(suite);
     if (declared.has('readLease')) describeLeaseCases(suite, { renew: declared.has('renew') });
     describeLockCases(suite, { acquireLockAndGet: declared.has('acquireLockAndGet') });
+    describeInspectionCases(suite, {
+      scanKeys: declared.has('scanKeys'),
+      scanTagMembers: declared.has('scanTagMembers'),
+    });
   });
 }

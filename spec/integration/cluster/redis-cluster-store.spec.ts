@@ -146,6 +146,32 @@ describe('RedisClusterStore on a real Redis Cluster (3 masters)', function () {
       expect((await store.get('cs:other:1'))?.toString()).to.equal('kept');
     });
 
+    it('walks the keys master after master, then ends; a cursor that names no master is refused', async () => {
+      const store = new RedisClusterStore(client);
+      for (const key of keys) await store.set(key, Buffer.from(key), { ttlMs: MINUTE_MS });
+      const search = { pattern: 'cs:item:*', type: 'string', count: 1_000 } as const;
+      const found: string[] = [];
+      const masters = new Set<string>();
+      let cursor = '0';
+      do {
+        const page = await store.scanKeys(cursor, search);
+        found.push(...page.items);
+        masters.add(page.cursor.split(':')[0] as string);
+        cursor = page.cursor;
+      } while (cursor !== '0');
+      expect(found.sort()).to.deep.equal([...keys].sort());
+      expect(masters, 'a step per master, the last one ending the walk').to.deep.equal(
+        new Set(['1', '2', '0']),
+      );
+      for (const forged of ['3:0', 'x:0']) {
+        const error = await store.scanKeys(forged, search).then(
+          () => undefined,
+          (rejected: unknown) => rejected,
+        );
+        expect(String(error), forged).to.include('names no master');
+      }
+    });
+
     it('invalidates a tag whose index set lives on another master than its entries', async () => {
       const store = new RedisClusterStore(client);
       const tagKey = 'cs:__ca:tag:catalog';

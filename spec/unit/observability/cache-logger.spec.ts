@@ -372,6 +372,43 @@ describe('cache logging (winston)', () => {
     });
   });
 
+  it('logs purges at warn level with who, when, what and how many, and a failed one as an error', () => {
+    const cache = makeCache();
+    cache.events.emit('purge', { kind: 'tag', target: 'items', actor: 'ops@example', purged: 3 });
+    cache.events.emit('purge-failed', {
+      kind: 'pattern',
+      target: '/api/*',
+      actor: '10.0.0.1',
+      error: new CacheError('E_INVALIDATION_FAILED', 'invalidation (delete_matching) failed: down'),
+    });
+    const at = new Date(1_700_000_000_000).toISOString();
+    expect(recording.at('warn')).to.deep.equal([
+      {
+        level: 'warn',
+        message: 'cache purge',
+        cache: 'shop',
+        kind: 'tag',
+        target: 'items',
+        actor: 'ops@example',
+        purged: 3,
+        at,
+      },
+    ]);
+    expect(recording.at('error')).to.deep.equal([
+      {
+        level: 'error',
+        message: 'cache purge failed',
+        cache: 'shop',
+        kind: 'pattern',
+        target: '/api/*',
+        actor: '10.0.0.1',
+        at,
+        error: 'invalidation (delete_matching) failed: down',
+        errorCode: 'E_INVALIDATION_FAILED',
+      },
+    ]);
+  });
+
   it('logs lookups, loads and shared loads at debug level, naming keys only by their hash', async () => {
     const cache = makeCache();
     const key = 'user:alice@example.com';

@@ -25,6 +25,8 @@ const FAMILIES = [
   'cache_aside_lookups_total',
   'cache_aside_memory_tier_bytes',
   'cache_aside_memory_tier_entries',
+  'cache_aside_purged_entries_total',
+  'cache_aside_purges_total',
   'cache_aside_redis_duration_seconds',
   'cache_aside_refused_writes_total',
   'cache_aside_request_duration_seconds',
@@ -433,6 +435,21 @@ describe('cache metrics (prom-client)', () => {
       expect([await successes('key'), await successes('tag'), await successes('pattern')]).to.deep.equal([
         0, 0, 0,
       ]);
+    });
+
+    it('cache_aside_purges_total and cache_aside_purged_entries_total count purges by kind, from zero', async () => {
+      const cache = makeCache();
+      const purge = { target: '/api/*', actor: 'ops' };
+      const count = (name: string, kind: string) => sampleValue(registry, name, { cache: 'shop', kind });
+      expect(await count('cache_aside_purges_total', 'entry')).to.equal(0);
+      cache.events.emit('purge', { ...purge, kind: 'pattern', purged: 7 });
+      cache.events.emit('purge', { ...purge, kind: 'pattern', purged: 0 });
+      cache.events.emit('purge', { ...purge, kind: 'tag', purged: 2 });
+      cache.events.emit('purge-failed', { ...purge, kind: 'entry', error: new Error('down') });
+      const counts = async (name: string) =>
+        Promise.all(['entry', 'tag', 'pattern'].map((kind) => count(name, kind)));
+      expect(await counts('cache_aside_purges_total')).to.deep.equal([0, 1, 2]);
+      expect(await counts('cache_aside_purged_entries_total')).to.deep.equal([0, 2, 7]);
     });
 
     it('cache_aside_request_duration_seconds is the one family of HTTP requests, with the cache and the status class', async () => {

@@ -7,7 +7,7 @@ describeStoreContract(
   {
     name: 'MemoryStore',
     create: () => ({ store: new MemoryStore() }),
-    capabilities: ['readLease', 'renew', 'acquireLockAndGet'],
+    capabilities: ['readLease', 'renew', 'acquireLockAndGet', 'scanKeys', 'scanTagMembers'],
   },
 );
 

@@ -37,6 +37,14 @@ describeStoreContract(
 
 type Body = () => Promise<void>;
 
+const EVERY_CAPABILITY: OptionalStoreCapability[] = [
+  'readLease',
+  'renew',
+  'acquireLockAndGet',
+  'scanKeys',
+  'scanTagMembers',
+];
+
 /** A test framework that only records what the contract registers, to run chosen cases by hand. */
 function recordContract(options: StoreContractOptions) {
   const cases = new Map<string, Body>();
@@ -84,7 +92,7 @@ describe('describeStoreContract', () => {
 
   it("registers an optional method's cases only when the store declares it", () => {
     const none = recordContract(memory()).names;
-    const all = recordContract(memory(['readLease', 'renew', 'acquireLockAndGet'])).names;
+    const all = recordContract(memory(EVERY_CAPABILITY)).names;
     const leases = recordContract(memory(['readLease'])).names;
     const grouped = (names: string[], group: string) => names.filter((name) => name.includes(` / ${group}`));
     expect(none[0]).to.equal(
@@ -95,7 +103,10 @@ describe('describeStoreContract', () => {
     expect(grouped(all, 'leases')).to.have.lengthOf(14);
     expect(grouped(all, 'acquireLockAndGet')).to.have.lengthOf(3);
     expect(grouped(leases, 'leases')).to.have.lengthOf(10);
-    expect(all.length - none.length).to.equal(17);
+    expect(grouped(none, 'scan')).to.deep.equal([]);
+    expect(grouped(all, 'scanKeys')).to.have.lengthOf(4);
+    expect(grouped(all, 'scanTagMembers')).to.have.lengthOf(2);
+    expect(all.length - none.length).to.equal(23);
   });
 
   it('fails a store that offers an optional method it does not declare, so that its contract is checked', async () => {
@@ -113,13 +124,15 @@ describe('describeStoreContract', () => {
     const missing = recordContract({
       name: 'S',
       create: () => ({ store: requiredMethodsOf(new MemoryStore()) }),
-      capabilities: ['readLease', 'renew', 'acquireLockAndGet'],
+      capabilities: EVERY_CAPABILITY,
     });
     expect(String(await missing.run('offers exactly'))).to.include(
       'required-only declares readLease but has no such method',
     );
     expect(String(await missing.run('counts each invalidation'))).to.include('declares readLease');
     expect(String(await missing.run('gives the lock its ttlMs'))).to.include('declares acquireLockAndGet');
+    expect(String(await missing.run('walks every entry matching'))).to.include('declares scanKeys');
+    expect(String(await missing.run('walks every key a tag lists'))).to.include('declares scanTagMembers');
     const withoutRenew = recordContract({
       name: 'S',
       create: () => ({ store: leasesOnly() }),
@@ -129,9 +142,10 @@ describe('describeStoreContract', () => {
   });
 
   it('passes a store that offers exactly what it declares', async () => {
-    const contract = recordContract(memory(['readLease', 'renew', 'acquireLockAndGet']));
+    const contract = recordContract(memory(EVERY_CAPABILITY));
     expect(await contract.run('offers exactly')).to.equal(undefined);
     expect(await contract.run('rewrites the bytes at the offset')).to.equal(undefined);
+    expect(await contract.run('with a member, finds only')).to.equal(undefined);
   });
 
   it('refuses renew without readLease, and an unknown capability, when the suite is registered', () => {
