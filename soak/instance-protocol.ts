@@ -2,7 +2,8 @@
 export const FAILURE_HEADER = 'x-soak-failure';
 /**
  * Beside a `data-source` failure of a GET: `failed` when the cache could not read the entry from
- * Redis either (a timeout, a lost connection, an open circuit), `ok` when Redis answered.
+ * Redis either (a timeout, a lost connection, an open circuit), `queued` when it did not read Redis
+ * because invalidations waited to be replayed (README, "Invalidations"), `ok` when Redis answered.
  */
 export const REDIS_READ_HEADER = 'x-soak-redis-read';
 

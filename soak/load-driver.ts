@@ -96,7 +96,7 @@ export class LoadDriver {
       if (version !== undefined) record.version = version;
       else Object.assign(record, { failure: failureOf(answer), detail: answer.body.slice(0, 200) });
       if (record.failure === 'data-source')
-        record.redisReadFailed = answer.headers[REDIS_READ_HEADER] === 'failed';
+        record.redisReadFailed = ['failed', 'queued'].includes(String(answer.headers[REDIS_READ_HEADER]));
     }
     this.gets.push(record);
   }

@@ -84,10 +84,12 @@ export function createProductApp(cache: Cache, options: ProductAppOptions): Expr
     }
     if (error instanceof DataSourceError) {
       const readFailed = (res.locals as WatchedLocals).stopReadWatch?.() ?? false;
+      // While invalidations wait to be replayed the cache reads nothing from Redis, by design.
+      const queued = cache.stats().queuedInvalidations > 0;
       res
         .status(503)
         .set(FAILURE_HEADER, 'data-source')
-        .set(REDIS_READ_HEADER, readFailed ? 'failed' : 'ok')
+        .set(REDIS_READ_HEADER, readFailed ? 'failed' : queued ? 'queued' : 'ok')
         .json({ error: error.message });
       return;
     }

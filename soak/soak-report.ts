@@ -126,7 +126,7 @@ export function renderText(result: SoakResult): string {
     '',
     `failed requests: ${failures.failed}`,
     `  GETs refused while the data source was down, with nothing cached that could be served: ${failures.nothingCachedToServe} (not counted as failed; see soak/README.md)`,
-    `  GETs refused while the data source was down, by an instance that could not read Redis for them either: ${failures.redisUnreadable} (not counted as failed)`,
+    `  GETs refused while the data source was down, by an instance that could not read Redis for them either (Redis failing, or its invalidations waiting to be replayed): ${failures.redisUnreadable} (not counted as failed)`,
     ...failures.samples.slice(0, 10).map((record) => `  e.g. ${JSON.stringify(record)}`),
     '',
     `version oracle: ${oracle.readsChecked} reads checked, ${oracle.readsAfterAnAck} began after an acknowledged write of their product`,

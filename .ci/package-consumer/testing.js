@@ -9,6 +9,6 @@ describeStoreContract(
   {
     name: 'MemoryStore',
     create: () => ({ store: new MemoryStore() }),
-    capabilities: ['readLease', 'renew', 'acquireLockAndGet'],
+    capabilities: ['readLease', 'renew', 'acquireLockAndGet', 'scanKeys', 'scanTagMembers'],
   },
 );

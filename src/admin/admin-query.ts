@@ -112,10 +112,13 @@ export function pageOf(params: URLSearchParams): { limit: number; cursor: string
   return { limit, cursor: nonEmpty(params, 'cursor') };
 }
 
+/** Longest purge pattern accepted: a URL glob is short, and every instance matches it against keys. */
+const MAX_PATTERN_LENGTH = 512;
+
 /**
  * The `pattern` of a purge: a Redis glob over the path and query of URLs, starting with `/`. A pattern
- * made only of wildcards (`/*`) would empty the whole response cache at once, sending every request
- * to the handlers: it needs `confirm=all` as well.
+ * that does not begin with a literal path (`/*`, `/?*`, `/[^/]*`) may empty the whole response cache at
+ * once, sending every request to the handlers: it needs `confirm=all` as well.
  */
 export function purgePatternOf(params: URLSearchParams): string {
   const pattern = nonEmpty(params, 'pattern');
@@ -128,12 +131,16 @@ export function purgePatternOf(params: URLSearchParams): string {
       '`pattern` must start with `/`: it matches the path and query of URLs',
     );
   }
+  if (pattern.length > MAX_PATTERN_LENGTH) {
+    throw new InvalidParameter('pattern', `\`pattern\` is longer than ${MAX_PATTERN_LENGTH} characters`);
+  }
   const confirm = params.get('confirm');
-  const everything = /^\/\**$/.test(pattern) && pattern !== '/';
+  // Anything but a literal first character after `/` may reach every path (`/*`, `/?*`, `/[!-~]*`).
+  const everything = /^\/(?:[*?[\\]|$)/.test(pattern) && pattern !== '/';
   if (everything && confirm !== 'all') {
     throw new InvalidParameter(
       'confirm',
-      `\`pattern=${pattern}\` purges every cached response: add \`confirm=all\` if that is what you want`,
+      `\`pattern=${pattern}\` may purge every cached response: add \`confirm=all\` if that is what you want`,
     );
   }
   if (confirm !== null && confirm !== 'all')

@@ -87,13 +87,16 @@ export function cacheAdmin(cache: CacheAdminEngine, options: CacheAdminOptions):
     answer(async (req) => {
       const target = entryTargetOf(readQuery(req, ENTRY_PARAMETERS), origin ?? req);
       const deleted: string[] = [];
+      let complete = true;
       const purged = await purge(req, { kind: 'entry', target: entryLabel(target) }, async () => {
-        const keys = await entryKeysToPurge(cache.inspector, target);
-        const existed = await Promise.all(keys.map((key) => cache.invalidate(key)));
-        deleted.push(...keys.filter((_, index) => existed[index]));
+        const found = await entryKeysToPurge(cache.inspector, target);
+        complete = found.complete;
+        const existed = await Promise.all(found.keys.map((key) => cache.invalidate(key)));
+        deleted.push(...found.keys.filter((_, index) => existed[index]));
         return deleted.length;
       });
-      return { purged, keys: deleted };
+      // Variants the bounded search did not reach stay cached: say so, so the operator purges by tag.
+      return { purged, keys: deleted, complete };
     }),
   );
   router.get(

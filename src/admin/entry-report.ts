@@ -133,13 +133,20 @@ export function entryLabel(target: EntryTarget): string {
 
 /**
  * The keys a purge of `target` deletes: the stored response; for a `Vary`'d one its record and the
- * variants found, or with `header`s only the variant they select.
+ * variants found, or with `header`s only the variant they select. `complete` is false when the
+ * bounded search for variants may have missed some (a large keyspace, a hashed key): they then stay.
  */
-export async function entryKeysToPurge(inspector: CacheInspector, target: EntryTarget): Promise<string[]> {
+export async function entryKeysToPurge(
+  inspector: CacheInspector,
+  target: EntryTarget,
+): Promise<{ keys: string[]; complete: boolean }> {
   const { key, found } = await locate(inspector, target);
-  if (found === undefined || found === 'undecodable' || found.value.kind === 'response') return [key];
+  if (found === undefined || found === 'undecodable' || found.value.kind === 'response') {
+    return { keys: [key], complete: true };
+  }
   const variants = await variantsOf(inspector, target, key, found.value.names);
-  return target.headers === undefined ? [key, ...variants.keys] : variants.keys;
+  const keys = target.headers === undefined ? [key, ...variants.keys] : variants.keys;
+  return { keys, complete: variants.complete };
 }
 
 /**

@@ -110,7 +110,7 @@ export class CacheInspector {
     const tagKey = this.#parts.keys.tagKey(tag);
     const limit = pageSize(page.limit);
     let { scan, after, count } = decodeCursor(page.cursor, limit);
-    this.#require('scanTagMembers');
+    this.#requireSupport('scanTagMembers');
     const keys: string[] = [];
     for (let step = 0; step < MAX_TAG_STEPS; step++) {
       const stepCount = count;
@@ -177,7 +177,7 @@ export class CacheInspector {
   async #search(search: KeyScan, options: KeySearchOptions): Promise<FoundKeys> {
     const limit = pageSize(options.limit);
     const budget = positiveInteger(options.budget, 'budget', DEFAULT_SCAN_BUDGET);
-    this.#require('scanKeys');
+    this.#requireSupport('scanKeys');
     const steps = Math.ceil(budget / SCAN_COUNT);
     // Keys of a Redis SCAN may come twice; a Set keeps each once.
     const found = new Set<string>();
@@ -199,7 +199,7 @@ export class CacheInspector {
   }
 
   /** Checked before the first call: a store without the method must not count as a failing store. */
-  #require(method: InspectionMethod): void {
+  #requireSupport(method: InspectionMethod): void {
     if (!this.#parts.store.supports(method)) throw unsupported(method);
   }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CacheOptionError } from '../errors.js';
-import { escapeGlob } from '../keys/glob-to-regexp.js';
+import { escapeGlob } from '../keys/glob-match.js';
 import { sameSlotKey } from '../keys/same-slot-key.js';
 
 const RESERVED = '__ca:';

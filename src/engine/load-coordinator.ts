@@ -1,5 +1,5 @@
 import type { CacheEventMap, CacheEvents } from '../events.js';
-import { globToRegExp } from '../keys/glob-to-regexp.js';
+import { compileGlob } from '../keys/glob-match.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { CacheTracer } from './cache-tracer.js';
 import type { DistributedLock, PeerResult } from './distributed-lock.js';
@@ -105,7 +105,7 @@ export class LoadCoordinator {
       this.#flights.forget((entryKey) => keys.has(entryKey));
     }
     if (change.pattern !== undefined) {
-      const matcher = globToRegExp(change.pattern);
+      const matcher = compileGlob(change.pattern);
       this.#flights.forget((entryKey) => matcher.test(entryKey));
     }
   }

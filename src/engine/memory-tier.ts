@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { globToRegExp } from '../keys/glob-to-regexp.js';
+import { compileGlob } from '../keys/glob-match.js';
 import type { StoredValue } from './entry-codec.js';
 
 /** Bounds of the in-process tier. */
@@ -150,7 +150,7 @@ export class MemoryTier {
 
   /** Drops every entry whose full key matches the Redis glob `pattern`. */
   deleteMatching(pattern: string): void {
-    const matcher = globToRegExp(pattern);
+    const matcher = compileGlob(pattern);
     for (const entryKey of [...this.#entries.keys(), ...this.#refills.keys(), ...this.#pending.keys()]) {
       if (!matcher.test(entryKey)) continue;
       this.#entries.delete(entryKey);

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { globToRegExp } from '../keys/glob-to-regexp.js';
+import { compileGlob } from '../keys/glob-match.js';
 import {
   type CacheStore,
   type KeyScan,
@@ -145,7 +145,7 @@ export class MemoryStore implements CacheStore {
 
   async deleteMatching(pattern: string, exceptPrefix?: string): Promise<number> {
     this.#stamp([PATTERN_STAMP]);
-    const matcher = globToRegExp(pattern);
+    const matcher = compileGlob(pattern);
     const isExcepted = (key: string) => exceptPrefix !== undefined && key.startsWith(exceptPrefix);
     return this.#deleteEntries(
       [...this.#entries.keys()].filter((key) => matcher.test(key) && !isExcepted(key)),
@@ -160,7 +160,7 @@ export class MemoryStore implements CacheStore {
 
   /** The whole walk in one step: a memory store is bounded by `maxEntries` already. */
   async scanKeys(_cursor: string, search: KeyScan): Promise<ScanPage<string>> {
-    const matcher = globToRegExp(search.pattern);
+    const matcher = compileGlob(search.pattern);
     const { member } = search;
     const keys =
       search.type === 'string'

@@ -145,12 +145,17 @@ for (const target of redisTargets()) {
         await admin.cached('/api/items/1');
         await admin.cached('/api/items/2');
         const { body } = await admin.admin('delete', '/_cache/entry?url=/api/items/1', 200);
-        expect(body).to.deep.equal({ purged: 1, keys: [responseCacheKey(`${origin}/api/items/1`)] });
+        expect(body).to.deep.equal({
+          purged: 1,
+          keys: [responseCacheKey(`${origin}/api/items/1`)],
+          complete: true,
+        });
         expect(await fetch('/api/items/1')).to.equal('MISS');
         expect(await fetch('/api/items/2')).to.equal('HIT');
         expect((await admin.admin('delete', '/_cache/entry?url=/api/items/9', 200)).body).to.deep.equal({
           purged: 0,
           keys: [],
+          complete: true,
         });
       });
 

@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { globToRegExp } from '../../../src/keys/glob-to-regexp.js';
+import { compileGlob } from '../../../src/keys/glob-match.js';
 import { type RedisClient, useRedisServer } from '../../support/redis-server-fixture.js';
 
 const ALPHABET = ['a', 'b', 'c', ']', '[', '-', '^', '\\', '*', '?'];
 
-// The memory store and the memory tier match keys with globToRegExp; Redis matches them with its
+// The memory store and the memory tier match keys with compileGlob; Redis matches them with its
 // own glob. Any difference means an invalidatePattern that deletes different entries per tier.
-describe('globToRegExp agrees with Redis glob matching', () => {
+describe('compileGlob agrees with Redis glob matching', () => {
   const server = useRedisServer();
   let client: RedisClient;
   const keys: string[] = [];
@@ -23,7 +23,7 @@ describe('globToRegExp agrees with Redis glob matching', () => {
 
   async function compare(pattern: string): Promise<void> {
     const redisMatches = (await client.keys(pattern)).sort();
-    const matcher = globToRegExp(pattern);
+    const matcher = compileGlob(pattern);
     const ourMatches = keys.filter((key) => matcher.test(key)).sort();
     expect(ourMatches, `pattern ${JSON.stringify(pattern)}`).to.deep.equal(redisMatches);
   }

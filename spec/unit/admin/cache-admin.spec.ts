@@ -117,6 +117,9 @@ for (const [name, express] of [
         ['delete', '/_cache/entries?pattern=/*', 'confirm', 'every cached response'],
         ['delete', '/_cache/entries?pattern=/**', 'confirm', 'every cached response'],
         ['delete', '/_cache/entries?pattern=/*&confirm=yes', 'confirm', 'every cached response'],
+        ['delete', '/_cache/entries?pattern=/?*', 'confirm', 'every cached response'],
+        ['delete', '/_cache/entries?pattern=/[!-~]*', 'confirm', 'every cached response'],
+        ['delete', `/_cache/entries?pattern=/${'a'.repeat(600)}`, 'pattern', 'longer than 512'],
         ['delete', '/_cache/entries?pattern=/api/*&confirm=yes', 'confirm', 'can only be `all`'],
         ['get', '/_cache/stats?verbose=1', 'verbose', 'unknown parameter'],
       ];

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { KeySpace } from '../../../src/engine/key-space.js';
 import { CacheOptionError } from '../../../src/errors.js';
-import { globToRegExp } from '../../../src/keys/glob-to-regexp.js';
+import { compileGlob } from '../../../src/keys/glob-match.js';
 import { keySlot } from '../../../src/keys/key-slot.js';
 import { rejectionOf } from '../../support/rejection-of.js';
 import { makeCache } from './make-cache.js';
@@ -70,7 +70,7 @@ describe('KeySpace', () => {
     it('matches a pattern in every version, or in its own, from the start of the key only', () => {
       const everyVersion = v1.entryPattern('user:*', true);
       const ownVersion = v1.entryPattern('user:*');
-      const matches = (pattern: { glob: string }, key: string) => globToRegExp(pattern.glob).test(key);
+      const matches = (pattern: { glob: string }, key: string) => compileGlob(pattern.glob).test(key);
       for (const keys of [v1, v2]) expect(matches(everyVersion, keys.entryKey('user:1'))).to.equal(true);
       expect(matches(ownVersion, v1.entryKey('user:1'))).to.equal(true);
       expect(matches(ownVersion, v2.entryKey('user:1'))).to.equal(false);

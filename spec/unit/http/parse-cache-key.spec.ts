@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { buildCacheKey, targetKeyPattern } from '../../../src/http/build-cache-key.js';
 import { parseCacheKey } from '../../../src/http/parse-cache-key.js';
 import type { RequestOrigin } from '../../../src/http/request-origin.js';
-import { globToRegExp } from '../../../src/keys/glob-to-regexp.js';
+import { compileGlob } from '../../../src/keys/glob-match.js';
 
 const SHOP: RequestOrigin = { scheme: 'https', authority: 'shop.example' };
 
@@ -104,7 +104,7 @@ describe('parseCacheKey', () => {
 });
 
 describe('targetKeyPattern', () => {
-  const matches = (glob: string, key: string) => globToRegExp(targetKeyPattern(glob)).test(key);
+  const matches = (glob: string, key: string) => compileGlob(targetKeyPattern(glob)).test(key);
 
   it('matches the keys of matching URLs at every origin, in every variant, and no others', () => {
     const item = (origin: RequestOrigin, names: string[] = []) =>
