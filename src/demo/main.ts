@@ -7,8 +7,8 @@ import { MockDataStore } from './mock-data-store.js';
 
 async function main(): Promise<void> {
   // Process health beside the cache's metrics, on the same /metrics page (prom-client's default
-  // registry): CPU, memory, heap, GC and the event loop lag (`nodejs_eventloop_lag_seconds`), which
-  // the dashboard's process-health links read.
+  // registry): CPU, memory, heap, GC and the event loop lag (`nodejs_eventloop_lag_p99_seconds`),
+  // which the dashboard's Process row reads.
   collectDefaultMetrics();
   const backend = await chooseDemoBackend();
   const cache = createCache({

@@ -2,9 +2,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import express from 'express';
-import { Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { createClient } from 'redis';
-import { type Cache, createCache, metricsHandler, responseCache } from '../../../src/index.js';
+import { type Cache, cacheAdmin, createCache, metricsHandler, responseCache } from '../../../src/index.js';
 import { START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { ChaosStore } from '../../support/chaos-store.js';
 import { eventually } from '../../support/eventually.js';
@@ -46,6 +46,8 @@ describe('Grafana dashboard against a real Prometheus', function () {
   let pages: Cache;
   let broken: Cache;
   let trial: Cache;
+  /** Its deletes fail: the first invalidation waits in its queue (of one), the second is dropped. */
+  let queued: Cache;
   /** What `/api/trial/:id` answers: it changes every other round, so some would-be hits differ. */
   let trialVersion = 0;
   let baseUrl: string;
@@ -53,6 +55,7 @@ describe('Grafana dashboard against a real Prometheus', function () {
   function createApp(): express.Express {
     const app = express();
     app.get('/metrics', metricsHandler(registry));
+    app.use('/_cache', cacheAdmin(pages, { authorize: () => true }));
     app.get('/api/items/:id', responseCache(pages, { ttl: 60, tags: ['items'] }), (req, res) => {
       res.json({ id: req.params.id });
     });
@@ -74,13 +77,21 @@ describe('Grafana dashboard against a real Prometheus', function () {
     return app;
   }
 
-  async function get(path: string, headers: Record<string, string> = {}): Promise<void> {
-    const response = await fetch(baseUrl + path, { headers });
+  async function get(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<void> {
+    const response = await fetch(baseUrl + path, { headers, method });
     await response.arrayBuffer();
-    if (response.status !== 200) throw new Error(`GET ${path} answered ${response.status}`);
+    if (response.status !== 200) throw new Error(`${method} ${path} answered ${response.status}`);
   }
 
   async function trafficRound(round: number): Promise<void> {
+    if (round === 0) {
+      expect(await queued.invalidate('waits', { queueOnFailure: true })).to.equal('queued');
+      const dropped = await queued.invalidate('dropped', { queueOnFailure: true }).catch((error) => error);
+      expect(dropped).to.have.property('code', 'E_INVALIDATION_FAILED');
+    } else {
+      // The previous round's entry, stored by now and never read again: one entry purged.
+      await get(`/_cache/entry?url=${encodeURIComponent(`/api/items/new-${round - 1}`)}`, {}, 'DELETE');
+    }
     await pages.invalidate('absent-key');
     await pages.invalidateTags(['reports']);
     await pages.invalidatePattern('absent:*');
@@ -132,6 +143,21 @@ describe('Grafana dashboard against a real Prometheus', function () {
       redisTimeoutMs: 2_000,
     });
     await trial.setMode('shadow');
+    queued = createCache({
+      store: new ChaosStore().alwaysThrow(new Error('connect ECONNREFUSED 127.0.0.1:1'), {
+        only: ['delete'],
+      }),
+      prefix: 'queued:',
+      registry,
+      logger: silentLogger,
+      invalidationAttempts: 1,
+      // Closed throughout: its circuit is not what this cache is here for.
+      circuitBreakerThreshold: 0,
+      // Nothing replayed, nothing aged out while the spec runs.
+      invalidationQueue: { maxSize: 1, replayIntervalMs: 600_000, maxAgeMs: 600_000 },
+    });
+    // The dashboard's Process row reads these, as in the demo.
+    collectDefaultMetrics({ register: registry });
     const listening = createApp().listen(0, '127.0.0.1');
     server = listening;
     await new Promise<void>((resolve) => listening.once('listening', resolve));
@@ -169,6 +195,7 @@ describe('Grafana dashboard against a real Prometheus', function () {
     await pages?.close();
     await broken?.close();
     await trial?.close();
+    await queued?.close();
     await redisClient?.quit();
     await redis?.stop();
   });
@@ -191,7 +218,7 @@ describe('Grafana dashboard against a real Prometheus', function () {
   it('scrapes every family that the code registers', async () => {
     const scraped = await prometheus?.query('group by (__name__) ({__name__=~"cache_aside_.+", job="app"})');
     const names = new Set(scraped?.map((sample) => sample.metric.__name__));
-    for (const metric of registry.getMetricsAsArray()) {
+    for (const metric of registry.getMetricsAsArray().filter(({ name }) => name.startsWith('cache_aside_'))) {
       // By class: prom-client 14's metric objects have no `type` property (15's have).
       const sample = metric instanceof Histogram ? `${metric.name}_bucket` : metric.name;
       expect(names.has(sample), `${sample} in Prometheus`).to.equal(true);
@@ -210,14 +237,19 @@ describe('Grafana dashboard against a real Prometheus', function () {
     expect(empty, empty.join('\n')).to.deep.equal([]);
   });
 
-  /** The dashboard panel's query `refId` evaluated now, by the value of `label`. */
-  async function panelValues(title: string, label: string, refId = 'A'): Promise<Record<string, number>> {
+  /** The dashboard panel's query `refId` evaluated now, by the values of `labels` (joined by a space). */
+  async function panelValues(title: string, labels: string, refId = 'A'): Promise<Record<string, number>> {
     const target = dashboardTargets(readDashboard()).find(
       (candidate) => candidate.panel === title && candidate.refId === refId,
     );
     if (target === undefined) throw new Error(`no query ${refId} in panel ${title}`);
     const samples = (await prometheus?.query(substitute(target.expr))) ?? [];
-    return Object.fromEntries(samples.map((sample) => [sample.metric[label] ?? '', Number(sample.value[1])]));
+    const keyOf = (metric: Record<string, string>) =>
+      labels
+        .split(' ')
+        .map((label) => metric[label] ?? '')
+        .join(' ');
+    return Object.fromEntries(samples.map((sample) => [keyOf(sample.metric), Number(sample.value[1])]));
   }
 
   it('shows routes that never hit at 0 % served from cache rather than leaving them out', async () => {
@@ -255,9 +287,9 @@ describe('Grafana dashboard against a real Prometheus', function () {
     expect(Object.values(serverErrors)).to.deep.equal(everyRoute.map(() => 0));
   });
 
-  it('shows only the error series above zero: the broken cache’s', async () => {
+  it('shows only the error series above zero: the broken cache’s, and the failed deletes of the queued one', async () => {
     const errors = await panelValues('Error ratio by operation', 'cache');
-    expect(Object.keys(errors)).to.deep.equal(['broken']);
+    expect(Object.keys(errors).sort()).to.deep.equal(['broken', 'queued']);
     const all = await prometheus?.query('cache_aside_errors_total{job="app"}');
     expect(all?.length).to.be.greaterThan(Object.keys(errors).length);
   });
@@ -274,11 +306,11 @@ describe('Grafana dashboard against a real Prometheus', function () {
       `max by (cache) (max_over_time(cache_aside_circuit_open[${RATE_WINDOW}]))`,
     );
     const state = Object.fromEntries(circuit?.map((sample) => [sample.metric.cache, sample.value[1]]) ?? []);
-    expect(state).to.deep.equal({ pages: '0', broken: '1', trial: '0' });
+    expect(state).to.deep.equal({ pages: '0', broken: '1', trial: '0', queued: '0' });
     const errors = await prometheus?.query(
       `sum by (cache) (increase(cache_aside_errors_total[${RATE_WINDOW}])) > 0`,
     );
-    expect(errors?.map((sample) => sample.metric.cache)).to.deep.equal(['broken']);
+    expect(errors?.map((sample) => sample.metric.cache).sort()).to.deep.equal(['broken', 'queued']);
   });
 
   it('counts shadow requests by would-be answer and match, and measures the staleness they would have served', async () => {
@@ -300,5 +332,48 @@ describe('Grafana dashboard against a real Prometheus', function () {
     );
     expect(staleness?.map(({ metric }) => metric.route)).to.deep.equal([SHADOW_ROUTE]);
     expect(Number(staleness?.[0]?.value[1])).to.be.greaterThan(0).and.at.most(1);
+  });
+
+  it('shows the share of would-be answers that differed, and the would-be hit ratio, of the shadow route', async () => {
+    const differed = await panelValues('Shadow: would-be answers that differed', 'route', 'A');
+    const hits = await panelValues('Shadow: would-be answers that differed', 'route', 'B');
+    expect(Object.keys(differed)).to.deep.equal([SHADOW_ROUTE]);
+    expect(differed[SHADOW_ROUTE]).to.be.greaterThan(0).and.at.most(1);
+    // Every round but the first would have been a hit (that miss's series is born at 1, so no rate sees it).
+    expect(Object.keys(hits)).to.deep.equal([SHADOW_ROUTE]);
+    expect(hits[SHADOW_ROUTE]).to.be.greaterThan(0.5).and.at.most(1);
+  });
+
+  it('shows the admin router’s purges and the entries they deleted, by kind', async () => {
+    const purges = await panelValues('Purges by kind', 'kind', 'A');
+    const entries = await panelValues('Purges by kind', 'kind', 'B');
+    expect(Object.keys(purges).sort()).to.deep.equal(['entry', 'pattern', 'tag']);
+    expect(purges).to.deep.include({ pattern: 0, tag: 0 });
+    expect(purges.entry).to.be.greaterThan(0);
+    expect(entries.entry).to.be.greaterThan(0);
+  });
+
+  it('shows the invalidation waiting in a queue, and the one dropped when the queue was full', async () => {
+    const waiting = await panelValues('Invalidation queue', 'cache', 'A');
+    expect(waiting).to.deep.equal({ pages: 0, broken: 0, trial: 0, queued: 1 });
+    const dropped = await panelValues('Invalidation queue', 'cache reason', 'B');
+    expect(
+      Object.entries(dropped)
+        .filter(([, rate]) => rate > 0)
+        .map(([key]) => key),
+    ).to.deep.equal(['queued overflow']);
+  });
+
+  it('shows the process’s event loop lag and memory, from collectDefaultMetrics()', async () => {
+    for (const [title, refId] of [
+      ['Event loop lag', 'A'],
+      ['Event loop lag', 'B'],
+      ['Process memory', 'A'],
+      ['Process memory', 'B'],
+    ] as const) {
+      const values = Object.values(await panelValues(title, 'instance', refId));
+      expect(values, `${title} [${refId}]`).to.have.length(1);
+      expect(values[0], `${title} [${refId}]`).to.be.greaterThan(0);
+    }
   });
 });
