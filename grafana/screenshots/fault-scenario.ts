@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { collectDefaultMetrics } from 'prom-client';
 import { createClient } from 'redis';
 import { eventually } from '../../spec/support/eventually.js';
 import { startPrometheus, type TestPrometheus } from '../../spec/support/prometheus-server.js';
@@ -59,6 +60,8 @@ export async function runFaultScenario(scale = 1): Promise<ScenarioRun> {
     // A busy machine must not open the circuit on its own: the faults below are the picture.
     redisTimeoutMs: 1_000,
   });
+  // As `npm start` does: the Process row reads prom-client's default metrics.
+  collectDefaultMetrics();
   const dataStore = new MockDataStore(100);
   await Promise.all(
     Array.from({ length: RECORDS }, (_, index) => index + 1).flatMap((id) => [
