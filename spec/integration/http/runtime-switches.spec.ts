@@ -93,7 +93,9 @@ describe('Runtime switches over a real Redis', function () {
     const answers = [await get('/items/1'), await get('/items/1')];
     expect(answers.map((answer) => answer.headers['x-cache'])).to.deep.equal(['BYPASS', 'BYPASS']);
     expect(answers.map((answer) => answer.body.value)).to.deep.equal(['v2', 'v2']);
-    expect(redisCalls).to.deep.equal([]);
+    // The miss before the switch releases its lock after its response, so on a busy machine that
+    // release may come now; `off` itself takes no lock (no lock_acquire) and reads nothing.
+    expect(redisCalls.filter((operation) => operation !== 'lock_release')).to.deep.equal([]);
     expect(await storedBytes()).to.deep.equal(entryBefore);
     await cache.setMode('on');
     const on = await get('/items/1');
