@@ -1,4 +1,4 @@
-import { ITEM_COUNT, itemBody, itemPath } from './fixture-route.js';
+import { ANSWER_AT_ONCE, ITEM_COUNT, itemBody, itemPath } from './fixture-route.js';
 import { type LoadOptions, type LoadResult, runLoad } from './load.js';
 import type { RunningRedis } from './redis-server.js';
 import type { VariantSpec } from './variant-catalog.js';
@@ -14,6 +14,11 @@ export interface MeasureSettings {
   hitRate?: number;
   /** Further miss runs, one per concurrency here, each as long as the main miss run; default none. */
   missSweepConnections?: readonly number[];
+  /**
+   * Length of the CPU-bound miss run (a new URL per request, the handler answering at once, `connections`
+   * connections), in seconds; no such run when undefined.
+   */
+  cpuMissSeconds?: number;
 }
 
 /** One measured run, with what the server process did during it. */
@@ -32,9 +37,12 @@ interface MeasuredRun extends LoadResult {
 
 /** Where the server runs, and whether its hit run is profiled. */
 export interface MeasureOptions extends VariantProcessOptions {
-  /** Profile the server during the hit or the miss run and write the `.cpuprofile` to `file`. */
-  profile?: { path: 'hit' | 'miss'; file: string };
+  /** Profile the server during the hit, the miss or the CPU-bound miss run and write the `.cpuprofile` to `file`. */
+  profile?: { path: ProfiledPath; file: string };
 }
+
+/** The runs that can be profiled. */
+export type ProfiledPath = 'hit' | 'miss' | 'cpu-miss';
 
 /** A miss run at another concurrency than the main runs'. */
 interface SweepRun {
@@ -48,6 +56,8 @@ export interface VariantRound {
   miss: MeasuredRun | undefined;
   /** Miss runs at the concurrencies of `missSweepConnections`, in that order. */
   missSweep: SweepRun[];
+  /** The CPU-bound miss run: every request a new URL, the handler answering at once. */
+  cpuMiss: MeasuredRun | undefined;
 }
 
 const HIT_PATHS: readonly string[] = Array.from({ length: ITEM_COUNT }, (_, id) => itemPath(id));
@@ -76,7 +86,7 @@ export async function measureVariant(
       settings.warmupSeconds,
       options.profile?.path === 'hit' ? options.profile.file : undefined,
     );
-    if (!spec.measureMiss) return { hit, miss: undefined, missSweep: [] };
+    if (!spec.measureMiss) return { hit, miss: undefined, missSweep: [], cpuMiss: undefined };
     const missLoad = {
       ...base,
       durationSeconds: settings.missSeconds,
@@ -97,7 +107,20 @@ export async function measureVariant(
       );
       missSweep.push({ connections, run });
     }
-    return { hit, miss, missSweep };
+    const cpuMiss =
+      settings.cpuMissSeconds === undefined
+        ? undefined
+        : await measureRun(
+            server,
+            {
+              ...base,
+              durationSeconds: settings.cpuMissSeconds,
+              paths: { kind: 'unique', next: nextCpuMissPath },
+            },
+            Math.min(settings.warmupSeconds, MISS_WARMUP_SECONDS),
+            options.profile?.path === 'cpu-miss' ? options.profile.file : undefined,
+          );
+    return { hit, miss, missSweep, cpuMiss };
   } finally {
     await server.stop();
   }
@@ -136,6 +159,11 @@ async function measureRun(
 function nextMissPath(): string {
   const count = missCounter++;
   return `${itemPath(count % ITEM_COUNT)}?miss=${process.pid}-${count}`;
+}
+
+/** Like {@link nextMissPath}, with the marker that makes the handler answer at once. */
+function nextCpuMissPath(): string {
+  return `${nextMissPath()}&${ANSWER_AT_ONCE}`;
 }
 
 /** Fetches every fixture URL (10 at a time) and checks status and body bytes. */

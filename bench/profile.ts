@@ -4,13 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BENCH_PRIORITY, CPU_LAYOUT, canPinCpus, pinToCpu, raisePriority } from './cpu-pinning.js';
 import { type CpuProfile, summarizeCpuProfile } from './cpu-profile-summary.js';
-import { measureVariant } from './measure-variant.js';
+import { measureVariant, type ProfiledPath } from './measure-variant.js';
 import { startRedisServer } from './redis-server.js';
 import { variantById } from './variant-catalog.js';
 
-// `npx tsx bench/profile.ts [--variant ours-redis] [--seconds 10] [--top 25]`: profiles the server
-// process of one variant during a hit run (V8's sampling profiler, started after the warm-up) and
-// prints where its CPU time went. The .cpuprofile is kept in bench/.tmp/ for Chrome DevTools.
+// `npx tsx bench/profile.ts [--variant ours-redis] [--path hit|miss|cpu-miss] [--seconds 10] [--top 25]`:
+// profiles the server process of one variant during a hit run, the 20 ms miss run or the CPU-bound
+// miss run (V8's sampling profiler, started before the warm-up) and prints where its CPU time went. The .cpuprofile is kept in bench/.tmp/ for Chrome DevTools.
 const { values } = parseArgs({
   options: {
     variant: { type: 'string', default: 'ours-redis' },
@@ -28,8 +28,8 @@ limit.unref();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 async function main(): Promise<void> {
-  const profiled = values.path === 'miss' ? 'miss' : 'hit';
-  const spec = { ...variantById(values.variant), measureMiss: profiled === 'miss' };
+  const profiled: ProfiledPath = values.path === 'miss' || values.path === 'cpu-miss' ? values.path : 'hit';
+  const spec = { ...variantById(values.variant), measureMiss: profiled !== 'hit' };
   const path = join(profileDir, `${spec.id}-${profiled}.cpuprofile`);
   mkdirSync(profileDir, { recursive: true });
   const pin = canPinCpus() && pinToCpu(process.pid, CPU_LAYOUT.loadGenerator);
@@ -44,12 +44,13 @@ async function main(): Promise<void> {
       {
         connections: Number(values.connections),
         hitSeconds: profiled === 'hit' ? seconds : 2,
-        missSeconds: seconds,
+        missSeconds: profiled === 'miss' ? seconds : 2,
         warmupSeconds: 2,
+        ...(profiled === 'cpu-miss' ? { cpuMissSeconds: seconds } : {}),
       },
       { profile: { path: profiled, file: path }, ...(pin ? { cpu: CPU_LAYOUT.server } : {}) },
     );
-    const run = profiled === 'hit' ? measured.hit : measured.miss;
+    const run = { hit: measured.hit, miss: measured.miss, 'cpu-miss': measured.cpuMiss }[profiled];
     if (run !== undefined) {
       console.log(
         `${spec.id} ${profiled} path under the profiler: ${Math.round(run.requestsPerSecond)} req/s, p50 ${run.p50Ms.toFixed(2)} ms, p99 ${run.p99Ms.toFixed(2)} ms, server CPU ${Math.round(run.serverCpuCores * 100)} %, ${Math.round(run.serverCpuMicrosPerResponse)} µs per response`,

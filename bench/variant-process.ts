@@ -8,6 +8,8 @@ import type { ChildMessage, ParentMessage } from './variant-child.js';
 export interface VariantProcessOptions {
   /** Pin the server to this core. */
   cpu?: number;
+  /** Further environment variables for the server process. */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** Counters of a variant's process, read between runs. */
@@ -49,7 +51,7 @@ export class VariantProcess {
     const child = fork(CHILD_ENTRY, [variantId, redisUrl], {
       execArgv: ['--import', TSX_LOADER, '--disable-warning=DEP0066'],
       // As deployed: apicache, for one, adds debugging headers outside production.
-      env: { ...process.env, NODE_ENV: 'production' },
+      env: { ...process.env, ...options.env, NODE_ENV: 'production' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     running.add(child);

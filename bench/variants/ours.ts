@@ -2,20 +2,33 @@ import express from 'express';
 import { Registry } from 'prom-client';
 import { createClient } from 'redis';
 import type { MemoryTierOptions } from '../../src/index.js';
-import { createCache, responseCache } from '../../src/index.js';
 import { ITEM_ROUTE, slowHandler } from '../fixture-route.js';
 import { ENTRY_TTL_SECONDS, type StartVariant } from './variant.js';
 
-/** express-cache-aside as a user runs it, metrics on (a fresh prom-client Registry); the variants differ only in the tier. */
-export function startOurs(memoryTier: MemoryTierOptions | false): StartVariant {
+/** The part of express-cache-aside's public API the variants use. */
+type Library = Pick<typeof import('../../src/index.js'), 'createCache' | 'responseCache'>;
+
+/** Loads the library a variant serves: this checkout's `src/`, or another revision's. */
+export type LoadLibrary = () => Promise<Library>;
+
+const thisCheckout: LoadLibrary = () => import('../../src/index.js');
+
+/**
+ * express-cache-aside as a user runs it, metrics on (a fresh prom-client Registry); the variants
+ * differ only in the tier, and in the `src/` they load. Without `memoryTier` there is no tier (the
+ * default of every revision so far): the option is left out rather than set to `false`, so that
+ * the same code runs against earlier revisions too.
+ */
+export function startOurs(memoryTier: MemoryTierOptions | undefined, load = thisCheckout): StartVariant {
   return async ({ redisUrl }) => {
+    const { createCache, responseCache } = await load();
     const redis = await createClient({ url: redisUrl }).connect();
     const cache = createCache({
       redis,
       prefix: 'bench:',
       ttl: ENTRY_TTL_SECONDS,
       registry: new Registry(),
-      memoryTier,
+      ...(memoryTier === undefined ? {} : { memoryTier }),
     });
     const app = express();
     app.get(ITEM_ROUTE, responseCache(cache), slowHandler);

@@ -1,0 +1,6 @@
+import { loadBeforeLibrary } from '../before-revision.js';
+import { startOurs } from './ours.js';
+import type { StartVariant } from './variant.js';
+
+/** `ours-memory`, serving the `src/` of the `--before` revision. */
+export const startVariant: StartVariant = startOurs({}, loadBeforeLibrary);
