@@ -1,5 +1,5 @@
 import { CacheError } from '../errors.js';
-import { decodeEntry, encodeEntry } from '../serialization/entry-envelope.js';
+import { decodeEntry, encodeEntry, envelopeLength, writeEnvelope } from '../serialization/entry-envelope.js';
 import type { Serializer } from '../serialization/serializer.js';
 
 /** A decoded entry with its value. */
@@ -12,6 +12,15 @@ export interface StoredValue<T> {
 
 /** Writes a value and its times into the stored envelope. */
 export function encodeValue<T>(serializer: Serializer, stored: StoredValue<T>): Buffer {
+  if (serializer.serializeWithHeadroom !== undefined) {
+    const headroom = envelopeLength(serializer.name);
+    return writeEnvelope(serializer.serializeWithHeadroom(stored.value, headroom), {
+      serializerName: serializer.name,
+      createdAtMs: stored.createdAtMs,
+      freshUntilMs: stored.freshUntilMs,
+      staleUntilMs: stored.staleUntilMs,
+    });
+  }
   return encodeEntry({
     serializerName: serializer.name,
     createdAtMs: stored.createdAtMs,

@@ -18,6 +18,17 @@ export function conditionalHeadersOf(req: IncomingMessage): ConditionalHeaders {
  * proxy) must see the same conditions as one that reads `req.get()`.
  */
 export function setConditionalHeaders(req: IncomingMessage, conditions: ConditionalHeaders): void {
+  // Every miss clears the client's conditions, and most requests carry none: then nothing changes, and
+  // the header lists are left as Node built them.
+  const { headers } = req;
+  if (
+    conditions['if-none-match'] === undefined &&
+    conditions['if-modified-since'] === undefined &&
+    headers['if-none-match'] === undefined &&
+    headers['if-modified-since'] === undefined
+  ) {
+    return;
+  }
   const names = new Set(Object.keys(conditions));
   const raw: string[] = [];
   for (let index = 0; index + 1 < req.rawHeaders.length; index += 2) {

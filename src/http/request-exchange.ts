@@ -13,7 +13,7 @@ import {
   replayStatus,
 } from './cache-status.js';
 import type { CachedEntry, CachedResponse, VariantsRecord } from './cached-response.js';
-import { type CapturedResponse, captureResponse, storedHeaders } from './capture-response.js';
+import { CaptureAbandon, type CapturedResponse, captureResponse, storedHeaders } from './capture-response.js';
 import {
   type ConditionalHeaders,
   conditionalHeadersOf,
@@ -182,13 +182,12 @@ export class RequestExchange {
   async #serve(): Promise<void> {
     const { cache, config } = this.#caching;
     const route = this.#routeOnEntry;
-    // The route names the lookups' trace spans; before routing (`app.use`) it is not known yet. Loads
-    // are grouped by route in logs; the route is known once the handler ran.
-    const entryOptions = {
-      ...this.#caching.entryOptions,
-      ...(route === undefined ? {} : { route }),
-      group: () => this.#routePattern() ?? UNMATCHED_ROUTE,
-    };
+    // The route names the lookups' trace spans and groups the loads in logs. Before routing (`app.use`)
+    // it is not known yet: the spans go without, and the group is read once the handler ran.
+    const entryOptions =
+      route === undefined
+        ? { ...this.#caching.entryOptions, group: () => this.#routePattern() ?? UNMATCHED_ROUTE }
+        : this.#caching.entryOptionsOf(route);
     const baseKey = this.#keyFor(config.varyHeaders);
     let outcome = await cache.lookup(baseKey, this.#loaderFor(undefined), entryOptions);
     if (outcome.shadow !== undefined) {
@@ -284,7 +283,7 @@ export class RequestExchange {
     const storage = this.#caching.config.storage;
     const inherited = res.getHeaders();
     this.#watchHandlerHeaders();
-    const abandon = new AbortController();
+    const abandon = new CaptureAbandon();
     // RFC 9111 §4.3.4: the handler's 304 says the stale response is still current; its headers take the 304's.
     const freshen = ({ stale }: Revalidation) =>
       freshenedResponse(stale, storedHeaders(res, inherited), req, res, this.#caching, this.#requestTimeMs);
@@ -300,7 +299,7 @@ export class RequestExchange {
               return why;
             },
             inherited,
-            signal: abandon.signal,
+            abandon,
           });
     if (withhold) {
       const withheld = withholdResponse(res, {
@@ -338,7 +337,7 @@ export class RequestExchange {
     const outcome = await capturing;
     // The stale entry answered instead (a takeover): the status on `res` is then the replay's (a 304 to
     // the client's own validators, say), not the handler's, and nothing the handler sent is stored.
-    if (abandon.signal.aborted) return undefined;
+    if (abandon.aborted) return undefined;
     if (revalidation !== undefined && res.statusCode === 304) {
       const freshened = freshen(revalidation);
       return freshened === undefined ? undefined : revalidation.revalidated(freshened);

@@ -43,10 +43,20 @@ export function responseCache<P = ParamsDictionary>(
     serializer: responseSerializer,
   };
   const reportedRoutes = new Set<string>();
+  // Route patterns are few and fixed, so this map stays small.
+  const optionsByRoute = new Map<string, EntryOptions<CachedEntry | undefined>>();
   const route: RouteCaching = {
     cache,
     config,
     entryOptions,
+    entryOptionsOf: (pattern) => {
+      let options = optionsByRoute.get(pattern);
+      if (options === undefined) {
+        options = { ...entryOptions, route: pattern, group: pattern };
+        optionsByRoute.set(pattern, options);
+      }
+      return options;
+    },
     reportKeyError: (pattern, option, error) => {
       // Route patterns are few and fixed, so this set stays small.
       if (reportedRoutes.has(pattern)) return;

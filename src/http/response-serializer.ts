@@ -13,10 +13,8 @@ const KIND_VARIANTS = 2;
 /** The compact binary serializer of stored responses; decoding keeps the body as a view, not a copy. */
 export const responseSerializer: Serializer = {
   name: 'http-response/1',
-  serialize(value) {
-    const entry = value as CachedEntry;
-    return entry.kind === 'variants' ? encodeVariants(entry) : encodeResponse(entry);
-  },
+  serialize: (value) => encodeEntryValue(value as CachedEntry, 0),
+  serializeWithHeadroom: (value, headroom) => encodeEntryValue(value as CachedEntry, headroom),
   deserialize(bytes) {
     const reader = new Reader(bytes);
     const kind = reader.u8();
@@ -26,18 +24,23 @@ export const responseSerializer: Serializer = {
   },
 };
 
-function encodeResponse(response: CachedResponse): Buffer {
-  const route = Buffer.from(response.route, 'utf8');
+function encodeEntryValue(entry: CachedEntry, headroom: number): Buffer {
+  return entry.kind === 'variants' ? encodeVariants(entry, headroom) : encodeResponse(entry, headroom);
+}
+
+/** `response` in the layout above, behind `headroom` bytes left for the entry's envelope. */
+function encodeResponse(response: CachedResponse, headroom: number): Buffer {
+  const routeLength = Buffer.byteLength(response.route, 'utf8');
   const etag = response.etag ?? '';
-  let size = 1 + 2 + 2 + route.length + 2 + Buffer.byteLength(etag, 'latin1') + 2 + response.body.length;
+  let size = 1 + 2 + 2 + routeLength + 2 + Buffer.byteLength(etag, 'latin1') + 2 + response.body.length;
   for (const [name, value] of response.headers) {
     size += 2 + Buffer.byteLength(name, 'latin1');
     for (const item of valuesOf(value)) size += 4 + Buffer.byteLength(item, 'latin1');
   }
-  const writer = new Writer(size);
+  const writer = new Writer(size, headroom);
   writer.u8(KIND_RESPONSE);
   writer.u16(response.status, 'status');
-  writer.bytes16(route, 'route');
+  writer.utf8Text16(response.route, routeLength, 'route');
   writer.text16(etag, 'etag');
   writer.u16(response.headers.length, 'header count');
   for (const [name, value] of response.headers) {
@@ -77,13 +80,13 @@ function decodeResponse(reader: Reader): CachedResponse {
   };
 }
 
-function encodeVariants(record: VariantsRecord): Buffer {
-  const route = Buffer.from(record.route, 'utf8');
-  let size = 1 + 2 + route.length + 1;
+function encodeVariants(record: VariantsRecord, headroom: number): Buffer {
+  const routeLength = Buffer.byteLength(record.route, 'utf8');
+  let size = 1 + 2 + routeLength + 1;
   for (const name of record.names) size += 1 + Buffer.byteLength(name, 'latin1');
-  const writer = new Writer(size);
+  const writer = new Writer(size, headroom);
   writer.u8(KIND_VARIANTS);
-  writer.bytes16(route, 'route');
+  writer.utf8Text16(record.route, routeLength, 'route');
   writer.u8(record.names.length, 'vary name count');
   for (const name of record.names) writer.text8(name, 'vary name');
   return writer.done();
@@ -106,8 +109,10 @@ class Writer {
   readonly #out: Buffer;
   #offset = 0;
 
-  constructor(size: number) {
-    this.#out = Buffer.allocUnsafe(size);
+  /** `size` bytes to write, behind `headroom` bytes left unwritten for the caller. */
+  constructor(size: number, headroom: number) {
+    this.#out = Buffer.allocUnsafe(headroom + size);
+    this.#offset = headroom;
   }
 
   u8(value: number, what = 'byte'): void {
@@ -120,9 +125,10 @@ class Writer {
     this.#offset = this.#out.writeUInt16BE(value, this.#offset);
   }
 
-  bytes16(bytes: Buffer, what: string): void {
-    this.u16(bytes.length, `${what} length`);
-    this.raw(bytes);
+  /** UTF-8 `text` of `length` bytes, behind its length. */
+  utf8Text16(text: string, length: number, what: string): void {
+    this.u16(length, `${what} length`);
+    this.#offset += this.#out.write(text, this.#offset, length, 'utf8');
   }
 
   text8(text: string, what: string): void {

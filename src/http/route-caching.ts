@@ -13,6 +13,11 @@ export interface RouteCaching {
   cache: ResponseCacheEngine;
   config: ResolvedResponseCacheConfig;
   entryOptions: EntryOptions<CachedEntry | undefined>;
+  /**
+   * `entryOptions` for the requests of one Express route pattern, named as their `route` and their load
+   * `group`; made once per pattern, since every request of the route would otherwise build the same.
+   */
+  entryOptionsOf(route: string): EntryOptions<CachedEntry | undefined>;
   /** Tells the cache's observers, once per route pattern, that the route's `key`, `credentialKey` or `enabled` failed. */
   reportKeyError(route: string, option: 'key' | 'credentialKey' | 'enabled', error: unknown): void;
 }

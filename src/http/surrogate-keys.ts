@@ -1,6 +1,6 @@
 import type { OutgoingHttpHeader, ServerResponse } from 'node:http';
 import { CacheOptionError } from '../errors.js';
-import { applyWriteHeadArguments } from './capture-response.js';
+import { applyWriteHeadArguments, headersArgument } from './capture-response.js';
 
 /**
  * What happens to a response's `Surrogate-Key` and `Cache-Tag` headers once read as tags: removed from
@@ -38,15 +38,18 @@ export function stripSurrogateHeadersWhenHeadersGo(res: ServerResponse): void {
   const originalWriteHead = res.writeHead;
   res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
     if (this.headersSent) return Reflect.apply(originalWriteHead, this, args);
-    const forwarded = applyWriteHeadArguments(this, args);
-    const values: Values = {};
+    // Headers given to `writeHead` itself are set first, so that they are stripped as well.
+    const forwarded = headersArgument(args) === undefined ? args : applyWriteHeadArguments(this, args);
+    let values: Values | undefined;
     for (const name of NAMES) {
       const value = this.getHeader(name);
       if (value === undefined) continue;
+      values ??= {};
       values[name] = value;
       this.removeHeader(name);
     }
-    Object.defineProperty(this, STRIPPED, { value: values, configurable: true });
+    // Nothing stripped (most responses): the response keeps its shape, and reads find no header either.
+    if (values !== undefined) Object.defineProperty(this, STRIPPED, { value: values, configurable: true });
     return Reflect.apply(originalWriteHead, this, forwarded);
   } as ServerResponse['writeHead'];
 }

@@ -22,22 +22,38 @@ const TIMES_BYTES = 24;
 
 /** Encodes an entry into the v1 binary layout. */
 export function encodeEntry(entry: EntryEnvelope): Buffer {
-  const name = Buffer.from(entry.serializerName, 'utf8');
-  if (name.length === 0 || name.length > 255) {
-    throw new TypeError(`serializer name must be 1 to 255 bytes, got ${name.length}`);
-  }
-  const headerLength = 4 + name.length + TIMES_BYTES;
+  const headerLength = envelopeLength(entry.serializerName);
   const out = Buffer.allocUnsafe(headerLength + entry.payload.length);
+  entry.payload.copy(out, headerLength);
+  return writeEnvelope(out, entry);
+}
+
+/** How many bytes the envelope takes in front of the payload of an entry written by `serializerName`. */
+export function envelopeLength(serializerName: string): number {
+  const nameLength = Buffer.byteLength(serializerName, 'utf8');
+  if (nameLength === 0 || nameLength > 255) {
+    throw new TypeError(`serializer name must be 1 to 255 bytes, got ${nameLength}`);
+  }
+  return 4 + nameLength + TIMES_BYTES;
+}
+
+/**
+ * Writes the envelope of `entry` into the first {@link envelopeLength} bytes of `out`, whose rest
+ * already holds the payload, and returns `out`: the entry in one buffer, without copying its payload.
+ */
+export function writeEnvelope(out: Buffer, entry: Omit<EntryEnvelope, 'payload'>): Buffer {
+  const headerLength = envelopeLength(entry.serializerName);
+  if (out.length < headerLength) {
+    throw new TypeError(`an entry needs ${headerLength} bytes for its envelope, got ${out.length}`);
+  }
   out[0] = MAGIC_0;
   out[1] = MAGIC_1;
   out[2] = ENTRY_FORMAT_VERSION;
-  out[3] = name.length;
-  name.copy(out, 4);
-  let offset = 4 + name.length;
+  out[3] = headerLength - 4 - TIMES_BYTES;
+  let offset = 4 + out.write(entry.serializerName, 4, 'utf8');
   offset = out.writeDoubleBE(entry.createdAtMs, offset);
   offset = out.writeDoubleBE(entry.freshUntilMs, offset);
-  offset = out.writeDoubleBE(entry.staleUntilMs, offset);
-  entry.payload.copy(out, offset);
+  out.writeDoubleBE(entry.staleUntilMs, offset);
   return out;
 }
 

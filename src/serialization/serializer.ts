@@ -6,6 +6,12 @@ export interface Serializer {
   /** Short, stable name recorded in each entry (at most 255 bytes of UTF-8), e.g. `'json'`. */
   readonly name: string;
   serialize(value: unknown): Buffer;
+  /**
+   * Optional: `serialize`, into a buffer whose first `headroom` bytes are left unused; the cache writes
+   * the entry's envelope there. Saves a copy of every value written (a serializer without it has its
+   * bytes copied behind the envelope).
+   */
+  serializeWithHeadroom?(value: unknown, headroom: number): Buffer;
   /** Throws when `bytes` is not something this serializer wrote. */
   deserialize(bytes: Buffer): unknown;
 }

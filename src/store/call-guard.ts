@@ -48,12 +48,22 @@ export function withTimeout<T>(
   label: string,
   node?: string,
 ): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+  // One promise and one timer per call, not a race of two promises and a `finally`: every Redis call
+  // passes here.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
       const call = node === undefined ? label : `${label} to ${node}`;
       reject(new CacheError('E_STORE_TIMEOUT', `${call} took longer than ${timeoutMs} ms`));
     }, timeoutMs);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { decodeValue, encodeValue, type StoredValue } from '../../../src/engine/entry-codec.js';
+import { responseSerializer } from '../../../src/http/response-serializer.js';
+import { encodeEntry } from '../../../src/serialization/entry-envelope.js';
 import { jsonSerializer } from '../../../src/serialization/json-serializer.js';
 import { msgpackSerializer } from '../../../src/serialization/msgpack-serializer.js';
 import { cacheErrorOf } from '../../support/cache-error-of.js';
@@ -32,5 +34,32 @@ describe('entry codec', () => {
 
   it('lets an encode failure of the serializer through to the caller', () => {
     expect(() => encodeValue(jsonSerializer, { ...stored, value: 1n })).to.throw(TypeError);
+  });
+
+  it('writes the envelope into the headroom of a serializer that leaves one: the same bytes, one buffer', () => {
+    const response = {
+      kind: 'response' as const,
+      status: 200,
+      headers: [['Content-Type', 'application/json'] as [string, string]],
+      body: Buffer.from('{"id":1}'),
+      etag: 'W/"8-x"',
+      route: '/items/:id',
+    };
+    const entry = { ...stored, value: response };
+    const copied = encodeEntry({
+      serializerName: responseSerializer.name,
+      createdAtMs: entry.createdAtMs,
+      freshUntilMs: entry.freshUntilMs,
+      staleUntilMs: entry.staleUntilMs,
+      payload: responseSerializer.serialize(response),
+    });
+    const bytes = encodeValue(responseSerializer, entry);
+    expect(bytes.equals(copied)).to.equal(true);
+    expect(decodeValue(responseSerializer, bytes)).to.deep.equal(entry);
+  });
+
+  it('refuses a headroom serializer that leaves too little room for the envelope', () => {
+    const short = { ...jsonSerializer, serializeWithHeadroom: () => Buffer.alloc(3) };
+    expect(() => encodeValue(short, stored)).to.throw(TypeError, /needs 32 bytes for its envelope, got 3/);
   });
 });
