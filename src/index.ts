@@ -60,6 +60,7 @@ export type {
   KeyScan,
   Lease,
   LockAndValue,
+  LockRelease,
   ScanPage,
   StoreRenewal,
   StoreSetOptions,

@@ -9,6 +9,13 @@ describeStoreContract(
   {
     name: 'MemoryStore',
     create: () => ({ store: new MemoryStore() }),
-    capabilities: ['readLease', 'renew', 'acquireLockAndGet', 'scanKeys', 'scanTagMembers'],
+    capabilities: [
+      'readLease',
+      'renew',
+      'acquireLockAndGet',
+      'setAndReleaseLock',
+      'scanKeys',
+      'scanTagMembers',
+    ],
   },
 );

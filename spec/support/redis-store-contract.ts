@@ -20,7 +20,14 @@ export function describeRedisStoreContract(
       {
         name: run.name,
         create: () => ({ store: create(run.options), cleanup }),
-        capabilities: ['readLease', 'renew', 'acquireLockAndGet', 'scanKeys', 'scanTagMembers'],
+        capabilities: [
+          'readLease',
+          'renew',
+          'acquireLockAndGet',
+          'setAndReleaseLock',
+          'scanKeys',
+          'scanTagMembers',
+        ],
       },
     );
   }

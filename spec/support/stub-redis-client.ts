@@ -1,6 +1,7 @@
 import sinon, { type SinonStub } from 'sinon';
 import type { RedisClientLike } from '../../src/store/redis-client-like.js';
 import {
+  GUARDED_WRITE_AND_RELEASE_SCRIPT,
   GUARDED_WRITE_SCRIPT,
   NEXT_GENERATION_SCRIPT,
   READ_LEASE_SCRIPT,
@@ -74,8 +75,9 @@ async function runScript(
   if (script === NEXT_GENERATION_SCRIPT.source) return String(Date.now());
   if (script === READ_LEASE_SCRIPT.source) return ['0', String(Math.floor(Date.now() / 1000)), '0'];
   const count = (index: number) => Number(args[index]);
-  if (script === GUARDED_WRITE_SCRIPT.source || script === STAMPED_WRITE_SCRIPT.source) {
-    const guarded = script === GUARDED_WRITE_SCRIPT.source;
+  const releasing = script === GUARDED_WRITE_AND_RELEASE_SCRIPT.source;
+  if (script === GUARDED_WRITE_SCRIPT.source || script === STAMPED_WRITE_SCRIPT.source || releasing) {
+    const guarded = script !== STAMPED_WRITE_SCRIPT.source;
     const [ttlAt, memberAt] = guarded ? [5, 6] : [4, 5];
     const ttlMs = count(ttlAt);
     const tags = keys.slice(count(0), count(0) + count(1));
@@ -84,7 +86,9 @@ async function runScript(
       await client.pExpire(tag, ttlMs, 'NX');
       await client.pExpire(tag, ttlMs, 'GT');
     }
-    const entry = keys.length > count(0) + count(1) ? keys[keys.length - 1] : undefined;
+    // The releasing write has the lock as its last key, after the entry (a lock the stub never holds).
+    const writeKeys = releasing ? keys.slice(0, -1) : keys;
+    const entry = writeKeys.length > count(0) + count(1) ? writeKeys[writeKeys.length - 1] : undefined;
     if (entry !== undefined) {
       const value = args[memberAt + 1];
       await client.set(entry, Buffer.isBuffer(value) ? value : Buffer.from(String(value)), {

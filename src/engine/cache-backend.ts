@@ -17,6 +17,16 @@ export type LockedRead =
   | { lock: 'held' | 'unavailable' };
 
 /**
+ * The stampede lock a load holds, for the write of its value to release in the same call: `released`
+ * says whether it did (else the lock's holder releases it).
+ */
+export interface HeldLock {
+  readonly key: string;
+  readonly token: string;
+  released: boolean;
+}
+
+/**
  * The store as the engine uses it, with the failure policy already applied (the store layer's
  * `ResilientStore` implements it): reads and writes never throw, they tell a miss or a write from a
  * failed backend; invalidations and administrative commands reject with a coded `CacheError`.
@@ -30,8 +40,16 @@ export interface CacheBackend {
   readMany(keys: readonly string[]): Promise<(Buffer | undefined)[]>;
   /** Reads one key, telling a miss (`undefined`) from a failed backend (`'unavailable'`). */
   tryRead(key: string): Promise<Buffer | undefined | 'unavailable'>;
-  /** Writes one entry; resolves to what became of it, `'failed'` when the store failed. */
-  write(key: string, value: Buffer, options: StoreSetOptions): Promise<StoreWriteResult | 'failed'>;
+  /**
+   * Writes one entry; resolves to what became of it, `'failed'` when the store failed. With `lock`, the
+   * same call releases that lock when the store can (then `lock.released` is set).
+   */
+  write(
+    key: string,
+    value: Buffer,
+    options: StoreSetOptions,
+    lock?: HeldLock,
+  ): Promise<StoreWriteResult | 'failed'>;
   /** Renews a stale entry in place; `'unsupported'` when the store cannot, `'failed'` when it failed. */
   renew(key: string, renewal: StoreRenewal): Promise<StoreWriteResult | 'changed' | 'unsupported' | 'failed'>;
   /** The lease for a load about to begin: `'none'` when the store has no leases, `'unavailable'` when it failed. */

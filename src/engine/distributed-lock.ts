@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CacheBackend } from './cache-backend.js';
+import type { CacheBackend, HeldLock } from './cache-backend.js';
 
 /** Settings of the cross-instance stampede lock. */
 export interface DistributedLockConfig {
@@ -24,6 +24,12 @@ export type GuardedLoad<T, S> =
   | { source: 'loaded'; value: T }
   | { source: 'peer'; stored: S }
   | { source: 'skipped' };
+
+/**
+ * A load run under the lock: `held` is the lock when this instance holds it (its write may release it),
+ * `undefined` when it loads without (no lock, Redis unavailable, or tired of waiting for a peer).
+ */
+export type GuardedTask<T> = (held: HeldLock | undefined) => Promise<T>;
 
 /** What a waiter does when the lock is held elsewhere: wait for the peer's result, or give up at once. */
 export type LockContention = 'wait' | 'skip';
@@ -49,15 +55,15 @@ export class DistributedLock {
    */
   async run<T, S>(
     lockKey: string,
-    load: () => Promise<T>,
+    load: GuardedTask<T>,
     result: PeerResult<S>,
     contention: LockContention,
   ): Promise<GuardedLoad<T, S>> {
-    if (this.#config.ttlMs === 0) return { source: 'loaded', value: await load() };
+    if (this.#config.ttlMs === 0) return { source: 'loaded', value: await load(undefined) };
     const token = randomUUID();
     const attempt = await this.#store.tryLockThenRead(lockKey, token, this.#config.ttlMs, result.entryKey);
     if (attempt.lock === 'acquired') return this.#holding(lockKey, token, load, result, attempt.value);
-    if (attempt.lock === 'unavailable') return { source: 'loaded', value: await load() };
+    if (attempt.lock === 'unavailable') return { source: 'loaded', value: await load(undefined) };
     if (contention === 'skip') return { source: 'skipped' };
     return this.#waitForPeer(lockKey, token, load, result);
   }
@@ -65,7 +71,7 @@ export class DistributedLock {
   async #waitForPeer<T, S>(
     lockKey: string,
     token: string,
-    load: () => Promise<T>,
+    load: GuardedTask<T>,
     result: PeerResult<S>,
   ): Promise<GuardedLoad<T, S>> {
     const deadline = Date.now() + this.#config.waitMs;
@@ -82,25 +88,27 @@ export class DistributedLock {
       if (attempt.lock === 'acquired') return this.#holding(lockKey, token, load, result, attempt.value);
       if (attempt.lock === 'unavailable') break;
     }
-    return { source: 'loaded', value: await load() };
+    return { source: 'loaded', value: await load(undefined) };
   }
 
   /** `found`: the entry as read right after the lock was taken. */
   async #holding<T, S>(
     lockKey: string,
     token: string,
-    load: () => Promise<T>,
+    load: GuardedTask<T>,
     result: PeerResult<S>,
     found: Buffer | undefined | 'unavailable',
   ): Promise<GuardedLoad<T, S>> {
+    const held: HeldLock = { key: lockKey, token, released: false };
     try {
       // The previous holder may have stored its result between our miss and our lock: loading
       // again would be the very stampede the lock exists to prevent.
       const stored = found === 'unavailable' ? undefined : result.decode(found);
       if (stored !== undefined) return { source: 'peer', stored };
-      return { source: 'loaded', value: await load() };
+      return { source: 'loaded', value: await load(held) };
     } finally {
-      await this.#store.unlock(lockKey, token);
+      // Unless the load's write released it already, in the same call.
+      if (!held.released) await this.#store.unlock(lockKey, token);
     }
   }
 }

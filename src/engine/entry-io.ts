@@ -3,7 +3,7 @@ import { nonNegativeNumber } from '../option-values.js';
 import { encodeTimes, timesOffset } from '../serialization/entry-envelope.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { Lease, StoreWriteResult } from '../store/cache-store.js';
-import type { CacheBackend } from './cache-backend.js';
+import type { CacheBackend, HeldLock } from './cache-backend.js';
 import type { CacheSpan, CacheTracer, SkippedWriteReason } from './cache-tracer.js';
 import { decodeValue, encodeValue, type StoredValue } from './entry-codec.js';
 import { type EntryOptions, resolveTtlSeconds } from './entry-options.js';
@@ -137,13 +137,20 @@ export class EntryIO {
    * `options.lease` (a load's value), nothing is stored if an invalidation came after the load began.
    * Never throws for store failures.
    */
-  write<T>(entryKey: string, value: T, options: EntryOptions<T>): Promise<void> {
+  write<T>(entryKey: string, value: T, options: EntryOptions<T>, lock?: HeldLock): Promise<void> {
     return this.#parts.tracer.span('cache.write', entryKey, (span) =>
-      this.#write(entryKey, value, options, span),
+      this.#write(entryKey, value, options, span, lock),
     );
   }
 
-  async #write<T>(entryKey: string, value: T, options: EntryOptions<T>, span: CacheSpan): Promise<void> {
+  /** With `lock` (the load's stampede lock), the store may release it with the write (see `HeldLock`). */
+  async #write<T>(
+    entryKey: string,
+    value: T,
+    options: EntryOptions<T>,
+    span: CacheSpan,
+    lock?: HeldLock,
+  ): Promise<void> {
     if (value === null || value === undefined) return skipped(span, 'no-value');
     const grant = this.#grantOf(entryKey, options, span);
     if (grant === 'unavailable') return;
@@ -157,6 +164,7 @@ export class EntryIO {
         entryKey,
         bytes,
         grant === 'none' ? { ttlMs, tagKeys } : { ttlMs, tagKeys, lease: grant },
+        lock,
       ),
     );
     noteWritten(span, written);

@@ -1,6 +1,7 @@
 import type { CacheEventMap, CacheEvents } from '../events.js';
 import { compileGlob } from '../keys/glob-match.js';
 import type { Serializer } from '../serialization/serializer.js';
+import type { HeldLock } from './cache-backend.js';
 import type { CacheTracer } from './cache-tracer.js';
 import type { DistributedLock, PeerResult } from './distributed-lock.js';
 import type { StoredValue } from './entry-codec.js';
@@ -125,7 +126,7 @@ export class LoadCoordinator {
         try {
           const guarded = await this.#parts.lock.run(
             this.#parts.keys.lockKey(request.key),
-            () => this.#loadAndStore(request, 'background-refresh', lease),
+            (held) => this.#loadAndStore(request, 'background-refresh', lease, held),
             this.#peerResult(request),
             'skip',
           );
@@ -197,7 +198,7 @@ export class LoadCoordinator {
     const lease = this.#parts.io.beginLease();
     const guarded = await this.#parts.lock.run(
       this.#parts.keys.lockKey(request.key),
-      () => this.#loadAndStore(request, request.cause, lease),
+      (held) => this.#loadAndStore(request, request.cause, lease, held),
       this.#peerResult(request),
       'wait',
     );
@@ -231,12 +232,14 @@ export class LoadCoordinator {
 
   /**
    * Runs the loader and stores its value under the load's lease, taken before the loader reads its
-   * source: a value read before an invalidation is not stored after it.
+   * source: a value read before an invalidation is not stored after it. `held`: the stampede lock of the
+   * load, which the write may release in the same call.
    */
   async #loadAndStore<T>(
     request: LoadRequest<T>,
     cause = request.cause ?? 'miss',
     leased: Promise<LoadLease> = this.#parts.io.beginLease(),
+    held?: HeldLock,
   ): Promise<T> {
     const lease = await leased;
     const { stale } = request;
@@ -264,7 +267,7 @@ export class LoadCoordinator {
       }
       return value;
     }
-    await this.#parts.io.write(request.entryKey, loaded, options);
+    await this.#parts.io.write(request.entryKey, loaded, options, held);
     return loaded;
   }
 }

@@ -7,7 +7,7 @@ import type {
   StoreSetOptions,
   StoreWriteResult,
 } from '../store/cache-store.js';
-import type { CacheBackend, LockAttempt, LockedRead } from './cache-backend.js';
+import type { CacheBackend, HeldLock, LockAttempt, LockedRead } from './cache-backend.js';
 
 /**
  * The store as lookups and loads see it while invalidations wait to be replayed: unreachable. Redis
@@ -40,8 +40,13 @@ export class ReplayGate implements CacheBackend {
     return this.#queue.pending ? Promise.resolve('unavailable') : this.#store.tryRead(key);
   }
 
-  write(key: string, value: Buffer, options: StoreSetOptions): Promise<StoreWriteResult | 'failed'> {
-    return this.#queue.pending ? Promise.resolve('failed') : this.#store.write(key, value, options);
+  write(
+    key: string,
+    value: Buffer,
+    options: StoreSetOptions,
+    lock?: HeldLock,
+  ): Promise<StoreWriteResult | 'failed'> {
+    return this.#queue.pending ? Promise.resolve('failed') : this.#store.write(key, value, options, lock);
   }
 
   renew(

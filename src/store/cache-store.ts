@@ -98,6 +98,12 @@ export interface ScanPage<T> {
   items: T[];
 }
 
+/** A stampede lock as its holder knows it: the lock's key and the token it was taken with. */
+export interface LockRelease {
+  readonly key: string;
+  readonly token: string;
+}
+
 /** What `acquireLockAndGet` found: whether the lock was taken and, when it was, the entry's bytes. */
 export type LockAndValue = { acquired: true; value: Buffer | undefined } | { acquired: false };
 
@@ -155,6 +161,18 @@ export interface CacheStore {
    * it, the cache calls `acquireLock` and then `get`.
    */
   acquireLockAndGet?(lockKey: string, token: string, ttlMs: number, key: string): Promise<LockAndValue>;
+  /**
+   * Optional: `set`, then `releaseLock(lock.key, lock.token)`, in one round trip: a load writes its value
+   * and lets go of its stampede lock together. The lock is released whatever became of the write (stored,
+   * or refused under its lease). Without it, the cache calls `set` and then `releaseLock`.
+   */
+  setAndReleaseLock?(
+    key: string,
+    value: Buffer,
+    options: StoreSetOptions,
+    lock: LockRelease,
+    // biome-ignore lint/suspicious/noConfusingVoidType: as `set`
+  ): Promise<StoreWriteResult | void>;
   /**
    * Optional, for inspection (`cache.inspector`): one bounded step of a walk over the keys, as SCAN
    * walks them. Start with cursor `'0'`; the walk is over when the returned cursor is `'0'`. Every key

@@ -5,6 +5,7 @@ import {
   type KeyScan,
   type Lease,
   type LockAndValue,
+  type LockRelease,
   MAX_LEASE_AGE_MS,
   type ScanPage,
   STAMP_TTL_MS,
@@ -199,6 +200,19 @@ export class MemoryStore implements CacheStore {
 
   async acquireLockAndGet(lockKey: string, token: string, ttlMs: number, key: string): Promise<LockAndValue> {
     return lockThenGet(this, lockKey, token, ttlMs, key);
+  }
+
+  async setAndReleaseLock(
+    key: string,
+    value: Buffer,
+    options: StoreSetOptions,
+    lock: LockRelease,
+  ): Promise<StoreWriteResult> {
+    try {
+      return await this.set(key, value, options);
+    } finally {
+      await this.releaseLock(lock.key, lock.token);
+    }
   }
 
   /** Drops everything. */

@@ -4,6 +4,7 @@ import {
   type KeyScan,
   type Lease,
   type LockAndValue,
+  type LockRelease,
   MAX_LEASE_AGE_MS,
   type ScanPage,
   STAMP_TTL_MS,
@@ -16,6 +17,7 @@ import { type RedisClientLike, withoutClientTimeout } from './redis-client-like.
 import { RedisScript } from './redis-script.js';
 import { StampKeys } from './stamp-keys.js';
 import {
+  GUARDED_WRITE_AND_RELEASE_SCRIPT,
   GUARDED_WRITE_SCRIPT,
   NEXT_GENERATION_SCRIPT,
   READ_LEASE_SCRIPT,
@@ -123,18 +125,52 @@ export class RedisStore implements CacheStore {
       );
       return 'stored';
     }
+    return this.#leasedWrite(key, value, ttlMs, tagKeys, lease, undefined);
+  }
+
+  async setAndReleaseLock(
+    key: string,
+    value: Buffer,
+    options: StoreSetOptions,
+    lock: LockRelease,
+  ): Promise<StoreWriteResult> {
+    const { lease } = options;
+    if (lease === undefined) {
+      try {
+        return await this.set(key, value, options);
+      } finally {
+        await this.releaseLock(lock.key, lock.token);
+      }
+    }
+    const ttlMs = String(Math.max(1, Math.ceil(options.ttlMs)));
+    return this.#leasedWrite(key, value, ttlMs, options.tagKeys ?? [], lease, lock);
+  }
+
+  /**
+   * A load's write under its lease, slot by slot; with `lock`, the entry's script also releases the
+   * lock, which shares its slot (else, or when that script does not run, it is released after).
+   */
+  async #leasedWrite(
+    key: string,
+    value: Buffer,
+    ttlMs: string,
+    tagKeys: readonly string[],
+    lease: Lease,
+    lock: LockRelease | undefined,
+  ): Promise<StoreWriteResult> {
     // Every stamp sits in the slot of what it stamps, so each is checked by the script that writes there.
     const checks = [this.stampKeys.of(key), this.stampKeys.pattern(this.slotOf(key))];
     const work = this.#bySlot([
       { stamps: checks, tags: [], keys: [key] },
       ...tagKeys.map((tagKey) => ({ stamps: [this.stampKeys.of(tagKey)], tags: [tagKey], keys: [] })),
     ]);
+    const releasing = lock !== undefined && this.slotOf(lock.key) === this.slotOf(key) ? lock : undefined;
+    let released = false;
     let result: StoreWriteResult = 'stored';
-    await this.#inOrder(work, key, async (slot) => {
-      const reply = await GUARDED_WRITE_SCRIPT.run(
-        this.#client,
-        [...slot.stamps, ...slot.tags, ...slot.keys],
-        [
+    try {
+      await this.#inOrder(work, key, async (slot) => {
+        const withLock = releasing !== undefined && slot.keys.length > 0 ? releasing : undefined;
+        const args = [
           String(slot.stamps.length),
           String(slot.tags.length),
           String(lease.generation),
@@ -143,12 +179,23 @@ export class RedisStore implements CacheStore {
           ttlMs,
           key,
           ...(slot.keys.length > 0 ? [value] : []),
-        ],
-      );
-      const outcome = WRITE_RESULTS[Number(reply)] ?? 'stored';
-      if (outcome !== 'stored') result = outcome;
-      return outcome === 'stored';
-    });
+        ];
+        const reply =
+          withLock === undefined
+            ? await GUARDED_WRITE_SCRIPT.run(this.#client, [...slot.stamps, ...slot.tags, ...slot.keys], args)
+            : await GUARDED_WRITE_AND_RELEASE_SCRIPT.run(
+                this.#client,
+                [...slot.stamps, ...slot.tags, ...slot.keys, withLock.key],
+                [...args, withLock.token],
+              );
+        if (withLock !== undefined) released = true;
+        const outcome = WRITE_RESULTS[Number(reply)] ?? 'stored';
+        if (outcome !== 'stored') result = outcome;
+        return outcome === 'stored';
+      });
+    } finally {
+      if (lock !== undefined && !released) await this.releaseLock(lock.key, lock.token);
+    }
     return result;
   }
 

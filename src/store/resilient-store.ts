@@ -1,5 +1,5 @@
 import { ExponentialBackoff, handleAll, type IPolicy, noJitterGenerator, noop, retry } from 'cockatiel';
-import type { CacheBackend, LockAttempt, LockedRead } from '../engine/cache-backend.js';
+import type { CacheBackend, HeldLock, LockAttempt, LockedRead } from '../engine/cache-backend.js';
 import { CacheError } from '../errors.js';
 import type { CacheEvents, StoreOperation } from '../events.js';
 import {
@@ -92,11 +92,31 @@ export class ResilientStore implements CacheBackend {
     }
   }
 
-  /** Writes one entry; resolves to what became of it, `'failed'` when the store failed (reported). */
-  async write(key: string, value: Buffer, options: StoreSetOptions): Promise<StoreWriteResult | 'failed'> {
+  /**
+   * Writes one entry; resolves to what became of it, `'failed'` when the store failed (reported). With
+   * `lock`, releases it in the same call when the store has `setAndReleaseLock`.
+   */
+  async write(
+    key: string,
+    value: Buffer,
+    options: StoreSetOptions,
+    lock?: HeldLock,
+  ): Promise<StoreWriteResult | 'failed'> {
+    const store = this.#store;
+    if (lock !== undefined && store.setAndReleaseLock !== undefined) {
+      const result = await this.#failOpen<StoreWriteResult | 'failed'>(
+        'set',
+        async () => (await store.setAndReleaseLock?.(key, value, options, lock)) ?? 'stored',
+        'failed',
+        key,
+      );
+      // A failed call may not have released it: its holder tries once more, as without this method.
+      if (result !== 'failed') lock.released = true;
+      return result;
+    }
     return this.#failOpen<StoreWriteResult | 'failed'>(
       'set',
-      async () => (await this.#store.set(key, value, options)) ?? 'stored',
+      async () => (await store.set(key, value, options)) ?? 'stored',
       'failed',
       key,
     );

@@ -22,15 +22,15 @@ const ALLOW_OOM = '#!lua flags=allow-oom\n';
 
 // Adds the entry `member` to the `tags` index sets that follow the first `skip` KEYS, each living as
 // long as its longest-lived entry (NX gives a new set a lifetime, GT stretches it), then writes the
-// entry (the last key) when this slot holds it.
+// entry (KEYS[last], the last key of the write) when this slot holds it.
 const INDEX_AND_WRITE = `
-local function indexAndWrite(skip, tags, member, ttl, value)
+local function indexAndWrite(skip, tags, member, ttl, value, last)
   for i = skip + 1, skip + tags do
     redis.call('SADD', KEYS[i], member)
     redis.call('PEXPIRE', KEYS[i], ttl, 'NX')
     redis.call('PEXPIRE', KEYS[i], ttl, 'GT')
   end
-  if #KEYS > skip + tags then redis.call('SET', KEYS[#KEYS], value, 'PX', ttl) end
+  if last > skip + tags then redis.call('SET', KEYS[last], value, 'PX', ttl) end
 end
 `;
 
@@ -86,8 +86,21 @@ export const GUARDED_WRITE_SCRIPT = new RedisScript(`${LEASE_REFUSAL}${INDEX_AND
 local checks, tags = tonumber(ARGV[1]), tonumber(ARGV[2])
 local refusal = leaseRefusal(checks, ARGV[3], ARGV[4], ARGV[5])
 if refusal ~= 0 then return refusal end
-indexAndWrite(checks, tags, ARGV[7], ARGV[6], ARGV[8])
+indexAndWrite(checks, tags, ARGV[7], ARGV[6], ARGV[8], #KEYS)
 return 0
+`);
+
+/**
+ * The guarded write of a load, and the release of the load's stampede lock, in one call. KEYS: as the
+ * guarded write (the entry included), then the lock, in the entry's slot. ARGV: as the guarded write,
+ * then the lock's token. The lock is released (compare and delete) whatever the write's reply.
+ */
+export const GUARDED_WRITE_AND_RELEASE_SCRIPT = new RedisScript(`${LEASE_REFUSAL}${INDEX_AND_WRITE}
+local checks, tags = tonumber(ARGV[1]), tonumber(ARGV[2])
+local refusal = leaseRefusal(checks, ARGV[3], ARGV[4], ARGV[5])
+if refusal == 0 then indexAndWrite(checks, tags, ARGV[7], ARGV[6], ARGV[8], #KEYS - 1) end
+if redis.call('GET', KEYS[#KEYS]) == ARGV[9] then redis.call('DEL', KEYS[#KEYS]) end
+return refusal
 `);
 
 /**
@@ -120,7 +133,7 @@ return 0
 export const STAMPED_WRITE_SCRIPT = new RedisScript(`${STAMP}${INDEX_AND_WRITE}
 local stamps, tags = tonumber(ARGV[1]), tonumber(ARGV[2])
 for i = 1, stamps do stamp(KEYS[i], ARGV[3], ARGV[4]) end
-indexAndWrite(stamps, tags, ARGV[6], ARGV[5], ARGV[7])
+indexAndWrite(stamps, tags, ARGV[6], ARGV[5], ARGV[7], #KEYS)
 return 0
 `);
 

@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
 import type { CacheStore } from '../store/cache-store.js';
-import { type ContractSuite, eventually, MINUTE_MS, put, SHORT_TTL_MS } from './contract-suite.js';
+import { bytes, type ContractSuite, eventually, MINUTE_MS, put, SHORT_TTL_MS } from './contract-suite.js';
 
-/** The distributed lock (`acquireLock`, `releaseLock`) and, when offered, `acquireLockAndGet`. */
-export function describeLockCases({ test, store }: ContractSuite, has: { acquireLockAndGet: boolean }): void {
+/**
+ * The distributed lock (`acquireLock`, `releaseLock`) and, when offered, `acquireLockAndGet` and
+ * `setAndReleaseLock` (whose lease case runs when the store has `readLease`).
+ */
+export function describeLockCases(
+  { test, store }: ContractSuite,
+  has: { acquireLockAndGet: boolean; setAndReleaseLock: boolean; readLease: boolean },
+): void {
   const { describe, it } = test;
 
   describe('acquireLock and releaseLock', () => {
@@ -39,6 +45,7 @@ export function describeLockCases({ test, store }: ContractSuite, has: { acquire
     });
   });
 
+  if (has.setAndReleaseLock) describeSetAndReleaseLock({ test, store }, has.readLease);
   if (!has.acquireLockAndGet) return;
   describe('acquireLockAndGet', () => {
     // The lock and the entry sit in different hash slots, and (the {tag} keys) in one.
@@ -81,4 +88,69 @@ function lockAndGetOf(store: CacheStore): NonNullable<CacheStore['acquireLockAnd
     `${store.name} declares acquireLockAndGet but has no such method`,
   );
   return store.acquireLockAndGet.bind(store);
+}
+
+function describeSetAndReleaseLock({ test, store }: ContractSuite, readLease: boolean): void {
+  const { describe, it } = test;
+  describe('setAndReleaseLock', () => {
+    // The lock and the entry sit in different hash slots, and (the {tag} keys) in one.
+    for (const [lockKey, entryKey] of [
+      ['c:lock:item', 'c:item'],
+      ['c:lock:{item}', 'c:{item}'],
+    ] as const) {
+      it(`writes the entry and releases the lock held with the token (${lockKey}, ${entryKey})`, async () => {
+        const setAndReleaseLock = setAndReleaseOf(store());
+        assert.equal(await store().acquireLock(lockKey, 'token-a', MINUTE_MS), true);
+        await setAndReleaseLock(
+          entryKey,
+          bytes('loaded'),
+          { ttlMs: MINUTE_MS },
+          { key: lockKey, token: 'token-a' },
+        );
+        assert.equal((await store().get(entryKey))?.toString('utf8'), 'loaded');
+        assert.equal(await store().acquireLock(lockKey, 'token-b', MINUTE_MS), true, 'released');
+      });
+    }
+
+    it('leaves a lock that another token holds (its holder took it after ours expired)', async () => {
+      const setAndReleaseLock = setAndReleaseOf(store());
+      assert.equal(await store().acquireLock('c:lock:{item}', 'token-b', MINUTE_MS), true);
+      await setAndReleaseLock(
+        'c:{item}',
+        bytes('loaded'),
+        { ttlMs: MINUTE_MS },
+        { key: 'c:lock:{item}', token: 'token-a' },
+      );
+      assert.equal((await store().get('c:{item}'))?.toString('utf8'), 'loaded');
+      assert.equal(await store().acquireLock('c:lock:{item}', 'token-c', MINUTE_MS), false, 'still held');
+      assert.equal(await store().releaseLock('c:lock:{item}', 'token-b'), true);
+    });
+
+    if (!readLease) return;
+    it('releases the lock when the lease refuses the write (an invalidation came after the load began)', async () => {
+      const setAndReleaseLock = setAndReleaseOf(store());
+      const lease = await store().readLease?.();
+      assert.ok(lease !== undefined);
+      assert.equal(await store().acquireLock('c:lock:{item}', 'token-a', MINUTE_MS), true);
+      await store().delete(['c:{item}']);
+      const written = await setAndReleaseLock(
+        'c:{item}',
+        bytes('read before the invalidation'),
+        { ttlMs: MINUTE_MS, lease },
+        { key: 'c:lock:{item}', token: 'token-a' },
+      );
+      assert.equal(written, 'invalidated');
+      assert.equal(await store().get('c:{item}'), undefined);
+      assert.equal(await store().acquireLock('c:lock:{item}', 'token-b', MINUTE_MS), true, 'released');
+    });
+  });
+}
+
+/** The optional `setAndReleaseLock`, bound; a declared capability that is missing fails the case here. */
+function setAndReleaseOf(store: CacheStore): NonNullable<CacheStore['setAndReleaseLock']> {
+  assert.ok(
+    store.setAndReleaseLock !== undefined,
+    `${store.name} declares setAndReleaseLock but has no such method`,
+  );
+  return store.setAndReleaseLock.bind(store);
 }

@@ -30,6 +30,7 @@ export type OptionalStoreCapability =
   | 'readLease'
   | 'renew'
   | 'acquireLockAndGet'
+  | 'setAndReleaseLock'
   | 'scanKeys'
   | 'scanTagMembers';
 
@@ -37,6 +38,7 @@ const OPTIONAL_CAPABILITIES: readonly OptionalStoreCapability[] = [
   'readLease',
   'renew',
   'acquireLockAndGet',
+  'setAndReleaseLock',
   'scanKeys',
   'scanTagMembers',
 ];
@@ -117,7 +119,11 @@ export function describeStoreContract(test: StoreContractTestFunctions, options:
     describeEntryCases(suite);
     describeInvalidationCases(suite);
     if (declared.has('readLease')) describeLeaseCases(suite, { renew: declared.has('renew') });
-    describeLockCases(suite, { acquireLockAndGet: declared.has('acquireLockAndGet') });
+    describeLockCases(suite, {
+      acquireLockAndGet: declared.has('acquireLockAndGet'),
+      setAndReleaseLock: declared.has('setAndReleaseLock'),
+      readLease: declared.has('readLease'),
+    });
     describeInspectionCases(suite, {
       scanKeys: declared.has('scanKeys'),
       scanTagMembers: declared.has('scanTagMembers'),

@@ -7,7 +7,12 @@ import { createCache } from '../../../src/create-cache.js';
 import type { Cache } from '../../../src/engine/cache.js';
 import { responseCache } from '../../../src/http/response-cache.js';
 import { LOCK_THEN_GET_SCRIPT, RELEASE_LOCK_SCRIPT } from '../../../src/store/redis-store.js';
-import { GUARDED_WRITE_SCRIPT, READ_LEASE_SCRIPT, RENEW_SCRIPT } from '../../../src/store/stamp-scripts.js';
+import {
+  GUARDED_WRITE_AND_RELEASE_SCRIPT,
+  GUARDED_WRITE_SCRIPT,
+  READ_LEASE_SCRIPT,
+  RENEW_SCRIPT,
+} from '../../../src/store/stamp-scripts.js';
 import { PATIENT_REDIS_TIMEOUT_MS, START_UP_HOOK_TIMEOUT_MS } from '../../support/busy-machine.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
 import { served } from '../../support/served.js';
@@ -21,6 +26,7 @@ const SCRIPTS = new Map<string, string>([
   [LOCK_THEN_GET_SCRIPT.sha1, 'lock'],
   [READ_LEASE_SCRIPT.sha1, 'lease'],
   [GUARDED_WRITE_SCRIPT.sha1, 'write'],
+  [GUARDED_WRITE_AND_RELEASE_SCRIPT.sha1, 'write+release'],
   [RELEASE_LOCK_SCRIPT.sha1, 'release'],
   [RENEW_SCRIPT.sha1, 'renew'],
 ]);
@@ -75,6 +81,7 @@ function sourceOf(name: string): string | undefined {
     LOCK_THEN_GET_SCRIPT,
     READ_LEASE_SCRIPT,
     GUARDED_WRITE_SCRIPT,
+    GUARDED_WRITE_AND_RELEASE_SCRIPT,
     RELEASE_LOCK_SCRIPT,
     RENEW_SCRIPT,
   ].find((candidate) => SCRIPTS.get(candidate.sha1) === name);
@@ -130,7 +137,7 @@ describe('Redis round trips of a lookup, as MONITOR sees them', () => {
     await server?.stop();
   });
 
-  it('a miss: a GET, then, sent together, the script that takes the lock and reads the entry again and the lease, before the loader runs', async () => {
+  it('a miss: a GET, then, sent together, the script that takes the lock and reads the entry again and the lease, before the loader runs; then one script writes and releases the lock', async () => {
     const log = await logCommands();
     let beforeLoader: string[] = [];
 
@@ -141,8 +148,11 @@ describe('Redis round trips of a lookup, as MONITOR sees them', () => {
 
     expect(beforeLoader[0]).to.equal('get');
     expect(beforeLoader.slice(1).sort()).to.deep.equal(['evalsha lease', 'evalsha lock']);
-    // Then the value is written under the lease, and the lock released (compare-and-delete).
-    expect((await log.until(5)).slice(3)).to.deep.equal(['evalsha write', 'evalsha release']);
+    // Then the value is written under the lease and the lock released (compare-and-delete), in one script.
+    expect((await log.until(4)).slice(3)).to.deep.equal(['evalsha write+release']);
+    await sleep(50);
+    await client.sendCommand(['ECHO', 'end of the miss']);
+    expect((await log.before('echo')).slice(4), 'nothing after the write').to.deep.equal([]);
     expect(await observer.exists('rt:__ca:lock:{rt:item}'), 'lock released').to.equal(0);
     expect(await cache.get('item', async () => 'not called')).to.equal('loaded');
   });
@@ -168,13 +178,10 @@ describe('Redis round trips of a lookup, as MONITOR sees them', () => {
     expect(await cache.get('item', async () => `loaded ${++loads}`)).to.equal('loaded 1');
 
     // Each script is tried by SHA-1, refused (NOSCRIPT), then sent in full, once.
-    const sent = await log.until(9);
+    const sent = await log.until(7);
     expect(sent[0]).to.equal('get');
     expect([...sent.slice(1)].sort()).to.deep.equal(
-      ['lease', 'lock', 'release', 'write'].flatMap((name) => [`eval ${name}`, `evalsha ${name}`]).sort(),
-    );
-    expect(sent.indexOf('eval write'), 'written before the lock is released').to.be.lessThan(
-      sent.indexOf('evalsha release'),
+      ['lease', 'lock', 'write+release'].flatMap((name) => [`eval ${name}`, `evalsha ${name}`]).sort(),
     );
     expect(loads).to.equal(1);
     expect(await observer.exists('rt:__ca:lock:{rt:item}'), 'lock released').to.equal(0);

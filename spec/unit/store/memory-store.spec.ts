@@ -7,7 +7,14 @@ describeStoreContract(
   {
     name: 'MemoryStore',
     create: () => ({ store: new MemoryStore() }),
-    capabilities: ['readLease', 'renew', 'acquireLockAndGet', 'scanKeys', 'scanTagMembers'],
+    capabilities: [
+      'readLease',
+      'renew',
+      'acquireLockAndGet',
+      'setAndReleaseLock',
+      'scanKeys',
+      'scanTagMembers',
+    ],
   },
 );
 

@@ -41,6 +41,7 @@ const EVERY_CAPABILITY: OptionalStoreCapability[] = [
   'readLease',
   'renew',
   'acquireLockAndGet',
+  'setAndReleaseLock',
   'scanKeys',
   'scanTagMembers',
 ];
@@ -106,7 +107,9 @@ describe('describeStoreContract', () => {
     expect(grouped(none, 'scan')).to.deep.equal([]);
     expect(grouped(all, 'scanKeys')).to.have.lengthOf(4);
     expect(grouped(all, 'scanTagMembers')).to.have.lengthOf(2);
-    expect(all.length - none.length).to.equal(23);
+    expect(grouped(none, 'setAndReleaseLock')).to.deep.equal([]);
+    expect(grouped(all, 'setAndReleaseLock')).to.have.lengthOf(4);
+    expect(all.length - none.length).to.equal(27);
   });
 
   it('fails a store that offers an optional method it does not declare, so that its contract is checked', async () => {
