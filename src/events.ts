@@ -78,7 +78,13 @@ export interface CacheEventMap {
   coalesced: [{ key: string }];
   /** A stale entry was found still current by its loader (an HTTP 304) and made fresh again. */
   revalidated: [{ key: string }];
-  'store-operation': [{ operation: StoreOperation; durationSeconds: number; failed: boolean }];
+  /**
+   * One call to the store. `releasedLock`: the call (a load's write) also released the load's stampede
+   * lock, which then makes no `lock_release` call of its own.
+   */
+  'store-operation': [
+    { operation: StoreOperation; durationSeconds: number; failed: boolean; releasedLock?: boolean },
+  ];
   failure: [{ operation: FailureOperation; error: unknown; key?: string }];
   recovery: [{ operation: FailureOperation }];
   invalidation: [{ kind: InvalidationKind; count: number }];

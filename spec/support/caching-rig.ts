@@ -98,8 +98,9 @@ export async function startRig(
     ...options.cache,
   });
   let releases = 0;
-  cache.events.on('store-operation', ({ operation }) => {
-    if (operation === 'lock_release') releases++;
+  // A load ends when its lock is released: by a call of its own, or by the write of its value.
+  cache.events.on('store-operation', ({ operation, releasedLock }) => {
+    if (operation === 'lock_release' || releasedLock === true) releases++;
   });
   const events: RequestEvent[] = [];
   cache.events.on('request', ({ result, reason }) => events.push({ result, reason }));

@@ -109,6 +109,7 @@ export class ResilientStore implements CacheBackend {
         async () => (await store.setAndReleaseLock?.(key, value, options, lock)) ?? 'stored',
         'failed',
         key,
+        true,
       );
       // A failed call may not have released it: its holder tries once more, as without this method.
       if (result !== 'failed') lock.released = true;
@@ -223,23 +224,32 @@ export class ResilientStore implements CacheBackend {
     task: () => Promise<T>,
     fallback: T,
     key?: string,
+    releasesLock = false,
   ): Promise<T> {
     try {
-      return await this.#call(operation, task, key);
+      return await this.#call(operation, task, key, releasesLock);
     } catch {
       return fallback;
     }
   }
 
-  async #call<T>(operation: StoreOperation, task: () => Promise<T>, key?: string): Promise<T> {
+  /** `releasesLock`: the call also releases a load's stampede lock (said in its event when it succeeds). */
+  async #call<T>(
+    operation: StoreOperation,
+    task: () => Promise<T>,
+    key?: string,
+    releasesLock = false,
+  ): Promise<T> {
     const startedAt = performance.now();
     try {
       const result = await this.#guard.run(operation, task);
-      this.#events.emit('store-operation', {
-        operation,
-        durationSeconds: secondsSince(startedAt),
-        failed: false,
-      });
+      const durationSeconds = secondsSince(startedAt);
+      this.#events.emit(
+        'store-operation',
+        releasesLock
+          ? { operation, durationSeconds, failed: false, releasedLock: true }
+          : { operation, durationSeconds, failed: false },
+      );
       this.#unreachable = false;
       if (this.#failing) {
         this.#failing = false;

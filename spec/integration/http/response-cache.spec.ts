@@ -33,7 +33,11 @@ for (const target of redisTargets()) {
         ...cacheOptions,
       });
       storeCalls = [];
-      cache.events.on('store-operation', ({ operation }) => storeCalls.push(operation));
+      // A load ends with its lock released: by a call of its own, or by the write of its value.
+      cache.events.on('store-operation', ({ operation, releasedLock }) => {
+        storeCalls.push(operation);
+        if (releasedLock === true) storeCalls.push('lock_release');
+      });
       fixture = createFixtureApp({ cache, ...options });
       const listening = fixture.app.listen(0, '127.0.0.1');
       server = listening;
