@@ -176,7 +176,7 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions): P
         collect(args[0], args[1]);
         if (reason !== undefined) resolve({ reason });
         else if (head === undefined || chunks === undefined) resolve({ reason: 'aborted' });
-        else resolve({ captured: { ...head, body: bodyOf(chunks, bodyBytes) } });
+        else resolve({ captured: { ...head, body: Buffer.concat(chunks, bodyBytes) } });
         chunks = undefined;
       }
     } as ServerResponse['end'];
@@ -274,14 +274,6 @@ function sameHeaderValue(before: OutgoingHttpHeader | undefined, after: Outgoing
   if (before === undefined) return false;
   if (!Array.isArray(before) || !Array.isArray(after)) return String(before) === String(after);
   return before.length === after.length && before.every((item, index) => item === after[index]);
-}
-
-/**
- * The body from its chunks. A body sent in one chunk (`res.json`, `res.send`) is kept as that chunk,
- * not copied: Node writes it to the socket after `end` returns, so a handler may not change it either.
- */
-function bodyOf(chunks: readonly Buffer[], bodyBytes: number): Buffer {
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, bodyBytes);
 }
 
 function isChunk(chunk: unknown): chunk is Chunk {

@@ -25,7 +25,8 @@ export function setConditionalHeaders(req: IncomingMessage, conditions: Conditio
     conditions['if-none-match'] === undefined &&
     conditions['if-modified-since'] === undefined &&
     headers['if-none-match'] === undefined &&
-    headers['if-modified-since'] === undefined
+    headers['if-modified-since'] === undefined &&
+    !hasRawConditions(req.rawHeaders)
   ) {
     return;
   }
@@ -44,6 +45,21 @@ export function setConditionalHeaders(req: IncomingMessage, conditions: Conditio
     }
   }
   req.rawHeaders = raw;
+}
+
+/** Whether the raw field lines hold a conditional field (a middleware may have removed it from `headers` only). */
+function hasRawConditions(rawHeaders: readonly string[]): boolean {
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index] as string;
+    // Only names of the right length are lower-cased: most requests have none.
+    if (
+      (name.length === 13 || name.length === 17) &&
+      (name.toLowerCase() === 'if-none-match' || name.toLowerCase() === 'if-modified-since')
+    ) {
+      return true;
+    }
+  }
+  return false;
 }
 
 function single(value: string | string[] | undefined): string | undefined {

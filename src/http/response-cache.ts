@@ -43,7 +43,8 @@ export function responseCache<P = ParamsDictionary>(
     serializer: responseSerializer,
   };
   const reportedRoutes = new Set<string>();
-  // Route patterns are few and fixed, so this map stays small.
+  // A route's name is `req.baseUrl` + its pattern, and `baseUrl` is the path a router matched, which
+  // holds a mount path's parameters (`/users/42/posts`): past a bound, options are built per request.
   const optionsByRoute = new Map<string, EntryOptions<CachedEntry | undefined>>();
   const route: RouteCaching = {
     cache,
@@ -53,7 +54,7 @@ export function responseCache<P = ParamsDictionary>(
       let options = optionsByRoute.get(pattern);
       if (options === undefined) {
         options = { ...entryOptions, route: pattern, group: pattern };
-        optionsByRoute.set(pattern, options);
+        if (optionsByRoute.size < MAX_REMEMBERED_ROUTES) optionsByRoute.set(pattern, options);
       }
       return options;
     },
@@ -69,6 +70,9 @@ export function responseCache<P = ParamsDictionary>(
   };
   return middleware as RouteMiddleware;
 }
+
+/** Route names whose entry options one middleware keeps (see `entryOptionsOf`). */
+const MAX_REMEMBERED_ROUTES = 256;
 
 function ttlOfEntry(entry: CachedEntry | undefined): number | undefined {
   return entry?.ttlSeconds;

@@ -139,7 +139,7 @@ export class RedisStore implements CacheStore {
       try {
         return await this.set(key, value, options);
       } finally {
-        await this.releaseLock(lock.key, lock.token);
+        await this.#releaseAfterWrite(lock);
       }
     }
     const ttlMs = String(Math.max(1, Math.ceil(options.ttlMs)));
@@ -194,9 +194,17 @@ export class RedisStore implements CacheStore {
         return outcome === 'stored';
       });
     } finally {
-      if (lock !== undefined && !released) await this.releaseLock(lock.key, lock.token);
+      if (lock !== undefined && !released) await this.#releaseAfterWrite(lock);
     }
     return result;
+  }
+
+  /**
+   * Releases a load's lock after its write, when the write's script could not. The write's outcome is
+   * the call's: a release that fails leaves the lock to expire by itself, as any failed release does.
+   */
+  async #releaseAfterWrite(lock: LockRelease): Promise<void> {
+    await this.releaseLock(lock.key, lock.token).catch(() => undefined);
   }
 
   async renew(key: string, renewal: StoreRenewal): Promise<StoreWriteResult | 'changed'> {
