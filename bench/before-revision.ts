@@ -2,9 +2,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildLibrary, importBuilt } from './built-library.js';
 import type { LoadLibrary } from './variants/ours.js';
 
-/** Environment variable that hands the `--before` revision's `src/` folder to the variant processes. */
+/** Environment variable that hands the `--before` revision's built library (its `index.js`) to the variant processes. */
 export const BEFORE_SRC_ENV = 'BENCH_BEFORE_SRC';
 
 const REPOSITORY = fileURLToPath(new URL('..', import.meta.url));
@@ -12,12 +13,14 @@ const REPOSITORY = fileURLToPath(new URL('..', import.meta.url));
 const EXTRACTED = fileURLToPath(new URL('./.before', import.meta.url));
 const COMPLETE = '.complete';
 
-/** A revision's `src/`, extracted beside the benchmark. */
+/** A revision's `src/`, extracted beside the benchmark, and built as this checkout's is. */
 export interface BeforeRevision {
   /** Abbreviated commit hash, for labels. */
   shortHash: string;
   /** Absolute path of its `src/` folder. */
   srcDir: string;
+  /** Absolute path of its built `index.js` (see `built-library.ts`). */
+  built: string;
 }
 
 /**
@@ -43,7 +46,7 @@ export function extractRevision(revision: string): BeforeRevision {
   const srcDir = join(root, 'src');
   if (!existsSync(join(root, COMPLETE))) extract(commit, shortHash, root);
   checkLoads(shortHash, srcDir);
-  return { shortHash, srcDir };
+  return { shortHash, srcDir, built: buildLibrary(srcDir, `before-${shortHash}`) };
 }
 
 function extract(commit: string, shortHash: string, root: string): void {
@@ -86,10 +89,10 @@ function checkLoads(shortHash: string, srcDir: string): void {
   );
 }
 
-/** In a variant process: the library of the `--before` revision, from {@link BEFORE_SRC_ENV}. */
+/** In a variant process: the built library of the `--before` revision, from {@link BEFORE_SRC_ENV}. */
 export const loadBeforeLibrary: LoadLibrary = () => {
-  const srcDir = process.env[BEFORE_SRC_ENV];
-  if (srcDir === undefined || srcDir === '')
+  const built = process.env[BEFORE_SRC_ENV];
+  if (built === undefined || built === '')
     return Promise.reject(new Error(`${BEFORE_SRC_ENV} is not set: run the before-* variants with --before`));
-  return import(pathToFileURL(join(srcDir, 'index.ts')).href);
+  return importBuilt(built);
 };

@@ -1,3 +1,5 @@
+import { BUILDS_FOLDER } from './built-library.js';
+
 /** The parts of a V8 `.cpuprofile` (as written by `node --cpu-prof`) that the summary reads. */
 export interface CpuProfile {
   nodes: {
@@ -78,14 +80,25 @@ export function summarizeCpuProfile(
   };
 }
 
+/** Where a built library's file came from (`src/http/x.js` for `…/dist/http/x.js`); see `built-library.ts`. */
+function builtSource(path: string): string | undefined {
+  const at = path.indexOf(`/${BUILDS_FOLDER}/`);
+  if (at === -1) return undefined;
+  const inDist = path.indexOf('/dist/', at);
+  return inDist === -1 ? undefined : `src/${path.slice(inDist + '/dist/'.length)}`;
+}
+
 function shortPath(url: string, root: string): string {
   const path = url.replace(/^file:\/\//, '');
+  const built = builtSource(path);
+  if (built !== undefined) return built;
   const inModules = path.lastIndexOf('/node_modules/');
   if (inModules !== -1) return path.slice(inModules + '/node_modules/'.length);
   return path.startsWith(root) ? path.slice(root.length + 1) : path;
 }
 
-function areaOf(url: string, functionName: string): string {
+function areaOf(frameUrl: string, functionName: string): string {
+  let url = frameUrl;
   if (url === '') {
     if (functionName === '(garbage collector)') return 'garbage collection';
     if (functionName === '(idle)') return 'idle';
@@ -93,6 +106,8 @@ function areaOf(url: string, functionName: string): string {
     return 'native';
   }
   if (url.startsWith('node:')) return 'Node.js internals';
+  const built = builtSource(url);
+  if (built !== undefined) url = `/${built}`;
   const inModules = url.lastIndexOf('/node_modules/');
   if (inModules !== -1) {
     const rest = url.slice(inModules + '/node_modules/'.length).split('/');

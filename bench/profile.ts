@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildThisCheckout, LIBRARY_ENV } from './built-library.js';
 import { BENCH_PRIORITY, CPU_LAYOUT, canPinCpus, pinToCpu, raisePriority } from './cpu-pinning.js';
 import { type CpuProfile, summarizeCpuProfile } from './cpu-profile-summary.js';
 import { measureVariant, type ProfiledPath } from './measure-variant.js';
@@ -48,7 +49,11 @@ async function main(): Promise<void> {
         warmupSeconds: 2,
         ...(profiled === 'cpu-miss' ? { cpuMissSeconds: seconds } : {}),
       },
-      { profile: { path: profiled, file: path }, ...(pin ? { cpu: CPU_LAYOUT.server } : {}) },
+      {
+        profile: { path: profiled, file: path },
+        env: { [LIBRARY_ENV]: buildThisCheckout() },
+        ...(pin ? { cpu: CPU_LAYOUT.server } : {}),
+      },
     );
     const run = { hit: measured.hit, miss: measured.miss, 'cpu-miss': measured.cpuMiss }[profiled];
     if (run !== undefined) {

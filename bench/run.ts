@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { compareBeforeAfter } from './before-after.js';
 import { BEFORE_SRC_ENV, type BeforeRevision, extractRevision } from './before-revision.js';
+import { buildThisCheckout, LIBRARY_ENV } from './built-library.js';
 import { BENCH_PRIORITY, CPU_LAYOUT, canPinCpus, pinToCpu, raisePriority } from './cpu-pinning.js';
 import { averageBodyBytes } from './fixture-route.js';
 import { type MeasureSettings, measureVariant, type VariantRound } from './measure-variant.js';
@@ -96,12 +97,16 @@ async function main(): Promise<void> {
     `bench: ${variants.length} variants × ${rounds} rounds, about ${Math.round(plannedSeconds)} s; ${cpuLayout}`,
   );
   if (before !== undefined)
-    console.log(`bench: before = ${values.before} (${before.shortHash}), src/ in ${before.srcDir}`);
+    console.log(`bench: before = ${values.before} (${before.shortHash}), src/ in ${before.srcDir}, built`);
+  const library = buildThisCheckout();
   const redis = await startRedisServer(pin ? CPU_LAYOUT.redis : undefined);
   const results = new Map<string, VariantRound[]>(variants.map((variant) => [variant.id, []]));
   const processOptions = {
     ...(pin ? { cpu: CPU_LAYOUT.server } : {}),
-    ...(before === undefined ? {} : { env: { [BEFORE_SRC_ENV]: before.srcDir } }),
+    env: {
+      [LIBRARY_ENV]: library,
+      ...(before === undefined ? {} : { [BEFORE_SRC_ENV]: before.built }),
+    },
   };
   let memory: MemoryFootprint | undefined;
   try {

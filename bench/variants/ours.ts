@@ -2,6 +2,7 @@ import express from 'express';
 import { Registry } from 'prom-client';
 import { createClient } from 'redis';
 import type { MemoryTierOptions } from '../../src/index.js';
+import { importBuilt, LIBRARY_ENV } from '../built-library.js';
 import { ITEM_ROUTE, slowHandler } from '../fixture-route.js';
 import { ENTRY_TTL_SECONDS, type StartVariant } from './variant.js';
 
@@ -11,7 +12,14 @@ type Library = Pick<typeof import('../../src/index.js'), 'createCache' | 'respon
 /** Loads the library a variant serves: this checkout's `src/`, or another revision's. */
 export type LoadLibrary = () => Promise<Library>;
 
-const thisCheckout: LoadLibrary = () => import('../../src/index.js');
+/**
+ * This checkout's library: as built by the harness (see `built-library.ts`), as users run it; its
+ * `src/` through tsx when started without the harness.
+ */
+const thisCheckout: LoadLibrary = () => {
+  const built = process.env[LIBRARY_ENV];
+  return built === undefined || built === '' ? import('../../src/index.js') : importBuilt<Library>(built);
+};
 
 /**
  * express-cache-aside as a user runs it, metrics on (a fresh prom-client Registry); the variants
