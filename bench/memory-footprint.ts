@@ -28,7 +28,7 @@ export interface RedisFootprint {
   storedEntries: number;
   /** Average body of the entries, in bytes. */
   payloadBytes: number;
-  /** `used_memory` after the fill minus before it. */
+  /** `used_memory` less the clients' buffers (`mem_clients_normal`), after the fill minus before it. */
   usedMemoryDelta: number;
   /** Every kind of key in Redis after the fill (including those of the warm-up). */
   kinds: RedisKeyKind[];

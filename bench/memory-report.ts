@@ -33,11 +33,11 @@ function redisSection(redis: RedisFootprint): string[] {
   return [
     '### Redis',
     '',
-    `${redis.entries.toLocaleString('en')} entries stored through express-cache-aside (Redis only, as \`ours-redis\`), each response with one tag of its own (route option \`tags\`), after ${(redis.storedEntries - redis.entries).toLocaleString('en')} unmeasured ones; redis-server ${redis.redisVersion}, \`used_memory\` of \`INFO memory\` before and after.`,
+    `${redis.entries.toLocaleString('en')} entries stored through express-cache-aside (Redis only, as \`ours-redis\`), each response with one tag of its own (route option \`tags\`), after ${(redis.storedEntries - redis.entries).toLocaleString('en')} unmeasured ones; redis-server ${redis.redisVersion}, \`used_memory\` less the clients’ buffers (\`mem_clients_normal\`) of \`INFO memory\`, before and after.`,
     '',
     '| Per entry | Bytes | × payload |',
     '| --- | ---: | ---: |',
-    `| \`used_memory\` grown ÷ entries | ${whole(perEntry)} | ${times(perEntry / redis.payloadBytes)} |`,
+    `| \`used_memory\` (less clients' buffers) grown ÷ entries | ${whole(perEntry)} | ${times(perEntry / redis.payloadBytes)} |`,
     ...perEntryKinds.map(
       (kind) =>
         `| \`MEMORY USAGE\` of ${kindName(kind)} (\`${kind.kind}\`, mean) | ${whole(kind.bytes / kind.count)} | ${times(kind.bytes / kind.count / redis.payloadBytes)} |`,

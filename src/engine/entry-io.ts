@@ -10,6 +10,7 @@ import { type EntryOptions, resolveTtlSeconds } from './entry-options.js';
 import type { KeySpace } from './key-space.js';
 import { LoadLease } from './load-lease.js';
 import type { MemoryTier, PendingFill } from './memory-tier.js';
+import { ownedBytes } from './owned-bytes.js';
 import { jitteredLifetimeMs, type RandomSource } from './ttl-jitter.js';
 
 /** Whether two values serialize to the same bytes: then only the times of their entry differ. */
@@ -324,9 +325,15 @@ export class EntryIO {
       if (fill !== undefined) this.#parts.memory?.endFill(fill);
       return undefined;
     }
+    const memory = this.#parts.memory;
     try {
-      const stored = decodeValue<T>(serializer, bytes);
-      this.#parts.memory?.set(entryKey, stored, bytes.length, Date.now(), fill);
+      // A decoded value may keep views into `bytes` (a response's body does), and `bytes` is a view
+      // into the chunk the store's reply came in: what memory holds is decoded from a copy of its own.
+      const stored = decodeValue<T>(
+        serializer,
+        memory === undefined ? bytes : ownedBytes([bytes], bytes.length),
+      );
+      memory?.set(entryKey, stored, bytes.length, Date.now(), fill);
       return stored;
     } catch (error) {
       if (fill !== undefined) this.#parts.memory?.endFill(fill);

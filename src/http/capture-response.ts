@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { ownedBytes } from '../engine/owned-bytes.js';
 import type { StoredHeader } from './cached-response.js';
 import { type NotStoredReason, parseVary } from './response-policy.js';
 
@@ -176,7 +177,8 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions): P
         collect(args[0], args[1]);
         if (reason !== undefined) resolve({ reason });
         else if (head === undefined || chunks === undefined) resolve({ reason: 'aborted' });
-        else resolve({ captured: { ...head, body: Buffer.concat(chunks, bodyBytes) } });
+        // The body may live on in the in-process tier: it owns its memory, exactly.
+        else resolve({ captured: { ...head, body: ownedBytes(chunks, bodyBytes) } });
         chunks = undefined;
       }
     } as ServerResponse['end'];

@@ -47,7 +47,9 @@ export function toCachedResponse(
   const { status, headers, body } = captured;
   const storedEtag = findStoredHeader(headers, 'etag');
   const etag = typeof storedEtag === 'string' ? storedEtag : computeEntityTag(body);
-  if (storedEtag === undefined) headers.push(['ETag', etag]);
+  // A new array of exactly its length: the captured one grew by `push`, with room for a dozen more
+  // headers, and the in-process tier would hold that room for the entry's whole life.
+  const heldHeaders = storedEtag === undefined ? headers.concat([['ETag', etag]]) : headers.slice();
   const vary = parseVary(captured.vary);
   const varyNames =
     vary === '*' || vary.length === 0
@@ -56,7 +58,7 @@ export function toCachedResponse(
   const response: CachedResponse = {
     kind: 'response',
     status,
-    headers,
+    headers: heldHeaders,
     body,
     etag,
     route,
@@ -154,9 +156,12 @@ function routeTtlOf(req: Request, res: Response, config: ResolvedResponseCacheCo
   return ttl;
 }
 
+// One empty list for every untagged response: the in-process tier holds the tags with the response.
+const NO_TAGS: readonly string[] = Object.freeze([]);
+
 function tagsOf(req: Request, res: Response, config: ResolvedResponseCacheConfig): readonly string[] {
   const { tags } = config;
-  const routeTags = typeof tags === 'function' ? tags(req, res) : (tags ?? []);
+  const routeTags = typeof tags === 'function' ? tags(req, res) : (tags ?? NO_TAGS);
   if (!Array.isArray(routeTags) || !routeTags.every((tag) => typeof tag === 'string' && tag !== '')) {
     throw new CacheOptionError('responseCache: `tags` must give an array of non-empty strings');
   }

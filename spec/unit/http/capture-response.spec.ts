@@ -88,6 +88,17 @@ describe('captureResponse', () => {
     expect(outcome.captured?.body.equals(expected)).to.equal(true);
   });
 
+  it('keeps a small body in memory of its own size, not in a slice of a shared pool', async () => {
+    // The in-process tier holds this body: a slice of Node's 8 KiB pool would keep the whole pool alive.
+    const { outcome } = await capture((_req, res) => {
+      res.write('{"a":');
+      res.end('1}');
+    });
+    const body = outcome.captured?.body as Buffer;
+    expect(body.toString()).to.equal('{"a":1}');
+    expect(body.buffer.byteLength).to.equal(body.length);
+  });
+
   it('passes write’s backpressure signal through', async () => {
     const signals: boolean[] = [];
     await capture(
