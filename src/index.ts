@@ -59,6 +59,7 @@ export type {
   InspectionMethod,
   KeyScan,
   Lease,
+  LeasedLockAndValue,
   LockAndValue,
   LockRelease,
   ScanPage,

@@ -13,6 +13,7 @@ describeStoreContract(
       'readLease',
       'renew',
       'acquireLockAndGet',
+      'acquireLockAndGetWithLease',
       'setAndReleaseLock',
       'scanKeys',
       'scanTagMembers',

@@ -3,6 +3,7 @@ import type { RedisClientLike } from '../../src/store/redis-client-like.js';
 import {
   GUARDED_WRITE_AND_RELEASE_SCRIPT,
   GUARDED_WRITE_SCRIPT,
+  LOCK_THEN_GET_WITH_LEASE_SCRIPT,
   NEXT_GENERATION_SCRIPT,
   READ_LEASE_SCRIPT,
   STAMPED_DELETE_SCRIPT,
@@ -62,7 +63,7 @@ export function createStubRedisClient(): StubRedisClient {
 /**
  * What the store's scripts do, in terms of the stub's commands, for an empty Redis with no stamps:
  * the lock-and-read script takes the lock and finds no entry ({1, nil}); the lease is count 0 at the
- * current time; a write is stored (0) through `sAdd`/`pExpire`/`set`; a stamped delete is `unlink`,
+ * current time, alone or with the lock and the read; a write is stored (0) through `sAdd`/`pExpire`/`set`; a stamped delete is `unlink`,
  * a stamped expire `expire`; the compare-and-delete finds no lock to release (0).
  */
 async function runScript(
@@ -73,7 +74,9 @@ async function runScript(
 ): Promise<unknown> {
   if (script.includes("return {1, redis.call('GET', KEYS[2])}")) return [1, null];
   if (script === NEXT_GENERATION_SCRIPT.source) return String(Date.now());
-  if (script === READ_LEASE_SCRIPT.source) return ['0', String(Math.floor(Date.now() / 1000)), '0'];
+  const lease = ['0', String(Math.floor(Date.now() / 1000)), '0'];
+  if (script === READ_LEASE_SCRIPT.source) return lease;
+  if (script === LOCK_THEN_GET_WITH_LEASE_SCRIPT.source) return [1, null, ...lease];
   const count = (index: number) => Number(args[index]);
   const releasing = script === GUARDED_WRITE_AND_RELEASE_SCRIPT.source;
   if (script === GUARDED_WRITE_SCRIPT.source || script === STAMPED_WRITE_SCRIPT.source || releasing) {

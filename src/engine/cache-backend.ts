@@ -16,6 +16,12 @@ export type LockedRead =
   | { lock: 'acquired'; value: Buffer | undefined | 'unavailable' }
   | { lock: 'held' | 'unavailable' };
 
+/** What the store granted a load about to begin: a lease, none (a store without leases), or a failure. */
+export type LeaseGrant = Lease | 'none' | 'unavailable';
+
+/** Outcome of {@link CacheBackend.tryLeaseAndLockThenRead}: the lock attempt, and the lease whatever its outcome. */
+export type LeasedLockedRead = LockedRead & { lease: LeaseGrant };
+
 /**
  * The stampede lock a load holds, for the write of its value to release in the same call: `released`
  * says whether it did (else the lock's holder releases it).
@@ -53,11 +59,18 @@ export interface CacheBackend {
   /** Renews a stale entry in place; `'unsupported'` when the store cannot, `'failed'` when it failed. */
   renew(key: string, renewal: StoreRenewal): Promise<StoreWriteResult | 'changed' | 'unsupported' | 'failed'>;
   /** The lease for a load about to begin: `'none'` when the store has no leases, `'unavailable'` when it failed. */
-  tryReadLease(): Promise<Lease | 'none' | 'unavailable'>;
+  tryReadLease(): Promise<LeaseGrant>;
   /** Takes a lock: `'held'` when another holder has it, `'unavailable'` when the backend failed. */
   tryLock(key: string, token: string, ttlMs: number): Promise<LockAttempt>;
   /** Takes a lock and, once it is ours, reads `key` (which the previous holder may just have written). */
   tryLockThenRead(lockKey: string, token: string, ttlMs: number, key: string): Promise<LockedRead>;
+  /** `tryReadLease` and `tryLockThenRead` for a load about to begin: in one round trip when the store can. */
+  tryLeaseAndLockThenRead(
+    lockKey: string,
+    token: string,
+    ttlMs: number,
+    key: string,
+  ): Promise<LeasedLockedRead>;
   /** Releases a lock we hold; a failure is reported, not thrown (the lock then expires by itself). */
   unlock(key: string, token: string): Promise<void>;
   /** Runs an invalidation (with retries); rejects with `E_INVALIDATION_FAILED` when it cannot be done. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CacheBackend, HeldLock } from './cache-backend.js';
+import type { CacheBackend, HeldLock, LeaseGrant } from './cache-backend.js';
 
 /** Settings of the cross-instance stampede lock. */
 export interface DistributedLockConfig {
@@ -28,8 +28,12 @@ export type GuardedLoad<T, S> =
 /**
  * A load run under the lock: `held` is the lock when this instance holds it (its write may release it),
  * `undefined` when it loads without (no lock, Redis unavailable, or tired of waiting for a peer).
+ * `lease`: the load's lease, read with the first attempt at the lock, before any wait.
  */
-export type GuardedTask<T> = (held: HeldLock | undefined) => Promise<T>;
+export type GuardedTask<T> = (held: HeldLock | undefined, lease: LeaseGrant) => Promise<T>;
+
+/** A {@link GuardedTask} that has its lease. */
+type LeasedTask<T> = (held: HeldLock | undefined) => Promise<T>;
 
 /** What a waiter does when the lock is held elsewhere: wait for the peer's result, or give up at once. */
 export type LockContention = 'wait' | 'skip';
@@ -51,7 +55,9 @@ export class DistributedLock {
 
   /**
    * Runs `load` while holding the lock for `lockKey`. When another instance holds it, either waits
-   * for its result to appear in `result.entryKey` (`'wait'`) or returns `skipped` (`'skip'`).
+   * for its result to appear in `result.entryKey` (`'wait'`) or returns `skipped` (`'skip'`). Whatever
+   * becomes of the lock, `load` gets the lease read with the first attempt at it (in the same round
+   * trip when the store can): taken before the load reads its source, as a lease must be.
    */
   async run<T, S>(
     lockKey: string,
@@ -59,19 +65,27 @@ export class DistributedLock {
     result: PeerResult<S>,
     contention: LockContention,
   ): Promise<GuardedLoad<T, S>> {
-    if (this.#config.ttlMs === 0) return { source: 'loaded', value: await load(undefined) };
+    if (this.#config.ttlMs === 0) {
+      return { source: 'loaded', value: await load(undefined, await this.#store.tryReadLease()) };
+    }
     const token = randomUUID();
-    const attempt = await this.#store.tryLockThenRead(lockKey, token, this.#config.ttlMs, result.entryKey);
-    if (attempt.lock === 'acquired') return this.#holding(lockKey, token, load, result, attempt.value);
-    if (attempt.lock === 'unavailable') return { source: 'loaded', value: await load(undefined) };
+    const { lease, ...attempt } = await this.#store.tryLeaseAndLockThenRead(
+      lockKey,
+      token,
+      this.#config.ttlMs,
+      result.entryKey,
+    );
+    const leased: LeasedTask<T> = (held) => load(held, lease);
+    if (attempt.lock === 'acquired') return this.#holding(lockKey, token, leased, result, attempt.value);
+    if (attempt.lock === 'unavailable') return { source: 'loaded', value: await leased(undefined) };
     if (contention === 'skip') return { source: 'skipped' };
-    return this.#waitForPeer(lockKey, token, load, result);
+    return this.#waitForPeer(lockKey, token, leased, result);
   }
 
   async #waitForPeer<T, S>(
     lockKey: string,
     token: string,
-    load: GuardedTask<T>,
+    load: LeasedTask<T>,
     result: PeerResult<S>,
   ): Promise<GuardedLoad<T, S>> {
     const deadline = Date.now() + this.#config.waitMs;
@@ -95,7 +109,7 @@ export class DistributedLock {
   async #holding<T, S>(
     lockKey: string,
     token: string,
-    load: GuardedTask<T>,
+    load: LeasedTask<T>,
     result: PeerResult<S>,
     found: Buffer | undefined | 'unavailable',
   ): Promise<GuardedLoad<T, S>> {

@@ -3,7 +3,7 @@ import { nonNegativeNumber } from '../option-values.js';
 import { encodeTimes, timesOffset } from '../serialization/entry-envelope.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { Lease, StoreWriteResult } from '../store/cache-store.js';
-import type { CacheBackend, HeldLock } from './cache-backend.js';
+import type { CacheBackend, HeldLock, LeaseGrant } from './cache-backend.js';
 import type { CacheSpan, CacheTracer, SkippedWriteReason } from './cache-tracer.js';
 import { decodeValue, encodeValue, type StoredValue } from './entry-codec.js';
 import { type EntryOptions, resolveTtlSeconds } from './entry-options.js';
@@ -131,6 +131,11 @@ export class EntryIO {
   /** A lease for a load that asks the store for none (it was just found unreachable): nothing is stored. */
   noLease(): LoadLease {
     return new LoadLease('unavailable', this);
+  }
+
+  /** The lease of a load about to begin, as the store granted it with the load's lock (`DistributedLock`). */
+  leaseOf(grant: LeaseGrant): LoadLease {
+    return new LoadLease(grant, this);
   }
 
   /**

@@ -121,12 +121,12 @@ export class LoadCoordinator {
     this.#refreshing.add(request.entryKey);
     const refresh = this.#parts.tracer
       .detachedSpan('cache.refresh', request.entryKey, async (span) => {
-        // The lease is read alongside the lock: one round trip for both.
-        const lease = this.#parts.io.beginLease();
         try {
+          // The lease comes with the lock's first attempt: one round trip for both when the store can.
           const guarded = await this.#parts.lock.run(
             this.#parts.keys.lockKey(request.key),
-            (held) => this.#loadAndStore(request, 'background-refresh', lease, held),
+            (held, lease) =>
+              this.#loadAndStore(request, 'background-refresh', this.#parts.io.leaseOf(lease), held),
             this.#peerResult(request),
             'skip',
           );
@@ -194,11 +194,10 @@ export class LoadCoordinator {
         coalesced: false,
       };
     }
-    // The lease is read alongside the lock: one round trip for both.
-    const lease = this.#parts.io.beginLease();
+    // The lease comes with the lock's first attempt: one round trip for both when the store can.
     const guarded = await this.#parts.lock.run(
       this.#parts.keys.lockKey(request.key),
-      (held) => this.#loadAndStore(request, request.cause, lease, held),
+      (held, lease) => this.#loadAndStore(request, request.cause, this.#parts.io.leaseOf(lease), held),
       this.#peerResult(request),
       'wait',
     );
@@ -238,7 +237,7 @@ export class LoadCoordinator {
   async #loadAndStore<T>(
     request: LoadRequest<T>,
     cause = request.cause ?? 'miss',
-    leased: Promise<LoadLease> = this.#parts.io.beginLease(),
+    leased: LoadLease | Promise<LoadLease> = this.#parts.io.beginLease(),
     held?: HeldLock,
   ): Promise<T> {
     const lease = await leased;

@@ -1,8 +1,5 @@
 import { CacheOptionError } from '../errors.js';
-import type { Lease } from '../store/cache-store.js';
-
-/** What reading a lease gave: one, a store without leases (`'none'`), or a store that failed to answer. */
-export type LeaseGrant = Lease | 'none' | 'unavailable';
+import type { LeaseGrant } from './cache-backend.js';
 
 /**
  * Where a load began in the cache's history of invalidations. The cache takes one before every load

@@ -2,12 +2,18 @@ import type { StoreOperation } from '../events.js';
 import type {
   CacheStore,
   InspectionMethod,
-  Lease,
   StoreRenewal,
   StoreSetOptions,
   StoreWriteResult,
 } from '../store/cache-store.js';
-import type { CacheBackend, HeldLock, LockAttempt, LockedRead } from './cache-backend.js';
+import type {
+  CacheBackend,
+  HeldLock,
+  LeasedLockedRead,
+  LeaseGrant,
+  LockAttempt,
+  LockedRead,
+} from './cache-backend.js';
 
 /**
  * The store as lookups and loads see it while invalidations wait to be replayed: unreachable. Redis
@@ -56,7 +62,7 @@ export class ReplayGate implements CacheBackend {
     return this.#queue.pending ? Promise.resolve('failed') : this.#store.renew(key, renewal);
   }
 
-  tryReadLease(): Promise<Lease | 'none' | 'unavailable'> {
+  tryReadLease(): Promise<LeaseGrant> {
     return this.#queue.pending ? Promise.resolve('unavailable') : this.#store.tryReadLease();
   }
 
@@ -67,6 +73,16 @@ export class ReplayGate implements CacheBackend {
   tryLockThenRead(lockKey: string, token: string, ttlMs: number, key: string): Promise<LockedRead> {
     if (this.#queue.pending) return Promise.resolve({ lock: 'unavailable' });
     return this.#store.tryLockThenRead(lockKey, token, ttlMs, key);
+  }
+
+  tryLeaseAndLockThenRead(
+    lockKey: string,
+    token: string,
+    ttlMs: number,
+    key: string,
+  ): Promise<LeasedLockedRead> {
+    if (this.#queue.pending) return Promise.resolve({ lock: 'unavailable', lease: 'unavailable' });
+    return this.#store.tryLeaseAndLockThenRead(lockKey, token, ttlMs, key);
   }
 
   /** A lock taken before the queue filled is still ours to release. */

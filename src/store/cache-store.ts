@@ -107,6 +107,9 @@ export interface LockRelease {
 /** What `acquireLockAndGet` found: whether the lock was taken and, when it was, the entry's bytes. */
 export type LockAndValue = { acquired: true; value: Buffer | undefined } | { acquired: false };
 
+/** What `acquireLockAndGetWithLease` found: as `acquireLockAndGet`, and the lease, whatever became of the lock. */
+export type LeasedLockAndValue = LockAndValue & { lease: Lease };
+
 /**
  * The port between the engine and a key-value backend. Keys are full keys (prefix included);
  * values are opaque bytes. Implementations throw on backend failure: deciding what a failure
@@ -161,6 +164,18 @@ export interface CacheStore {
    * it, the cache calls `acquireLock` and then `get`.
    */
   acquireLockAndGet?(lockKey: string, token: string, ttlMs: number, key: string): Promise<LockAndValue>;
+  /**
+   * Optional, with `readLease` and `acquireLockAndGet`: both in one round trip, for a load about to
+   * begin. The lease is read whatever became of the lock (a load that waits for the lock's holder and
+   * then loads after all loads under it), with the same rules as `readLease`'s. Without it, the cache
+   * calls `readLease` and `acquireLockAndGet` side by side.
+   */
+  acquireLockAndGetWithLease?(
+    lockKey: string,
+    token: string,
+    ttlMs: number,
+    key: string,
+  ): Promise<LeasedLockAndValue>;
   /**
    * Optional: `set`, then `releaseLock(lock.key, lock.token)`, in one round trip: a load writes its value
    * and lets go of its stampede lock together. The lock is released whatever became of the write (stored,

@@ -4,6 +4,7 @@ import {
   type CacheStore,
   type KeyScan,
   type Lease,
+  type LeasedLockAndValue,
   type LockAndValue,
   type LockRelease,
   MAX_LEASE_AGE_MS,
@@ -200,6 +201,18 @@ export class MemoryStore implements CacheStore {
 
   async acquireLockAndGet(lockKey: string, token: string, ttlMs: number, key: string): Promise<LockAndValue> {
     return lockThenGet(this, lockKey, token, ttlMs, key);
+  }
+
+  async acquireLockAndGetWithLease(
+    lockKey: string,
+    token: string,
+    ttlMs: number,
+    key: string,
+  ): Promise<LeasedLockAndValue> {
+    // Both started in the same tick, as one script would run them: nothing comes in between.
+    const lease = this.readLease();
+    const found = await lockThenGet(this, lockKey, token, ttlMs, key);
+    return { ...found, lease: await lease };
   }
 
   async setAndReleaseLock(

@@ -3,6 +3,7 @@ import {
   type CacheStore,
   type KeyScan,
   type Lease,
+  type LeasedLockAndValue,
   type LockAndValue,
   type LockRelease,
   MAX_LEASE_AGE_MS,
@@ -19,6 +20,7 @@ import { StampKeys } from './stamp-keys.js';
 import {
   GUARDED_WRITE_AND_RELEASE_SCRIPT,
   GUARDED_WRITE_SCRIPT,
+  LOCK_THEN_GET_WITH_LEASE_SCRIPT,
   NEXT_GENERATION_SCRIPT,
   READ_LEASE_SCRIPT,
   RENEW_SCRIPT,
@@ -76,11 +78,28 @@ export class RedisStore implements CacheStore {
   readonly #bytes: RedisClientLike;
   readonly #batchSize: number;
 
+  /**
+   * `acquireLockAndGet` and `readLease` in one script. Offered where the lease counter shares the slot
+   * of every lock and entry: one Redis, or a Cluster whose namespace has a hash tag (then every key of
+   * the cache sits in that tag's slot). Elsewhere no script reaches both, and the cache reads the
+   * lease apart.
+   */
+  readonly acquireLockAndGetWithLease?: (
+    lockKey: string,
+    token: string,
+    ttlMs: number,
+    key: string,
+  ) => Promise<LeasedLockAndValue>;
+
   constructor(client: RedisClientLike, options: RedisStoreOptions = {}) {
     this.#client = withoutClientTimeout(client);
     this.#bytes = this.#client.withTypeMapping(BUFFER_REPLIES);
     this.#batchSize = options.batchSize ?? 500;
     this.stampKeys = new StampKeys(options.namespace ?? '__ca:');
+    if (this.slotOf(this.stampKeys.generation) === undefined || this.stampKeys.inOneSlot) {
+      this.acquireLockAndGetWithLease = (lockKey, token, ttlMs, key) =>
+        this.#lockThenGetWithLease(lockKey, token, ttlMs, key);
+    }
   }
 
   async get(key: string): Promise<Buffer | undefined> {
@@ -95,8 +114,8 @@ export class RedisStore implements CacheStore {
 
   async readLease(): Promise<Lease> {
     const reply = (await READ_LEASE_SCRIPT.run(this.#client, [this.stampKeys.generation], [])) as unknown[];
-    const [generation, seconds, microseconds] = reply.map(Number) as [number, number, number];
-    return { generation, startedAtMs: seconds * 1000 + Math.floor(microseconds / 1000) };
+    const [generation, seconds, microseconds] = reply.map(Number);
+    return leaseAt(generation, seconds, microseconds);
   }
 
   async set(key: string, value: Buffer, options: StoreSetOptions): Promise<StoreWriteResult> {
@@ -482,6 +501,35 @@ export class RedisStore implements CacheStore {
     if (!Array.isArray(reply) || Number(reply[0]) !== 1) return { acquired: false };
     return { acquired: true, value: toBuffer(reply[1] as Buffer | string | null | undefined) };
   }
+
+  async #lockThenGetWithLease(
+    lockKey: string,
+    token: string,
+    ttlMs: number,
+    key: string,
+  ): Promise<LeasedLockAndValue> {
+    const reply = (await LOCK_THEN_GET_WITH_LEASE_SCRIPT.run(
+      this.#bytes,
+      [lockKey, key, this.stampKeys.generation],
+      [token, String(lockMilliseconds(ttlMs))],
+    )) as unknown[];
+    const [generation, seconds, microseconds] = reply.slice(2).map((part) => Number(String(part)));
+    const lease = leaseAt(generation, seconds, microseconds);
+    if (Number(reply[0]) !== 1) return { acquired: false, lease };
+    return { acquired: true, value: toBuffer(reply[1] as Buffer | null | undefined), lease };
+  }
+}
+
+/** A lease from the counter and the server's clock as a script replies them (TIME's two parts). */
+function leaseAt(
+  generation: number | undefined,
+  seconds: number | undefined,
+  microseconds: number | undefined,
+): Lease {
+  if (generation === undefined || seconds === undefined || microseconds === undefined) {
+    throw new Error('a lease reply lacks its count or its time');
+  }
+  return { generation, startedAtMs: seconds * 1000 + Math.floor(microseconds / 1000) };
 }
 
 /** Tag index sets to add an entry to, each with no stamp (the application's own write). */

@@ -1,5 +1,12 @@
 import { ExponentialBackoff, handleAll, type IPolicy, noJitterGenerator, noop, retry } from 'cockatiel';
-import type { CacheBackend, HeldLock, LockAttempt, LockedRead } from '../engine/cache-backend.js';
+import type {
+  CacheBackend,
+  HeldLock,
+  LeasedLockedRead,
+  LeaseGrant,
+  LockAttempt,
+  LockedRead,
+} from '../engine/cache-backend.js';
 import { CacheError } from '../errors.js';
 import type { CacheEvents, StoreOperation } from '../events.js';
 import {
@@ -142,7 +149,7 @@ export class ResilientStore implements CacheBackend {
   }
 
   /** The lease for a load about to begin: `'none'` when the store has no leases, `'unavailable'` when it failed. */
-  async tryReadLease(): Promise<Lease | 'none' | 'unavailable'> {
+  async tryReadLease(): Promise<LeaseGrant> {
     const read = this.#store.readLease?.bind(this.#store);
     if (read === undefined) return 'none';
     return this.#failOpen<Lease | 'unavailable'>('lease', read, 'unavailable');
@@ -185,6 +192,38 @@ export class ResilientStore implements CacheBackend {
         return found.acquired ? { lock: 'acquired', value: found.value } : { lock: 'held' };
       },
       { lock: 'unavailable' },
+      lockKey,
+    );
+  }
+
+  /**
+   * The lease of a load about to begin and its first attempt at the lock: one round trip when the store
+   * can (`acquireLockAndGetWithLease`; its failure leaves the load without either), else the lease read
+   * beside `tryLockThenRead`.
+   */
+  async tryLeaseAndLockThenRead(
+    lockKey: string,
+    token: string,
+    ttlMs: number,
+    key: string,
+  ): Promise<LeasedLockedRead> {
+    const combined = this.#store.acquireLockAndGetWithLease?.bind(this.#store);
+    if (combined === undefined) {
+      const [lease, locked] = await Promise.all([
+        this.tryReadLease(),
+        this.tryLockThenRead(lockKey, token, ttlMs, key),
+      ]);
+      return { ...locked, lease };
+    }
+    return this.#failOpen<LeasedLockedRead>(
+      'lock_acquire',
+      async () => {
+        const found = await combined(lockKey, token, ttlMs, key);
+        return found.acquired
+          ? { lock: 'acquired', value: found.value, lease: found.lease }
+          : { lock: 'held', lease: found.lease };
+      },
+      { lock: 'unavailable', lease: 'unavailable' },
       lockKey,
     );
   }

@@ -11,15 +11,18 @@ export class StampKeys {
   readonly generation: string;
   readonly #stamp: string;
   readonly #pattern: string;
-  /** When the namespace has a hash tag, all of the cache's keys share one slot and one pattern stamp. */
-  readonly #oneSlot: boolean;
+  /**
+   * Whether the namespace has a hash tag: then all of the cache's keys share one slot (the cache's
+   * prefix has that tag) and one pattern stamp.
+   */
+  readonly inOneSlot: boolean;
 
   /** `namespace`: the cache's bookkeeping prefix, e.g. `shop:__ca:`. */
   constructor(namespace: string) {
     this.generation = `${namespace}generation`;
     this.#stamp = `${namespace}stamp:`;
     this.#pattern = `${namespace}pattern`;
-    this.#oneSlot = hasBraces(namespace);
+    this.inOneSlot = hasBraces(namespace);
   }
 
   /** The stamp of an entry or of a tag index set, by its full key. */
@@ -29,12 +32,12 @@ export class StampKeys {
 
   /** The pattern stamp a write to slot `slot` checks (`undefined`: the store has no slots). */
   pattern(slot: number | undefined): string {
-    return slot === undefined || this.#oneSlot ? this.#pattern : keyInSlot(`${this.#pattern}:`, slot);
+    return slot === undefined || this.inOneSlot ? this.#pattern : keyInSlot(`${this.#pattern}:`, slot);
   }
 
   /** Every pattern stamp a pattern invalidation sets, given the store's slots. */
   patterns(slots: readonly number[] | undefined): string[] {
-    if (slots === undefined || this.#oneSlot) return [this.#pattern];
+    if (slots === undefined || this.inOneSlot) return [this.#pattern];
     return slots.map((slot) => this.pattern(slot));
   }
 }

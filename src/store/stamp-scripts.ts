@@ -75,6 +75,22 @@ export const READ_LEASE_SCRIPT = new RedisScript(
 );
 
 /**
+ * The lock of a load, the entry read once the lock is ours (as `LOCK_THEN_GET_SCRIPT`) and the load's
+ * lease (as `READ_LEASE_SCRIPT`), in one call. KEYS: the lock, the entry, the counter, all in one slot.
+ * ARGV: the lock's token, its lifetime (ms). Replies {1 when the lock was taken else 0, the entry
+ * (nil when absent or not taken), count, seconds, microseconds}: the lease whatever became of the
+ * lock. TIME comes after the write: a Redis that replicates scripts verbatim (before 5) refuses the
+ * other order.
+ */
+export const LOCK_THEN_GET_WITH_LEASE_SCRIPT = new RedisScript(`
+local acquired = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
+local value = false
+if acquired then value = redis.call('GET', KEYS[2]) end
+local time = redis.call('TIME')
+return {acquired and 1 or 0, value, redis.call('GET', KEYS[3]) or '0', time[1], time[2]}
+`);
+
+/**
  * A write under a lease. KEYS: the stamps to check, the tag index sets to add the entry to, then the
  * entry itself if this slot holds it. ARGV: stamps count, tags count, lease count, lease start (ms),
  * longest lease age (ms), entry lifetime (ms), entry key, value. Replies 0 (written), 1 (a stamp is

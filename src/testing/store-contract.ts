@@ -6,6 +6,7 @@ import { describeInspectionCases } from './inspection-cases.js';
 import { describeInvalidationCases } from './invalidation-cases.js';
 import { describeLeaseCases } from './lease-cases.js';
 import { describeLockCases } from './lock-cases.js';
+import { describeLockWithLeaseCases } from './lock-with-lease-cases.js';
 
 /**
  * The functions of the test framework that runs the contract: mocha's, jest's, vitest's or
@@ -30,6 +31,7 @@ export type OptionalStoreCapability =
   | 'readLease'
   | 'renew'
   | 'acquireLockAndGet'
+  | 'acquireLockAndGetWithLease'
   | 'setAndReleaseLock'
   | 'scanKeys'
   | 'scanTagMembers';
@@ -38,6 +40,7 @@ const OPTIONAL_CAPABILITIES: readonly OptionalStoreCapability[] = [
   'readLease',
   'renew',
   'acquireLockAndGet',
+  'acquireLockAndGetWithLease',
   'setAndReleaseLock',
   'scanKeys',
   'scanTagMembers',
@@ -50,7 +53,7 @@ export interface StoreContractOptions {
   /** Builds the store for one case, over an empty backend; called before each case. */
   create(): StoreUnderTest | Promise<StoreUnderTest>;
   /**
-   * The optional methods the store offers, whose own cases then run (`renew` needs `readLease`).
+   * The optional methods the store offers, whose own cases then run (`renew` needs `readLease`, `acquireLockAndGetWithLease` needs `readLease` and `acquireLockAndGet`).
    * Default: none. One case checks that the store offers exactly these, so that a method it has
    * cannot go unchecked, nor a declared one be missing.
    */
@@ -79,6 +82,14 @@ export function describeStoreContract(test: StoreContractTestFunctions, options:
   }
   if (declared.has('renew') && !declared.has('readLease')) {
     throw new TypeError('a store with `renew` needs `readLease`: a renewal carries the lease of its load');
+  }
+  if (
+    declared.has('acquireLockAndGetWithLease') &&
+    !(declared.has('readLease') && declared.has('acquireLockAndGet'))
+  ) {
+    throw new TypeError(
+      'a store with `acquireLockAndGetWithLease` needs `readLease` and `acquireLockAndGet`: it does both at once',
+    );
   }
 
   test.describe(`${options.name} honours the store contract`, () => {
@@ -124,6 +135,7 @@ export function describeStoreContract(test: StoreContractTestFunctions, options:
       setAndReleaseLock: declared.has('setAndReleaseLock'),
       readLease: declared.has('readLease'),
     });
+    if (declared.has('acquireLockAndGetWithLease')) describeLockWithLeaseCases(suite);
     describeInspectionCases(suite, {
       scanKeys: declared.has('scanKeys'),
       scanTagMembers: declared.has('scanTagMembers'),

@@ -66,6 +66,7 @@ describe('RedisClusterStore on a real Redis Cluster (3 masters)', function () {
     'RedisClusterStore',
     (options) => new RedisClusterStore(client, options),
     () => cluster.flushAll(),
+    false,
   );
 
   it("computes each key's slot as the servers do, braces and UTF-8 included (property, CLUSTER KEYSLOT)", async () => {
@@ -144,6 +145,42 @@ describe('RedisClusterStore on a real Redis Cluster (3 masters)', function () {
 
       expect(await store.getMany(keys)).to.deep.equal(keys.map(() => undefined));
       expect((await store.get('cs:other:1'))?.toString()).to.equal('kept');
+    });
+
+    it("reads a miss's lease in its lock's script only when a hash tag puts every key of the cache in one slot", async () => {
+      expect(new RedisClusterStore(client).acquireLockAndGetWithLease).to.equal(undefined);
+      expect(new RedisClusterStore(client, { namespace: '{cs}:__ca:' }).acquireLockAndGetWithLease).to.be.a(
+        'function',
+      );
+      for (const [prefix, perMiss] of [
+        ['cs:', ['get', 'lease', 'lock_acquire', 'set']],
+        ['{cs}:', ['get', 'lock_acquire', 'set']],
+      ] as const) {
+        const cache = createCache({
+          redis: client,
+          prefix,
+          registry: false,
+          logger: silentLogger,
+          redisTimeoutMs: PATIENT_REDIS_TIMEOUT_MS,
+        });
+        const operations: string[] = [];
+        const refused: string[] = [];
+        cache.events.on('store-operation', ({ operation }) => operations.push(operation));
+        cache.events.on('write-refused', ({ reason }) => refused.push(reason));
+        try {
+          expect(await cache.get('item', async () => 'loaded')).to.equal('loaded');
+          expect([...operations].sort(), prefix).to.deep.equal([...perMiss].sort());
+          // The lease, however read, still refuses a value read before an invalidation.
+          await cache.get('stale', async () => {
+            await cache.invalidate('stale');
+            return 'read before the invalidation';
+          });
+          expect(refused, prefix).to.deep.equal(['invalidated']);
+          expect(await client.exists(`${prefix}stale`), prefix).to.equal(0);
+        } finally {
+          await cache.close();
+        }
+      }
     });
 
     it('walks the keys master after master, then ends; a cursor that names no master is refused', async () => {

@@ -10,6 +10,7 @@ import { LOCK_THEN_GET_SCRIPT, RELEASE_LOCK_SCRIPT } from '../../../src/store/re
 import {
   GUARDED_WRITE_AND_RELEASE_SCRIPT,
   GUARDED_WRITE_SCRIPT,
+  LOCK_THEN_GET_WITH_LEASE_SCRIPT,
   READ_LEASE_SCRIPT,
   RENEW_SCRIPT,
 } from '../../../src/store/stamp-scripts.js';
@@ -24,6 +25,7 @@ type Client = Awaited<ReturnType<typeof connect>>;
 /** The store's scripts by SHA-1, so that the log can say which one an EVALSHA ran. */
 const SCRIPTS = new Map<string, string>([
   [LOCK_THEN_GET_SCRIPT.sha1, 'lock'],
+  [LOCK_THEN_GET_WITH_LEASE_SCRIPT.sha1, 'lock+lease'],
   [READ_LEASE_SCRIPT.sha1, 'lease'],
   [GUARDED_WRITE_SCRIPT.sha1, 'write'],
   [GUARDED_WRITE_AND_RELEASE_SCRIPT.sha1, 'write+release'],
@@ -79,6 +81,7 @@ class CommandLog {
 function sourceOf(name: string): string | undefined {
   const script = [
     LOCK_THEN_GET_SCRIPT,
+    LOCK_THEN_GET_WITH_LEASE_SCRIPT,
     READ_LEASE_SCRIPT,
     GUARDED_WRITE_SCRIPT,
     GUARDED_WRITE_AND_RELEASE_SCRIPT,
@@ -137,24 +140,44 @@ describe('Redis round trips of a lookup, as MONITOR sees them', () => {
     await server?.stop();
   });
 
-  it('a miss: a GET, then, sent together, the script that takes the lock and reads the entry again and the lease, before the loader runs; then one script writes and releases the lock', async () => {
+  it('a miss: three commands. A GET; one script that takes the lock, reads the entry again and reads the lease, before the loader runs; one script that writes and releases the lock', async () => {
     const log = await logCommands();
     let beforeLoader: string[] = [];
 
     await cache.get('item', async () => {
-      beforeLoader = await log.until(3);
+      beforeLoader = await log.until(2);
       return 'loaded';
     });
 
-    expect(beforeLoader[0]).to.equal('get');
-    expect(beforeLoader.slice(1).sort()).to.deep.equal(['evalsha lease', 'evalsha lock']);
+    expect(beforeLoader).to.deep.equal(['get', 'evalsha lock+lease']);
     // Then the value is written under the lease and the lock released (compare-and-delete), in one script.
-    expect((await log.until(4)).slice(3)).to.deep.equal(['evalsha write+release']);
+    expect((await log.until(3)).slice(2)).to.deep.equal(['evalsha write+release']);
     await sleep(50);
     await client.sendCommand(['ECHO', 'end of the miss']);
-    expect((await log.before('echo')).slice(4), 'nothing after the write').to.deep.equal([]);
+    expect(await log.before('echo'), 'nothing else').to.have.lengthOf(3);
     expect(await observer.exists('rt:__ca:lock:{rt:item}'), 'lock released').to.equal(0);
     expect(await cache.get('item', async () => 'not called')).to.equal('loaded');
+  });
+
+  it('a miss whose key is invalidated while the loader runs: the lease read with the lock refuses the write', async () => {
+    const refused: string[] = [];
+    cache.events.on('write-refused', ({ reason }) => refused.push(reason));
+    const log = await logCommands();
+
+    const value = await cache.get('item', async () => {
+      // The source is read, then the key is invalidated before the value is stored.
+      await cache.invalidate('item');
+      return 'read before the invalidation';
+    });
+
+    expect(value).to.equal('read before the invalidation');
+    expect(refused).to.deep.equal(['invalidated']);
+    expect((await log.until(2)).slice(0, 2)).to.deep.equal(['get', 'evalsha lock+lease']);
+    expect(await log.before('evalsha write+release'), 'no lease read of its own').to.not.include(
+      'evalsha lease',
+    );
+    expect(await observer.exists('rt:item')).to.equal(0);
+    expect(await observer.exists('rt:__ca:lock:{rt:item}'), 'lock released').to.equal(0);
   });
 
   it('a hit: one GET and nothing else', async () => {
@@ -178,10 +201,10 @@ describe('Redis round trips of a lookup, as MONITOR sees them', () => {
     expect(await cache.get('item', async () => `loaded ${++loads}`)).to.equal('loaded 1');
 
     // Each script is tried by SHA-1, refused (NOSCRIPT), then sent in full, once.
-    const sent = await log.until(7);
+    const sent = await log.until(5);
     expect(sent[0]).to.equal('get');
     expect([...sent.slice(1)].sort()).to.deep.equal(
-      ['lease', 'lock', 'write+release'].flatMap((name) => [`eval ${name}`, `evalsha ${name}`]).sort(),
+      ['lock+lease', 'write+release'].flatMap((name) => [`eval ${name}`, `evalsha ${name}`]).sort(),
     );
     expect(loads).to.equal(1);
     expect(await observer.exists('rt:__ca:lock:{rt:item}'), 'lock released').to.equal(0);
@@ -224,7 +247,7 @@ describe('Redis round trips of a lookup, as MONITOR sees them', () => {
     const log = await logCommands();
     const stale = await request(server).get('/item');
     expect(stale.headers['x-cache']).to.equal('STALE');
-    // The background refresh: its lease and lock, then the renewal (the entry's times, by SETRANGE).
+    // The background refresh: its lock and lease, then the renewal (the entry's times, by SETRANGE).
     const sent = await log.before('evalsha release');
     expect(runs, 'the handler ran again, and answered 304').to.equal(2);
     expect(sent).to.include('evalsha renew');

@@ -124,7 +124,7 @@ describe('Misbehaving Redis: every request still succeeds, every error is observ
   }
 
   describe('out of memory (maxmemory with noeviction)', () => {
-    it('answers every request, keeps serving what is cached, and counts the refused writes', async () => {
+    it('answers every request, keeps serving what is cached, and counts the refused calls', async () => {
       const redis = await redisWith(['--maxmemory', '2mb', '--maxmemory-policy', 'noeviction']);
       harness = await Harness.start(redis, 'oom:');
       await harness.warm('cached');
@@ -153,14 +153,17 @@ describe('Misbehaving Redis: every request still succeeds, every error is observ
         cached.map((a) => a.xCache),
         'entries cached before keep being hits',
       ).to.deep.equal(Array.from({ length: 5 }, () => 'HIT'));
-      expect(harness.failuresOf('set', 'OOM'), 'refused writes, each observed').to.equal(20);
+      // Each miss's lock script, which also reads its lease, is refused: a load without a lease stores
+      // nothing, so no write is sent that Redis would refuse too.
+      expect(harness.failuresOf('lock_acquire', 'OOM'), 'refused lock scripts, each observed').to.equal(20);
+      expect(harness.failuresOf('set', 'OOM'), 'no doomed write sent').to.equal(0);
       expect(harness.cache.stats().errors).to.be.at.least(20);
       expect(harness.observed.circuitOpened, 'Redis answers: the circuit stays closed').to.equal(false);
     });
   });
 
   describe('a read-only replica', () => {
-    it('answers every request, serves the replicated entries as hits, and counts the refused writes', async () => {
+    it('answers every request, serves the replicated entries as hits, and counts the refused calls', async () => {
       const primary = await redisWith(['--repl-diskless-sync-delay', '0']);
       const replica = await redisWith(['--replicaof', primary.host, String(primary.port)]);
       const onPrimary = await Harness.start(primary, 'replica:');
@@ -177,7 +180,9 @@ describe('Misbehaving Redis: every request still succeeds, every error is observ
 
       expect(misses.map((a) => [a.status, a.body.id])).to.deep.equal(ids('new', 20).map((id) => [200, id]));
       expect(cached.map((a) => a.xCache)).to.deep.equal(Array.from({ length: 5 }, () => 'HIT'));
-      expect(harness.failuresOf('set', 'READONLY'), 'refused writes, observed').to.equal(20);
+      // As on a full Redis: the lock script (lock and lease) is refused, and no write is sent.
+      expect(harness.failuresOf('lock_acquire', 'READONLY'), 'refused lock scripts, observed').to.equal(20);
+      expect(harness.failuresOf('set', 'READONLY'), 'no doomed write sent').to.equal(0);
       expect(harness.observed.circuitOpened, 'Redis answers: the circuit stays closed').to.equal(false);
     });
   });

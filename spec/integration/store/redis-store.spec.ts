@@ -27,6 +27,7 @@ describe('RedisStore on a real Redis', () => {
     'RedisStore',
     (options) => new RedisStore(client, options),
     () => client.flushAll(),
+    true,
   );
 
   describe('Redis specifics', () => {

@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
+import sinon from 'sinon';
+import type { HeldLock, LeaseGrant } from '../../../src/engine/cache-backend.js';
 import {
   DistributedLock,
   type DistributedLockConfig,
@@ -174,21 +176,88 @@ describe('DistributedLock', () => {
       const outcome = await lockOver(store).run(LOCK_KEY, async () => 'own', textResult, 'wait');
 
       expect(outcome).to.deep.equal({ source: 'peer', stored: 'stored by the previous holder' });
-      expect(store.calls.map((call) => call.method)).to.deep.equal(['acquireLock', 'get', 'releaseLock']);
+      // The lease of the load, read beside the first attempt at the lock.
+      expect(store.calls.map((call) => call.method)).to.deep.equal([
+        'readLease',
+        'acquireLock',
+        'get',
+        'releaseLock',
+      ]);
     });
 
-    it('with ttlMs 0 runs the loader without touching the store', async () => {
+    it('with ttlMs 0 runs the loader without a lock, under the lease alone', async () => {
       const store = new ChaosStore();
 
       const outcome = await lockOver(store, { ttlMs: 0 }).run(
         LOCK_KEY,
-        async () => 'value',
+        async (held, lease) => ({ held, lease: typeof lease === 'object' }),
         textResult,
         'wait',
       );
 
-      expect(outcome).to.deep.equal({ source: 'loaded', value: 'value' });
-      expect(store.calls).to.have.length(0);
+      expect(outcome).to.deep.equal({ source: 'loaded', value: { held: undefined, lease: true } });
+      expect(store.calls.map((call) => call.method)).to.deep.equal(['readLease']);
+    });
+  });
+
+  describe('the lease of the load, read with the first attempt at the lock', () => {
+    /** The lease `load` was given, and whether it held the lock then. */
+    const leaseOfLoad =
+      (seen: { lease?: LeaseGrant; held?: boolean }) =>
+      async (held: HeldLock | undefined, lease: LeaseGrant) => {
+        seen.lease = lease;
+        seen.held = held !== undefined;
+        return 'own';
+      };
+
+    it('comes in the same store call as the lock when the store has acquireLockAndGetWithLease', async () => {
+      const store = new MemoryStore();
+      const combined = sinon.spy(store, 'acquireLockAndGetWithLease');
+      const readLease = sinon.spy(store, 'readLease');
+      const seen: { lease?: LeaseGrant; held?: boolean } = {};
+
+      await lockOver(store).run(LOCK_KEY, leaseOfLoad(seen), textResult, 'wait');
+
+      expect(seen).to.deep.include({ held: true });
+      expect(seen.lease).to.deep.include({ generation: 0 });
+      expect(combined.callCount).to.equal(1);
+      // Inside the combined call, not beside it.
+      expect(readLease.callCount).to.equal(1);
+      expect(readLease.calledAfter(combined)).to.equal(true);
+    });
+
+    it('is the one read before waiting, when the lock is taken over from a holder that gave up', async () => {
+      const store = new MemoryStore();
+      const holderLoad = deferred<string>();
+      const holderFailure = rejectionOf(
+        lockOver(store).run(LOCK_KEY, () => holderLoad.promise, textResult, 'wait'),
+      );
+      const seen: { lease?: LeaseGrant; held?: boolean } = {};
+      const waiter = lockOver(store, { waitMs: LONG_WAIT_MS }).run(
+        LOCK_KEY,
+        leaseOfLoad(seen),
+        textResult,
+        'wait',
+      );
+      await sleep(20);
+      // An invalidation while the waiter waits: a lease taken now would not see it as "after".
+      await store.delete(['test:other']);
+      holderLoad.reject(new Error('holder failed'));
+
+      expect(await waiter).to.deep.equal({ source: 'loaded', value: 'own' });
+      expect(seen).to.deep.include({ held: true });
+      expect(seen.lease).to.deep.include({ generation: 0 });
+      expect((await store.readLease()).generation).to.equal(1);
+      await holderFailure;
+    });
+
+    it("is 'unavailable' when the store fails, and the load runs without the lock", async () => {
+      const store = new ChaosStore().alwaysThrow();
+      const seen: { lease?: LeaseGrant; held?: boolean } = {};
+
+      await lockOver(store).run(LOCK_KEY, leaseOfLoad(seen), textResult, 'wait');
+
+      expect(seen).to.deep.equal({ lease: 'unavailable', held: false });
     });
   });
 
@@ -312,7 +381,11 @@ describe('DistributedLock', () => {
     it('loads at once when the lock cannot be taken', async () => {
       const store = new ChaosStore().alwaysThrow();
 
-      await expectLoadsAtOnce(store, ['acquireLock'], 'one failed lock attempt, then no polling: no wait');
+      await expectLoadsAtOnce(
+        store,
+        ['readLease', 'acquireLock'],
+        'one failed lock attempt (beside its lease), then no polling: no wait',
+      );
     });
 
     it("stops waiting and loads at once when the holder's result cannot be read", async () => {
@@ -323,7 +396,7 @@ describe('DistributedLock', () => {
 
       await expectLoadsAtOnce(
         unreadable,
-        ['acquireLock', 'get'],
+        ['readLease', 'acquireLock', 'get'],
         'the lock was held, the first read failed, and it loaded without polling again',
       );
       stuck.resolve('done');

@@ -26,6 +26,7 @@ function recordingBackend() {
     tryReadLease: answer,
     tryLock: answer,
     tryLockThenRead: answer,
+    tryLeaseAndLockThenRead: answer,
     unlock: answer,
     invalidate: answer,
     command: answer,
@@ -50,6 +51,11 @@ const CALLS: { name: string; call: (gate: ReplayGate) => Promise<unknown>; while
     name: 'tryLockThenRead',
     call: (gate) => gate.tryLockThenRead('l', 't', 1000, 'k'),
     whilePending: { lock: 'unavailable' },
+  },
+  {
+    name: 'tryLeaseAndLockThenRead',
+    call: (gate) => gate.tryLeaseAndLockThenRead('l', 't', 1000, 'k'),
+    whilePending: { lock: 'unavailable', lease: 'unavailable' },
   },
   // Releasing a lock taken before, deleting and administering are no reads of what may be stale.
   { name: 'unlock', call: (gate) => gate.unlock('l', 't'), whilePending: 'from the store' },

@@ -11,6 +11,7 @@ describeStoreContract(
       'readLease',
       'renew',
       'acquireLockAndGet',
+      'acquireLockAndGetWithLease',
       'setAndReleaseLock',
       'scanKeys',
       'scanTagMembers',

@@ -154,6 +154,48 @@ describe('ResilientStore', () => {
       expect(await store.tryLock('lock', 'b', 1_000)).to.equal('unavailable');
     });
 
+    it('tryLeaseAndLockThenRead is one store call when the store has acquireLockAndGetWithLease', async () => {
+      const store = new ResilientStore(inner, events, resilienceConfig());
+      await inner.set('entry', Buffer.from('v'), { ttlMs: 60_000 });
+      const first = await store.tryLeaseAndLockThenRead('lock', 'a', 60_000, 'entry');
+      const second = await store.tryLeaseAndLockThenRead('lock', 'b', 60_000, 'entry');
+      expect(first).to.deep.include({ lock: 'acquired', value: Buffer.from('v') });
+      expect(second).to.deep.include({ lock: 'held' });
+      // The application's own write counted as an invalidation: generation 1.
+      expect(first.lease).to.deep.include({ generation: 1 });
+      expect(second.lease, 'a lease whatever became of the lock').to.deep.include({ generation: 1 });
+      expect(operations.map(({ operation }) => operation)).to.deep.equal(['lock_acquire', 'lock_acquire']);
+    });
+
+    it('tryLeaseAndLockThenRead reads the lease beside the lock when the store cannot do both at once', async () => {
+      const store = resilient();
+      const read = await store.tryLeaseAndLockThenRead('lock', 'a', 60_000, 'entry');
+      expect(read).to.deep.include({ lock: 'acquired', value: undefined });
+      expect(read.lease).to.deep.include({ generation: 0 });
+      expect(operations.map(({ operation }) => operation).sort()).to.deep.equal([
+        'get',
+        'lease',
+        'lock_acquire',
+      ]);
+    });
+
+    it('tryLeaseAndLockThenRead leaves a load without lock and lease when the one call fails', async () => {
+      const failing = new ChaosStore(inner).alwaysThrow();
+      const combined = Object.assign(failing, {
+        acquireLockAndGetWithLease: () =>
+          failing.acquireLock('lock', 'a', 60_000).then(() => ({
+            acquired: false as const,
+            lease: { generation: 0, startedAtMs: 0 },
+          })),
+      });
+      const store = new ResilientStore(combined, events, resilienceConfig());
+      expect(await store.tryLeaseAndLockThenRead('lock', 'a', 60_000, 'entry')).to.deep.equal({
+        lock: 'unavailable',
+        lease: 'unavailable',
+      });
+      expect(failures.map((failure) => failure.operation)).to.deep.equal(['lock_acquire']);
+    });
+
     it('unlock releases the lock, and a failed release is reported, not thrown', async () => {
       const store = resilient();
       await store.tryLock('lock', 'a', 60_000);

@@ -41,6 +41,7 @@ const EVERY_CAPABILITY: OptionalStoreCapability[] = [
   'readLease',
   'renew',
   'acquireLockAndGet',
+  'acquireLockAndGetWithLease',
   'setAndReleaseLock',
   'scanKeys',
   'scanTagMembers',
@@ -102,14 +103,16 @@ describe('describeStoreContract', () => {
     expect(grouped(none, 'leases')).to.deep.equal([]);
     expect(grouped(none, 'acquireLockAndGet')).to.deep.equal([]);
     expect(grouped(all, 'leases')).to.have.lengthOf(14);
-    expect(grouped(all, 'acquireLockAndGet')).to.have.lengthOf(3);
+    expect(grouped(all, 'acquireLockAndGet /')).to.have.lengthOf(3);
+    expect(grouped(none, 'acquireLockAndGetWithLease')).to.deep.equal([]);
+    expect(grouped(all, 'acquireLockAndGetWithLease')).to.have.lengthOf(4);
     expect(grouped(leases, 'leases')).to.have.lengthOf(10);
     expect(grouped(none, 'scan')).to.deep.equal([]);
     expect(grouped(all, 'scanKeys')).to.have.lengthOf(4);
     expect(grouped(all, 'scanTagMembers')).to.have.lengthOf(2);
     expect(grouped(none, 'setAndReleaseLock')).to.deep.equal([]);
     expect(grouped(all, 'setAndReleaseLock')).to.have.lengthOf(4);
-    expect(all.length - none.length).to.equal(27);
+    expect(all.length - none.length).to.equal(31);
   });
 
   it('fails a store that offers an optional method it does not declare, so that its contract is checked', async () => {
@@ -133,7 +136,12 @@ describe('describeStoreContract', () => {
       'required-only declares readLease but has no such method',
     );
     expect(String(await missing.run('counts each invalidation'))).to.include('declares readLease');
-    expect(String(await missing.run('gives the lock its ttlMs'))).to.include('declares acquireLockAndGet');
+    expect(String(await missing.run('acquireLockAndGet / gives the lock its ttlMs'))).to.include(
+      'declares acquireLockAndGet',
+    );
+    expect(String(await missing.run('acquireLockAndGetWithLease / gives the lock its ttlMs'))).to.include(
+      'declares acquireLockAndGetWithLease',
+    );
     expect(String(await missing.run('walks every entry matching'))).to.include('declares scanKeys');
     expect(String(await missing.run('walks every key a tag lists'))).to.include('declares scanTagMembers');
     const withoutRenew = recordContract({
@@ -151,8 +159,32 @@ describe('describeStoreContract', () => {
     expect(await contract.run('with a member, finds only')).to.equal(undefined);
   });
 
+  it('fails a store whose lease given with the lock lets a stale set in', async () => {
+    const ignoresInvalidations = (): CacheStore => {
+      const memory = new MemoryStore();
+      return Object.assign(memory, {
+        acquireLockAndGetWithLease: async (lockKey: string, token: string, ttlMs: number, key: string) => {
+          const found = await memory.acquireLockAndGet(lockKey, token, ttlMs, key);
+          return { ...found, lease: { generation: Number.MAX_SAFE_INTEGER, startedAtMs: Date.now() } };
+        },
+      });
+    };
+    const contract = recordContract({
+      name: 'S',
+      create: () => ({ store: ignoresInvalidations() }),
+      capabilities: EVERY_CAPABILITY,
+    });
+    const error = await contract.run('when its key is invalidated after the lease was given');
+    expect(error).to.be.instanceOf(Error);
+    expect((error as { actual?: unknown }).actual).to.equal('stored');
+  });
+
   it('refuses renew without readLease, and an unknown capability, when the suite is registered', () => {
     expect(() => recordContract(memory(['renew']))).to.throw(TypeError, 'needs `readLease`');
+    expect(() => recordContract(memory(['acquireLockAndGet', 'acquireLockAndGetWithLease']))).to.throw(
+      TypeError,
+      'needs `readLease` and `acquireLockAndGet`',
+    );
     expect(() => recordContract(memory(['lease' as OptionalStoreCapability]))).to.throw(
       TypeError,
       'unknown store capability "lease"',
