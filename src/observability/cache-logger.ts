@@ -4,6 +4,7 @@ import { CacheError } from '../errors.js';
 import type { CacheEvents, FailureOperation } from '../events.js';
 import { FailureStreak, GroupedFailureStreaks } from './failure-streak.js';
 import { logInvalidationQueue } from './invalidation-queue-log.js';
+import { LevelGate } from './level-gate.js';
 
 /**
  * The logger a cache uses when none is given: JSON lines with a timestamp on the console, at
@@ -41,6 +42,7 @@ const OTHER_GROUPS = '<other groups>';
  */
 export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName: string): void {
   const cache = cacheName;
+  const levels = new LevelGate(logger);
   const streaks = {
     redis: new FailureStreak(),
     decode: new FailureStreak(),
@@ -54,7 +56,7 @@ export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName
   };
 
   events.on('request', ({ route, method, result, status, durationSeconds, reason }) => {
-    if (!logger.isLevelEnabled('http')) return;
+    if (!levels.enabled('http')) return;
     const entry = { cache, route, method, result, status, durationMs: toMs(durationSeconds) };
     logger.http('cache request', reason === undefined ? entry : { ...entry, reason });
   });
@@ -70,7 +72,7 @@ export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName
 
   events.on('lookup', ({ key, result }) => {
     if (result === 'hit') logStreakEnd(streaks.decode, 'cache entries decode again');
-    if (logger.isLevelEnabled('debug')) {
+    if (levels.enabled('debug')) {
       logger.debug('cache lookup', { cache, keyHash: hashCacheKey(key), result });
     }
   });
@@ -87,7 +89,7 @@ export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName
           durationSeconds: streakSeconds,
         });
       }
-      if (logger.isLevelEnabled('debug')) {
+      if (levels.enabled('debug')) {
         logger.debug('cache load', {
           cache,
           ...groupField(group),
@@ -99,7 +101,7 @@ export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName
     }
     const counted = loadStreaks.fail(group);
     const level = counted.starts ? 'warn' : 'debug';
-    if (!logger.isLevelEnabled(level)) return;
+    if (!levels.enabled(level)) return;
     logger.log(level, 'loader failed', {
       cache,
       ...groupField(counted.group),
@@ -111,7 +113,7 @@ export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName
   });
 
   events.on('coalesced', ({ key }) => {
-    if (logger.isLevelEnabled('debug')) {
+    if (levels.enabled('debug')) {
       logger.debug('cache load shared', { cache, keyHash: hashCacheKey(key) });
     }
   });
@@ -129,7 +131,7 @@ export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName
     // Cluster calls to the other masters succeed in between, which would end the streak every time.
     const skipped = error instanceof CacheError && error.code === 'E_CIRCUIT_OPEN' && streak.failures === 0;
     const effectiveLevel = !skipped && streak.fail() ? level : 'debug';
-    if (!logger.isLevelEnabled(effectiveLevel)) return;
+    if (!levels.enabled(effectiveLevel)) return;
     const entry = { cache, operation, failures: streak.failures, ...describeError(error) };
     logger.log(effectiveLevel, message, key === undefined ? entry : { ...entry, keyHash: hashCacheKey(key) });
   });
@@ -155,7 +157,7 @@ export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName
   });
 
   events.on('shadow', ({ key, route, would, match }) => {
-    if (!logger.isLevelEnabled('debug')) return;
+    if (!levels.enabled('debug')) return;
     const entry = { cache, keyHash: hashCacheKey(key), would, match };
     logger.debug('cache shadow lookup', route === undefined ? entry : { ...entry, route });
   });
