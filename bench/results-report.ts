@@ -73,6 +73,7 @@ export function renderResults(context: RunContext, findings: RunFindings): strin
     '',
     `- One route, \`GET /items/:id\`, 100 distinct URLs, JSON bodies of ${context.averageBodyBytes} bytes on average; every variant serves the same bytes (checked before each run).`,
     '- Each variant runs in its own Node process (Express 5, `NODE_ENV=production`); autocannon runs in the harness process.',
+    "- express-cache-aside runs as `tsc` builds it for the package (`npm run build`), the `--before` revision too: not through tsx, whose transform names every closure as it is created, a cost users' processes never pay.",
     `- Hit path: all 100 URLs fetched twice, ${settings.warmupSeconds} s of unrecorded load, then ${settings.hitSeconds} s of autocannon with ${settings.connections} connections cycling over the 100 URLs (each connection from its own offset).`,
     `- Miss path: ${settings.missSeconds} s with ${settings.connections} connections, a URL never seen before on every request (a counter in the query string), so every request runs the 20 ms handler and stores its response.`,
     ...(settings.cpuMissSeconds === undefined
