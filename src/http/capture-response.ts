@@ -130,6 +130,20 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions): P
       if (bodyBytes > options.maxBodyBytes) stop('too-large');
       else chunks.push(bytes);
     };
+    // The capture always settles, or the load it belongs to would never end: a body that cannot be
+    // read whole any more (the application detached or shrank a chunk's memory after writing it) is
+    // not stored.
+    const outcomeAtEnd = (chunk: unknown, encoding: unknown): CaptureOutcome => {
+      try {
+        collect(chunk, encoding);
+        if (reason !== undefined) return { reason };
+        if (head === undefined || chunks === undefined) return { reason: 'aborted' };
+        // The body may live on in the in-process tier: it owns its memory, exactly.
+        return { captured: { ...head, body: ownedBytes(chunks, bodyBytes) } };
+      } catch {
+        return { reason: 'aborted' };
+      }
+    };
     const onClose = () => {
       if (!ended) resolve({ reason: 'aborted' });
     };
@@ -174,11 +188,7 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions): P
       try {
         return Reflect.apply(originalEnd, this, args);
       } finally {
-        collect(args[0], args[1]);
-        if (reason !== undefined) resolve({ reason });
-        else if (head === undefined || chunks === undefined) resolve({ reason: 'aborted' });
-        // The body may live on in the in-process tier: it owns its memory, exactly.
-        else resolve({ captured: { ...head, body: ownedBytes(chunks, bodyBytes) } });
+        resolve(outcomeAtEnd(args[0], args[1]));
         chunks = undefined;
       }
     } as ServerResponse['end'];

@@ -27,6 +27,26 @@ async function capture(
 }
 
 describe('captureResponse', () => {
+  it('settles, storing nothing, when a written chunk is detached before end (the handler transferred its memory)', async () => {
+    let endThrew = false;
+    const { response, outcome } = await capture((_req, res) => {
+      const chunk = new Uint8Array(64).fill(97);
+      res.write(chunk);
+      setImmediate(() => {
+        // Handed to a worker, say: the bytes the capture holds a view of are gone.
+        structuredClone(chunk.buffer, { transfer: [chunk.buffer] });
+        try {
+          res.end();
+        } catch {
+          endThrew = true;
+        }
+      });
+    });
+    expect(response.status).to.equal(200);
+    expect(outcome).to.deep.equal({ reason: 'aborted' });
+    expect(endThrew).to.equal(false);
+  });
+
   it('takes the status and headers given to writeHead(status, message, headers)', async () => {
     const { response, outcome } = await capture((_req, res) => {
       res.writeHead(201, 'Made', { 'Content-Type': 'text/plain', 'X-Two': ['a', 'b'] });
