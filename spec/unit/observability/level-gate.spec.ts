@@ -11,8 +11,8 @@ describe('LevelGate (what the cache asks winston before logging)', () => {
   afterEach(() => sinon.restore());
 
   it('asks winston once per level while nothing that decides the answer changes', () => {
+    const asked = sinon.spy(winston.Logger.prototype, 'isLevelEnabled');
     const { logger } = new RecordingLogger('info');
-    const asked = sinon.spy(logger, 'isLevelEnabled');
     const gate = new LevelGate(logger);
     const answers = Array.from({ length: 5 }, () => [gate.enabled('debug'), gate.enabled('warn')]);
 
@@ -49,6 +49,30 @@ describe('LevelGate (what the cache asks winston before logging)', () => {
 
     logger.configure({ level: 'silly', transports: [quietTransport('silly')] });
     expect(gate.enabled('debug')).to.equal(true);
+  });
+
+  it('asks every time a logger whose isLevelEnabled is its own (deciding per request, say)', () => {
+    const { logger } = new RecordingLogger('info');
+    let debugThisRequest = false;
+    const winstonAnswer = logger.isLevelEnabled.bind(logger);
+    logger.isLevelEnabled = (level: string) =>
+      (debugThisRequest && level === 'debug') || winstonAnswer(level);
+    const gate = new LevelGate(logger);
+    expect(gate.enabled('debug')).to.equal(false);
+    debugThisRequest = true;
+    expect(gate.enabled('debug')).to.equal(true);
+  });
+
+  it('sees a custom levels object changed in place', () => {
+    const levels: Record<string, number> = { error: 0, warn: 1, info: 2, http: 3 };
+    const logger = winston.createLogger({ levels, level: 'warn', transports: [quietTransport('warn')] });
+    const gate = new LevelGate(logger);
+    expect(gate.enabled('http')).to.equal(false);
+    levels.http = 1;
+    expect(gate.enabled('http')).to.equal(true);
+    levels.http = 3;
+    levels.warn = 3;
+    expect(gate.enabled('http')).to.equal(true);
   });
 
   it('asks every time a logger that has no transports list to watch', () => {
