@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -15,7 +16,16 @@ const REPOSITORY = fileURLToPath(new URL('..', import.meta.url));
  * to this checkout's packages, as the current `src/` does.
  */
 export const BUILDS_FOLDER = 'node_modules/.cache/express-cache-aside-bench';
-const BUILDS = join(REPOSITORY, BUILDS_FOLDER);
+/**
+ * This run's builds: their own folder per checkout and per run, since checkouts may share one
+ * `node_modules` (git worktrees with a symlink) and variant processes import a build for a whole run.
+ */
+const RUN_BUILDS = join(
+  REPOSITORY,
+  BUILDS_FOLDER,
+  `${createHash('sha256').update(REPOSITORY).digest('hex').slice(0, 12)}-${process.pid}`,
+);
+let removesBuildsAtExit = false;
 const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc', { paths: [REPOSITORY] });
 
 /**
@@ -24,7 +34,11 @@ const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc', { paths
  * check against this checkout's packages is still emitted: only code that cannot be emitted fails.
  */
 export function buildLibrary(srcDir: string, name: string): string {
-  const root = join(BUILDS, name);
+  const root = join(RUN_BUILDS, name);
+  if (!removesBuildsAtExit) {
+    removesBuildsAtExit = true;
+    process.once('exit', () => rmSync(RUN_BUILDS, { recursive: true, force: true }));
+  }
   const outDir = join(root, 'dist');
   rmSync(root, { recursive: true, force: true });
   mkdirSync(root, { recursive: true });

@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Registry } from 'prom-client';
 import { createClient } from 'redis';
-import { createCache, responseCache } from '../src/index.js';
 import { ITEM_COUNT, ITEM_ROUTE, itemBody, itemPath, slowHandler } from './fixture-route.js';
 import type { HeapFootprint, MemoryChildMessage, RedisFootprint, RedisKeyKind } from './memory-footprint.js';
+import { loadThisCheckout } from './variants/ours.js';
 import { ENTRY_TTL_SECONDS } from './variants/variant.js';
 
 // A child of `memory-footprint.ts`, run with `--expose-gc`:
@@ -97,6 +97,7 @@ function kindOf(key: string): string {
 }
 
 async function measureRedis(redisUrl: string, entries: number): Promise<RedisFootprint> {
+  const { createCache, responseCache } = await loadThisCheckout();
   const redis = await connect(redisUrl);
   const admin = await connect(redisUrl);
   const cache = createCache({
@@ -196,6 +197,7 @@ async function keyKinds(admin: Redis, sample: RegExp): Promise<RedisKeyKind[]> {
 }
 
 async function measureHeap(redisUrl: string, entries: number): Promise<HeapFootprint> {
+  const { createCache, responseCache } = await loadThisCheckout();
   const gc = globalThis.gc;
   if (gc === undefined) throw new Error('memory-child heap needs node --expose-gc');
   const redis = await connect(redisUrl);

@@ -99,6 +99,8 @@ async function main(): Promise<void> {
   if (before !== undefined)
     console.log(`bench: before = ${values.before} (${before.shortHash}), src/ in ${before.srcDir}, built`);
   const library = buildThisCheckout();
+  // The memory measurement's processes inherit it too.
+  process.env[LIBRARY_ENV] = library;
   const redis = await startRedisServer(pin ? CPU_LAYOUT.redis : undefined);
   const results = new Map<string, VariantRound[]>(variants.map((variant) => [variant.id, []]));
   const processOptions = {

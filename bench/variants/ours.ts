@@ -16,7 +16,7 @@ export type LoadLibrary = () => Promise<Library>;
  * This checkout's library: as built by the harness (see `built-library.ts`), as users run it; its
  * `src/` through tsx when started without the harness.
  */
-const thisCheckout: LoadLibrary = () => {
+export const loadThisCheckout: LoadLibrary = () => {
   const built = process.env[LIBRARY_ENV];
   return built === undefined || built === '' ? import('../../src/index.js') : importBuilt<Library>(built);
 };
@@ -27,7 +27,7 @@ const thisCheckout: LoadLibrary = () => {
  * default of every revision so far): the option is left out rather than set to `false`, so that
  * the same code runs against earlier revisions too.
  */
-export function startOurs(memoryTier: MemoryTierOptions | undefined, load = thisCheckout): StartVariant {
+export function startOurs(memoryTier: MemoryTierOptions | undefined, load = loadThisCheckout): StartVariant {
   return async ({ redisUrl }) => {
     const { createCache, responseCache } = await load();
     const redis = await createClient({ url: redisUrl }).connect();
