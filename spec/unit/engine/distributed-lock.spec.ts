@@ -91,7 +91,21 @@ async function storeResult(store: CacheStore, text: string): Promise<void> {
 
 describe('DistributedLock', () => {
   describe('the holder', () => {
-    it('takes the lock with SET NX PX and a fresh random token, and releases it with that token', async () => {
+    it("takes every lock with a token no other holder has: this instance's other loads, or another instance's", async () => {
+      const store = new MemoryStore();
+      const tokens: string[] = [];
+      const held = async (lock: DistributedLock) =>
+        lock.run(LOCK_KEY, async (holding) => tokens.push(holding?.token ?? 'none'), textResult, 'wait');
+      const one = lockOver(store);
+      const other = lockOver(store);
+      for (const lock of [one, one, other, one, other]) await held(lock);
+
+      expect(tokens).to.have.lengthOf(5);
+      expect(tokens).to.not.include('none');
+      expect(new Set(tokens).size).to.equal(5);
+    });
+
+    it('takes the lock with SET NX PX and a token of its own, and releases it with that token', async () => {
       const store = new ChaosStore();
       const lock = lockOver(store, { ttlMs: 1234 });
       let heldDuringLoad = false;
