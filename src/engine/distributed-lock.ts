@@ -32,8 +32,8 @@ export type GuardedLoad<T, S> =
  */
 export type GuardedTask<T> = (held: HeldLock | undefined, lease: LeaseGrant) => Promise<T>;
 
-/** A {@link GuardedTask} that has its lease. */
-type LeasedTask<T> = (held: HeldLock | undefined) => Promise<T>;
+/** A {@link GuardedTask} that has its lease, unless given a newer one (`renewed`). */
+type LeasedTask<T> = (held: HeldLock | undefined, renewed?: LeaseGrant) => Promise<T>;
 
 /** What a waiter does when the lock is held elsewhere: wait for the peer's result, or give up at once. */
 export type LockContention = 'wait' | 'skip';
@@ -63,7 +63,8 @@ export class DistributedLock {
    * Runs `load` while holding the lock for `lockKey`. When another instance holds it, either waits
    * for its result to appear in `result.entryKey` (`'wait'`) or returns `skipped` (`'skip'`). Whatever
    * becomes of the lock, `load` gets the lease read with the first attempt at it (in the same round
-   * trip when the store can): taken before the load reads its source, as a lease must be.
+   * trip when the store can): taken before the load reads its source, as a lease must be. A waiter
+   * that takes the lock over reads a newer one first, when the store gives one.
    */
   async run<T, S>(
     lockKey: string,
@@ -81,7 +82,7 @@ export class DistributedLock {
       this.#config.ttlMs,
       result.entryKey,
     );
-    const leased: LeasedTask<T> = (held) => load(held, lease);
+    const leased: LeasedTask<T> = (held, renewed) => load(held, renewed ?? lease);
     if (attempt.lock === 'acquired') return this.#holding(lockKey, token, leased, result, attempt.value);
     if (attempt.lock === 'unavailable') return { source: 'loaded', value: await leased(undefined) };
     if (contention === 'skip') return { source: 'skipped' };
@@ -105,7 +106,13 @@ export class DistributedLock {
       if (stored !== undefined) return { source: 'peer', stored };
       // The holder finished without storing, or died: whoever takes the lock now loads.
       const attempt = await this.#store.tryLockThenRead(lockKey, token, this.#config.ttlMs, result.entryKey);
-      if (attempt.lock === 'acquired') return this.#holding(lockKey, token, load, result, attempt.value);
+      if (attempt.lock === 'acquired') {
+        // Nothing has read the source yet: a lease read now is as safe as the first, and an
+        // invalidation that came while this instance waited no longer refuses the value it loads.
+        const renewed = await this.#store.tryReadLease();
+        const taken: LeasedTask<T> = (held) => load(held, isLease(renewed) ? renewed : undefined);
+        return this.#holding(lockKey, token, taken, result, attempt.value);
+      }
       if (attempt.lock === 'unavailable') break;
     }
     return { source: 'loaded', value: await load(undefined) };
@@ -131,4 +138,9 @@ export class DistributedLock {
       if (!held.released) await this.#store.unlock(lockKey, token);
     }
   }
+}
+
+/** A lease the store granted, not `'none'` (a store without leases) or `'unavailable'` (it failed). */
+function isLease(grant: LeaseGrant): grant is Exclude<LeaseGrant, 'none' | 'unavailable'> {
+  return grant !== 'none' && grant !== 'unavailable';
 }

@@ -240,7 +240,7 @@ describe('DistributedLock', () => {
       expect(readLease.calledAfter(combined)).to.equal(true);
     });
 
-    it('is the one read before waiting, when the lock is taken over from a holder that gave up', async () => {
+    it('is read again when the lock is taken over from a holder that gave up: an invalidation during the wait does not refuse the value loaded after it', async () => {
       const store = new MemoryStore();
       const holderLoad = deferred<string>();
       const holderFailure = rejectionOf(
@@ -260,8 +260,10 @@ describe('DistributedLock', () => {
 
       expect(await waiter).to.deep.equal({ source: 'loaded', value: 'own' });
       expect(seen).to.deep.include({ held: true });
-      expect(seen.lease).to.deep.include({ generation: 0 });
-      expect((await store.readLease()).generation).to.equal(1);
+      // Read after the lock was taken over, before the load began: it counts the invalidation.
+      expect(seen.lease).to.deep.include({ generation: 1 });
+      const lease = seen.lease as Exclude<LeaseGrant, 'none' | 'unavailable'>;
+      expect(await store.set('test:item', Buffer.from('own'), { ttlMs: 1000, lease })).to.equal('stored');
       await holderFailure;
     });
 
