@@ -85,7 +85,7 @@ export class ResilientStore implements CacheBackend {
   }
 
   /** Reads one key; `undefined` on a miss or on any failure. */
-  async read(key: string): Promise<Buffer | undefined> {
+  read(key: string): Promise<Buffer | undefined> {
     return this.#failOpen('get', () => this.#store.get(key), undefined, key);
   }
 
@@ -156,7 +156,7 @@ export class ResilientStore implements CacheBackend {
   }
 
   /** Reads one key, telling a miss (`undefined`) from a failed backend (`'unavailable'`). */
-  async tryRead(key: string): Promise<Buffer | undefined | 'unavailable'> {
+  tryRead(key: string): Promise<Buffer | undefined | 'unavailable'> {
     return this.#failOpen<Buffer | undefined | 'unavailable'>(
       'get',
       () => this.#store.get(key),
@@ -258,6 +258,8 @@ export class ResilientStore implements CacheBackend {
     return this.#call(operation, () => task(this.#store));
   }
 
+  // Every Redis call of a hit and a miss passes here: the fail-open path has an async frame of its
+  // own, rather than one around `#call`'s.
   async #failOpen<T>(
     operation: StoreOperation,
     task: () => Promise<T>,
@@ -265,9 +267,13 @@ export class ResilientStore implements CacheBackend {
     key?: string,
     releasesLock = false,
   ): Promise<T> {
+    const startedAt = performance.now();
     try {
-      return await this.#call(operation, task, key, releasesLock);
-    } catch {
+      const result = await this.#guard.run(operation, task);
+      this.#succeeded(operation, startedAt, releasesLock);
+      return result;
+    } catch (caught) {
+      this.#failed(operation, startedAt, caught, key);
       return fallback;
     }
   }
@@ -282,34 +288,48 @@ export class ResilientStore implements CacheBackend {
     const startedAt = performance.now();
     try {
       const result = await this.#guard.run(operation, task);
-      const durationSeconds = secondsSince(startedAt);
-      this.#events.emit(
-        'store-operation',
-        releasesLock
-          ? { operation, durationSeconds, failed: false, releasedLock: true }
-          : { operation, durationSeconds, failed: false },
-      );
-      this.#unreachable = false;
-      if (this.#failing) {
-        this.#failing = false;
-        this.#events.emit('recovery', { operation });
-      }
+      this.#succeeded(operation, startedAt, releasesLock);
       return result;
     } catch (caught) {
-      const error = toCacheError(caught, operation);
-      this.#unreachable = isOutage(caught);
-      // An open circuit made no call, so there is no latency to record.
-      if (error.code !== 'E_CIRCUIT_OPEN') {
-        this.#events.emit('store-operation', {
-          operation,
-          durationSeconds: secondsSince(startedAt),
-          failed: true,
-        });
-      }
-      this.#failing = true;
-      this.#events.emit('failure', key === undefined ? { operation, error } : { operation, error, key });
-      throw error;
+      throw this.#failed(operation, startedAt, caught, key);
     }
+  }
+
+  #succeeded(operation: StoreOperation, startedAt: number, releasesLock: boolean): void {
+    const durationSeconds = secondsSince(startedAt);
+    this.#events.emit(
+      'store-operation',
+      releasesLock
+        ? { operation, durationSeconds, failed: false, releasedLock: true }
+        : { operation, durationSeconds, failed: false },
+    );
+    this.#unreachable = false;
+    if (this.#failing) {
+      this.#failing = false;
+      this.#events.emit('recovery', { operation });
+    }
+  }
+
+  /** Reports a failed call; returns it as the coded error a caller that does not fail open gets. */
+  #failed(
+    operation: StoreOperation,
+    startedAt: number,
+    caught: unknown,
+    key: string | undefined,
+  ): CacheError {
+    const error = toCacheError(caught, operation);
+    this.#unreachable = isOutage(caught);
+    // An open circuit made no call, so there is no latency to record.
+    if (error.code !== 'E_CIRCUIT_OPEN') {
+      this.#events.emit('store-operation', {
+        operation,
+        durationSeconds: secondsSince(startedAt),
+        failed: true,
+      });
+    }
+    this.#failing = true;
+    this.#events.emit('failure', key === undefined ? { operation, error } : { operation, error, key });
+    return error;
   }
 }
 
