@@ -110,7 +110,8 @@ export class DistributedLock {
         // Nothing has read the source yet: a lease read now is as safe as the first, and an
         // invalidation that came while this instance waited no longer refuses the value it loads.
         const renewed = await this.#store.tryReadLease();
-        const taken: LeasedTask<T> = (held) => load(held, isLease(renewed) ? renewed : undefined);
+        // A store without leases, or one that failed now: the first lease stands.
+        const taken: LeasedTask<T> = (held) => load(held, typeof renewed === 'object' ? renewed : undefined);
         return this.#holding(lockKey, token, taken, result, attempt.value);
       }
       if (attempt.lock === 'unavailable') break;
@@ -138,9 +139,4 @@ export class DistributedLock {
       if (!held.released) await this.#store.unlock(lockKey, token);
     }
   }
-}
-
-/** A lease the store granted, not `'none'` (a store without leases) or `'unavailable'` (it failed). */
-function isLease(grant: LeaseGrant): grant is Exclude<LeaseGrant, 'none' | 'unavailable'> {
-  return grant !== 'none' && grant !== 'unavailable';
 }

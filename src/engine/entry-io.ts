@@ -125,12 +125,12 @@ export class EntryIO {
 
   /** The lease of a load about to begin; read before the loader reads its source. Never throws. */
   async beginLease(): Promise<LoadLease> {
-    return new LoadLease(await this.#parts.store.tryReadLease(), this);
+    return this.leaseOf(await this.#parts.store.tryReadLease());
   }
 
   /** A lease for a load that asks the store for none (it was just found unreachable): nothing is stored. */
   noLease(): LoadLease {
-    return new LoadLease('unavailable', this);
+    return this.leaseOf('unavailable');
   }
 
   /** The lease of a load about to begin, as the store granted it with the load's lock (`DistributedLock`). */
