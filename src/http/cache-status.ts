@@ -29,17 +29,30 @@ export interface CacheStatusEntry {
 // RFC 8941 §3.3.4: a token starts with a letter or `*`.
 const SF_TOKEN = /^[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*$/;
 
-/** The list member (RFC 9211 §2): the cache's name, then its parameters. */
-export function formatCacheStatus(cacheName: string, entry: CacheStatusEntry): string {
+/**
+ * The list member (RFC 9211 §2): the cache's name, then its parameters. `sent` holds what is known only
+ * as the headers go out (see {@link addCacheStatusWhenHeadersGo}), and wins over `entry`'s own.
+ */
+export function formatCacheStatus(cacheName: string, entry: CacheStatusEntry, sent?: SentStatus): string {
+  const fwdStatus = sent === undefined ? entry.fwdStatus : sent.fwdStatus;
+  const detail = entry.detail ?? sent?.whyNotStored;
   let member = sfItem(cacheName);
   if (entry.hit === true) member += '; hit';
   if (entry.fwd !== undefined) member += `; fwd=${entry.fwd}`;
-  if (entry.fwdStatus !== undefined) member += `; fwd-status=${entry.fwdStatus}`;
+  if (fwdStatus !== undefined) member += `; fwd-status=${fwdStatus}`;
   if (entry.ttlSeconds !== undefined) member += `; ttl=${entry.ttlSeconds}`;
-  if (entry.stored === false) member += '; stored=?0';
+  if (entry.stored === false || sent?.whyNotStored !== undefined) member += '; stored=?0';
   if (entry.collapsed === true) member += '; collapsed';
-  if (entry.detail !== undefined) member += `; detail=${sfItem(entry.detail)}`;
+  if (detail !== undefined) member += `; detail=${sfItem(detail)}`;
   return member;
+}
+
+/** What a response's `Cache-Status` says that is known only as its headers go out. */
+interface SentStatus {
+  /** The status the handler answered with, for a request that went to it (`fwd-status`). */
+  readonly fwdStatus: number | undefined;
+  /** Why the response will not be stored, when its headers say so already (`stored=?0`, `detail`). */
+  readonly whyNotStored: string | undefined;
 }
 
 /**
@@ -79,18 +92,12 @@ export function addCacheStatusWhenHeadersGo(
     const status = entry();
     if (status !== undefined && !this.headersSent) {
       if (typeof args[0] === 'number') this.statusCode = args[0];
-      const forwarded =
-        status.fwd === undefined || status.fwd === 'stale'
-          ? status
-          : { ...status, fwdStatus: this.statusCode };
-      const whyNotStored = status.whyNotStored?.(this);
-      const detail = status.detail ?? whyNotStored;
-      const member = {
-        ...forwarded,
-        ...(detail === undefined ? {} : { detail }),
-        ...(whyNotStored === undefined ? {} : { stored: false as const }),
+      // Read here, not spread into a copy of `status`: every miss passes this way.
+      const sent: SentStatus = {
+        fwdStatus: status.fwd === undefined || status.fwd === 'stale' ? status.fwdStatus : this.statusCode,
+        whyNotStored: status.whyNotStored?.(this),
       };
-      appendCacheStatus(this, formatCacheStatus(cacheName, member));
+      appendCacheStatus(this, formatCacheStatus(cacheName, status, sent));
     }
     return Reflect.apply(originalWriteHead, this, args);
   } as ServerResponse['writeHead'];

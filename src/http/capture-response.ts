@@ -201,8 +201,10 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions): P
  */
 export function applyWriteHeadArguments(res: ServerResponse, args: unknown[]): unknown[] {
   const headers = headersArgument(args);
-  const headersAt = typeof args[1] === 'string' ? 2 : 1;
   if (typeof args[0] === 'number') res.statusCode = args[0];
+  // Node's own implicit `writeHead(status)` on every `end`: nothing to apply, nothing to cut.
+  if (headers === undefined) return args;
+  const headersAt = typeof args[1] === 'string' ? 2 : 1;
   if (Array.isArray(headers)) {
     applyHeaderArray(res, headers);
   } else if (typeof headers === 'object' && headers !== null) {
@@ -275,9 +277,12 @@ function varyOfStoredBytes(
   return kept.length === 0 ? undefined : kept.join(', ');
 }
 
+/** A response without `Connection` (nearly all of them) names no field in it. */
+const NO_NAMES: ReadonlySet<string> = new Set();
+
 /** RFC 9110 §7.6.1: fields named in `Connection` are hop-by-hop too. */
 function connectionOptions(value: OutgoingHttpHeader | undefined): ReadonlySet<string> {
-  if (value === undefined) return new Set();
+  if (value === undefined) return NO_NAMES;
   const text = Array.isArray(value) ? value.join(',') : String(value);
   return new Set(text.split(',').map((name) => name.trim().toLowerCase()));
 }
