@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as OpenTelemetryApi from '@opentelemetry/api';
-import type { Context, Span, Tracer } from '@opentelemetry/api';
+import type { Context, Span, Tracer, TracerProvider } from '@opentelemetry/api';
 import type { CacheSpan, CacheSpanFacts, CacheSpanName, CacheTracer } from '../engine/cache-tracer.js';
 import { NO_TRACING } from '../engine/cache-tracer.js';
 import { CacheOptionError } from '../errors.js';
@@ -77,15 +77,31 @@ class OpenTelemetryTracer implements CacheTracer {
   readonly #cacheName: string;
   /** This cache's spans still open: a store failure is recorded on the one it happened in. */
   readonly #open = new WeakMap<Span, CacheSpanName>();
+  /** What the api's global proxy delegates to while no SDK has registered a provider. */
+  readonly #noProvider: TracerProvider;
 
   constructor(api: Api, cacheName: string) {
     this.#api = api;
     // A proxy until a provider is registered, then that provider's tracer: the SDK may come later.
     this.#tracer = api.trace.getTracer('express-cache-aside');
     this.#cacheName = cacheName;
+    this.#noProvider = new api.ProxyTracerProvider().getDelegate();
+  }
+
+  /**
+   * Whether an SDK may record spans: false only while the api's own proxy still delegates to its no-op
+   * provider. The api is often installed with no SDK (a library brought it): then every lookup would
+   * start a span that records nothing, for nothing. Asked at every span, since the SDK may come later.
+   */
+  #mayRecord(): boolean {
+    const provider = this.#api.trace.getTracerProvider();
+    return (
+      !(provider instanceof this.#api.ProxyTracerProvider) || provider.getDelegate() !== this.#noProvider
+    );
   }
 
   span<R>(name: CacheSpanName, key: string | undefined, work: (span: CacheSpan) => Promise<R>): Promise<R> {
+    if (!this.#mayRecord()) return work(NOT_RECORDED);
     const parent = this.#api.context.active();
     return this.#run(this.#tracer.startSpan(name, undefined, parent), name, key, parent, work);
   }
@@ -95,6 +111,7 @@ class OpenTelemetryTracer implements CacheTracer {
     key: string | undefined,
     work: (span: CacheSpan) => Promise<R>,
   ): Promise<R> {
+    if (!this.#mayRecord()) return work(NOT_RECORDED);
     const parent = this.#api.context.active();
     const caller = this.#api.trace.getSpanContext(parent);
     const links = caller === undefined ? [] : [{ context: caller }];

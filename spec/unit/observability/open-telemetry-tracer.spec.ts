@@ -1,5 +1,11 @@
-import { type Span, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AlwaysOffSampler, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { ProxyTracer, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  AlwaysOffSampler,
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { assembleCache } from '../../../src/create-cache.js';
@@ -572,5 +578,33 @@ describe('OpenTelemetry spans of a cache, with an SDK that samples nothing', () 
     }
     expect(await makeCache({ store }).get('item:1', () => 'three')).to.equal('two');
     expect(spans.all()).to.deep.equal([]);
+  });
+});
+
+describe('OpenTelemetry spans of a cache, with the api installed and no SDK registered', () => {
+  afterEach(() => sinon.restore());
+
+  it('starts no span at all, and records spans once an SDK registers later', async () => {
+    const startSpan = sinon.spy(ProxyTracer.prototype, 'startSpan');
+    const cache = makeCache();
+    expect(await cache.get('item:1', () => 'one')).to.equal('one');
+    expect(await cache.get('item:1', () => 'two')).to.equal('one');
+    expect(startSpan.called).to.equal(false);
+
+    // An app that starts its SDK after creating the cache: the same cache records from then on.
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    trace.setGlobalTracerProvider(provider);
+    try {
+      expect(await cache.get('item:1', () => 'three')).to.equal('one');
+      expect(exporter.getFinishedSpans().map((span) => span.name)).to.deep.equal(['cache.lookup']);
+    } finally {
+      trace.disable();
+      await provider.shutdown();
+    }
+    // And once it is gone again, no span either.
+    const started = startSpan.callCount;
+    expect(await cache.get('item:1', () => 'four')).to.equal('one');
+    expect(startSpan.callCount).to.equal(started);
   });
 });
