@@ -3,6 +3,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import express from 'express';
 import { createClient } from 'redis';
 import { extractRevision } from './before-revision.js';
@@ -85,6 +87,14 @@ function burst(child: ChildProcess, request: BurstRequest): Promise<LoadResult> 
   });
 }
 
+/** A young-generation collection on demand (`--expose-gc`, turned on from inside: tsx starts this process). */
+function youngCollector(): () => void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as (options: { type: 'minor' }) => void;
+  return () => gc({ type: 'minor' });
+}
+const collectGarbage = youngCollector();
+
 async function main(): Promise<void> {
   const ids = values.variants.split(',');
   const kind = values.path === 'cpu-miss' ? 'unique' : 'cycle';
@@ -118,6 +128,10 @@ async function main(): Promise<void> {
     for (let round = 0; round < Number(values.rounds); round++) {
       // Each variant goes first as often as last.
       for (const { id, port } of round % 2 === 0 ? servers : [...servers].reverse()) {
+        // Each burst starts with an empty young generation: the previous variant's short-lived garbage
+        // would otherwise be collected, and counted, during this one's. (A full collection would also
+        // age the code of the variants waiting their turn, and V8 drops old code at full collections.)
+        collectGarbage();
         const before = process.cpuUsage();
         const result = await burst(child, { port, seconds, connections, kind, paths, burst: `r${round}` });
         const used = process.cpuUsage(before);
