@@ -5,18 +5,17 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import express from 'express';
-import { createClient } from 'redis';
 import { extractRevision } from './before-revision.js';
 import { buildThisCheckout, importBuilt } from './built-library.js';
 import { CPU_LAYOUT, canPinCpus, pinToCpu, raisePriority } from './cpu-pinning.js';
-import { ITEM_COUNT, ITEM_ROUTE, itemPath, slowHandler } from './fixture-route.js';
+import { ITEM_COUNT, itemPath } from './fixture-route.js';
 import type { LoadResult } from './load.js';
 import type { BurstRequest } from './paired-load.js';
 import { startRedisServer } from './redis-server.js';
 import { median } from './statistics.js';
-import { type LoadLibrary, startOurs } from './variants/ours.js';
-import { ENTRY_TTL_SECONDS, type StartVariant } from './variants/variant.js';
+import { VARIANTS } from './variant-catalog.js';
+import { startOurs } from './variants/ours.js';
+import type { StartVariant } from './variants/variant.js';
 
 // `npx tsx bench/paired.ts --variants express-buffer,ours-memory,ours-memory-quiet [--path hit|cpu-miss]
 //   [--rounds 10] [--seconds 1.5] [--before <git-rev>]`: every variant served by this one process (pinned to
@@ -35,49 +34,28 @@ const { values } = parseArgs({
   },
 });
 
-const PEERS = ['express-buffer', 'express-json', 'express-slow', 'tutorial', 'apicache-memory'];
 const limit = setTimeout(() => process.exit(2), 1_800_000);
 limit.unref();
 
-/** express-cache-aside without what it observes: no metrics, no tracing, no `Cache-Status`. */
-function startQuiet(tier: boolean, load: LoadLibrary): StartVariant {
-  return async ({ redisUrl }) => {
-    const { createCache, responseCache } = await load();
-    const redis = await createClient({ url: redisUrl }).connect();
-    const cache = createCache({
-      redis,
-      prefix: 'bench:',
-      ttl: ENTRY_TTL_SECONDS,
-      registry: false,
-      tracing: false,
-      ...(tier ? { memoryTier: {} } : {}),
-    });
-    const app = express();
-    app.get(ITEM_ROUTE, responseCache(cache, { cacheStatus: false }), slowHandler);
-    return {
-      app,
-      close: async () => {
-        await cache.close();
-        redis.destroy();
-      },
-    };
-  };
-}
+/** Ours, at this checkout or at `--before`, with or without the tier, observed or `-quiet`. */
+const OURS = /^(ours|before)-(redis|memory)(-quiet)?$/;
 
 async function variantStarter(id: string): Promise<StartVariant> {
-  if (PEERS.includes(id)) {
-    return ((await import(`./variants/${id}.js`)) as { startVariant: StartVariant }).startVariant;
+  const peer = VARIANTS.find((spec) => spec.id === id && spec.role !== 'ours');
+  if (peer !== undefined) {
+    return ((await import(`./variants/${peer.id}.js`)) as { startVariant: StartVariant }).startVariant;
   }
-  const before = id.startsWith('before-');
+  const ours = OURS.exec(id);
+  if (ours === null) {
+    const known = VARIANTS.filter((spec) => spec.role !== 'ours').map((spec) => spec.id);
+    throw new Error(
+      `unknown variant '${id}'; known: ${known.join(', ')}, ours-redis, ours-memory, before-redis, before-memory, and each of the last four with -quiet`,
+    );
+  }
+  const before = ours[1] === 'before';
   if (before && values.before === undefined) throw new Error(`${id} needs --before <git-rev>`);
   const built = before ? extractRevision(values.before ?? '').built : buildThisCheckout();
-  const load: LoadLibrary = () => importBuilt(built);
-  const tier = id.includes('memory');
-  if (id.endsWith('-quiet')) return startQuiet(tier, load);
-  if (/^(ours|before)-(redis|memory)$/.test(id)) return startOurs(tier ? {} : undefined, load);
-  throw new Error(
-    `unknown variant '${id}'; known: ${PEERS.join(', ')}, ours-redis, ours-memory, their -quiet forms, before-redis, before-memory`,
-  );
+  return startOurs(ours[2] === 'memory' ? {} : undefined, () => importBuilt(built), ours[3] !== undefined);
 }
 
 function burst(child: ChildProcess, request: BurstRequest): Promise<LoadResult> {

@@ -25,9 +25,14 @@ export const loadThisCheckout: LoadLibrary = () => {
  * express-cache-aside as a user runs it, metrics on (a fresh prom-client Registry); the variants
  * differ only in the tier, and in the `src/` they load. Without `memoryTier` there is no tier (the
  * default of every revision so far): the option is left out rather than set to `false`, so that
- * the same code runs against earlier revisions too.
+ * the same code runs against earlier revisions too. `quiet`: without what the cache observes (no
+ * metrics, no tracing, no `Cache-Status`), to price it (see `bench/paired.ts`).
  */
-export function startOurs(memoryTier: MemoryTierOptions | undefined, load = loadThisCheckout): StartVariant {
+export function startOurs(
+  memoryTier: MemoryTierOptions | undefined,
+  load = loadThisCheckout,
+  quiet = false,
+): StartVariant {
   return async ({ redisUrl }) => {
     const { createCache, responseCache } = await load();
     const redis = await createClient({ url: redisUrl }).connect();
@@ -35,11 +40,15 @@ export function startOurs(memoryTier: MemoryTierOptions | undefined, load = load
       redis,
       prefix: 'bench:',
       ttl: ENTRY_TTL_SECONDS,
-      registry: new Registry(),
+      ...(quiet ? { registry: false, tracing: false } : { registry: new Registry() }),
       ...(memoryTier === undefined ? {} : { memoryTier }),
     });
     const app = express();
-    app.get(ITEM_ROUTE, responseCache(cache), slowHandler);
+    app.get(
+      ITEM_ROUTE,
+      quiet ? responseCache(cache, { cacheStatus: false }) : responseCache(cache),
+      slowHandler,
+    );
     return {
       app,
       close: async () => {
