@@ -10,6 +10,8 @@ export interface BurstRequest {
   paths: readonly string[];
   /** Makes the unique URLs of one burst differ from every other burst's. */
   burst: string;
+  /** Fixed request rate over all connections (requests per second); default: as fast as the server answers. */
+  rate?: number;
 }
 
 // The load generator of `bench/paired.ts`, in a process of its own on the other core: it runs one
@@ -20,6 +22,7 @@ process.on('message', (burst: BurstRequest) => {
     port: burst.port,
     durationSeconds: burst.seconds,
     connections: burst.connections,
+    ...(burst.rate === undefined ? {} : { overallRate: burst.rate }),
     paths:
       burst.kind === 'cycle'
         ? { kind: 'cycle', paths: burst.paths }

@@ -18,7 +18,7 @@ import { startOurs } from './variants/ours.js';
 import type { StartVariant } from './variants/variant.js';
 
 // `npx tsx bench/paired.ts --variants express-buffer,ours-memory,ours-memory-quiet [--path hit|cpu-miss]
-//   [--rounds 10] [--seconds 1.5] [--before <git-rev>]`: every variant served by this one process (pinned to
+//   [--rounds 10] [--seconds 1.5] [--before <git-rev>] [--rate <req/s>]`: every variant served by this one process (pinned to
 // one core), autocannon in a child on the other, in short bursts that alternate between the variants. On a
 // shared machine whose speed drifts by tens of percent within a minute, a ratio of two bursts a second apart
 // says more than one of two runs a minute apart. Prints each variant's median server CPU per response and
@@ -31,6 +31,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '1.5' },
     connections: { type: 'string', default: '50' },
     before: { type: 'string' },
+    rate: { type: 'string' },
   },
 });
 
@@ -96,13 +97,17 @@ async function main(): Promise<void> {
     const paths = Array.from({ length: ITEM_COUNT }, (_, id) => itemPath(id));
     const seconds = Number(values.seconds);
     const connections = Number(values.connections);
+    const rate = values.rate === undefined ? undefined : Number(values.rate);
+    if (rate !== undefined && !(rate > 0))
+      throw new Error(`--rate must be a positive number, not ${values.rate}`);
+    const fixed = rate === undefined ? {} : { rate };
     for (const { port } of servers) {
       for (const path of [...paths, ...paths])
         await (await fetch(`http://127.0.0.1:${port}${path}`)).arrayBuffer();
-      await burst(child, { port, seconds: 2, connections, kind, paths, burst: 'warm-up' });
+      await burst(child, { port, seconds: 2, connections, kind, paths, burst: 'warm-up', ...fixed });
     }
     const cpu = new Map<string, number[]>(ids.map((id) => [id, []]));
-    const rate = new Map<string, number[]>(ids.map((id) => [id, []]));
+    const served = new Map<string, number[]>(ids.map((id) => [id, []]));
     for (let round = 0; round < Number(values.rounds); round++) {
       // Each variant goes first as often as last.
       for (const { id, port } of round % 2 === 0 ? servers : [...servers].reverse()) {
@@ -111,27 +116,35 @@ async function main(): Promise<void> {
         // age the code of the variants waiting their turn, and V8 drops old code at full collections.)
         collectGarbage();
         const before = process.cpuUsage();
-        const result = await burst(child, { port, seconds, connections, kind, paths, burst: `r${round}` });
+        const result = await burst(child, {
+          port,
+          seconds,
+          connections,
+          kind,
+          paths,
+          burst: `r${round}`,
+          ...fixed,
+        });
         const used = process.cpuUsage(before);
         cpu.get(id)?.push((used.user + used.system) / Math.max(1, result.responses2xx));
-        rate.get(id)?.push(result.requestsPerSecond);
+        served.get(id)?.push(result.requestsPerSecond);
       }
     }
     const reference = ids[0] ?? '';
     console.log(
-      `${values.path}, ${values.rounds} rounds of ${seconds} s, ${connections} connections; ratios to ${reference}, per round:`,
+      `${values.path}, ${values.rounds} rounds of ${seconds} s, ${connections} connections${rate === undefined ? '' : `, ${rate} req/s each`}; ratios to ${reference}, per round:`,
     );
     for (const id of ids) {
       const cpuRatios = (cpu.get(id) ?? []).map(
         (value, round) => value / (cpu.get(reference)?.[round] ?? Number.NaN),
       );
-      const rateRatios = (rate.get(id) ?? []).map(
-        (value, round) => value / (rate.get(reference)?.[round] ?? Number.NaN),
+      const rateRatios = (served.get(id) ?? []).map(
+        (value, round) => value / (served.get(reference)?.[round] ?? Number.NaN),
       );
       console.log(
         `${id.padEnd(22)} CPU per response ${median(cpu.get(id) ?? [])
           .toFixed(0)
-          .padStart(4)} µs, ${median(rate.get(id) ?? [])
+          .padStart(4)} µs, ${median(served.get(id) ?? [])
           .toFixed(0)
           .padStart(5)} req/s; ` +
           `CPU × ${median(cpuRatios).toFixed(3)} [${cpuRatios.map((ratio) => ratio.toFixed(2)).join(' ')}], req/s × ${median(rateRatios).toFixed(3)}`,
