@@ -16,12 +16,6 @@ declare module '../events.js' {
      */
     'key-error': [{ route: string; option: 'key' | 'credentialKey' | 'enabled'; error: unknown }];
     /**
-     * A `responseCache` middleware met more route names than it reports apart: `req.baseUrl` holds a
-     * mount path's parameters (`app.use('/tenants/:tenant', router)`). `route` is the first name
-     * reported as `<other>` from now on; once per middleware.
-     */
-    'route-overflow': [{ route: string; limit: number }];
-    /**
      * One per request that reached a `responseCache` middleware; `route` is the Express route pattern,
      * `status` the status code the client was sent.
      */

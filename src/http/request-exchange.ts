@@ -29,6 +29,7 @@ import { applyQueryFilter, requestTarget } from './request-target.js';
 import { notStorableReason } from './response-policy.js';
 import { type Revalidation, revalidationOf, validatorsOf } from './revalidation.js';
 import type { RequestReason, RouteCaching } from './route-caching.js';
+import { boundedRouteName, routeNameOf } from './route-names.js';
 import { responseShadowMatch } from './shadow-match.js';
 import { stripSurrogateHeadersWhenHeadersGo } from './surrogate-keys.js';
 import { freshenedResponse, toCachedResponse } from './to-cached-response.js';
@@ -104,7 +105,7 @@ export class RequestExchange {
     this.#req = req;
     this.#res = res;
     this.#next = next;
-    this.#routeOnEntry = routeNameOf(route, req);
+    this.#routeOnEntry = routeNameOf(req);
     this.#refreshJob = refreshJobOf(req);
     this.#cacheStatusName =
       route.config.cacheStatus && this.#refreshJob === undefined
@@ -146,7 +147,7 @@ export class RequestExchange {
     try {
       return enabledFor(enabled(this.#req)) ? undefined : 'disabled';
     } catch (error) {
-      this.#caching.reportKeyError(this.#routeName() ?? UNMATCHED_ROUTE, 'enabled', error);
+      this.#caching.reportKeyError(this.#routePattern() ?? UNMATCHED_ROUTE, 'enabled', error);
       return 'key-error';
     }
   }
@@ -173,7 +174,7 @@ export class RequestExchange {
         if (this.#credential === undefined) return authorized ? 'authorization' : 'cookie';
       }
     } catch (error) {
-      this.#caching.reportKeyError(this.#routeName() ?? UNMATCHED_ROUTE, option, error);
+      this.#caching.reportKeyError(this.#routePattern() ?? UNMATCHED_ROUTE, option, error);
       return 'key-error';
     }
     return undefined;
@@ -186,7 +187,7 @@ export class RequestExchange {
     // it is not known yet: the spans go without, and the group is read once the handler ran.
     const entryOptions =
       route === undefined
-        ? { ...this.#caching.entryOptions, group: () => this.#routeName() ?? UNMATCHED_ROUTE }
+        ? { ...this.#caching.entryOptions, group: () => this.#routePattern() ?? UNMATCHED_ROUTE }
         : this.#caching.entryOptionsOf(route);
     const baseKey = this.#keyFor(config.varyHeaders);
     let outcome = await cache.lookup(baseKey, this.#loaderFor(undefined), entryOptions);
@@ -374,7 +375,7 @@ export class RequestExchange {
     lease: LoadLease | undefined,
   ): Promise<CachedEntry | undefined> {
     const { config } = this.#caching;
-    const route = this.#routeName() ?? UNMATCHED_ROUTE;
+    const route = this.#routePattern() ?? UNMATCHED_ROUTE;
     const storable = toCachedResponse(
       captured,
       this.#req,
@@ -450,7 +451,7 @@ export class RequestExchange {
     // Switched on meanwhile: the second lookup was a real one, with nothing to report.
     if (verdict === undefined) return;
     const match = responseShadowMatch(verdict, fresh, this.#res.statusCode);
-    const route = this.#routeName() ?? UNMATCHED_ROUTE;
+    const route = this.#routePattern() ?? UNMATCHED_ROUTE;
     this.#caching.cache.events.emit('shadow', { key, would: verdict.would, match, route });
   }
 
@@ -500,8 +501,8 @@ export class RequestExchange {
     this.#emit(
       revalidated ? 'hit' : outcome.result,
       revalidated ? 'revalidated' : outcome.coalesced ? 'coalesced' : undefined,
-      // An entry's route was named where it was stored (another instance, an earlier release): bounded here too.
-      this.#routeOnEntry ?? this.#caching.routeName(entry.route),
+      // Named where it was stored (another instance, an earlier release): bounded here as well.
+      this.#routeOnEntry ?? boundedRouteName(entry.route),
     );
   }
 
@@ -585,14 +586,14 @@ export class RequestExchange {
           : result !== 'bypass' && !this.#res.writableEnded
             ? 'aborted'
             : undefined;
-      this.#emit(result, why, this.#routeName() ?? UNMATCHED_ROUTE);
+      this.#emit(result, why, this.#routePattern() ?? UNMATCHED_ROUTE);
     });
   }
 
   /** Nothing else can answer a request whose handler already ran: its held server error goes out. */
   #sendWithheld({ withheld }: StaleFallbackState, reason: 'status' | 'error'): void {
     if (this.#res.destroyed) {
-      this.#emit('miss', 'aborted', this.#routeName() ?? UNMATCHED_ROUTE);
+      this.#emit('miss', 'aborted', this.#routePattern() ?? UNMATCHED_ROUTE);
       return;
     }
     this.#answeredByHandler(reason);
@@ -610,8 +611,8 @@ export class RequestExchange {
     else if (state.name === 'replayed' && !this.#res.headersSent) this.#next(error);
   }
 
-  #routeName(): string | undefined {
-    return this.#routeOnEntry ?? routeNameOf(this.#caching, this.#req);
+  #routePattern(): string | undefined {
+    return this.#routeOnEntry ?? routeNameOf(this.#req);
   }
 
   #keyFor(headerNames: readonly string[]): string {
@@ -656,17 +657,6 @@ function enabledFor(enabled: unknown): boolean {
     throw new CacheOptionError(`responseCache: \`enabled\` must return a boolean, got ${describe(enabled)}`);
   }
   return enabled;
-}
-
-/**
- * The name of the Express route that handles `req`: `req.baseUrl + req.route.path` (e.g.
- * `/api/items/:id`), never the raw URL, and within the middleware's bound on names (`baseUrl` holds a
- * mount path's parameters: see `RouteNames`), so metrics labels stay bounded; `undefined` before routing.
- */
-function routeNameOf(caching: RouteCaching, req: Request): string | undefined {
-  const route = req.route as { path?: unknown } | undefined;
-  if (route?.path === undefined) return undefined;
-  return caching.routeName(req.baseUrl + (typeof route.path === 'string' ? route.path : String(route.path)));
 }
 
 /** The result of a route's `key` function, checked: a non-empty string, else a `TypeError`. */

@@ -10,7 +10,6 @@ import {
 } from './response-cache-options.js';
 import { responseSerializer } from './response-serializer.js';
 import type { ResponseCacheEngine, RouteCaching } from './route-caching.js';
-import { RouteNames } from './route-names.js';
 
 /**
  * Express middleware (Express 4 and 5) that answers GET and HEAD requests from `cache`, cache-aside:
@@ -43,26 +42,24 @@ export function responseCache<P = ParamsDictionary>(
     tags: tagsOfEntry,
     serializer: responseSerializer,
   };
-  // Route names are bounded (see `RouteNames`), and so are the sets and maps kept by name.
-  const routeNames = new RouteNames(MAX_ROUTE_NAMES, (route, limit) =>
-    cache.events.emit('route-overflow', { route, limit }),
-  );
   const reportedRoutes = new Set<string>();
+  // A route's name is `req.baseUrl` + its pattern, and `baseUrl` is the path a router matched, which
+  // holds a mount path's parameters (`/users/42/posts`): past a bound, options are built per request.
   const optionsByRoute = new Map<string, EntryOptions<CachedEntry | undefined>>();
   const route: RouteCaching = {
     cache,
     config,
     entryOptions,
-    routeName: (pattern) => routeNames.nameOf(pattern),
-    entryOptionsOf: (name) => {
-      let options = optionsByRoute.get(name);
+    entryOptionsOf: (pattern) => {
+      let options = optionsByRoute.get(pattern);
       if (options === undefined) {
-        options = { ...entryOptions, route: name, group: name };
-        optionsByRoute.set(name, options);
+        options = { ...entryOptions, route: pattern, group: pattern };
+        if (optionsByRoute.size < MAX_REMEMBERED_ROUTES) optionsByRoute.set(pattern, options);
       }
       return options;
     },
     reportKeyError: (pattern, option, error) => {
+      // Route patterns are few and fixed, so this set stays small.
       if (reportedRoutes.has(pattern)) return;
       reportedRoutes.add(pattern);
       cache.events.emit('key-error', { route: pattern, option, error });
@@ -74,8 +71,8 @@ export function responseCache<P = ParamsDictionary>(
   return middleware as RouteMiddleware;
 }
 
-/** Route names one middleware reports apart (see `RouteNames`); a route of its own is one. */
-const MAX_ROUTE_NAMES = 100;
+/** Route names whose entry options one middleware keeps (see `entryOptionsOf`). */
+const MAX_REMEMBERED_ROUTES = 256;
 
 function ttlOfEntry(entry: CachedEntry | undefined): number | undefined {
   return entry?.ttlSeconds;

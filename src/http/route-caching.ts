@@ -18,8 +18,6 @@ export interface RouteCaching {
    * `group`; made once per pattern, since every request of the route would otherwise build the same.
    */
   entryOptionsOf(route: string): EntryOptions<CachedEntry | undefined>;
-  /** The name to report for the route pattern of a request (bounded: see `RouteNames`). */
-  routeName(pattern: string): string;
   /** Tells the cache's observers, once per route pattern, that the route's `key`, `credentialKey` or `enabled` failed. */
   reportKeyError(route: string, option: 'key' | 'credentialKey' | 'enabled', error: unknown): void;
 }

@@ -70,13 +70,6 @@ export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName
     });
   });
 
-  events.on('route-overflow', ({ route, limit }) => {
-    logger.warn(
-      `responseCache: more than ${limit} route names, so later ones are reported as route "<other>": req.baseUrl holds the parameters of a mount path (app.use('/tenants/:tenant', router))`,
-      { cache, route, limit },
-    );
-  });
-
   events.on('lookup', ({ key, result }) => {
     if (result === 'hit') logStreakEnd(streaks.decode, 'cache entries decode again');
     if (levels.enabled('debug')) {
