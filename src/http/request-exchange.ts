@@ -29,7 +29,6 @@ import { applyQueryFilter, requestTarget } from './request-target.js';
 import { notStorableReason } from './response-policy.js';
 import { type Revalidation, revalidationOf, validatorsOf } from './revalidation.js';
 import type { RequestReason, RouteCaching } from './route-caching.js';
-import { boundedRouteName, routeNameOf } from './route-names.js';
 import { responseShadowMatch } from './shadow-match.js';
 import { stripSurrogateHeadersWhenHeadersGo } from './surrogate-keys.js';
 import { freshenedResponse, toCachedResponse } from './to-cached-response.js';
@@ -105,7 +104,7 @@ export class RequestExchange {
     this.#req = req;
     this.#res = res;
     this.#next = next;
-    this.#routeOnEntry = routeNameOf(req);
+    this.#routeOnEntry = route.routeNames.of(req);
     this.#refreshJob = refreshJobOf(req);
     this.#cacheStatusName =
       route.config.cacheStatus && this.#refreshJob === undefined
@@ -502,7 +501,7 @@ export class RequestExchange {
       revalidated ? 'hit' : outcome.result,
       revalidated ? 'revalidated' : outcome.coalesced ? 'coalesced' : undefined,
       // Named where it was stored (another instance, an earlier release): bounded here as well.
-      this.#routeOnEntry ?? boundedRouteName(entry.route),
+      this.#routeOnEntry ?? this.#caching.routeNames.stored(entry.route),
     );
   }
 
@@ -612,7 +611,7 @@ export class RequestExchange {
   }
 
   #routePattern(): string | undefined {
-    return this.#routeOnEntry ?? routeNameOf(this.#req);
+    return this.#routeOnEntry ?? this.#caching.routeNames.of(this.#req);
   }
 
   #keyFor(headerNames: readonly string[]): string {

@@ -10,6 +10,7 @@ import {
 } from './response-cache-options.js';
 import { responseSerializer } from './response-serializer.js';
 import type { ResponseCacheEngine, RouteCaching } from './route-caching.js';
+import { routeNamesOf } from './route-names.js';
 
 /**
  * Express middleware (Express 4 and 5) that answers GET and HEAD requests from `cache`, cache-aside:
@@ -43,12 +44,12 @@ export function responseCache<P = ParamsDictionary>(
     serializer: responseSerializer,
   };
   const reportedRoutes = new Set<string>();
-  // A route's name is `req.baseUrl` + its pattern, and `baseUrl` is the path a router matched, which
-  // holds a mount path's parameters (`/users/42/posts`): past a bound, options are built per request.
+  // Route names are bounded per cache (see `RouteNames`); this map is bounded per middleware as well.
   const optionsByRoute = new Map<string, EntryOptions<CachedEntry | undefined>>();
   const route: RouteCaching = {
     cache,
     config,
+    routeNames: routeNamesOf(cache),
     entryOptions,
     entryOptionsOf: (pattern) => {
       let options = optionsByRoute.get(pattern);
@@ -59,7 +60,7 @@ export function responseCache<P = ParamsDictionary>(
       return options;
     },
     reportKeyError: (pattern, option, error) => {
-      // Route patterns are few and fixed, so this set stays small.
+      // Route names are bounded (see `RouteNames`), so this set is too.
       if (reportedRoutes.has(pattern)) return;
       reportedRoutes.add(pattern);
       cache.events.emit('key-error', { route: pattern, option, error });

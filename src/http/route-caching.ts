@@ -3,6 +3,7 @@ import type { CachedEntry } from './cached-response.js';
 import type { BypassReason } from './request-policy.js';
 import type { ResolvedResponseCacheConfig } from './response-cache-options.js';
 import type { NotStoredReason } from './response-policy.js';
+import type { RouteNames } from './route-names.js';
 
 /** The part of a `Cache` the middleware uses. */
 export type ResponseCacheEngine = Pick<Cache, 'lookup' | 'set' | 'events'> &
@@ -18,6 +19,8 @@ export interface RouteCaching {
    * `group`; made once per pattern, since every request of the route would otherwise build the same.
    */
   entryOptionsOf(route: string): EntryOptions<CachedEntry | undefined>;
+  /** The names its requests' routes are reported by (bounded: see `RouteNames`). */
+  routeNames: RouteNames;
   /** Tells the cache's observers, once per route pattern, that the route's `key`, `credentialKey` or `enabled` failed. */
   reportKeyError(route: string, option: 'key' | 'credentialKey' | 'enabled', error: unknown): void;
 }
