@@ -29,13 +29,11 @@ import { applyQueryFilter, requestTarget } from './request-target.js';
 import { notStorableReason } from './response-policy.js';
 import { type Revalidation, revalidationOf, validatorsOf } from './revalidation.js';
 import type { RequestReason, RouteCaching } from './route-caching.js';
+import { UNMATCHED_ROUTE } from './route-names.js';
 import { responseShadowMatch } from './shadow-match.js';
 import { stripSurrogateHeadersWhenHeadersGo } from './surrogate-keys.js';
 import { freshenedResponse, toCachedResponse } from './to-cached-response.js';
 import { withholdResponse } from './withhold-response.js';
-
-/** The `route` of requests that matched no Express route (a 404, or a hit before any route ran). */
-const UNMATCHED_ROUTE = '<unmatched>';
 
 /** A request that asks for the full representation, whatever the client holds. */
 const NO_CONDITIONS: ConditionalHeaders = { 'if-none-match': undefined, 'if-modified-since': undefined };

@@ -37,7 +37,7 @@ describe('RouteNames', () => {
     expect(names.of(routed('/:id', '/orders/7', { id: '7' }))).to.equal('/orders/7/:id');
   });
 
-  it('names a mount path over 64 characters, and every new name past 256, by the pattern alone', () => {
+  it('names a mount path over 64 characters, and every new name with a mount path past 256, by the pattern alone', () => {
     const names = new RouteNames();
     expect(names.of(routed('/items/:id', `/tenants/${'x'.repeat(60)}`))).to.equal(`${ANY_MOUNT}/items/:id`);
     expect(names.of(routed('/checkout/:id', '/api'))).to.equal('/api/checkout/:id');
@@ -45,19 +45,40 @@ describe('RouteNames', () => {
       expect(names.of(routed('/items/:id', `/tenants/t${tenant}`))).to.equal(`/tenants/t${tenant}/items/:id`);
     }
     expect(names.of(routed('/items/:id', '/tenants/late'))).to.equal(`${ANY_MOUNT}/items/:id`);
-    expect(names.of(routed('/other/:id', ''))).to.equal(`${ANY_MOUNT}/other/:id`);
+    expect(names.of(routed('/other/:id', '/late'))).to.equal(`${ANY_MOUNT}/other/:id`);
+    expect(names.of(routed('/top/:id', '')), 'a route without a mount path: its pattern, always').to.equal(
+      '/top/:id',
+    );
     expect(names.of(routed('/checkout/:id', '/api')), 'a name reported before keeps it').to.equal(
       '/api/checkout/:id',
     );
   });
 
-  it("bounds the route names read from entries alike: too long or past 256, '<other>'", () => {
+  it('lower-cases the segments of a mount path unless routing is case-sensitive, as Express matches them', () => {
+    const names = new RouteNames();
+    const app = (caseSensitive: boolean) => ({
+      get: (setting: string) => setting === 'case sensitive routing' && caseSensitive,
+    });
+    const at = (baseUrl: string, caseSensitive: boolean) =>
+      names.of({
+        ...routed('/items/:id', baseUrl, { tenant: 'AcMe' }),
+        app: app(caseSensitive),
+      } as unknown as Request);
+    expect(at('/API/Tenants/AcMe', false)).to.equal('/api/tenants/:tenant/items/:id');
+    expect(at('/API/Tenants/AcMe', true)).to.equal('/API/Tenants/:tenant/items/:id');
+  });
+
+  it("reads the route names of entries within the same bounds: a new one with a mount path past 256, or one too long, '<other>'", () => {
     const names = new RouteNames();
     expect(names.stored('/api/items/:id')).to.equal('/api/items/:id');
-    expect(names.stored(`/tenants/${'x'.repeat(300)}/items/:id`)).to.equal(OTHER_ROUTE);
+    expect(names.stored(`/tenants/${'x'.repeat(1100)}/items/:id`)).to.equal(OTHER_ROUTE);
+    expect(names.of(routed('/top/:id', ''))).to.equal('/top/:id');
     for (let tenant = 0; tenant < 255; tenant++) names.stored(`/tenants/t${tenant}/items/:id`);
     expect(names.stored('/tenants/late/items/:id')).to.equal(OTHER_ROUTE);
-    expect(names.stored('/api/items/:id')).to.equal('/api/items/:id');
+    // What this cache named, and patterns alone, read back as they were stored, past the bound too.
+    for (const name of ['/api/items/:id', '/top/:id', `${ANY_MOUNT}/items/:id`, '<unmatched>']) {
+      expect(names.stored(name)).to.equal(name);
+    }
   });
 
   it('keeps one set of names per cache, whatever number of middlewares it has', () => {
@@ -122,7 +143,7 @@ describe('responseCache route names under a mount path with parameters', () => {
     return new Set(metric?.values.map(({ labels }) => labels.route));
   }
 
-  it('keeps the request metric to 256 route names and the pattern for 300 tenants, long ones included', async () => {
+  it('keeps the request metric to 256 names with a mount path and the pattern alone for 300 tenants, long ones included', async () => {
     const { app, cache, registry, requests } = await tenantApp(false);
     await request(app).get('/api/checkout/7').expect(200);
     for (let tenant = 0; tenant < 300; tenant++) {
@@ -134,9 +155,13 @@ describe('responseCache route names under a mount path with parameters', () => {
       });
     }
     expect((await request(app).get('/api/checkout/7').expect(200)).headers['x-cache']).to.equal('HIT');
+    // Past the bound, a hit (answered before routing) is named as its miss was.
+    expect((await request(app).get('/tenants/t299/items/1').expect(200)).headers['x-cache']).to.equal('HIT');
+    expect(requests.at(-1)).to.deep.include({ route: `${ANY_MOUNT}/items/:id`, result: 'hit' });
+    await request(app).get('/api/checkout/7').expect(200);
 
     const labels = await routeLabels(registry);
-    expect(labels.size).to.equal(257);
+    expect(labels.size, '256 tenants, the pattern alone, and the route without a mount path').to.equal(258);
     expect(labels.has('/api/checkout/:id') && labels.has(`${ANY_MOUNT}/items/:id`)).to.equal(true);
     expect(
       [...labels].every((label) => String(label).length < 100),
