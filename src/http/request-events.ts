@@ -16,6 +16,12 @@ declare module '../events.js' {
      */
     'key-error': [{ route: string; option: 'key' | 'credentialKey' | 'enabled'; error: unknown }];
     /**
+     * A request reached a `responseCache` middleware of a cache while another middleware of the same
+     * cache served it (one mounted inside the other): the inner one passed it on, and the outer one's
+     * options apply. Once per inner middleware; `route` names where it is mounted.
+     */
+    'nested-middleware': [{ route: string }];
+    /**
      * One per request that reached a `responseCache` middleware; `route` is the Express route pattern,
      * `status` the status code the client was sent.
      */

@@ -10,7 +10,7 @@ import {
 } from './response-cache-options.js';
 import { responseSerializer } from './response-serializer.js';
 import type { ResponseCacheEngine, RouteCaching } from './route-caching.js';
-import { routeNamesOf } from './route-names.js';
+import { routeNamesOf, UNMATCHED_ROUTE } from './route-names.js';
 
 /**
  * Express middleware (Express 4 and 5) that answers GET and HEAD requests from `cache`, cache-aside:
@@ -66,10 +66,35 @@ export function responseCache<P = ParamsDictionary>(
       cache.events.emit('key-error', { route: pattern, option, error });
     },
   };
+  const serving = requestsServedBy(cache);
+  let nestingReported = false;
   const middleware: RequestHandler = (req, res, next) => {
+    // A middleware of the same cache already serves this request (this one is mounted inside it): it
+    // passes the request on, or the load it would join is the very one waiting for the handler.
+    if (serving.has(req)) {
+      if (!nestingReported) {
+        nestingReported = true;
+        cache.events.emit('nested-middleware', { route: route.routeNames.of(req) ?? UNMATCHED_ROUTE });
+      }
+      next();
+      return;
+    }
+    serving.add(req);
     new RequestExchange(route, req, res, next).start();
   };
   return middleware as RouteMiddleware;
+}
+
+// The requests the middlewares of each cache serve, so that one request goes through one of them.
+const servedByCache = new WeakMap<object, WeakSet<object>>();
+
+function requestsServedBy(cache: object): WeakSet<object> {
+  let served = servedByCache.get(cache);
+  if (served === undefined) {
+    served = new WeakSet();
+    servedByCache.set(cache, served);
+  }
+  return served;
 }
 
 /** Route names whose entry options one middleware keeps (see `entryOptionsOf`). */

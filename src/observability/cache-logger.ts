@@ -70,6 +70,13 @@ export function attachCacheLogger(events: CacheEvents, logger: Logger, cacheName
     });
   });
 
+  events.on('nested-middleware', ({ route }) => {
+    logger.warn(
+      "responseCache: a request reached a second middleware of this cache, mounted inside the first; it passes requests on, and only the first one's options apply",
+      { cache, route },
+    );
+  });
+
   events.on('lookup', ({ key, result }) => {
     if (result === 'hit') logStreakEnd(streaks.decode, 'cache entries decode again');
     if (levels.enabled('debug')) {
