@@ -125,6 +125,16 @@ export class RequestExchange {
     }
   }
 
+  /**
+   * Passes the request on, toward the handler. A middleware of the same cache mounted after this one
+   * then passes it on as well: it would otherwise join the load this request leads (see
+   * `responseCache`). Only these requests are marked, so a hit costs nothing for it.
+   */
+  #toHandler(): void {
+    this.#caching.passedOn.add(this.#req);
+    this.#next();
+  }
+
   /** The one place the state changes: every transition is checked (see `checkedTransition`). */
   #enter(next: ExchangeState): void {
     this.#state = checkedTransition(this.#state, next);
@@ -312,7 +322,7 @@ export class RequestExchange {
       const varyMiss = this.#state.name === 'looking-up' && this.#state.varyMiss;
       this.#enter({ name: 'revalidating', withheld, clientConditions, varyMiss });
       res.setHeader('X-Cache', 'MISS');
-      this.#next();
+      this.#toHandler();
       const decision = await withheld.decision;
       if (decision === 'server-error') {
         abandon.abort();
@@ -329,7 +339,7 @@ export class RequestExchange {
     } else {
       this.#answeredByHandler(undefined);
       this.#stripSurrogateHeaders();
-      this.#next();
+      this.#toHandler();
     }
     if (capturing === undefined) return undefined;
     const outcome = await capturing;
@@ -535,7 +545,7 @@ export class RequestExchange {
     this.#res.setHeader('X-Cache', 'BYPASS');
     this.#enter({ name: 'bypassed', reason, cacheStatus: { fwd: bypassForward(reason), detail: reason } });
     this.#emitWhenDone('bypass');
-    this.#next();
+    this.#toHandler();
   }
 
   /** The handler answers a miss this request did not lead: its response is not stored, for `reason`. */
@@ -543,7 +553,7 @@ export class RequestExchange {
     this.#watchHandlerHeaders();
     this.#stripSurrogateHeaders();
     this.#answeredByHandler(reason);
-    this.#next();
+    this.#toHandler();
   }
 
   /**

@@ -50,6 +50,7 @@ export function responseCache<P = ParamsDictionary>(
     cache,
     config,
     routeNames: routeNamesOf(cache),
+    passedOn: requestsPassedOnBy(cache),
     entryOptions,
     entryOptionsOf: (pattern) => {
       let options = optionsByRoute.get(pattern);
@@ -66,12 +67,11 @@ export function responseCache<P = ParamsDictionary>(
       cache.events.emit('key-error', { route: pattern, option, error });
     },
   };
-  const serving = requestsServedBy(cache);
   let nestingReported = false;
   const middleware: RequestHandler = (req, res, next) => {
-    // A middleware of the same cache already serves this request (this one is mounted inside it): it
-    // passes the request on, or the load it would join is the very one waiting for the handler.
-    if (serving.has(req)) {
+    // A middleware of the same cache passed this request on (this one is mounted inside it): this one
+    // passes it on too, or the load it would join is the very one waiting for the handler.
+    if (route.passedOn.has(req)) {
       if (!nestingReported) {
         nestingReported = true;
         cache.events.emit('nested-middleware', { route: route.routeNames.of(req) ?? UNMATCHED_ROUTE });
@@ -79,22 +79,22 @@ export function responseCache<P = ParamsDictionary>(
       next();
       return;
     }
-    serving.add(req);
     new RequestExchange(route, req, res, next).start();
   };
   return middleware as RouteMiddleware;
 }
 
-// The requests the middlewares of each cache serve, so that one request goes through one of them.
-const servedByCache = new WeakMap<object, WeakSet<object>>();
+// The requests the middlewares of each cache passed on toward their handlers: one request goes
+// through one middleware per cache.
+const passedOnByCache = new WeakMap<object, WeakSet<object>>();
 
-function requestsServedBy(cache: object): WeakSet<object> {
-  let served = servedByCache.get(cache);
-  if (served === undefined) {
-    served = new WeakSet();
-    servedByCache.set(cache, served);
+function requestsPassedOnBy(cache: object): WeakSet<object> {
+  let passedOn = passedOnByCache.get(cache);
+  if (passedOn === undefined) {
+    passedOn = new WeakSet();
+    passedOnByCache.set(cache, passedOn);
   }
-  return served;
+  return passedOn;
 }
 
 /** Route names whose entry options one middleware keeps (see `entryOptionsOf`). */

@@ -19,6 +19,8 @@ export interface RouteCaching {
    * `group`; made once per pattern, since every request of the route would otherwise build the same.
    */
   entryOptionsOf(route: string): EntryOptions<CachedEntry | undefined>;
+  /** The requests the middlewares of its cache passed on toward their handlers (see `responseCache`). */
+  passedOn: WeakSet<object>;
   /** The names its requests' routes are reported by (bounded: see `RouteNames`). */
   routeNames: RouteNames;
   /** Tells the cache's observers, once per route pattern, that the route's `key`, `credentialKey` or `enabled` failed. */
