@@ -90,29 +90,33 @@ export function routeNamesOf(cache: object): RouteNames {
  * the others lower-cased unless routing is case-sensitive (`/API` and `/api` reach the same router).
  */
 function namedMountPath(req: Request, path: string): string {
-  const segments = req.baseUrl.split('/');
   const caseSensitive = req.app?.get('case sensitive routing') === true;
-  const named = new Set<number>();
-  const params = req.params as Params;
-  let routeParams: Set<string> | undefined;
-  for (const [name, value] of Object.entries(params)) {
-    // A wildcard's list of segments stays as it is; the route's own parameters are in its pattern.
-    if (typeof value !== 'string' || value === '') continue;
-    routeParams ??= new Set(Array.from(path.matchAll(/:(\w+)/g), (match) => match[1] as string));
-    if (routeParams.has(name)) continue;
-    for (let index = 1; index < segments.length; index++) {
-      if (!named.has(index) && decoded(segments[index] as string) === value) {
-        segments[index] = `:${name}`;
-        named.add(index);
-      }
-    }
-  }
-  if (!caseSensitive) {
-    for (let index = 1; index < segments.length; index++) {
-      if (!named.has(index)) segments[index] = (segments[index] as string).toLowerCase();
-    }
+  const mountParams = mountParamsOf(req.params as Params, path);
+  // Without the mount's parameters in view (no `mergeParams`), the path is only cased.
+  if (mountParams.length === 0) return caseSensitive ? req.baseUrl : req.baseUrl.toLowerCase();
+  const segments = req.baseUrl.split('/');
+  for (let index = 1; index < segments.length; index++) {
+    const segment = segments[index] as string;
+    const value = decoded(segment);
+    const param = mountParams.find(([, paramValue]) => paramValue === value);
+    segments[index] = param !== undefined ? `:${param[0]}` : caseSensitive ? segment : segment.toLowerCase();
   }
   return segments.join('/');
+}
+
+/**
+ * The parameters of `params` that the mount path holds: not the route's own (in its pattern), and
+ * not a wildcard's list of segments.
+ */
+function mountParamsOf(params: Params, path: string): [string, string][] {
+  const found: [string, string][] = [];
+  let routeParams: Set<string> | undefined;
+  for (const [name, value] of Object.entries(params)) {
+    if (typeof value !== 'string' || value === '') continue;
+    routeParams ??= new Set(Array.from(path.matchAll(/:(\w+)/g), (match) => match[1] as string));
+    if (!routeParams.has(name)) found.push([name, value]);
+  }
+  return found;
 }
 
 function decoded(segment: string): string | undefined {
